@@ -1,0 +1,228 @@
+//! French text analysis, shared by the index and the query planner.
+//!
+//! Input: raw text (a product field or a query). Output: tokens with byte offsets into the input.
+//! Two views are indexed for every text field:
+//! - `fr_exact`: words, lower-cased, apostrophes normalised, elisions removed, stop words
+//!   dropped, accents and ligatures folded. Used for exact, prefix and typo matching.
+//! - `fr_stem`: the same, then light stemming (plural and feminine forms). Used for the
+//!   stemmed tier.
+//!
+//! Invariant: [`words`] (query side) runs exactly the step functions the analyzers run, in the
+//! same order, so a query word and an indexed word agree by construction; a test checks it.
+
+mod apostrophe;
+mod elision;
+mod filter;
+mod fold;
+mod lowercase;
+mod stem;
+mod stopwords;
+mod tokenizer;
+
+use tantivy::tokenizer::{TextAnalyzer, TokenStream, Tokenizer, TokenizerManager};
+
+pub use apostrophe::normalize_apostrophes;
+pub use elision::strip_elision;
+pub use filter::MapFilter;
+pub use fold::fold;
+pub use lowercase::lowercase;
+pub use stem::stem;
+pub use stopwords::{is_stop_word, remove_stop_words};
+pub use tokenizer::WordTokenizer;
+
+/// Name of the folded, unstemmed analyzer in tantivy's tokenizer manager.
+pub const EXACT_ANALYZER: &str = "fr_exact";
+/// Name of the folded, stemmed analyzer in tantivy's tokenizer manager.
+pub const STEM_ANALYZER: &str = "fr_stem";
+
+/// The folded, unstemmed analyzer.
+pub fn exact_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(WordTokenizer)
+        .filter(MapFilter(lowercase))
+        .filter(MapFilter(normalize_apostrophes))
+        .filter(MapFilter(strip_elision))
+        .filter(MapFilter(remove_stop_words))
+        .filter(MapFilter(fold))
+        .build()
+}
+
+/// The folded, stemmed analyzer.
+pub fn stem_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(WordTokenizer)
+        .filter(MapFilter(lowercase))
+        .filter(MapFilter(normalize_apostrophes))
+        .filter(MapFilter(strip_elision))
+        .filter(MapFilter(remove_stop_words))
+        .filter(MapFilter(fold))
+        .filter(MapFilter(stem))
+        .build()
+}
+
+/// Registers both analyzers on an index's tokenizer manager.
+pub fn register(manager: &TokenizerManager) {
+    manager.register(EXACT_ANALYZER, exact_analyzer());
+    manager.register(STEM_ANALYZER, stem_analyzer());
+}
+
+/// One word of a text, in both analysed views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The word as written.
+    pub raw: String,
+    /// Byte offsets of the word in the text.
+    pub offset_from: usize,
+    /// End byte offset (exclusive).
+    pub offset_to: usize,
+    /// The `fr_exact` form (empty for a stop word never happens: see `stop`).
+    pub exact: String,
+    /// The `fr_stem` form.
+    pub stem: String,
+    /// Whether the analyzers drop this word as a stop word.
+    pub stop: bool,
+}
+
+/// Splits a text into words and analyses each one as the index does, keeping stop words
+/// (flagged) so the query planner can decide what to do with them.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut tokenizer = WordTokenizer;
+    let mut stream = tokenizer.token_stream(text);
+    let mut words = Vec::new();
+    while stream.advance() {
+        let token = stream.token();
+        let mut exact = token.text.clone();
+        lowercase(&mut exact);
+        normalize_apostrophes(&mut exact);
+        strip_elision(&mut exact);
+        let stop = is_stop_word(&exact);
+        fold(&mut exact);
+        let mut stemmed = exact.clone();
+        stem(&mut stemmed);
+        words.push(Word {
+            raw: token.text.clone(),
+            offset_from: token.offset_from,
+            offset_to: token.offset_to,
+            exact,
+            stem: stemmed,
+            stop,
+        });
+    }
+    words
+}
+
+/// Non-empty, non-comment lines of a bundled word list.
+pub(crate) fn data_lines(data: &'static str) -> impl Iterator<Item = &'static str> {
+    data.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Runs a tokenizer and returns `(text, from, to)` per token.
+    pub(crate) fn tokens_of<T: Tokenizer>(
+        mut tokenizer: T,
+        text: &str,
+    ) -> Vec<(String, usize, usize)> {
+        let mut stream = tokenizer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.text.clone(), t.offset_from, t.offset_to));
+        }
+        out
+    }
+
+    /// Checks a filter function on a golden table: `None` means the token is dropped.
+    pub(crate) fn assert_map(map: fn(&mut String) -> bool, cases: &[(&str, Option<&str>)]) {
+        for (input, expected) in cases {
+            let mut text = (*input).to_owned();
+            let kept = map(&mut text);
+            let got = kept.then_some(text.as_str());
+            assert_eq!(got, *expected, "input {input:?}");
+        }
+    }
+
+    fn texts(mut analyzer: TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.text.clone(), t.offset_from, t.offset_to));
+        }
+        out
+    }
+
+    #[test]
+    fn exact_analyzer_golden() {
+        let got = texts(
+            exact_analyzer(),
+            "L’Applique murale d'extérieur en Laiton, Œuvre 160x200",
+        );
+        let want: Vec<(String, usize, usize)> = [
+            ("applique", 0, 12),
+            ("murale", 13, 19),
+            ("exterieur", 20, 32),
+            ("laiton", 36, 42),
+            ("oeuvre", 44, 50),
+            ("160x200", 51, 58),
+        ]
+        .iter()
+        .map(|(t, a, b)| ((*t).to_owned(), *a, *b))
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn stem_analyzer_golden() {
+        let got: Vec<String> = texts(
+            stem_analyzer(),
+            "Lampes blanches, coussins bleus et rideaux dorés",
+        )
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+        assert_eq!(got, ["lamp", "blanc", "coussin", "bleu", "rideau", "dor"]);
+    }
+
+    #[test]
+    fn query_words_agree_with_analyzers() {
+        let samples = [
+            "Lampe de chevet Alba en laiton",
+            "L’applique murale d'extérieur",
+            "canapés 3 places en velours bleu canard",
+            "Maïs, mais aussi des bijoux et des chevaux",
+            "jusqu'à 160x200 cm — clic-clac œil-de-bœuf",
+        ];
+        for sample in samples {
+            let kept: Vec<Word> = words(sample).into_iter().filter(|w| !w.stop).collect();
+            let exact: Vec<String> = texts(exact_analyzer(), sample)
+                .into_iter()
+                .map(|t| t.0)
+                .collect();
+            let stemmed: Vec<String> = texts(stem_analyzer(), sample)
+                .into_iter()
+                .map(|t| t.0)
+                .collect();
+            assert_eq!(
+                kept.iter().map(|w| w.exact.clone()).collect::<Vec<_>>(),
+                exact,
+                "{sample}"
+            );
+            assert_eq!(
+                kept.iter().map(|w| w.stem.clone()).collect::<Vec<_>>(),
+                stemmed,
+                "{sample}"
+            );
+        }
+    }
+
+    #[test]
+    fn words_flags_stop_words_and_keeps_offsets() {
+        let w = words("la lampe");
+        assert_eq!(w.len(), 2);
+        assert!(w[0].stop && !w[1].stop);
+        assert_eq!((w[1].offset_from, w[1].offset_to), (3, 8));
+    }
+}
