@@ -4,4 +4,6 @@
 //! `config` → `catalog` (SQLite replica, import) → `text` (French analysis) → `index` (tantivy)
 //! → `search` (the `Engine` facade) → `api` (axum) → `cli` (composition root).
 
+pub mod catalog;
+pub mod progress;
 pub mod text;

@@ -98,7 +98,8 @@ mod tests {
 
     #[test]
     fn golden() {
-        let cases: &[(&str, &[(&str, usize, usize)])] = &[
+        type Golden<'a> = &'a [(&'a str, usize, usize)];
+        let cases: &[(&str, Golden)] = &[
             (
                 "Lampe de chevet",
                 &[("Lampe", 0, 5), ("de", 6, 8), ("chevet", 9, 15)],

@@ -1,0 +1,937 @@
+//! Import of an export folder (`catalog-format.md`) into the replica.
+//!
+//! Invariants:
+//! - one transaction for the whole import: a crash or `--strict` failure changes nothing;
+//! - a bad line is rejected with file, line and reason, every good line is still imported;
+//! - an upsert whose canonical JSON hashes the same as the stored row changes nothing, so a
+//!   re-import of the same export is a no-op;
+//! - `--full` removes products absent from the export, but never when a product line could not
+//!   even be read (its id is unknown, so its absence proves nothing).
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::CatalogError;
+use super::validate::{Line, Reason, check_attributes, content_hash};
+use crate::progress::Progress;
+
+/// How to import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Treat the export as a complete snapshot: products absent from it are removed.
+    pub full: bool,
+    /// Reject the whole import when any line is rejected.
+    pub strict: bool,
+}
+
+/// What happened to the lines of one file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FileCounts {
+    /// New rows.
+    pub inserted: u64,
+    /// Rows whose content changed.
+    pub updated: u64,
+    /// Rows already stored as exported.
+    pub unchanged: u64,
+    /// Rows removed (tombstones, `--full`).
+    pub deleted: u64,
+    /// Lines rejected.
+    pub rejected: u64,
+}
+
+/// One rejected line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reject {
+    /// File name within the export folder.
+    pub file: String,
+    /// 1-based line number.
+    pub line: usize,
+    /// Why the line was rejected.
+    pub reason: String,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// categories.ndjson
+    pub categories: FileCounts,
+    /// products.ndjson
+    pub products: FileCounts,
+    /// reviews.ndjson
+    pub reviews: FileCounts,
+    /// orders.ndjson
+    pub orders: FileCounts,
+    /// wishlists.ndjson
+    pub wishlists: FileCounts,
+    /// Every rejected line, in file order.
+    pub rejects: Vec<Reject>,
+    /// Whether the import was committed (false under `--strict` with rejects).
+    pub committed: bool,
+    /// Why `--full` removed nothing, when it had to hold back.
+    pub full_skipped: Option<String>,
+}
+
+impl ImportReport {
+    /// One line for humans.
+    pub fn summary(&self) -> String {
+        let f = |name: &str, c: &FileCounts| {
+            format!(
+                "{name} +{} ~{} ={} -{} !{}",
+                c.inserted, c.updated, c.unchanged, c.deleted, c.rejected
+            )
+        };
+        format!(
+            "import {}: {}; {}; {}; {}; {} (+new ~updated =unchanged -removed !rejected)",
+            if self.committed {
+                "committed"
+            } else {
+                "rolled back"
+            },
+            f("categories", &self.categories),
+            f("products", &self.products),
+            f("reviews", &self.reviews),
+            f("orders", &self.orders),
+            f("wishlists", &self.wishlists),
+        )
+    }
+
+    /// Whether the import changed anything.
+    pub fn changed(&self) -> bool {
+        [
+            &self.categories,
+            &self.products,
+            &self.reviews,
+            &self.orders,
+            &self.wishlists,
+        ]
+        .iter()
+        .any(|c| c.inserted + c.updated + c.deleted > 0)
+    }
+}
+
+/// Reads an NDJSON file line by line: `(line number, text or reason)`, skipping blank lines.
+fn ndjson_lines(
+    path: &Path,
+) -> Result<impl Iterator<Item = (usize, Result<String, Reason>)>, CatalogError> {
+    let file = File::open(path).map_err(|source| CatalogError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let path = path.to_owned();
+    Ok(BufReader::new(file)
+        .split(b'\n')
+        .enumerate()
+        .filter_map(move |(i, bytes)| {
+            let line = match bytes {
+                Err(e) => Err(format!("read error in {}: {e}", path.display())),
+                Ok(bytes) => {
+                    String::from_utf8(bytes).map_err(|_| "line is not valid UTF-8".to_owned())
+                }
+            };
+            match line {
+                Ok(text) if text.trim().is_empty() => None,
+                other => Some((i + 1, other)),
+            }
+        }))
+}
+
+struct Importer<'a> {
+    tx: Transaction<'a>,
+    seq: i64,
+    report: ImportReport,
+}
+
+impl Importer<'_> {
+    fn reject(&mut self, file: &str, line: usize, reason: Reason) {
+        self.report.rejects.push(Reject {
+            file: file.to_owned(),
+            line,
+            reason,
+        });
+    }
+}
+
+/// Imports `dir` into the replica behind `conn`.
+pub(crate) fn import(
+    conn: &mut Connection,
+    dir: &Path,
+    options: ImportOptions,
+) -> Result<ImportReport, CatalogError> {
+    for required in ["categories.ndjson", "products.ndjson"] {
+        if !dir.join(required).is_file() {
+            return Err(CatalogError::MissingExportFile(dir.join(required)));
+        }
+    }
+    let tx = conn.transaction()?;
+    let seq: i64 = tx
+        .query_row("SELECT value FROM meta WHERE key = 'import_seq'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        + 1;
+    let mut importer = Importer {
+        tx,
+        seq,
+        report: ImportReport::default(),
+    };
+    import_categories(&mut importer, &dir.join("categories.ndjson"))?;
+    import_products(&mut importer, &dir.join("products.ndjson"), options.full)?;
+    for (file, import_file) in [
+        (
+            "reviews.ndjson",
+            import_reviews as fn(&mut Importer, &Path) -> Result<(), CatalogError>,
+        ),
+        ("orders.ndjson", import_orders),
+        ("wishlists.ndjson", import_wishlists),
+    ] {
+        let path = dir.join(file);
+        if path.is_file() {
+            import_file(&mut importer, &path)?;
+        }
+    }
+    refresh_ratings(&importer.tx)?;
+
+    let Importer { tx, mut report, .. } = importer;
+    const FILE_ORDER: [&str; 5] = [
+        "categories.ndjson",
+        "products.ndjson",
+        "reviews.ndjson",
+        "orders.ndjson",
+        "wishlists.ndjson",
+    ];
+    report
+        .rejects
+        .sort_by_key(|r| (FILE_ORDER.iter().position(|f| *f == r.file), r.line));
+    if options.strict && !report.rejects.is_empty() {
+        tx.rollback()?;
+        report.committed = false;
+        return Ok(report);
+    }
+    if report.changed() {
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('import_seq', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [seq.to_string()],
+        )?;
+    }
+    tx.commit()?;
+    report.committed = true;
+    Ok(report)
+}
+
+struct CategoryRow {
+    line: usize,
+    id: String,
+    slug: String,
+    name: String,
+    parent_id: Option<String>,
+    description: Option<String>,
+    extra: String,
+    hash: i64,
+}
+
+fn parse_category(text: &str, line: usize) -> Result<CategoryRow, Reason> {
+    let mut l = Line::parse(text)?;
+    let hash = content_hash(&Value::Object(l.0.clone()).to_string());
+    let id = l.string("id")?;
+    let slug = l.string("slug")?;
+    if !slug
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!("slug: {slug:?} must match [a-z0-9-]+"));
+    }
+    let name = l.string("name")?;
+    let parent_id = l.opt_string("parentId")?;
+    if parent_id.as_deref() == Some(id.as_str()) {
+        return Err("parentId: a category cannot be its own parent".to_owned());
+    }
+    let description = l.opt_string("description")?;
+    Ok(CategoryRow {
+        line,
+        id,
+        slug,
+        name,
+        parent_id,
+        description,
+        extra: l.rest(),
+        hash,
+    })
+}
+
+fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+    const FILE: &str = "categories.ndjson";
+    // Categories are few: read them all, so a child may come before its parent.
+    let mut rows: Vec<CategoryRow> = Vec::new();
+    let mut slug_owner: HashMap<String, (String, usize)> = HashMap::new();
+    for (line, text) in ndjson_lines(path)? {
+        let row = text.and_then(|t| parse_category(&t, line)).and_then(|row| {
+            match slug_owner.get(&row.slug) {
+                Some((owner, at)) if *owner != row.id => Err(format!(
+                    "slug: {:?} is already used by category {owner:?} on line {at}",
+                    row.slug
+                )),
+                _ => Ok(row),
+            }
+        });
+        match row {
+            Ok(row) => {
+                slug_owner.insert(row.slug.clone(), (row.id.clone(), line));
+                rows.retain(|r| r.id != row.id); // the last line for an id wins
+                rows.push(row);
+            }
+            Err(reason) => {
+                im.report.categories.rejected += 1;
+                im.reject(FILE, line, reason);
+            }
+        }
+    }
+
+    let stored: HashMap<String, Option<String>> = {
+        let mut stmt = im.tx.prepare("SELECT id, parent_id FROM categories")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    // Reject, until nothing changes, every row whose parent is neither stored nor accepted.
+    loop {
+        let known: HashSet<&str> = stored
+            .keys()
+            .map(String::as_str)
+            .chain(rows.iter().map(|r| r.id.as_str()))
+            .collect();
+        let dangling: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.parent_id.as_deref().is_some_and(|p| !known.contains(p)))
+            .map(|(i, _)| i)
+            .collect();
+        if dangling.is_empty() {
+            break;
+        }
+        for i in dangling.into_iter().rev() {
+            let row = rows.remove(i);
+            let parent = row.parent_id.unwrap_or_default();
+            im.report.categories.rejected += 1;
+            im.reject(
+                FILE,
+                row.line,
+                format!("parentId: {parent:?} names no category"),
+            );
+        }
+    }
+    // Reject rows whose parent chain loops back to themselves.
+    let mut parents: HashMap<&str, Option<&str>> = stored
+        .iter()
+        .map(|(id, p)| (id.as_str(), p.as_deref()))
+        .collect();
+    for row in &rows {
+        parents.insert(&row.id, row.parent_id.as_deref());
+    }
+    let cyclic: HashSet<String> = rows
+        .iter()
+        .filter(|row| {
+            let mut next = row.parent_id.as_deref();
+            for _ in 0..=parents.len() {
+                match next {
+                    None => return false,
+                    Some(p) if p == row.id => return true,
+                    Some(p) => next = parents.get(p).copied().flatten(),
+                }
+            }
+            true
+        })
+        .map(|row| row.id.clone())
+        .collect();
+    let mut rejects = Vec::new();
+    rows.retain(|row| {
+        let keep = !cyclic.contains(&row.id);
+        if !keep {
+            rejects.push((
+                row.line,
+                "parentId: the parent chain forms a cycle".to_owned(),
+            ));
+        }
+        keep
+    });
+    rows.sort_by_key(|r| r.line);
+    for row in rows {
+        let other: Option<String> = im
+            .tx
+            .query_row(
+                "SELECT id FROM categories WHERE slug = ?1 AND id != ?2",
+                params![row.slug, row.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(other) = other {
+            rejects.push((
+                row.line,
+                format!(
+                    "slug: {:?} is already used by stored category {other:?}",
+                    row.slug
+                ),
+            ));
+            continue;
+        }
+        let existing: Option<i64> = im
+            .tx
+            .query_row(
+                "SELECT content_hash FROM categories WHERE id = ?1",
+                [&row.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let counts = &mut im.report.categories;
+        match existing {
+            Some(hash) if hash == row.hash => {
+                counts.unchanged += 1;
+                continue;
+            }
+            Some(_) => counts.updated += 1,
+            None => counts.inserted += 1,
+        }
+        im.tx.execute(
+            "INSERT INTO categories (id, slug, name, parent_id, description, extra, content_hash, import_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(id) DO UPDATE SET slug = excluded.slug, name = excluded.name,
+               parent_id = excluded.parent_id, description = excluded.description, extra = excluded.extra,
+               content_hash = excluded.content_hash, import_seq = excluded.import_seq",
+            params![row.id, row.slug, row.name, row.parent_id, row.description, row.extra, row.hash, im.seq],
+        )?;
+    }
+    for (line, reason) in rejects {
+        im.report.categories.rejected += 1;
+        im.reject(FILE, line, reason);
+    }
+    Ok(())
+}
+
+struct ProductRow {
+    id: String,
+    slug: String,
+    name: String,
+    description: Option<String>,
+    price: f64,
+    compare_price: Option<f64>,
+    currency: String,
+    stock: i64,
+    featured: bool,
+    category_id: String,
+    images: String,
+    brand: Option<String>,
+    tags: String,
+    attributes: String,
+    created_at: String,
+    updated_at: String,
+    extra: String,
+    hash: i64,
+}
+
+/// A product line is either an upsert or a tombstone.
+enum ProductLine {
+    Upsert(Box<ProductRow>),
+    Tombstone(String),
+}
+
+fn parse_product(mut l: Line) -> Result<ProductLine, Reason> {
+    let hash = content_hash(&Value::Object(l.0.clone()).to_string());
+    let id = l.string("id")?;
+    if l.opt_bool("deleted")? == Some(true) {
+        return Ok(ProductLine::Tombstone(id));
+    }
+    let slug = l.string("slug")?;
+    let name = l.string("name")?;
+    if name.chars().count() > 300 {
+        return Err("name: longer than 300 characters".to_owned());
+    }
+    let description = l.opt_string("description")?;
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 20_000)
+    {
+        return Err("description: longer than 20,000 characters".to_owned());
+    }
+    let price = l.price("price")?;
+    let compare_price = l.opt_price("comparePrice")?;
+    let currency = l
+        .opt_string("currency")?
+        .unwrap_or_else(|| "EUR".to_owned());
+    let stock = l.integer("stock", 0, i64::MAX)?;
+    let featured = l.opt_bool("featured")?.unwrap_or(false);
+    let category_id = l.string("categoryId")?;
+    let images = l.strings("images")?;
+    let brand = l.opt_string("brand")?;
+    let tags = l.strings("tags")?;
+    let attributes = l.opt_object("attributes")?.unwrap_or_default();
+    check_attributes(&attributes)?;
+    let created_at = l.timestamp("createdAt")?;
+    let updated_at = l.timestamp("updatedAt")?;
+    Ok(ProductLine::Upsert(Box::new(ProductRow {
+        id,
+        slug,
+        name,
+        description,
+        price,
+        compare_price,
+        currency,
+        stock,
+        featured,
+        category_id,
+        images: serde_json::to_string(&images).unwrap_or_else(|_| "[]".to_owned()),
+        brand,
+        tags: serde_json::to_string(&tags).unwrap_or_else(|_| "[]".to_owned()),
+        attributes: Value::Object(attributes).to_string(),
+        created_at,
+        updated_at,
+        extra: l.rest(),
+        hash,
+    })))
+}
+
+fn import_products(im: &mut Importer, path: &Path, full: bool) -> Result<(), CatalogError> {
+    const FILE: &str = "products.ndjson";
+    let categories: HashSet<String> = {
+        let mut stmt = im.tx.prepare("SELECT id FROM categories")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut slug_owner: HashMap<String, String> = HashMap::new();
+    let mut unreadable = 0usize;
+    let mut progress = Progress::new("products", None);
+    for (line, text) in ndjson_lines(path)? {
+        progress.inc(1);
+        let parsed = text.and_then(|t| Line::parse(&t));
+        let id = parsed
+            .as_ref()
+            .ok()
+            .and_then(|l| l.0.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match &id {
+            Some(id) => {
+                seen.insert(id.clone());
+            }
+            None => unreadable += 1,
+        }
+        let outcome = parsed.and_then(parse_product).and_then(|p| match p {
+            ProductLine::Upsert(row) if !categories.contains(&row.category_id) => Err(format!(
+                "categoryId: {:?} names no category",
+                row.category_id
+            )),
+            ProductLine::Upsert(row) => match slug_owner.get(&row.slug) {
+                Some(owner) if *owner != row.id => Err(format!(
+                    "slug: {:?} is already used by product {owner:?} in this export",
+                    row.slug
+                )),
+                _ => Ok(ProductLine::Upsert(row)),
+            },
+            tombstone => Ok(tombstone),
+        });
+        let result = match outcome {
+            Ok(ProductLine::Tombstone(id)) => {
+                let n = im.tx.execute("DELETE FROM products WHERE id = ?1", [&id])?;
+                im.report.products.deleted += n as u64;
+                Ok(())
+            }
+            Ok(ProductLine::Upsert(row)) => {
+                slug_owner.insert(row.slug.clone(), row.id.clone());
+                upsert_product(im, &row)?
+            }
+            Err(reason) => Err(reason),
+        };
+        if let Err(reason) = result {
+            im.report.products.rejected += 1;
+            im.reject(FILE, line, reason);
+        }
+    }
+    progress.finish();
+
+    if full {
+        if unreadable > 0 {
+            im.report.full_skipped = Some(format!(
+                "--full removed nothing: {unreadable} product line(s) had no readable id"
+            ));
+        } else {
+            im.tx.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY)",
+                [],
+            )?;
+            im.tx.execute("DELETE FROM temp.import_seen", [])?;
+            {
+                let mut insert = im
+                    .tx
+                    .prepare("INSERT OR IGNORE INTO temp.import_seen (id) VALUES (?1)")?;
+                for id in &seen {
+                    insert.execute([id])?;
+                }
+            }
+            let n = im.tx.execute(
+                "DELETE FROM products WHERE id NOT IN (SELECT id FROM temp.import_seen)",
+                [],
+            )?;
+            im.report.products.deleted += n as u64;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts or updates one product; `Err(reason)` rejects the line, the outer error aborts.
+fn upsert_product(im: &mut Importer, row: &ProductRow) -> Result<Result<(), Reason>, CatalogError> {
+    let other: Option<String> = im
+        .tx
+        .prepare_cached("SELECT id FROM products WHERE slug = ?1 AND id != ?2")?
+        .query_row(params![row.slug, row.id], |r| r.get(0))
+        .optional()?;
+    if let Some(other) = other {
+        return Ok(Err(format!(
+            "slug: {:?} is already used by stored product {other:?}",
+            row.slug
+        )));
+    }
+    let existing: Option<i64> = im
+        .tx
+        .prepare_cached("SELECT content_hash FROM products WHERE id = ?1")?
+        .query_row([&row.id], |r| r.get(0))
+        .optional()?;
+    let counts = &mut im.report.products;
+    match existing {
+        Some(hash) if hash == row.hash => {
+            counts.unchanged += 1;
+            return Ok(Ok(()));
+        }
+        Some(_) => counts.updated += 1,
+        None => counts.inserted += 1,
+    }
+    im.tx
+        .prepare_cached(
+            "INSERT INTO products (id, slug, name, description, price, compare_price, currency, stock,
+               featured, category_id, images, brand, tags, attributes, created_at, updated_at, extra,
+               content_hash, import_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+             ON CONFLICT(id) DO UPDATE SET slug = excluded.slug, name = excluded.name,
+               description = excluded.description, price = excluded.price,
+               compare_price = excluded.compare_price, currency = excluded.currency,
+               stock = excluded.stock, featured = excluded.featured, category_id = excluded.category_id,
+               images = excluded.images, brand = excluded.brand, tags = excluded.tags,
+               attributes = excluded.attributes, created_at = excluded.created_at,
+               updated_at = excluded.updated_at, extra = excluded.extra,
+               content_hash = excluded.content_hash, import_seq = excluded.import_seq",
+        )?
+        .execute(params![
+            row.id,
+            row.slug,
+            row.name,
+            row.description,
+            row.price,
+            row.compare_price,
+            row.currency,
+            row.stock,
+            row.featured,
+            row.category_id,
+            row.images,
+            row.brand,
+            row.tags,
+            row.attributes,
+            row.created_at,
+            row.updated_at,
+            row.extra,
+            row.hash,
+            im.seq,
+        ])?;
+    Ok(Ok(()))
+}
+
+fn product_exists(tx: &Transaction, id: &str) -> Result<bool, CatalogError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM products WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Runs `apply` on each line of an optional file; `apply` returns the row's outcome.
+fn for_each_line(
+    im: &mut Importer,
+    path: &Path,
+    file: &'static str,
+    counts: fn(&mut ImportReport) -> &mut FileCounts,
+    mut apply: impl FnMut(&Transaction, Line) -> Result<Result<Outcome, Reason>, CatalogError>,
+) -> Result<(), CatalogError> {
+    for (line, text) in ndjson_lines(path)? {
+        let outcome = match text.and_then(|t| Line::parse(&t)) {
+            Ok(l) => apply(&im.tx, l)?,
+            Err(reason) => Err(reason),
+        };
+        let c = counts(&mut im.report);
+        match outcome {
+            Ok(Outcome::Inserted) => c.inserted += 1,
+            Ok(Outcome::Updated) => c.updated += 1,
+            Ok(Outcome::Unchanged) => c.unchanged += 1,
+            Err(reason) => {
+                c.rejected += 1;
+                im.reject(file, line, reason);
+            }
+        }
+    }
+    Ok(())
+}
+
+enum Outcome {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+/// Compares a stored hash with a new one.
+fn outcome(existing: Option<i64>, hash: i64) -> Outcome {
+    match existing {
+        None => Outcome::Inserted,
+        Some(h) if h == hash => Outcome::Unchanged,
+        Some(_) => Outcome::Updated,
+    }
+}
+
+fn import_reviews(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+    for_each_line(
+        im,
+        path,
+        "reviews.ndjson",
+        |r| &mut r.reviews,
+        |tx, mut l| {
+            let hash = content_hash(&Value::Object(l.0.clone()).to_string());
+            let parsed = (|| {
+                let id = l.string("id")?;
+                let product_id = l.string("productId")?;
+                let user_id = l.opt_string("userId")?;
+                let rating = l.integer("rating", 1, 5)?;
+                let comment = l.opt_string("comment")?;
+                let created_at = l.timestamp("createdAt")?;
+                Ok::<_, Reason>((id, product_id, user_id, rating, comment, created_at))
+            })();
+            let (id, product_id, user_id, rating, comment, created_at) = match parsed {
+                Ok(p) => p,
+                Err(reason) => return Ok(Err(reason)),
+            };
+            if !product_exists(tx, &product_id)? {
+                return Ok(Err(format!("productId: {product_id:?} names no product")));
+            }
+            let existing: Option<i64> = tx
+                .prepare_cached("SELECT content_hash FROM reviews WHERE id = ?1")?
+                .query_row([&id], |r| r.get(0))
+                .optional()?;
+            let result = outcome(existing, hash);
+            if !matches!(result, Outcome::Unchanged) {
+                tx.prepare_cached(
+                "INSERT INTO reviews (id, product_id, user_id, rating, comment, created_at, extra, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(id) DO UPDATE SET product_id = excluded.product_id, user_id = excluded.user_id,
+                   rating = excluded.rating, comment = excluded.comment, created_at = excluded.created_at,
+                   extra = excluded.extra, content_hash = excluded.content_hash",
+            )?
+            .execute(params![id, product_id, user_id, rating, comment, created_at, l.rest(), hash])?;
+            }
+            Ok(Ok(result))
+        },
+    )
+}
+
+const ORDER_STATUSES: [&str; 6] = [
+    "PENDING",
+    "PROCESSING",
+    "PAID",
+    "SHIPPED",
+    "DELIVERED",
+    "CANCELLED",
+];
+
+struct OrderItem {
+    product_id: String,
+    quantity: i64,
+    price: f64,
+}
+
+fn import_orders(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+    for_each_line(
+        im,
+        path,
+        "orders.ndjson",
+        |r| &mut r.orders,
+        |tx, mut l| {
+            let hash = content_hash(&Value::Object(l.0.clone()).to_string());
+            let parsed = (|| {
+                let id = l.string("id")?;
+                let number = l.string("orderNumber")?;
+                if !(number.starts_with("ORD-") && number.chars().count() == 12) {
+                    return Err(format!(
+                        "orderNumber: {number:?} must be \"ORD-\" followed by 8 characters"
+                    ));
+                }
+                let user_id = l.string("userId")?;
+                let email = l.string("email")?;
+                let status = l.string("status")?;
+                if !ORDER_STATUSES.contains(&status.as_str()) {
+                    return Err(format!(
+                        "status: {status:?} is not one of {}",
+                        ORDER_STATUSES.join(", ")
+                    ));
+                }
+                let total = l.price("total")?;
+                let created_at = l.timestamp("createdAt")?;
+                let updated_at = l.timestamp("updatedAt")?;
+                let postal = l.opt_string("shippingPostalCode")?;
+                let tracking = l.opt_string("trackingNumber")?;
+                let items = l
+                    .opt_array("items")?
+                    .ok_or_else(|| "items: required array is missing".to_owned())?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let Value::Object(map) = item else {
+                            return Err(format!("items[{i}]: expected an object"));
+                        };
+                        let mut item = Line(map);
+                        let err = |e: Reason| format!("items[{i}].{e}");
+                        Ok(OrderItem {
+                            product_id: item.string("productId").map_err(err)?,
+                            quantity: item.integer("quantity", 1, i64::MAX).map_err(err)?,
+                            price: item.price("price").map_err(err)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((
+                    id, number, user_id, email, status, total, created_at, updated_at, postal,
+                    tracking, items,
+                ))
+            })();
+            let (
+                id,
+                number,
+                user_id,
+                email,
+                status,
+                total,
+                created_at,
+                updated_at,
+                postal,
+                tracking,
+                items,
+            ) = match parsed {
+                Ok(p) => p,
+                Err(reason) => return Ok(Err(reason)),
+            };
+            let existing: Option<i64> = tx
+                .prepare_cached("SELECT content_hash FROM orders WHERE id = ?1")?
+                .query_row([&id], |r| r.get(0))
+                .optional()?;
+            let result = outcome(existing, hash);
+            if !matches!(result, Outcome::Unchanged) {
+                tx.prepare_cached(
+                "INSERT INTO orders (id, order_number, user_id, email, status, total, created_at, updated_at,
+                   shipping_postal_code, tracking_number, extra, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT(id) DO UPDATE SET order_number = excluded.order_number, user_id = excluded.user_id,
+                   email = excluded.email, status = excluded.status, total = excluded.total,
+                   created_at = excluded.created_at, updated_at = excluded.updated_at,
+                   shipping_postal_code = excluded.shipping_postal_code,
+                   tracking_number = excluded.tracking_number, extra = excluded.extra,
+                   content_hash = excluded.content_hash",
+            )?
+            .execute(params![
+                id,
+                number,
+                user_id,
+                email,
+                status,
+                total,
+                created_at,
+                updated_at,
+                postal,
+                tracking,
+                l.rest(),
+                hash
+            ])?;
+                tx.prepare_cached("DELETE FROM order_items WHERE order_id = ?1")?
+                    .execute([&id])?;
+                let mut insert = tx.prepare_cached(
+                "INSERT INTO order_items (order_id, line, product_id, quantity, price) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+                for (line, item) in items.iter().enumerate() {
+                    insert.execute(params![
+                        id,
+                        line as i64,
+                        item.product_id,
+                        item.quantity,
+                        item.price
+                    ])?;
+                }
+            }
+            Ok(Ok(result))
+        },
+    )
+}
+
+fn import_wishlists(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+    for_each_line(
+        im,
+        path,
+        "wishlists.ndjson",
+        |r| &mut r.wishlists,
+        |tx, mut l| {
+            let parsed = (|| {
+                Ok::<_, Reason>((
+                    l.string("userId")?,
+                    l.string("productId")?,
+                    l.timestamp("createdAt")?,
+                ))
+            })();
+            let (user_id, product_id, created_at) = match parsed {
+                Ok(p) => p,
+                Err(reason) => return Ok(Err(reason)),
+            };
+            if !product_exists(tx, &product_id)? {
+                return Ok(Err(format!("productId: {product_id:?} names no product")));
+            }
+            let existing: Option<String> = tx
+                .prepare_cached(
+                    "SELECT created_at FROM wishlists WHERE user_id = ?1 AND product_id = ?2",
+                )?
+                .query_row([&user_id, &product_id], |r| r.get(0))
+                .optional()?;
+            let result = match existing {
+                None => Outcome::Inserted,
+                Some(at) if at == created_at => Outcome::Unchanged,
+                Some(_) => Outcome::Updated,
+            };
+            if !matches!(result, Outcome::Unchanged) {
+                tx.prepare_cached(
+                    "INSERT INTO wishlists (user_id, product_id, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(user_id, product_id) DO UPDATE SET created_at = excluded.created_at",
+                )?
+                .execute([&user_id, &product_id, &created_at])?;
+            }
+            Ok(Ok(result))
+        },
+    )
+}
+
+/// Recomputes the per-product rating average and count where they differ from the reviews.
+fn refresh_ratings(tx: &Transaction) -> Result<(), CatalogError> {
+    tx.execute_batch(
+        "UPDATE products SET rating_avg = r.avg, rating_count = r.n
+           FROM (SELECT product_id, avg(rating) AS avg, count(*) AS n FROM reviews GROUP BY product_id) AS r
+          WHERE r.product_id = products.id
+            AND (products.rating_count != r.n OR products.rating_avg IS NOT r.avg);
+         UPDATE products SET rating_avg = NULL, rating_count = 0
+          WHERE rating_count != 0 AND id NOT IN (SELECT product_id FROM reviews);",
+    )?;
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! The SQLite replica of the storefront's catalog.
+//!
+//! Input: export folders (`catalog-format.md`) through [`Catalog::import`]. Output: typed rows
+//! for reindex ([`Catalog::for_each_product`]), product pages ([`Catalog::product`]) and the
+//! category tree. No ranking happens here.
+//!
+//! Invariants: WAL journal, foreign keys on, schema migrated on open (`user_version`); every
+//! import is one transaction; descriptions are stored as exported (HTML included) and stripped
+//! only for indexing ([`strip_html`]).
+
+mod html;
+mod import;
+mod model;
+mod schema;
+mod validate;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, Row};
+
+pub use html::strip_html;
+pub use import::{FileCounts, ImportOptions, ImportReport, Reject};
+pub use model::{Category, CategoryTree, FACET_ATTRIBUTES, Product};
+
+/// Errors of the replica.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// SQLite failed.
+    #[error("catalog database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The export folder lacks a required file.
+    #[error("export is missing required file {0}")]
+    MissingExportFile(PathBuf),
+    /// The replica was written by a newer binary.
+    #[error("catalog schema version {found} is newer than this binary supports ({supported})")]
+    SchemaTooNew {
+        /// Version found on disk.
+        found: u32,
+        /// Highest version this binary knows.
+        supported: u32,
+    },
+    /// A stored JSON column could not be read back.
+    #[error("corrupt {column} for product {id}: {source}")]
+    CorruptRow {
+        /// Product id.
+        id: String,
+        /// Column name.
+        column: &'static str,
+        /// The cause.
+        source: serde_json::Error,
+    },
+}
+
+/// What the replica holds, for the manifest and `/health`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Watermark {
+    /// Number of committed imports that changed something.
+    pub import_seq: i64,
+    /// Latest `updatedAt` among products.
+    pub max_updated_at: Option<String>,
+}
+
+/// The replica.
+pub struct Catalog {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+const PRODUCT_COLUMNS: &str =
+    "id, slug, name, description, price, compare_price, currency, stock, featured,
+    category_id, images, brand, tags, attributes, created_at, updated_at, rating_avg, rating_count";
+
+impl Catalog {
+    /// Opens (creating if needed) the replica at `path` and migrates its schema.
+    pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| CatalogError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrate(&mut conn)?;
+        Ok(Catalog {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Where the replica lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
+        // back on drop), so a poisoned lock is still usable.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Imports an export folder; see [`ImportReport`] for the outcome.
+    pub fn import(&self, dir: &Path, options: ImportOptions) -> Result<ImportReport, CatalogError> {
+        import::import(&mut self.conn(), dir, options)
+    }
+
+    /// Every category.
+    pub fn category_tree(&self) -> Result<CategoryTree, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT id, slug, name, parent_id, description FROM categories ORDER BY id")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Category {
+                    id: r.get(0)?,
+                    slug: r.get(1)?,
+                    name: r.get(2)?,
+                    parent_id: r.get(3)?,
+                    description: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CategoryTree::new(rows))
+    }
+
+    /// Number of products per category id (direct members only).
+    pub fn product_counts(&self) -> Result<HashMap<String, u64>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT category_id, count(*) FROM products GROUP BY category_id")?;
+        let counts = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<Result<_, _>>()?;
+        Ok(counts)
+    }
+
+    /// Number of products.
+    pub fn product_count(&self) -> Result<u64, CatalogError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM products", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    /// A product by id, or else by slug.
+    pub fn product(&self, id_or_slug: &str) -> Result<Option<Product>, CatalogError> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1 OR slug = ?1 ORDER BY id = ?1 DESC LIMIT 1"
+        );
+        let row = conn
+            .prepare_cached(&sql)?
+            .query_row([id_or_slug], |r| Ok(product_from_row(r)))
+            .optional()?;
+        row.transpose()
+    }
+
+    /// Calls `f` on every product, in id order.
+    pub fn for_each_product<E: From<CatalogError>>(
+        &self,
+        mut f: impl FnMut(Product) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let conn = self.conn();
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id");
+        let mut stmt = conn.prepare(&sql).map_err(CatalogError::from)?;
+        let mut rows = stmt.query([]).map_err(CatalogError::from)?;
+        while let Some(row) = rows.next().map_err(CatalogError::from)? {
+            f(product_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    /// Units sold per product id over the `days` before the latest order (cancelled orders
+    /// excluded). The window ends at the latest order rather than at the wall clock so that a
+    /// replica's popularity does not decay while no export arrives.
+    pub fn units_sold(&self, days: u32) -> Result<HashMap<String, u64>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT i.product_id, sum(i.quantity)
+               FROM order_items i JOIN orders o ON o.id = i.order_id
+              WHERE o.status != 'CANCELLED'
+                AND julianday(o.created_at) >= (SELECT julianday(max(created_at)) FROM orders) - ?1
+              GROUP BY i.product_id",
+        )?;
+        let sold = stmt
+            .query_map([days], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<Result<_, _>>()?;
+        Ok(sold)
+    }
+
+    /// The replica's watermark.
+    pub fn watermark(&self) -> Result<Watermark, CatalogError> {
+        let conn = self.conn();
+        let import_seq = conn
+            .query_row("SELECT value FROM meta WHERE key = 'import_seq'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let max_updated_at =
+            conn.query_row("SELECT max(updated_at) FROM products", [], |r| r.get(0))?;
+        Ok(Watermark {
+            import_seq,
+            max_updated_at,
+        })
+    }
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &Row,
+    index: usize,
+    id: &str,
+    column: &'static str,
+) -> Result<T, CatalogError> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|source| CatalogError::CorruptRow {
+        id: id.to_owned(),
+        column,
+        source,
+    })
+}
+
+fn product_from_row(r: &Row) -> Result<Product, CatalogError> {
+    let id: String = r.get(0)?;
+    Ok(Product {
+        images: json_column(r, 10, &id, "images")?,
+        tags: json_column(r, 12, &id, "tags")?,
+        attributes: json_column(r, 13, &id, "attributes")?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        price: r.get(4)?,
+        compare_price: r.get(5)?,
+        currency: r.get(6)?,
+        stock: r.get(7)?,
+        featured: r.get(8)?,
+        category_id: r.get(9)?,
+        brand: r.get(11)?,
+        created_at: r.get(14)?,
+        updated_at: r.get(15)?,
+        rating: r.get(16)?,
+        review_count: r.get::<_, i64>(17)? as u32,
+        id,
+    })
+}

@@ -1,0 +1,113 @@
+//! Schema migrations keyed on SQLite's `user_version`: migration `i` (1-based) brings the
+//! schema from version `i - 1` to `i`. Migrations only ever append; a replica written by a
+//! newer binary (higher version) is refused rather than misread.
+
+use rusqlite::Connection;
+
+use super::CatalogError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the replica of the storefront's export, plus engine bookkeeping.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE categories (
+        id           TEXT PRIMARY KEY,
+        slug         TEXT NOT NULL UNIQUE,
+        name         TEXT NOT NULL,
+        parent_id    TEXT REFERENCES categories(id) DEFERRABLE INITIALLY DEFERRED,
+        description  TEXT,
+        extra        TEXT NOT NULL,
+        content_hash INTEGER NOT NULL,
+        import_seq   INTEGER NOT NULL
+    );
+    CREATE TABLE products (
+        id            TEXT PRIMARY KEY,
+        slug          TEXT NOT NULL UNIQUE,
+        name          TEXT NOT NULL,
+        description   TEXT,
+        price         REAL NOT NULL,
+        compare_price REAL,
+        currency      TEXT NOT NULL,
+        stock         INTEGER NOT NULL,
+        featured      INTEGER NOT NULL,
+        category_id   TEXT NOT NULL REFERENCES categories(id) DEFERRABLE INITIALLY DEFERRED,
+        images        TEXT NOT NULL,
+        brand         TEXT,
+        tags          TEXT NOT NULL,
+        attributes    TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        extra         TEXT NOT NULL,
+        rating_avg    REAL,
+        rating_count  INTEGER NOT NULL DEFAULT 0,
+        content_hash  INTEGER NOT NULL,
+        import_seq    INTEGER NOT NULL
+    );
+    CREATE INDEX products_category ON products(category_id);
+    CREATE TABLE reviews (
+        id           TEXT PRIMARY KEY,
+        product_id   TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+        user_id      TEXT,
+        rating       INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+        comment      TEXT,
+        created_at   TEXT NOT NULL,
+        extra        TEXT NOT NULL,
+        content_hash INTEGER NOT NULL
+    );
+    CREATE INDEX reviews_product ON reviews(product_id);
+    CREATE TABLE orders (
+        id                   TEXT PRIMARY KEY,
+        order_number         TEXT NOT NULL,
+        user_id              TEXT NOT NULL,
+        email                TEXT NOT NULL,
+        status               TEXT NOT NULL,
+        total                REAL NOT NULL,
+        created_at           TEXT NOT NULL,
+        updated_at           TEXT NOT NULL,
+        shipping_postal_code TEXT,
+        tracking_number      TEXT,
+        extra                TEXT NOT NULL,
+        content_hash         INTEGER NOT NULL
+    );
+    CREATE TABLE order_items (
+        order_id   TEXT NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+        line       INTEGER NOT NULL,
+        product_id TEXT NOT NULL,
+        quantity   INTEGER NOT NULL,
+        price      REAL NOT NULL,
+        PRIMARY KEY (order_id, line)
+    );
+    CREATE INDEX order_items_product ON order_items(product_id);
+    CREATE TABLE wishlists (
+        user_id    TEXT NOT NULL,
+        product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, product_id)
+    );
+    "#,
+];
+
+/// The schema version this binary writes.
+pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the replica's schema up to [`SCHEMA_VERSION`].
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), CatalogError> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(CatalogError::SchemaTooNew {
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "catalog schema migrated");
+    }
+    Ok(())
+}
