@@ -5,5 +5,7 @@
 //! → `search` (the `Engine` facade) → `api` (axum) → `cli` (composition root).
 
 pub mod catalog;
+pub mod index;
 pub mod progress;
+pub mod search;
 pub mod text;

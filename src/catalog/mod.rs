@@ -62,7 +62,7 @@ pub enum CatalogError {
 }
 
 /// What the replica holds, for the manifest and `/health`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Watermark {
     /// Number of committed imports that changed something.

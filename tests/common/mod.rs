@@ -37,3 +37,32 @@ pub fn append(export: &Path, file: &str, lines: &[&str]) {
 pub fn write(export: &Path, file: &str, lines: &[&str]) {
     std::fs::write(export.join(file), lines.join("\n") + "\n").unwrap();
 }
+
+/// A replica and a live index built from a fixture export, in a temp dir.
+pub struct Built {
+    pub dir: tempfile::TempDir,
+    pub engine: vivr_search::search::Engine,
+}
+
+impl Built {
+    pub fn index_dir(&self) -> PathBuf {
+        self.dir.path().join("index")
+    }
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("catalog.db")
+    }
+}
+
+/// Imports and reindexes a fixture, then opens an engine on it.
+pub fn build(name: &str) -> Built {
+    use vivr_search::catalog::{Catalog, ImportOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    let report = catalog
+        .import(&fixture(name), ImportOptions::default())
+        .unwrap();
+    assert!(report.rejects.is_empty(), "{:?}", report.rejects);
+    vivr_search::index::reindex(&catalog, &dir.path().join("index"), &Default::default()).unwrap();
+    let engine = vivr_search::search::Engine::open(catalog, &dir.path().join("index")).unwrap();
+    Built { dir, engine }
+}

@@ -1,0 +1,312 @@
+//! Reindex: builds a new generation from the replica and makes it live.
+//!
+//! Steps: pick `gen-<n+1>`, index every product (progress shown), commit, write
+//! `dictionaries.json`, then `manifest.json` (temp file, fsync, rename), then switch `current`
+//! by renaming a fresh symlink over it. Any failure or cancellation before the switch removes the
+//! half-built directory and leaves the live generation serving; a kill leaves a directory with
+//! no manifest, which readers ignore and the next reindex removes. The previous generation is
+//! kept for rollback; older ones are pruned.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use tantivy::{Index, IndexWriter, TantivyDocument};
+
+use super::schema::{self, FACETS, Fields};
+use super::{
+    Dictionaries, FORMAT_VERSION, FacetCategory, IndexError, Manifest, StoredHit, io_error,
+};
+use crate::catalog::{Catalog, Product, strip_html};
+use crate::progress::Progress;
+
+pub(crate) const CURRENT: &str = "current";
+pub(crate) const MANIFEST: &str = "manifest.json";
+pub(crate) const DICTIONARIES: &str = "dictionaries.json";
+pub(crate) const TEXT_DIR: &str = "text";
+const GEN_PREFIX: &str = "gen-";
+
+/// How to reindex.
+#[derive(Debug, Clone, Copy)]
+pub struct ReindexOptions<'a> {
+    /// Set to stop the build; the live generation stays untouched.
+    pub cancel: Option<&'a AtomicBool>,
+    /// Indexing threads.
+    pub threads: usize,
+    /// Memory budget of the index writer, in bytes, for all threads together.
+    pub memory_budget: usize,
+    /// Window of the popularity signal, in days.
+    pub popularity_days: u32,
+}
+
+impl Default for ReindexOptions<'_> {
+    fn default() -> Self {
+        ReindexOptions {
+            cancel: None,
+            threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(4),
+            memory_budget: 256 << 20,
+            popularity_days: 90,
+        }
+    }
+}
+
+fn generation_number(name: &str) -> Option<u64> {
+    name.strip_prefix(GEN_PREFIX)?.parse().ok()
+}
+
+/// Builds a new generation from `catalog` under `index_dir` and makes it live.
+pub fn reindex(
+    catalog: &Catalog,
+    index_dir: &Path,
+    options: &ReindexOptions,
+) -> Result<Manifest, IndexError> {
+    let started = Instant::now();
+    std::fs::create_dir_all(index_dir).map_err(io_error(index_dir))?;
+    let live = std::fs::read_link(index_dir.join(CURRENT)).ok();
+    let mut existing: Vec<(u64, String)> = std::fs::read_dir(index_dir)
+        .map_err(io_error(index_dir))?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            generation_number(&name).map(|n| (n, name))
+        })
+        .collect();
+    existing.sort();
+    // Directories without a manifest are leftovers of a killed build.
+    for (_, name) in &existing {
+        let dir = index_dir.join(name);
+        if !dir.join(MANIFEST).is_file() && live.as_deref() != Some(Path::new(name)) {
+            tracing::warn!(dir = %dir.display(), "removing incomplete generation");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    let number = existing.last().map_or(1, |(n, _)| n + 1);
+    let name = format!("{GEN_PREFIX}{number:06}");
+    let dir = index_dir.join(&name);
+
+    let built = build_generation(catalog, &dir, number, options, started);
+    let manifest = match built {
+        Ok(manifest) => manifest,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
+    switch_current(index_dir, &name)?;
+    tracing::info!(
+        generation = number,
+        products = manifest.products,
+        took_ms = manifest.build_ms,
+        "generation live"
+    );
+
+    // Keep the new generation and the one it replaced.
+    let keep: Vec<&Path> = [Some(Path::new(name.as_str())), live.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    for (_, old) in &existing {
+        if !keep.contains(&Path::new(old.as_str())) {
+            let _ = std::fs::remove_dir_all(index_dir.join(old));
+        }
+    }
+    Ok(manifest)
+}
+
+fn build_generation(
+    catalog: &Catalog,
+    dir: &Path,
+    number: u64,
+    options: &ReindexOptions,
+    started: Instant,
+) -> Result<Manifest, IndexError> {
+    let text_dir = dir.join(TEXT_DIR);
+    std::fs::create_dir_all(&text_dir).map_err(io_error(&text_dir))?;
+    let watermark = catalog.watermark()?;
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(&text_dir, schema)?;
+    crate::text::register(index.tokenizers());
+
+    let tree = catalog.category_tree()?;
+    let mut categories: Vec<_> = tree.all().iter().collect();
+    categories.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let ord_of: HashMap<&str, usize> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let mut dictionaries = Dictionaries {
+        categories: categories
+            .iter()
+            .map(|c| FacetCategory {
+                id: c.id.clone(),
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                parent: c.parent_id.as_deref().and_then(|p| ord_of.get(p).copied()),
+            })
+            .collect(),
+        attributes: Default::default(),
+    };
+    let mut attribute_ords: Vec<HashMap<String, u64>> = vec![HashMap::new(); FACETS.len() - 1];
+    let sold = catalog.units_sold(options.popularity_days)?;
+
+    let total = catalog.product_count()?;
+    let threads = options.threads.max(1);
+    let mut writer: IndexWriter =
+        index.writer_with_num_threads(threads, options.memory_budget.max(threads * (16 << 20)))?;
+    let mut progress = Progress::new("index", Some(total));
+    catalog.for_each_product(|product: Product| {
+        if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(IndexError::Cancelled);
+        }
+        let category_path = tree.path(&product.category_id);
+        let category_ords: Vec<u64> = category_path
+            .iter()
+            .filter_map(|c| ord_of.get(c.id.as_str()).map(|&o| o as u64))
+            .collect();
+        let doc = document(
+            &fields,
+            &product,
+            &category_path,
+            &category_ords,
+            &mut attribute_ords,
+            &sold,
+        )?;
+        writer.add_document(doc)?;
+        progress.inc(1);
+        Ok(())
+    })?;
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    let products = progress.done();
+    progress.finish();
+
+    for (facet, ords) in FACETS[1..].iter().zip(attribute_ords) {
+        let mut values = vec![String::new(); ords.len()];
+        for (value, ord) in ords {
+            values[ord as usize] = value;
+        }
+        dictionaries.attributes.insert((*facet).to_owned(), values);
+    }
+    write_json(&dir.join(DICTIONARIES), &dictionaries)?;
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        generation: number,
+        catalog: watermark,
+        products,
+        categories: tree.all().len() as u64,
+        built_at: chrono::Utc::now().to_rfc3339(),
+        build_ms: started.elapsed().as_millis() as u64,
+    };
+    write_json(&dir.join(MANIFEST), &manifest)?;
+    Ok(manifest)
+}
+
+fn document(
+    fields: &Fields,
+    product: &Product,
+    category_path: &[&crate::catalog::Category],
+    category_ords: &[u64],
+    attribute_ords: &mut [HashMap<String, u64>],
+    sold: &HashMap<String, u64>,
+) -> Result<TantivyDocument, IndexError> {
+    let mut doc = TantivyDocument::new();
+    doc.add_text(fields.id, &product.id);
+    let description = product
+        .description
+        .as_deref()
+        .map(strip_html)
+        .unwrap_or_default();
+    let values: [Vec<&str>; 6] = [
+        vec![product.name.as_str()],
+        category_path.iter().map(|c| c.name.as_str()).collect(),
+        product.all_attribute_values(),
+        product.brand.as_deref().into_iter().collect(),
+        product.tags.iter().map(String::as_str).collect(),
+        vec![description.as_str()],
+    ];
+    for ((exact, stem), values) in fields.text.iter().zip(values) {
+        for value in values.into_iter().filter(|v| !v.is_empty()) {
+            doc.add_text(*exact, value);
+            doc.add_text(*stem, value);
+        }
+    }
+    doc.add_f64(fields.price, product.price);
+    doc.add_u64(fields.stock, product.stock.max(0) as u64);
+    doc.add_u64(fields.featured, u64::from(product.featured));
+    doc.add_f64(fields.rating, product.rating.unwrap_or(0.0));
+    doc.add_u64(
+        fields.popularity,
+        sold.get(&product.id).copied().unwrap_or(0),
+    );
+    let created =
+        chrono::DateTime::parse_from_rfc3339(&product.created_at).map_or(0, |t| t.timestamp());
+    doc.add_i64(fields.created_at, created);
+    for &ord in category_ords {
+        doc.add_u64(fields.facets[0], ord);
+    }
+    for (i, facet) in FACETS[1..].iter().enumerate() {
+        let ords = &mut attribute_ords[i];
+        let mut seen = Vec::new();
+        for value in product.attribute_values(facet) {
+            let value = value.trim().to_lowercase();
+            if value.is_empty() {
+                continue;
+            }
+            let next = ords.len() as u64;
+            let ord = *ords.entry(value).or_insert(next);
+            if !seen.contains(&ord) {
+                seen.push(ord);
+                doc.add_u64(fields.facets[i + 1], ord);
+            }
+        }
+    }
+    let hit = StoredHit {
+        id: product.id.clone(),
+        slug: product.slug.clone(),
+        name: product.name.clone(),
+        price: product.price,
+        compare_price: product.compare_price,
+        category: category_ords.last().copied().unwrap_or(0) as usize,
+        image: product.images.first().cloned(),
+        stock: product.stock,
+        rating: product.rating,
+        review_count: product.review_count,
+        featured: product.featured,
+    };
+    let json = serde_json::to_string(&hit).map_err(|e| IndexError::Corrupt {
+        path: Default::default(),
+        message: e.to_string(),
+    })?;
+    doc.add_text(fields.hit, json);
+    Ok(doc)
+}
+
+/// Writes JSON through a temp file, fsync and rename, so readers see all of it or nothing.
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), IndexError> {
+    let tmp = path.with_extension("json.tmp");
+    let json = serde_json::to_vec_pretty(value).map_err(|e| IndexError::Corrupt {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    let mut file = std::fs::File::create(&tmp).map_err(io_error(&tmp))?;
+    file.write_all(&json).map_err(io_error(&tmp))?;
+    file.sync_all().map_err(io_error(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io_error(path))
+}
+
+/// Points `current` at `generation` atomically (rename of a fresh symlink).
+fn switch_current(index_dir: &Path, generation: &str) -> Result<(), IndexError> {
+    let tmp = index_dir.join(format!("{CURRENT}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(generation, &tmp).map_err(io_error(&tmp))?;
+    std::fs::rename(&tmp, index_dir.join(CURRENT)).map_err(io_error(index_dir))?;
+    if let Ok(dir) = std::fs::File::open(index_dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}

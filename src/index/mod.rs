@@ -1,0 +1,591 @@
+//! The tantivy index of one generation: schema, build (reindex), and lexical search with
+//! length-aware typo tolerance, prefixes, filters, facets and sorting.
+//!
+//! On disk: `index/current -> gen-<n>/ { text/, dictionaries.json, manifest.json }`. A
+//! generation is complete when its `manifest.json` exists (written last); `current` is switched
+//! atomically (symlink rename) only then, and the previous generation is kept for rollback.
+//!
+//! Input of a search: planned words ([`plan_words`]), [`Filters`], a [`Sort`], a page.
+//! Output: [`LexicalResult`] with stored hits, the exact total, facet counts and the words
+//! dropped to get results.
+
+mod build;
+mod collect;
+mod query;
+mod schema;
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{
+    DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
+
+pub use build::{ReindexOptions, reindex};
+pub use query::{PlannedWord, Tier, match_tier, plan_words, typo_budget, within_edits};
+pub(crate) use schema::{FACETS, TEXT_SOURCES};
+
+use collect::{AggregateCollector, Aggregates};
+
+/// Top docs with their text score, the exact count, and the aggregates when asked.
+type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<Aggregates>);
+use schema::{Fields, facet_field_name};
+
+/// Version of the on-disk generation layout; a generation of another version is refused.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Errors of the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed.
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The catalog could not be read during a reindex.
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    /// A file of a generation could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A manifest or dictionary file is not what this binary wrote.
+    #[error("{path}: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// No complete generation has been built yet.
+    #[error("no index generation in {0}: run `vivr-search reindex` first")]
+    NoGeneration(PathBuf),
+    /// The reindex was cancelled; the live generation is untouched.
+    #[error("reindex cancelled; the live generation is untouched")]
+    Cancelled,
+}
+
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
+    move |source| IndexError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What a generation holds; written last, so its presence marks a complete generation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`] at build time.
+    pub format_version: u32,
+    /// Generation number.
+    pub generation: u64,
+    /// The catalog's watermark when the generation was built.
+    pub catalog: crate::catalog::Watermark,
+    /// Products indexed.
+    pub products: u64,
+    /// Categories in the tree.
+    pub categories: u64,
+    /// RFC 3339 time the build finished.
+    pub built_at: String,
+    /// Build duration.
+    pub build_ms: u64,
+}
+
+/// A category as the generation knows it (facet ordinal = position).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FacetCategory {
+    /// Category id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Ordinal of the parent.
+    pub parent: Option<usize>,
+}
+
+/// Ordinal dictionaries of the generation's facets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Dictionaries {
+    /// Categories; a product's `category_ord` values are its category and all its ancestors.
+    pub categories: Vec<FacetCategory>,
+    /// Values per attribute facet (`color`, `material`, `style`, `room`), lower-cased.
+    pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+impl Dictionaries {
+    fn values(&self, facet: &str) -> Vec<&str> {
+        if facet == "category" {
+            self.categories.iter().map(|c| c.slug.as_str()).collect()
+        } else {
+            self.attributes
+                .get(facet)
+                .map(|v| v.iter().map(String::as_str).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// The summary of a product stored in the index, enough to render a hit without SQLite.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredHit {
+    /// Product id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Price in euros.
+    pub price: f64,
+    /// Crossed-out price.
+    pub compare_price: Option<f64>,
+    /// Category ordinal in the dictionaries.
+    pub category: usize,
+    /// First image.
+    pub image: Option<String>,
+    /// Units in stock.
+    pub stock: i64,
+    /// Average rating.
+    pub rating: Option<f64>,
+    /// Number of reviews.
+    pub review_count: u32,
+    /// Featured by the store.
+    pub featured: bool,
+}
+
+/// One hit: the stored summary and the stored text of every [`TEXT_SOURCES`] field.
+#[derive(Debug, Clone)]
+pub struct IndexHit {
+    /// Stored summary.
+    pub hit: StoredHit,
+    /// Stored texts, one entry per text source (multi-valued fields joined with " · ").
+    pub texts: Vec<String>,
+}
+
+/// Sort orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Best text match first; ties by popularity.
+    #[default]
+    Relevance,
+    /// Cheapest first.
+    PriceAsc,
+    /// Most expensive first.
+    PriceDesc,
+    /// Most recent `createdAt` first.
+    Newest,
+    /// Most units sold over the last 90 days first.
+    Popular,
+    /// Best average rating first.
+    Rating,
+}
+
+/// Filters; all must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// Category slug; subcategories included.
+    pub category: Option<String>,
+    /// Lowest price, inclusive.
+    pub min_price: Option<f64>,
+    /// Highest price, inclusive.
+    pub max_price: Option<f64>,
+    /// Only products in stock (`true`) or out of stock (`false`).
+    pub in_stock: Option<bool>,
+    /// Only featured (`true`) or non-featured (`false`) products.
+    pub featured: Option<bool>,
+    /// Attribute values per facet key; any value of a key, every key.
+    pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+/// A lexical search.
+#[derive(Debug, Clone)]
+pub struct LexicalRequest<'a> {
+    /// Planned query words (empty: every product).
+    pub words: &'a [PlannedWord],
+    /// Filters.
+    pub filters: &'a Filters,
+    /// Order.
+    pub sort: Sort,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Hits to return.
+    pub limit: usize,
+    /// Whether to count facets and the price range.
+    pub facets: bool,
+}
+
+/// The outcome of a lexical search.
+#[derive(Debug, Clone)]
+pub struct LexicalResult {
+    /// The page of hits, best first, with the text score (relevance sort only).
+    pub hits: Vec<(Option<f32>, IndexHit)>,
+    /// Exact number of matching products.
+    pub total: usize,
+    /// Words dropped, in the order they were dropped, to get results.
+    pub dropped: Vec<PlannedWord>,
+    /// `facet -> value -> count` for [`FACETS`] when asked.
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Price range of the matching products, when facets were asked.
+    pub price_range: Option<(f64, f64)>,
+}
+
+/// One complete generation, open for search.
+pub struct Generation {
+    dir: PathBuf,
+    manifest: Manifest,
+    dictionaries: Dictionaries,
+    category_by_slug: HashMap<String, usize>,
+    attribute_ords: HashMap<(String, String), u64>,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, IndexError> {
+    let text = std::fs::read_to_string(path).map_err(io_error(path))?;
+    serde_json::from_str(&text).map_err(|e| IndexError::Corrupt {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// The live generation directory of an index folder.
+pub fn live_generation_dir(index_dir: &Path) -> Result<PathBuf, IndexError> {
+    let current = index_dir.join(build::CURRENT);
+    let target =
+        std::fs::read_link(&current).map_err(|_| IndexError::NoGeneration(index_dir.to_owned()))?;
+    let dir = index_dir.join(target);
+    if !dir.join(build::MANIFEST).is_file() {
+        return Err(IndexError::NoGeneration(index_dir.to_owned()));
+    }
+    Ok(dir)
+}
+
+impl Generation {
+    /// Opens the live generation of `index_dir`.
+    pub fn open_live(index_dir: &Path) -> Result<Generation, IndexError> {
+        Generation::open(&live_generation_dir(index_dir)?)
+    }
+
+    /// Opens a complete generation directory.
+    pub fn open(dir: &Path) -> Result<Generation, IndexError> {
+        let manifest: Manifest = read_json(&dir.join(build::MANIFEST))?;
+        if manifest.format_version != FORMAT_VERSION {
+            return Err(IndexError::Corrupt {
+                path: dir.join(build::MANIFEST),
+                message: format!(
+                    "format version {} but this binary reads {FORMAT_VERSION}: run `vivr-search reindex`",
+                    manifest.format_version
+                ),
+            });
+        }
+        let dictionaries: Dictionaries = read_json(&dir.join(build::DICTIONARIES))?;
+        let index = Index::open_in_dir(dir.join(build::TEXT_DIR))?;
+        crate::text::register(index.tokenizers());
+        let fields = schema::fields_of(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let category_by_slug = dictionaries
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.slug.clone(), i))
+            .collect();
+        let attribute_ords = dictionaries
+            .attributes
+            .iter()
+            .flat_map(|(key, values)| {
+                values
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, v)| ((key.clone(), v.clone()), i as u64))
+            })
+            .collect();
+        Ok(Generation {
+            dir: dir.to_owned(),
+            manifest,
+            dictionaries,
+            category_by_slug,
+            attribute_ords,
+            reader,
+            fields,
+        })
+    }
+
+    /// The generation's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The generation's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The generation's facet dictionaries.
+    pub fn dictionaries(&self) -> &Dictionaries {
+        &self.dictionaries
+    }
+
+    /// The tantivy query for the filters; `None` when there is nothing to filter.
+    fn filter_query(&self, filters: &Filters) -> Option<Box<dyn Query>> {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let term =
+            |t: Term| -> Box<dyn Query> { Box::new(TermQuery::new(t, IndexRecordOption::Basic)) };
+        if let Some(slug) = &filters.category {
+            let q = match self.category_by_slug.get(slug) {
+                Some(&ord) => term(Term::from_field_u64(f.facets[0], ord as u64)),
+                None => query::nothing(),
+            };
+            clauses.push((Occur::Must, q));
+        }
+        if filters.min_price.is_some() || filters.max_price.is_some() {
+            let bound = |p: Option<f64>| {
+                p.map_or(Bound::Unbounded, |p| {
+                    Bound::Included(Term::from_field_f64(f.price, p))
+                })
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    bound(filters.min_price),
+                    bound(filters.max_price),
+                )),
+            ));
+        }
+        if let Some(in_stock) = filters.in_stock {
+            let one = Term::from_field_u64(f.stock, 1);
+            let range = if in_stock {
+                RangeQuery::new(Bound::Included(one), Bound::Unbounded)
+            } else {
+                RangeQuery::new(Bound::Unbounded, Bound::Excluded(one))
+            };
+            clauses.push((Occur::Must, Box::new(range)));
+        }
+        if let Some(featured) = filters.featured {
+            clauses.push((
+                Occur::Must,
+                term(Term::from_field_u64(f.featured, u64::from(featured))),
+            ));
+        }
+        for (key, values) in &filters.attributes {
+            let Some(i) = FACETS.iter().position(|facet| facet == key) else {
+                clauses.push((Occur::Must, query::nothing()));
+                continue;
+            };
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .filter_map(|v| {
+                    self.attribute_ords
+                        .get(&(key.clone(), v.trim().to_lowercase()))
+                })
+                .map(|&ord| (Occur::Should, term(Term::from_field_u64(f.facets[i], ord))))
+                .collect();
+            let q: Box<dyn Query> = if any.is_empty() {
+                query::nothing()
+            } else {
+                Box::new(BooleanQuery::new(any))
+            };
+            clauses.push((Occur::Must, q));
+        }
+        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    }
+
+    /// Runs a lexical search; when all words together match nothing, drops the word with the
+    /// fewest matches (ties: the later word) and tries again, down to one word.
+    pub fn search(&self, request: &LexicalRequest) -> Result<LexicalResult, IndexError> {
+        let searcher = self.reader.searcher();
+        let filter = self.filter_query(request.filters);
+        let mut words = request.words.to_vec();
+        let mut dropped = Vec::new();
+        loop {
+            let q = query::text_query(&self.fields, &words, filter.as_ref().map(|q| q.box_clone()));
+            let (docs, total, aggregates) = self.collect(&searcher, q.as_ref(), request)?;
+            if total > 0 || words.len() <= 1 {
+                return self.result(&searcher, docs, total, aggregates, dropped, request.facets);
+            }
+            let mut rarest = (usize::MAX, 0);
+            for (i, word) in words.iter().enumerate() {
+                let alone = query::text_query(
+                    &self.fields,
+                    std::slice::from_ref(word),
+                    filter.as_ref().map(|q| q.box_clone()),
+                );
+                let n = searcher.search(alone.as_ref(), &Count)?;
+                if n <= rarest.0 {
+                    rarest = (n, i);
+                }
+            }
+            dropped.push(words.remove(rarest.1));
+        }
+    }
+
+    /// Top docs for the sort, the exact count and (when asked) the aggregates, in one pass.
+    fn collect(
+        &self,
+        searcher: &Searcher,
+        q: &dyn Query,
+        request: &LexicalRequest,
+    ) -> Result<Collected, IndexError> {
+        let aggregates = request.facets.then(|| AggregateCollector {
+            facet_fields: FACETS.iter().map(|f| facet_field_name(f)).collect(),
+        });
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        fn run<C, K>(
+            searcher: &Searcher,
+            q: &dyn Query,
+            top: C,
+            aggregates: Option<AggregateCollector>,
+            score: fn(K) -> Option<f32>,
+        ) -> tantivy::Result<Collected>
+        where
+            C: tantivy::collector::Collector<Fruit = Vec<(K, DocAddress)>>,
+            K: 'static + Send,
+        {
+            let (docs, total, aggregates) = searcher.search(q, &(top, Count, aggregates))?;
+            Ok((
+                docs.into_iter().map(|(k, d)| (score(k), d)).collect(),
+                total,
+                aggregates,
+            ))
+        }
+        let result = match request.sort {
+            Sort::Relevance => run(
+                searcher,
+                q,
+                top.tweak_score(|segment: &tantivy::SegmentReader| {
+                    let popularity = segment
+                        .fast_fields()
+                        .u64("popularity")
+                        .ok()
+                        .map(|c| c.first_or_default_col(0));
+                    move |doc: tantivy::DocId, score: tantivy::Score| {
+                        // Below the smallest gap between two field weights (1.0): popularity
+                        // only orders products that match equally well.
+                        let sold = popularity.as_ref().map_or(0, |c| c.get_val(doc)) as f32;
+                        score + 0.5 * sold / (sold + 20.0)
+                    }
+                }),
+                aggregates,
+                Some,
+            ),
+            Sort::PriceAsc => run(
+                searcher,
+                q,
+                top.order_by_fast_field::<f64>("price", Order::Asc),
+                aggregates,
+                |_| None,
+            ),
+            Sort::PriceDesc => run(
+                searcher,
+                q,
+                top.order_by_fast_field::<f64>("price", Order::Desc),
+                aggregates,
+                |_| None,
+            ),
+            Sort::Newest => run(
+                searcher,
+                q,
+                top.order_by_fast_field::<i64>("created_at", Order::Desc),
+                aggregates,
+                |_| None,
+            ),
+            Sort::Popular => run(
+                searcher,
+                q,
+                top.order_by_fast_field::<u64>("popularity", Order::Desc),
+                aggregates,
+                |_| None,
+            ),
+            Sort::Rating => run(
+                searcher,
+                q,
+                top.order_by_fast_field::<f64>("rating", Order::Desc),
+                aggregates,
+                |_| None,
+            ),
+        }?;
+        let (mut docs, total, aggregates) = result;
+        docs.truncate(request.limit);
+        Ok((docs, total, aggregates))
+    }
+
+    fn result(
+        &self,
+        searcher: &Searcher,
+        docs: Vec<(Option<f32>, DocAddress)>,
+        total: usize,
+        aggregates: Option<Aggregates>,
+        dropped: Vec<PlannedWord>,
+        facets: bool,
+    ) -> Result<LexicalResult, IndexError> {
+        let hits = docs
+            .into_iter()
+            .map(|(score, address)| Ok((score, self.stored(searcher, address)?)))
+            .collect::<Result<Vec<_>, IndexError>>()?;
+        let (facet_counts, price_range) = match aggregates {
+            Some(a) if facets => (self.facet_counts(&a), a.price),
+            _ => (BTreeMap::new(), None),
+        };
+        Ok(LexicalResult {
+            hits,
+            total,
+            dropped,
+            facets: facet_counts,
+            price_range,
+        })
+    }
+
+    fn facet_counts(&self, aggregates: &Aggregates) -> BTreeMap<String, BTreeMap<String, u64>> {
+        FACETS
+            .iter()
+            .zip(&aggregates.counts)
+            .map(|(facet, counts)| {
+                let values = self.dictionaries.values(facet);
+                let distribution = counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .filter_map(|(ord, n)| values.get(ord).map(|v| ((*v).to_owned(), *n)))
+                    .collect();
+                ((*facet).to_owned(), distribution)
+            })
+            .collect()
+    }
+
+    fn stored(&self, searcher: &Searcher, address: DocAddress) -> Result<IndexHit, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let corrupt = |message: String| IndexError::Corrupt {
+            path: self.dir.clone(),
+            message,
+        };
+        let hit_json = doc
+            .get_first(self.fields.hit)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| corrupt("a document has no stored hit".to_owned()))?;
+        let hit: StoredHit = serde_json::from_str(hit_json).map_err(|e| corrupt(e.to_string()))?;
+        let texts = self
+            .fields
+            .text
+            .iter()
+            .map(|(exact, _)| {
+                doc.get_all(*exact)
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            })
+            .collect();
+        Ok(IndexHit { hit, texts })
+    }
+}

@@ -1,0 +1,270 @@
+//! The lexical query planner: turns analysed query words into a tantivy query.
+//!
+//! Per word, each (tier, field) pair that matches contributes a constant score
+//! `tier.base() + field.weight`, and the word keeps its best pair (a disjunction-max). Tier
+//! bases are 10 apart and field weights stay below 10, so an exact match anywhere outranks a
+//! prefix match anywhere, which outranks a typo match, which outranks a stemmed-only match.
+//! Words are summed; every word must match (the caller drops words when that finds nothing).
+//!
+//! Typo policy: none under 4 characters, 1 from 4, 2 from 8; transpositions count as one edit;
+//! no typo on a word holding a digit ("160x200", "2 places"). Prefixes: every word when the
+//! query has at most 3 words (search-as-you-type), otherwise the last word only.
+
+use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery,
+    Occur, Query, TermQuery,
+};
+use tantivy::schema::IndexRecordOption;
+
+use super::schema::{Fields, TEXT_SOURCES};
+use crate::text;
+
+/// How a query word matched a document word, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Tier {
+    /// Same folded word.
+    Exact,
+    /// The document word starts with the query word.
+    Prefix,
+    /// Within the word's typo budget.
+    Typo,
+    /// Same stem only (plural or feminine form).
+    Stem,
+}
+
+impl Tier {
+    /// Base score of the tier.
+    pub(crate) fn base(self) -> f32 {
+        match self {
+            Tier::Exact => 40.0,
+            Tier::Prefix => 30.0,
+            Tier::Typo => 20.0,
+            Tier::Stem => 10.0,
+        }
+    }
+}
+
+/// One query word, ready to match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedWord {
+    /// As the user wrote it.
+    pub raw: String,
+    /// Folded, unstemmed form.
+    pub exact: String,
+    /// Stemmed form.
+    pub stem: String,
+    /// Whether the word may match as a prefix.
+    pub prefix: bool,
+    /// Edits allowed for the typo tier.
+    pub typos: u8,
+}
+
+/// Edits allowed for a folded word.
+pub fn typo_budget(word: &str) -> u8 {
+    if word.chars().any(|c| c.is_ascii_digit()) {
+        return 0;
+    }
+    match word.chars().count() {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// Analyses a query into planned words. Stop words are dropped unless the query is only stop
+/// words (then they are searched as they are: "la" while typing "lampe").
+pub fn plan_words(query: &str) -> Vec<PlannedWord> {
+    let words = text::words(query);
+    let content: Vec<text::Word> = if words.iter().all(|w| w.stop) {
+        words
+    } else {
+        words.into_iter().filter(|w| !w.stop).collect()
+    };
+    let n = content.len();
+    content
+        .into_iter()
+        .enumerate()
+        .filter(|(_, w)| !w.exact.is_empty())
+        .map(|(i, w)| PlannedWord {
+            typos: typo_budget(&w.exact),
+            prefix: n <= 3 || i + 1 == n,
+            raw: w.raw,
+            exact: w.exact,
+            stem: w.stem,
+        })
+        .collect()
+}
+
+fn constant(query: Box<dyn Query>, score: f32) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(query, score))
+}
+
+/// The query for one word: the best (tier, field) pair that matches.
+pub(crate) fn word_query(fields: &Fields, word: &PlannedWord) -> Box<dyn Query> {
+    let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+    for (source, &(exact_field, stem_field)) in TEXT_SOURCES.iter().zip(&fields.text) {
+        let exact_term = Term::from_field_text(exact_field, &word.exact);
+        disjuncts.push(constant(
+            Box::new(TermQuery::new(exact_term.clone(), IndexRecordOption::Basic)),
+            Tier::Exact.base() + source.weight,
+        ));
+        disjuncts.push(constant(
+            Box::new(TermQuery::new(
+                Term::from_field_text(stem_field, &word.stem),
+                IndexRecordOption::Basic,
+            )),
+            Tier::Stem.base() + source.weight,
+        ));
+        if !source.fuzzy {
+            continue;
+        }
+        if word.prefix {
+            disjuncts.push(constant(
+                Box::new(FuzzyTermQuery::new_prefix(exact_term.clone(), 0, true)),
+                Tier::Prefix.base() + source.weight,
+            ));
+        }
+        if word.typos > 0 {
+            disjuncts.push(constant(
+                Box::new(FuzzyTermQuery::new(exact_term, word.typos, true)),
+                Tier::Typo.base() + source.weight,
+            ));
+        }
+    }
+    Box::new(DisjunctionMaxQuery::new(disjuncts))
+}
+
+/// All words must match, plus the filter; an empty word list matches every product.
+pub(crate) fn text_query(
+    fields: &Fields,
+    words: &[PlannedWord],
+    filter: Option<Box<dyn Query>>,
+) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
+        .iter()
+        .map(|w| (Occur::Must, word_query(fields, w)))
+        .collect();
+    if clauses.is_empty() {
+        clauses.push((Occur::Must, constant(Box::new(AllQuery), 0.0)));
+    }
+    if let Some(filter) = filter {
+        clauses.push((Occur::Must, constant(filter, 0.0)));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// A query that matches nothing (a filter on an unknown category or value).
+pub(crate) fn nothing() -> Box<dyn Query> {
+    Box::new(EmptyQuery)
+}
+
+/// The tier by which `word` matches a document word given in its two analysed forms, if any.
+/// Mirrors [`word_query`] for one field; used by highlighting and explain.
+pub fn match_tier(
+    word: &PlannedWord,
+    doc_exact: &str,
+    doc_stem: &str,
+    fuzzy: bool,
+) -> Option<Tier> {
+    if doc_exact == word.exact {
+        Some(Tier::Exact)
+    } else if fuzzy && word.prefix && doc_exact.starts_with(&word.exact) {
+        Some(Tier::Prefix)
+    } else if fuzzy && word.typos > 0 && within_edits(&word.exact, doc_exact, word.typos) {
+        Some(Tier::Typo)
+    } else if doc_stem == word.stem {
+        Some(Tier::Stem)
+    } else {
+        None
+    }
+}
+
+/// Whether two words are within `max` edits (insert, delete, substitute, swap of neighbours).
+pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let max = usize::from(max);
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    // Optimal string alignment distance, rows of the full matrix.
+    let mut two_back: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(two_back[j - 2] + 1);
+            }
+        }
+        if row.iter().min().is_some_and(|&m| m > max) {
+            return false;
+        }
+        two_back = std::mem::replace(&mut prev, row);
+    }
+    prev[b.len()] <= max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typo_budget_follows_word_length() {
+        assert_eq!(typo_budget("lit"), 0);
+        assert_eq!(typo_budget("lamp"), 1);
+        assert_eq!(typo_budget("canape"), 1);
+        assert_eq!(typo_budget("lampadaire"), 2);
+        assert_eq!(typo_budget("160x200"), 0);
+        assert_eq!(typo_budget("2"), 0);
+    }
+
+    #[test]
+    fn plan_drops_stop_words_and_sets_prefixes() {
+        let words = plan_words("Lampe de chevet en laiton");
+        let exact: Vec<&str> = words.iter().map(|w| w.exact.as_str()).collect();
+        assert_eq!(exact, ["lampe", "chevet", "laiton"]);
+        assert!(
+            words.iter().all(|w| w.prefix),
+            "3 words: all may be prefixes"
+        );
+
+        let words = plan_words("table basse chene massif");
+        let prefixes: Vec<bool> = words.iter().map(|w| w.prefix).collect();
+        assert_eq!(
+            prefixes,
+            [false, false, false, true],
+            "4 words: the last only"
+        );
+
+        let only_stop = plan_words("la");
+        assert_eq!(only_stop.len(), 1, "a query of stop words keeps them");
+        assert!(plan_words("  ,; ").is_empty());
+    }
+
+    #[test]
+    fn edits_count_transpositions_as_one() {
+        assert!(within_edits("canpe", "canape", 1));
+        assert!(within_edits("lmape", "lampe", 1));
+        assert!(!within_edits("canpe", "lampe", 1));
+        assert!(within_edits("canpe", "lampe", 2));
+        assert!(within_edits("scandinve", "scandinave", 1));
+        assert!(!within_edits("160x200", "140x200", 0));
+    }
+
+    #[test]
+    fn match_tier_orders_exact_prefix_typo_stem() {
+        let w = &plan_words("lampe")[0];
+        assert_eq!(match_tier(w, "lampe", "lamp", true), Some(Tier::Exact));
+        assert_eq!(match_tier(w, "lampes", "lamp", true), Some(Tier::Prefix));
+        assert_eq!(match_tier(w, "rampe", "ramp", true), Some(Tier::Typo));
+        assert_eq!(match_tier(w, "rampe", "ramp", false), None);
+        let w = &plan_words("blanches table basse extra")[0];
+        assert!(!w.prefix);
+        assert_eq!(match_tier(w, "blanc", "blanc", true), Some(Tier::Stem));
+    }
+}

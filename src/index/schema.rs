@@ -1,0 +1,143 @@
+//! The tantivy schema: two analysed views of every text field, fast fields for filters and
+//! sorts, ordinal fields for facets, and one stored JSON summary per product for hits.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::text::{EXACT_ANALYZER, STEM_ANALYZER};
+
+/// A searchable text source and its weight within a tier (name highest, description lowest).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextSource {
+    /// Base name of the field; the stemmed view is `<name>_stem`.
+    pub(crate) name: &'static str,
+    /// Bonus added to a tier's score when the word matches in this field. Always below the gap
+    /// between two tiers, so an exact match anywhere outranks a typo match anywhere.
+    pub(crate) weight: f32,
+    /// Whether prefix and typo matching apply (not on the long description: too noisy).
+    pub(crate) fuzzy: bool,
+}
+
+/// Text sources in decreasing weight.
+pub(crate) const TEXT_SOURCES: [TextSource; 6] = [
+    TextSource {
+        name: "name",
+        weight: 8.0,
+        fuzzy: true,
+    },
+    TextSource {
+        name: "category",
+        weight: 6.0,
+        fuzzy: true,
+    },
+    TextSource {
+        name: "attributes",
+        weight: 5.0,
+        fuzzy: true,
+    },
+    TextSource {
+        name: "brand",
+        weight: 4.0,
+        fuzzy: true,
+    },
+    TextSource {
+        name: "tags",
+        weight: 4.0,
+        fuzzy: true,
+    },
+    TextSource {
+        name: "description",
+        weight: 1.0,
+        fuzzy: false,
+    },
+];
+
+/// The facets the engine counts, by ordinal field.
+pub(crate) const FACETS: [&str; 5] = ["category", "color", "material", "style", "room"];
+
+/// Handles on every field of the schema.
+#[derive(Debug, Clone)]
+pub(crate) struct Fields {
+    pub(crate) id: Field,
+    /// `(exact view, stemmed view)` per entry of [`TEXT_SOURCES`].
+    pub(crate) text: Vec<(Field, Field)>,
+    pub(crate) price: Field,
+    pub(crate) stock: Field,
+    pub(crate) featured: Field,
+    pub(crate) rating: Field,
+    pub(crate) popularity: Field,
+    pub(crate) created_at: Field,
+    /// Ordinal fields per entry of [`FACETS`] (multi-valued u64, indexed and fast).
+    pub(crate) facets: Vec<Field>,
+    /// JSON summary of the product for hits.
+    pub(crate) hit: Field,
+}
+
+pub(crate) fn facet_field_name(facet: &str) -> String {
+    format!("{facet}_ord")
+}
+
+/// Builds the schema and its field handles.
+pub(crate) fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let exact = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(EXACT_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let stemmed = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(STEM_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let id = b.add_text_field("id", STRING | STORED);
+    let text = TEXT_SOURCES
+        .iter()
+        .map(|s| {
+            (
+                b.add_text_field(s.name, exact.clone()),
+                b.add_text_field(&format!("{}_stem", s.name), stemmed.clone()),
+            )
+        })
+        .collect();
+    let fields = Fields {
+        id,
+        text,
+        price: b.add_f64_field("price", INDEXED | FAST),
+        stock: b.add_u64_field("stock", INDEXED | FAST),
+        featured: b.add_u64_field("featured", INDEXED | FAST),
+        rating: b.add_f64_field("rating", FAST),
+        popularity: b.add_u64_field("popularity", FAST),
+        created_at: b.add_i64_field("created_at", FAST),
+        facets: FACETS
+            .iter()
+            .map(|f| b.add_u64_field(&facet_field_name(f), INDEXED | FAST))
+            .collect(),
+        hit: b.add_text_field("hit", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// Field handles of an existing index's schema.
+pub(crate) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
+    let field = |name: &str| schema.get_field(name);
+    Ok(Fields {
+        id: field("id")?,
+        text: TEXT_SOURCES
+            .iter()
+            .map(|s| Ok((field(s.name)?, field(&format!("{}_stem", s.name))?)))
+            .collect::<tantivy::Result<_>>()?,
+        price: field("price")?,
+        stock: field("stock")?,
+        featured: field("featured")?,
+        rating: field("rating")?,
+        popularity: field("popularity")?,
+        created_at: field("created_at")?,
+        facets: FACETS
+            .iter()
+            .map(|f| field(&facet_field_name(f)))
+            .collect::<tantivy::Result<_>>()?,
+        hit: field("hit")?,
+    })
+}

@@ -1,0 +1,175 @@
+//! Highlights and explanations, computed from the stored text of a hit with the same matcher
+//! the query planner uses ([`match_tier`]), so a `<mark>` always shows why a product matched.
+
+use serde::Serialize;
+
+use crate::index::{PlannedWord, TEXT_SOURCES, Tier, match_tier};
+use crate::text;
+
+/// Wraps the words of `text` that match a query word in `<mark>`; the rest is HTML-escaped.
+/// With `crop`, keeps about that many words around the first match.
+pub(crate) fn highlight(
+    text: &str,
+    words: &[PlannedWord],
+    fuzzy: bool,
+    crop: Option<usize>,
+) -> String {
+    let tokens = text::words(text);
+    let matched: Vec<bool> = tokens
+        .iter()
+        .map(|t| {
+            !t.stop
+                && words
+                    .iter()
+                    .any(|w| match_tier(w, &t.exact, &t.stem, fuzzy).is_some())
+        })
+        .collect();
+    let (from, to, cut_start, cut_end) = match crop {
+        Some(n) if tokens.len() > n => {
+            let first = matched.iter().position(|&m| m).unwrap_or(0);
+            let start = first.saturating_sub(n / 3);
+            let end = (start + n).min(tokens.len());
+            let from = if start == 0 {
+                0
+            } else {
+                tokens[start].offset_from
+            };
+            let to = if end == tokens.len() {
+                text.len()
+            } else {
+                tokens[end - 1].offset_to
+            };
+            (from, to, start > 0, end < tokens.len())
+        }
+        _ => (0, text.len(), false, false),
+    };
+    let mut out = String::with_capacity(text.len() + 32);
+    if cut_start {
+        out.push('…');
+    }
+    let mut cursor = from;
+    for (token, _) in tokens
+        .iter()
+        .zip(&matched)
+        .filter(|(t, m)| **m && t.offset_from >= from && t.offset_to <= to)
+    {
+        escape_into(&text[cursor..token.offset_from], &mut out);
+        out.push_str("<mark>");
+        escape_into(&text[token.offset_from..token.offset_to], &mut out);
+        out.push_str("</mark>");
+        cursor = token.offset_to;
+    }
+    escape_into(&text[cursor..to], &mut out);
+    if cut_end {
+        out.push('…');
+    }
+    out
+}
+
+fn escape_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// How one query word matched a hit.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WordMatch {
+    /// The word as typed.
+    pub word: String,
+    /// Best tier found.
+    pub tier: Option<Tier>,
+    /// Field of the best match.
+    pub field: Option<&'static str>,
+    /// Tier base plus field weight.
+    pub score: f32,
+}
+
+/// The best match of each word over a hit's stored texts (one per [`TEXT_SOURCES`] entry).
+pub(crate) fn explain(words: &[PlannedWord], texts: &[String]) -> Vec<WordMatch> {
+    let analysed: Vec<Vec<text::Word>> = texts.iter().map(|t| text::words(t)).collect();
+    words
+        .iter()
+        .map(|w| {
+            let mut best: Option<(Tier, &'static str, f32)> = None;
+            for (source, tokens) in TEXT_SOURCES.iter().zip(&analysed) {
+                for t in tokens.iter().filter(|t| !t.stop) {
+                    if let Some(tier) = match_tier(w, &t.exact, &t.stem, source.fuzzy) {
+                        let score = tier.base() + source.weight;
+                        if best.is_none_or(|(_, _, s)| score > s) {
+                            best = Some((tier, source.name, score));
+                        }
+                    }
+                }
+            }
+            WordMatch {
+                word: w.raw.clone(),
+                tier: best.map(|b| b.0),
+                field: best.map(|b| b.1),
+                score: best.map_or(0.0, |b| b.2),
+            }
+        })
+        .collect()
+}
+
+/// Best possible score of one word: an exact match in the name.
+pub(crate) fn max_word_score() -> f32 {
+    Tier::Exact.base() + TEXT_SOURCES[0].weight
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::plan_words;
+
+    #[test]
+    fn marks_matches_and_escapes_the_rest() {
+        let words = plan_words("canpe velours");
+        let got = highlight("Canapé <d'angle> en velours", &words, true, None);
+        assert_eq!(
+            got,
+            "<mark>Canapé</mark> &lt;d'angle&gt; en <mark>velours</mark>"
+        );
+    }
+
+    #[test]
+    fn crops_around_the_first_match() {
+        let words = plan_words("lampe");
+        let text = "Un deux trois quatre cinq six sept huit neuf dix onze douze lampe treize quatorze quinze seize dix-sept";
+        let got = highlight(text, &words, false, Some(6));
+        assert!(got.starts_with('…') && got.ends_with('…'), "{got}");
+        assert!(got.contains("<mark>lampe</mark>"), "{got}");
+    }
+
+    #[test]
+    fn explain_keeps_the_best_tier_per_word() {
+        let words = plan_words("lampe laiton");
+        let texts: Vec<String> = [
+            "Lampe de chevet",
+            "Luminaires",
+            "laiton · doré",
+            "",
+            "",
+            "une lampe",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let got = explain(&words, &texts);
+        assert_eq!(
+            (got[0].tier, got[0].field),
+            (Some(Tier::Exact), Some("name"))
+        );
+        assert_eq!(
+            (got[1].tier, got[1].field),
+            (Some(Tier::Exact), Some("attributes"))
+        );
+    }
+}

@@ -1,0 +1,517 @@
+//! The `Engine` facade: the one entry point of the HTTP API, the CLI and the benches.
+//!
+//! A search: validate the request → plan the query words (French analysis, stop words, typo
+//! budget, prefixes) → lexical retrieval on the live generation (filters, sort, facets, words
+//! dropped when nothing matches) → hydrate hits from the stored summaries → highlights and
+//! explanations. The engine never sees HTTP types; the API never sees tantivy types.
+//!
+//! Reload: [`Engine::reload`] swaps in the generation `index/current` points at, without
+//! stopping searches in flight (they keep the `Arc` of the generation they started with).
+
+mod highlight;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use serde::Serialize;
+
+pub use highlight::WordMatch;
+
+use crate::catalog::{Catalog, CatalogError, Product};
+use crate::index::{
+    self, FACETS, Filters, Generation, IndexError, LexicalRequest, Manifest, PlannedWord, Sort,
+};
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 512;
+/// Largest page accepted.
+pub const MAX_LIMIT: usize = 100;
+
+/// Errors of the engine. User errors first, then internal ones.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The query is longer than [`MAX_QUERY_CHARS`].
+    #[error("the query is {0} characters long; the limit is {MAX_QUERY_CHARS}")]
+    QueryTooLong(usize),
+    /// The query holds a control character.
+    #[error("the query contains a control character (U+{0:04X})")]
+    ControlCharacter(u32),
+    /// `limit` above [`MAX_LIMIT`].
+    #[error("limit {0} is above the maximum of {MAX_LIMIT}")]
+    LimitTooLarge(i64),
+    /// Negative `limit`.
+    #[error("limit {0} must not be negative")]
+    NegativeLimit(i64),
+    /// Negative `offset`.
+    #[error("offset {0} must not be negative")]
+    NegativeOffset(i64),
+    /// `minPrice` above `maxPrice`, or a negative or non-finite price.
+    #[error("invalid price range: {0}")]
+    InvalidPriceRange(String),
+    /// Unknown sort name.
+    #[error(
+        "unknown sort {0:?}; expected one of relevance, price-asc, price-desc, newest, popular, rating"
+    )]
+    UnknownSort(String),
+    /// Unknown facet name.
+    #[error(
+        "unknown facet {0:?}; expected one of category, color, material, style, room, price or *"
+    )]
+    UnknownFacet(String),
+    /// No product with this id or slug.
+    #[error("no product has the id or slug {0:?}")]
+    ProductNotFound(String),
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// The replica failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl FromStr for Sort {
+    type Err = SearchError;
+
+    fn from_str(s: &str) -> Result<Sort, SearchError> {
+        Ok(match s {
+            "relevance" => Sort::Relevance,
+            "price-asc" => Sort::PriceAsc,
+            "price-desc" => Sort::PriceDesc,
+            "newest" => Sort::Newest,
+            "popular" => Sort::Popular,
+            "rating" => Sort::Rating,
+            other => return Err(SearchError::UnknownSort(other.to_owned())),
+        })
+    }
+}
+
+/// A search, as the API and the CLI describe it (validated by [`Engine::search`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// The query text.
+    pub q: String,
+    /// Filters.
+    pub filters: Filters,
+    /// Order.
+    pub sort: Sort,
+    /// Facets to count: names from `category, color, material, style, room, price`, or `*`.
+    pub facets: Vec<String>,
+    /// Hits to skip (negative is an error).
+    pub offset: i64,
+    /// Hits to return (0..=100).
+    pub limit: i64,
+    /// Whether to return `_formatted` with `<mark>` highlights.
+    pub highlight: bool,
+    /// Whether to return `_rankingScoreDetails`.
+    pub explain: bool,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            q: String::new(),
+            filters: Filters::default(),
+            sort: Sort::Relevance,
+            facets: Vec::new(),
+            offset: 0,
+            limit: 20,
+            highlight: true,
+            explain: false,
+        }
+    }
+}
+
+/// A product's category as shown in a hit.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HitCategory {
+    /// Id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Highlighted fields of a hit.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Formatted {
+    /// Name with `<mark>` around matched words.
+    pub name: String,
+    /// Cropped description with `<mark>` around matched words.
+    pub description: String,
+}
+
+/// Why a hit ranks where it does.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RankingDetails {
+    /// Best match of each query word.
+    pub words: Vec<WordMatch>,
+    /// Sum of the word scores.
+    pub text_score: f32,
+    /// Score used for ordering under relevance sort (text score plus the popularity tie-break).
+    pub sort_score: Option<f32>,
+}
+
+/// One hit.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    /// Product id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Price in euros.
+    pub price: f64,
+    /// Crossed-out price.
+    pub compare_price: Option<f64>,
+    /// Category.
+    pub category: HitCategory,
+    /// First image.
+    pub image: Option<String>,
+    /// At least one unit in stock.
+    pub in_stock: bool,
+    /// Average rating.
+    pub rating: Option<f64>,
+    /// Highlights, when asked.
+    #[serde(rename = "_formatted", skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<Formatted>,
+    /// Text match quality in 0..=1 (1: every word exact in the name).
+    #[serde(rename = "_rankingScore")]
+    pub ranking_score: f32,
+    /// Explanation, when asked.
+    #[serde(
+        rename = "_rankingScoreDetails",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ranking_score_details: Option<RankingDetails>,
+}
+
+/// Minimum and maximum of a numeric facet.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Stats {
+    /// Minimum.
+    pub min: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResponse {
+    /// The page of hits.
+    pub hits: Vec<SearchHit>,
+    /// The query as received.
+    pub query: String,
+    /// Query words ignored to get results, in the order they were dropped.
+    pub dropped_words: Vec<String>,
+    /// Exact number of matching products.
+    pub estimated_total_hits: usize,
+    /// Offset of the page.
+    pub offset: usize,
+    /// Size of the page.
+    pub limit: usize,
+    /// Counts per facet value, for the facets asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facet_distribution: Option<BTreeMap<String, BTreeMap<String, u64>>>,
+    /// Price range of the matching products, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facet_stats: Option<BTreeMap<String, Stats>>,
+    /// Time spent in the engine.
+    pub processing_time_ms: u64,
+}
+
+/// A category with its product count (subcategories included) and children.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryNode {
+    /// Id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Products in this category and its subcategories.
+    pub product_count: u64,
+    /// Subcategories, by name.
+    pub children: Vec<CategoryNode>,
+}
+
+/// A full product with its category path.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductDetail {
+    /// The product row.
+    #[serde(flatten)]
+    pub product: Product,
+    /// At least one unit in stock.
+    pub in_stock: bool,
+    /// The category, top first.
+    pub category_path: Vec<HitCategory>,
+}
+
+/// The engine's state, for `/health`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    /// The live generation's manifest.
+    pub index: Manifest,
+    /// Products in the replica now (may be ahead of the index until the next reindex).
+    pub catalog_products: u64,
+}
+
+/// The search engine over one replica and one index folder.
+pub struct Engine {
+    catalog: Catalog,
+    index_dir: PathBuf,
+    live: RwLock<Arc<Generation>>,
+}
+
+impl Engine {
+    /// Opens the engine on a replica and the live generation of `index_dir`.
+    pub fn open(catalog: Catalog, index_dir: &Path) -> Result<Engine, SearchError> {
+        let generation = Generation::open_live(index_dir)?;
+        Ok(Engine {
+            catalog,
+            index_dir: index_dir.to_owned(),
+            live: RwLock::new(Arc::new(generation)),
+        })
+    }
+
+    /// The generation searches run on now.
+    pub fn generation(&self) -> Arc<Generation> {
+        self.live.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The replica.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Swaps in the generation `current` points at, if it changed. Returns whether it did.
+    pub fn reload(&self) -> Result<bool, SearchError> {
+        let dir = index::live_generation_dir(&self.index_dir)?;
+        if dir == self.generation().dir() {
+            return Ok(false);
+        }
+        let generation = Arc::new(Generation::open(&dir)?);
+        tracing::info!(
+            generation = generation.manifest().generation,
+            "reloaded index generation"
+        );
+        *self.live.write().unwrap_or_else(|p| p.into_inner()) = generation;
+        Ok(true)
+    }
+
+    /// Runs a search.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let started = Instant::now();
+        let (offset, limit, facets) = validate(request)?;
+        let generation = self.generation();
+        let words = index::plan_words(&request.q);
+        let lexical = generation.search(&LexicalRequest {
+            words: &words,
+            filters: &request.filters,
+            sort: request.sort,
+            offset,
+            limit,
+            facets: !facets.is_empty(),
+        })?;
+        let kept: Vec<PlannedWord> = words
+            .iter()
+            .filter(|w| !lexical.dropped.contains(w))
+            .cloned()
+            .collect();
+        let categories = &generation.dictionaries().categories;
+        let hits = lexical
+            .hits
+            .into_iter()
+            .map(|(sort_score, hit)| {
+                let words = highlight::explain(&kept, &hit.texts);
+                let text_score: f32 = words.iter().map(|w| w.score).sum();
+                let ranking_score = if kept.is_empty() {
+                    1.0
+                } else {
+                    text_score / (highlight::max_word_score() * kept.len() as f32)
+                };
+                let category = categories.get(hit.hit.category);
+                SearchHit {
+                    formatted: request.highlight.then(|| Formatted {
+                        name: highlight::highlight(&hit.texts[0], &kept, true, None),
+                        description: highlight::highlight(&hit.texts[5], &kept, false, Some(24)),
+                    }),
+                    ranking_score_details: request.explain.then_some(RankingDetails {
+                        words,
+                        text_score,
+                        sort_score,
+                    }),
+                    ranking_score,
+                    category: HitCategory {
+                        id: category.map(|c| c.id.clone()).unwrap_or_default(),
+                        slug: category.map(|c| c.slug.clone()).unwrap_or_default(),
+                        name: category.map(|c| c.name.clone()).unwrap_or_default(),
+                    },
+                    in_stock: hit.hit.stock > 0,
+                    id: hit.hit.id,
+                    slug: hit.hit.slug,
+                    name: hit.hit.name,
+                    price: hit.hit.price,
+                    compare_price: hit.hit.compare_price,
+                    image: hit.hit.image,
+                    rating: hit.hit.rating,
+                }
+            })
+            .collect();
+        let all = facets.iter().any(|f| f == "*");
+        let wanted = |f: &str| all || facets.iter().any(|w| w == f);
+        let facet_distribution = (!facets.is_empty()).then(|| {
+            lexical
+                .facets
+                .into_iter()
+                .filter(|(f, _)| wanted(f))
+                .collect::<BTreeMap<_, _>>()
+        });
+        let facet_stats = wanted("price").then(|| {
+            lexical
+                .price_range
+                .map(|(min, max)| BTreeMap::from([("price".to_owned(), Stats { min, max })]))
+                .unwrap_or_default()
+        });
+        let response = SearchResponse {
+            hits,
+            query: request.q.clone(),
+            dropped_words: lexical.dropped.into_iter().map(|w| w.raw).collect(),
+            estimated_total_hits: lexical.total,
+            offset,
+            limit,
+            facet_distribution,
+            facet_stats,
+            processing_time_ms: started.elapsed().as_millis() as u64,
+        };
+        tracing::debug!(q = %request.q, hits = response.estimated_total_hits, took_us = started.elapsed().as_micros() as u64, "search");
+        Ok(response)
+    }
+
+    /// A product by id or slug, with its category path.
+    pub fn product(&self, id_or_slug: &str) -> Result<ProductDetail, SearchError> {
+        let product = self
+            .catalog
+            .product(id_or_slug)?
+            .ok_or_else(|| SearchError::ProductNotFound(id_or_slug.to_owned()))?;
+        let tree = self.catalog.category_tree()?;
+        let category_path = tree
+            .path(&product.category_id)
+            .into_iter()
+            .map(|c| HitCategory {
+                id: c.id.clone(),
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+            })
+            .collect();
+        Ok(ProductDetail {
+            in_stock: product.in_stock(),
+            product,
+            category_path,
+        })
+    }
+
+    /// The category tree with product counts (subcategories included).
+    pub fn categories(&self) -> Result<Vec<CategoryNode>, SearchError> {
+        let tree = self.catalog.category_tree()?;
+        let direct = self.catalog.product_counts()?;
+        fn node(
+            tree: &crate::catalog::CategoryTree,
+            direct: &std::collections::HashMap<String, u64>,
+            c: &crate::catalog::Category,
+            depth: usize,
+        ) -> CategoryNode {
+            let children: Vec<CategoryNode> = if depth > tree.all().len() {
+                Vec::new()
+            } else {
+                tree.children(Some(&c.id))
+                    .into_iter()
+                    .map(|child| node(tree, direct, child, depth + 1))
+                    .collect()
+            };
+            CategoryNode {
+                id: c.id.clone(),
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                product_count: direct.get(&c.id).copied().unwrap_or(0)
+                    + children.iter().map(|c| c.product_count).sum::<u64>(),
+                children,
+            }
+        }
+        Ok(tree
+            .children(None)
+            .into_iter()
+            .map(|c| node(&tree, &direct, c, 0))
+            .collect())
+    }
+
+    /// The engine's state.
+    pub fn health(&self) -> Result<Health, SearchError> {
+        Ok(Health {
+            index: self.generation().manifest().clone(),
+            catalog_products: self.catalog.product_count()?,
+        })
+    }
+}
+
+/// Checks a request; returns the offset, the limit and the facets to count.
+fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), SearchError> {
+    let chars = request.q.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(SearchError::QueryTooLong(chars));
+    }
+    if let Some(c) = request.q.chars().find(|c| c.is_control()) {
+        return Err(SearchError::ControlCharacter(c as u32));
+    }
+    if request.limit < 0 {
+        return Err(SearchError::NegativeLimit(request.limit));
+    }
+    if request.limit > MAX_LIMIT as i64 {
+        return Err(SearchError::LimitTooLarge(request.limit));
+    }
+    if request.offset < 0 {
+        return Err(SearchError::NegativeOffset(request.offset));
+    }
+    let f = &request.filters;
+    for (name, price) in [("minPrice", f.min_price), ("maxPrice", f.max_price)] {
+        if let Some(p) = price
+            && !(p.is_finite() && p >= 0.0)
+        {
+            return Err(SearchError::InvalidPriceRange(format!(
+                "{name} must be a number >= 0, got {p}"
+            )));
+        }
+    }
+    if let (Some(min), Some(max)) = (f.min_price, f.max_price)
+        && min > max
+    {
+        return Err(SearchError::InvalidPriceRange(format!(
+            "minPrice {min} is above maxPrice {max}"
+        )));
+    }
+    for facet in &request.facets {
+        if facet != "*" && facet != "price" && !FACETS.contains(&facet.as_str()) {
+            return Err(SearchError::UnknownFacet(facet.clone()));
+        }
+    }
+    for key in f.attributes.keys() {
+        if !FACETS[1..].contains(&key.as_str()) {
+            return Err(SearchError::UnknownFacet(key.clone()));
+        }
+    }
+    Ok((
+        request.offset as usize,
+        request.limit as usize,
+        request.facets.clone(),
+    ))
+}
