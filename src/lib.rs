@@ -1,11 +1,27 @@
 //! vivr-search: local-first French product search for the VIVR home-decor store.
 //!
-//! Modules in data-flow order (see `ARCHITECTURE.md`):
-//! `config` → `catalog` (SQLite replica, import) → `text` (French analysis) → `index` (tantivy)
-//! → `search` (the `Engine` facade) → `api` (axum) → `cli` (composition root).
+//! Modules in data-flow order (see `ARCHITECTURE.md`); dependencies point down this list:
+//! - [`config`]: one `Config` from defaults, file, environment and flags;
+//! - [`catalog`]: the SQLite replica and the import of the NDJSON export;
+//! - [`text`]: French analysis (tokenizer and token filters) shared by index and queries;
+//! - [`index`]: tantivy generations, reindex, lexical search, filters, facets, sorts;
+//! - [`search`]: the `Engine` facade used by every front end;
+//! - [`api`]: the axum HTTP API;
+//! - [`cli`]: the command line and composition root.
+//!
+//! [`progress`] is a small utility shared by the long jobs.
+
+pub mod config;
 
 pub mod catalog;
-pub mod index;
-pub mod progress;
-pub mod search;
 pub mod text;
+
+pub mod index;
+pub mod search;
+
+pub mod api;
+pub mod cli;
+
+pub mod progress;
+
+pub use search::{Engine, SearchRequest, SearchResponse};

@@ -1,0 +1,106 @@
+//! Every error of the HTTP API becomes `{ "message", "code", "type" }` here, and only here. The
+//! status and the stable `code` are decided by one exhaustive `match`; a 5xx body is generic
+//! and the real error goes to the log.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::search::SearchError;
+
+/// An error answered by the API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not valid JSON.
+    #[error("the request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    /// The body names a field the endpoint does not know.
+    #[error("{0}")]
+    UnknownField(String),
+    /// A field has the wrong type or value.
+    #[error("{0}")]
+    InvalidField(String),
+    /// The body is larger than the limit.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// Admin routes are disabled (no token configured).
+    #[error("admin routes are disabled: set VIVR_ADMIN_TOKEN to enable them")]
+    AdminDisabled,
+    /// Missing or wrong bearer token.
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    /// The engine refused or failed.
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    /// A failure outside the engine (a task that panicked).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    message: String,
+    code: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+impl ApiError {
+    /// Status, stable code and type of the error.
+    fn classify(&self) -> (StatusCode, &'static str, &'static str) {
+        use SearchError as S;
+        const INVALID: &str = "invalid_request";
+        match self {
+            ApiError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "malformed_payload", INVALID),
+            ApiError::UnknownField(_) => (StatusCode::BAD_REQUEST, "unknown_field", INVALID),
+            ApiError::InvalidField(_) => (StatusCode::BAD_REQUEST, "invalid_field", INVALID),
+            ApiError::PayloadTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", INVALID)
+            }
+            ApiError::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled", "auth"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_api_key", "auth"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
+            ApiError::Search(e) => match e {
+                S::QueryTooLong(_) => (StatusCode::BAD_REQUEST, "query_too_long", INVALID),
+                S::ControlCharacter(_) => {
+                    (StatusCode::BAD_REQUEST, "invalid_query_characters", INVALID)
+                }
+                S::LimitTooLarge(_) | S::NegativeLimit(_) => {
+                    (StatusCode::BAD_REQUEST, "invalid_search_limit", INVALID)
+                }
+                S::NegativeOffset(_) => (StatusCode::BAD_REQUEST, "invalid_search_offset", INVALID),
+                S::InvalidPriceRange(_) => {
+                    (StatusCode::BAD_REQUEST, "invalid_price_range", INVALID)
+                }
+                S::UnknownSort(_) => (StatusCode::BAD_REQUEST, "invalid_search_sort", INVALID),
+                S::UnknownFacet(_) => (StatusCode::BAD_REQUEST, "invalid_search_facets", INVALID),
+                S::ProductNotFound(_) => (StatusCode::NOT_FOUND, "product_not_found", INVALID),
+                S::Index(_) | S::Catalog(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal")
+                }
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, kind) = self.classify();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "internal error");
+            "an internal error occurred; it has been logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        (
+            status,
+            Json(ErrorBody {
+                message,
+                code,
+                kind,
+            }),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,134 @@
+//! The HTTP API (axum): routes, layers, and the mapping of engine errors to HTTP.
+//!
+//! Routes: `POST /v1/search`, `GET /v1/products/{idOrSlug}`, `GET /v1/categories`,
+//! `GET /health`, `POST /admin/reload` (bearer token). Handlers are thin: a DTO, one call into
+//! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it
+//! with `oneshot`.
+
+mod dto;
+mod error;
+mod extract;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use dto::{SearchBody, SearchReply};
+use extract::{ApiJson, BodyLimit};
+
+use crate::search::{CategoryNode, Engine, Health, ProductDetail, SearchRequest};
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// Bearer token of the admin routes; `None` disables them.
+    pub admin_token: Option<Arc<str>>,
+    /// Request timeout.
+    pub request_timeout: Duration,
+    /// Largest body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+/// The API's router.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.body_limit;
+    let timeout = state.request_timeout;
+    Router::new()
+        .route("/v1/search", post(search))
+        .route("/v1/products/{id_or_slug}", get(product))
+        .route("/v1/categories", get(categories))
+        .route("/health", get(health))
+        .route("/admin/reload", post(reload))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(Extension(BodyLimit(body_limit)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("unmatched", |p| p.as_str())
+                    .to_owned();
+                tracing::info_span!("http", method = %req.method(), route)
+            }),
+        )
+}
+
+// Searches take about a millisecond of CPU: they run on the async worker directly rather than
+// paying a hop to the blocking pool.
+async fn search(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SearchBody>,
+) -> Result<Json<SearchReply>, ApiError> {
+    let request = SearchRequest::try_from(body)?;
+    let response = state.engine.search(&request)?;
+    Ok(Json(SearchReply {
+        response,
+        request_uid: uuid::Uuid::new_v4().to_string(),
+    }))
+}
+
+async fn product(
+    State(state): State<AppState>,
+    Path(id_or_slug): Path<String>,
+) -> Result<Json<ProductDetail>, ApiError> {
+    Ok(Json(state.engine.product(&id_or_slug)?))
+}
+
+async fn categories(State(state): State<AppState>) -> Result<Json<Vec<CategoryNode>>, ApiError> {
+    Ok(Json(state.engine.categories()?))
+}
+
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    Ok(Json(state.engine.health()?))
+}
+
+#[derive(serde::Serialize)]
+struct Reloaded {
+    reloaded: bool,
+    generation: u64,
+}
+
+async fn reload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Reloaded>, ApiError> {
+    let expected = state
+        .admin_token
+        .as_deref()
+        .ok_or(ApiError::AdminDisabled)?;
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+        return Err(ApiError::Unauthorized);
+    }
+    let engine = state.engine.clone();
+    let reloaded = tokio::task::spawn_blocking(move || engine.reload())
+        .await
+        .map_err(|e| ApiError::Internal(format!("reload task failed: {e}")))??;
+    Ok(Json(Reloaded {
+        reloaded,
+        generation: state.engine.generation().manifest().generation,
+    }))
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,104 @@
+//! The command line (clap derive) and the composition root: builds the [`Config`], opens the
+//! catalog and the engine, and hands them to the library. Output for humans goes to stdout,
+//! logs and reports to stderr.
+
+mod import;
+mod reindex;
+mod search;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// vivr-search: local-first French product search for the VIVR store.
+#[derive(Debug, Parser)]
+#[command(name = "vivr-search", version, about)]
+pub struct Cli {
+    /// TOML config file (default: $VIVR_CONFIG, else ./vivr.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// SQLite replica (default index/catalog.db).
+    #[arg(long, global = true, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// Folder of index generations (default index).
+    #[arg(long, global = true, value_name = "DIR")]
+    index_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import an export folder (NDJSON, see README) into the replica.
+    Import(import::Args),
+    /// Build a new index generation from the replica and make it live.
+    Reindex(reindex::Args),
+    /// Serve the HTTP API.
+    Serve(serve::Args),
+    /// Search from the terminal.
+    Search(search::Args),
+}
+
+impl Cli {
+    fn config(&self) -> anyhow::Result<Config> {
+        let file = self
+            .config
+            .clone()
+            .or_else(|| std::env::var_os("VIVR_CONFIG").map(PathBuf::from))
+            .or_else(|| Some(PathBuf::from("vivr.toml")).filter(|p| p.is_file()));
+        let mut config = Config::load(file.as_deref(), |name| std::env::var(name).ok())?;
+        if let Some(db) = &self.db {
+            config.db = db.clone();
+        }
+        if let Some(dir) = &self.index_dir {
+            config.index_dir = dir.clone();
+        }
+        Ok(config)
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let result = cli.config().and_then(|mut config| {
+        match &cli.command {
+            Command::Serve(args) => args.apply(&mut config),
+            Command::Import(_) | Command::Reindex(_) | Command::Search(_) => {}
+        }
+        config.validate()?;
+        match cli.command {
+            Command::Import(args) => import::run(args, &config),
+            Command::Reindex(args) => reindex::run(args, &config),
+            Command::Serve(args) => serve::run(args, &config),
+            Command::Search(args) => search::run(args, &config),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,82 @@
+//! `vivr-search serve`: the HTTP API on 127.0.0.1:7700 by default, reloading new generations
+//! as reindex publishes them, shutting down gracefully on ctrl-c or SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::{self, AppState};
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::search::Engine;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Address to bind (default 127.0.0.1:7700, or $VIVR_BIND).
+    #[arg(long)]
+    bind: Option<SocketAddr>,
+}
+
+impl Args {
+    pub(crate) fn apply(&self, config: &mut Config) {
+        if let Some(bind) = self.bind {
+            config.bind = bind;
+        }
+    }
+}
+
+pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
+    let engine = Arc::new(Engine::open(Catalog::open(&config.db)?, &config.index_dir)?);
+    let state = AppState {
+        engine: engine.clone(),
+        admin_token: config.admin_token.as_deref().map(Arc::from),
+        request_timeout: Duration::from_millis(config.request_timeout_ms),
+        body_limit: config.body_limit_bytes,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        if config.reload_poll_secs > 0 {
+            let every = Duration::from_secs(config.reload_poll_secs);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    let engine = engine.clone();
+                    match tokio::task::spawn_blocking(move || engine.reload()).await {
+                        Ok(Err(e)) => tracing::warn!(error = %e, "reload check failed; still serving the current generation"),
+                        Err(e) => tracing::warn!(error = %e, "reload task failed"),
+                        Ok(Ok(_)) => {}
+                    }
+                }
+            });
+        }
+        let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        tracing::info!(addr = %listener.local_addr()?, "serving");
+        axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,614 @@
+#!/usr/bin/env python3
+"""Deterministic generator of a realistic French home-decor catalog in the export format
+(shared design doc `catalog-format.md`, summarised in README.md).
+
+    python3 tools/gen_catalog.py --out data/demo                      # the committed demo export
+    python3 tools/gen_catalog.py --products 100000 --seed 7 --out /tmp/cat100k
+
+Same arguments, same bytes: one `random.Random(seed)`, fixed iteration orders, no sets.
+
+What it models, so that search, recommendations and evaluation have real structure to find:
+- five top categories and their subcategories (names in the spirit of the Google product
+  taxonomy, fr-FR: "Veilleuses et lampes d'ambiance", "Buffets et bahuts"...);
+- product types with French names and grammatical gender, so colours agree ("Lampe blanche",
+  "Canapé blanc"); names like "Lampe de chevet Alba en laiton";
+- descriptions of a few sentences that paraphrase the type ("luminaire de table de nuit")
+  rather than repeat the name, sometimes with HTML;
+- attributes (colour, material, style, room, dimensions) drawn from what fits the type, prices
+  within the type's band, stock (some out of stock), featured items, reviews;
+- orders whose baskets follow co-purchase rules (a sofa often with cushions, a plaid, a rug),
+  with a preference for the anchor's style, so "bought together" has signal.
+Each product also carries `productType` (an unknown field to the engine, kept in the replica),
+the ground truth the evaluation set is derived from.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import unicodedata
+
+# --- Vocabulary -----------------------------------------------------------------------------
+
+# colour key -> (masculine, feminine, masculine plural, feminine plural)
+COLOURS = {
+    "blanc": ("blanc", "blanche", "blancs", "blanches"),
+    "noir": ("noir", "noire", "noirs", "noires"),
+    "gris": ("gris", "grise", "gris", "grises"),
+    "gris anthracite": ("gris anthracite",) * 4,
+    "beige": ("beige", "beige", "beiges", "beiges"),
+    "écru": ("écru", "écrue", "écrus", "écrues"),
+    "bleu": ("bleu", "bleue", "bleus", "bleues"),
+    "bleu canard": ("bleu canard",) * 4,
+    "vert": ("vert", "verte", "verts", "vertes"),
+    "vert sauge": ("vert sauge",) * 4,
+    "rouge": ("rouge", "rouge", "rouges", "rouges"),
+    "terracotta": ("terracotta",) * 4,
+    "rose": ("rose", "rose", "roses", "roses"),
+    "jaune moutarde": ("jaune moutarde",) * 4,
+    "doré": ("doré", "dorée", "dorés", "dorées"),
+    "naturel": ("naturel", "naturelle", "naturels", "naturelles"),
+    "marron": ("marron",) * 4,
+}
+NEUTRALS = ["blanc", "noir", "gris", "beige", "naturel", "écru", "gris anthracite"]
+BRIGHTS = ["bleu", "bleu canard", "vert", "vert sauge", "rouge", "terracotta", "rose", "jaune moutarde"]
+
+MATERIAL_PHRASES = {
+    "chêne": "en chêne massif huilé",
+    "bois massif": "en bois massif",
+    "noyer": "en noyer aux veines marquées",
+    "pin": "en pin brossé",
+    "hêtre": "en hêtre certifié FSC",
+    "métal": "en métal thermolaqué",
+    "acier": "en acier brossé",
+    "laiton": "en laiton patiné",
+    "aluminium": "en aluminium léger",
+    "verre": "en verre soufflé",
+    "céramique": "en céramique émaillée",
+    "marbre": "en marbre veiné",
+    "rotin": "en rotin tressé à la main",
+    "osier": "en osier naturel",
+    "bambou": "en bambou",
+    "lin": "en lin lavé",
+    "coton": "en coton bio",
+    "velours": "en velours côtelé",
+    "laine": "en laine tissée",
+    "jute": "en jute tressée",
+    "cuir": "en cuir pleine fleur",
+    "tissu": "en tissu chiné",
+    "terre cuite": "en terre cuite",
+    "béton": "en béton ciré",
+    "mousse": "en mousse haute résilience",
+}
+
+STYLES = ["moderne", "scandinave", "industriel", "bohème", "vintage", "classique", "minimaliste", "art déco",
+          "contemporain", "rustique"]
+# style -> (phrase for a masculine noun, for a feminine noun): paraphrases, not the style word
+STYLE_PHRASES = {
+    "moderne": ("aux lignes actuelles",) * 2,
+    "scandinave": ("d'inspiration nordique",) * 2,
+    "industriel": ("à l'esprit atelier",) * 2,
+    "bohème": ("à l'allure bohème",) * 2,
+    "vintage": ("au charme rétro",) * 2,
+    "classique": ("intemporel", "intemporelle"),
+    "minimaliste": ("épuré", "épurée"),
+    "art déco": ("aux accents Art déco",) * 2,
+    "contemporain": ("résolument actuel", "résolument actuelle"),
+    "rustique": ("à l'esprit campagne",) * 2,
+}
+# style -> (masculine, feminine) adjective used in names ("Lampe Alba industrielle")
+STYLE_ADJECTIVES = {
+    "industriel": ("industriel", "industrielle"),
+    "contemporain": ("contemporain", "contemporaine"),
+}
+ROOM_PHRASES = {
+    "salon": "le salon",
+    "chambre": "la chambre",
+    "cuisine": "la cuisine",
+    "salle de bain": "la salle de bain",
+    "bureau": "le bureau",
+    "entrée": "l'entrée",
+    "extérieur": "la terrasse ou le jardin",
+    "salle à manger": "la salle à manger",
+    "chambre d'enfant": "la chambre d'enfant",
+}
+
+MODELS = """Alba Oslo Nora Sira Lumio Ondine Brera Solène Tika Fiesta Atlas Linea Milo Ivy Lena Basile Capri
+Dune Elio Flora Gaïa Hugo Iris Jade Kala Louna Maya Nils Opale Pia Rio Sacha Talia Ugo Vera Wilma Yuma Zelda
+Arles Biarritz Cassis Deauville Étretat Grasse Honfleur Lorient Menton Nîmes Orange Pornic Quimper Royan Sète
+Toulon Uzès Vannes Ajaccio Bastia Cannes Dinard Évian Figeac Gordes Hyères Lourmarin Mougins Nérac Oléron
+Porto Roma Sevilla Torino Verona Wien Bergen Malmö Aarhus Turku Tampere Odense Bruges Gand Namur Lucca Siena
+Palma Cadix Faro Kyoto Nara Osaka Sapporo Agathe Blanche Céleste Diane Émile Félix Gaspard Hélène Inès Jules
+Léon Marius Noé Oscar Paloma Rosa Simone Théo Victor Zoé Azur Brume Cèdre Dahlia Écume Figue Galet Houle
+Jonc Lagune Mistral Nacre Olive Pampa Quartz Roseau Sable Tilleul Vanille Zinc Ambre Bruyère Corail Ébène""".split()
+
+BRANDS = ["VIVR", "VIVR", "VIVR", "Maison Lumen", "Atelier Brun", "Nordika", "Terre & Lin", "Côté Sud",
+          "Studio Opale", "Les Ateliers Réunis"]
+
+# --- Categories and product types -----------------------------------------------------------
+
+# (slug, name, parent slug)
+CATEGORIES = [
+    ("luminaires", "Luminaires", None),
+    ("lampes-de-chevet", "Lampes de chevet", "luminaires"),
+    ("lampes-a-poser", "Lampes à poser", "luminaires"),
+    ("lampadaires", "Lampadaires", "luminaires"),
+    ("suspensions", "Suspensions et lustres", "luminaires"),
+    ("appliques", "Appliques murales", "luminaires"),
+    ("guirlandes", "Guirlandes et cordons lumineux", "luminaires"),
+    ("mobilier", "Mobilier", None),
+    ("canapes", "Canapés", "mobilier"),
+    ("fauteuils", "Fauteuils et poufs", "mobilier"),
+    ("tables", "Tables", "mobilier"),
+    ("chaises", "Chaises et tabourets", "mobilier"),
+    ("lits", "Lits", "mobilier"),
+    ("bureaux", "Bureaux", "mobilier"),
+    ("decoration", "Décoration", None),
+    ("miroirs", "Miroirs", "decoration"),
+    ("vases", "Vases et cache-pots", "decoration"),
+    ("bougies", "Bougies et parfums d'intérieur", "decoration"),
+    ("cadres", "Cadres et œuvres d'art", "decoration"),
+    ("horloges", "Horloges", "decoration"),
+    ("plantes-artificielles", "Fleurs et plantes artificielles", "decoration"),
+    ("textile", "Textile", None),
+    ("coussins", "Coussins décoratifs", "textile"),
+    ("plaids", "Plaids", "textile"),
+    ("tapis", "Tapis", "textile"),
+    ("rideaux", "Rideaux et voilages", "textile"),
+    ("linge-de-lit", "Linge de lit", "textile"),
+    ("linge-de-bain", "Linge de bain", "textile"),
+    ("rangement", "Rangement", None),
+    ("etageres", "Étagères et bibliothèques", "rangement"),
+    ("paniers", "Paniers et boîtes", "rangement"),
+    ("commodes", "Commodes", "rangement"),
+    ("buffets", "Buffets et bahuts", "rangement"),
+    ("portemanteaux", "Porte-manteaux", "rangement"),
+    ("armoires", "Armoires et penderies", "rangement"),
+]
+
+WOODS = ["chêne", "bois massif", "noyer", "pin", "hêtre"]
+METALS = ["métal", "acier", "laiton", "aluminium"]
+FABRICS = ["lin", "coton", "velours", "laine", "tissu"]
+NATURALS = ["rotin", "osier", "bambou", "jute"]
+
+
+def T(key, name, gender, category, price, materials, rooms, paraphrases, colours=None, styles=None,
+      sizes=None, weight=1.0):
+    """A product type: name (singular), gender 'm'/'f', price band (euros), plausible materials and
+    rooms, noun-phrase paraphrases (phrase, gender) for descriptions, optional size qualifiers."""
+    return dict(key=key, name=name, gender=gender, category=category, price=price, materials=materials,
+                rooms=rooms, paraphrases=paraphrases, colours=colours or NEUTRALS + BRIGHTS[:4],
+                styles=styles or STYLES, sizes=sizes or [], weight=weight)
+
+
+TYPES = [
+    T("lampe-de-chevet", "Lampe de chevet", "f", "lampes-de-chevet", (25, 180), METALS + ["céramique", "verre", "bois massif", "rotin"],
+      ["chambre", "chambre d'enfant"], [("luminaire de table de nuit", "m"), ("petite lampe pour lire au lit", "f"),
+                                        ("lampe de nuit", "f"), ("éclairage d'appoint pour la chambre", "m")], weight=1.4),
+    T("lampe-a-poser", "Lampe à poser", "f", "lampes-a-poser", (30, 260), METALS + ["céramique", "verre", "marbre", "rotin"],
+      ["salon", "bureau", "chambre"], [("luminaire à poser", "m"), ("lampe d'ambiance", "f"), ("pied de lampe", "m")]),
+    T("lampe-de-bureau", "Lampe de bureau", "f", "lampes-a-poser", (25, 150), METALS,
+      ["bureau"], [("lampe de travail orientable", "f"), ("luminaire de bureau", "m"), ("liseuse articulée", "f")],
+      styles=["industriel", "moderne", "scandinave", "vintage", "minimaliste"]),
+    T("lampadaire", "Lampadaire", "m", "lampadaires", (60, 450), METALS + ["bois massif", "rotin", "bambou"],
+      ["salon", "bureau"], [("lampe sur pied", "f"), ("luminaire sur pied", "m"), ("grand luminaire d'angle", "m")]),
+    T("suspension", "Suspension", "f", "suspensions", (35, 380), METALS + ["verre", "rotin", "osier", "bambou", "lin"],
+      ["salon", "salle à manger", "cuisine", "chambre"], [("luminaire suspendu", "m"), ("lampe à suspendre", "f"),
+                                                         ("plafonnier suspendu", "m")], weight=1.2),
+    T("lustre", "Lustre", "m", "suspensions", (120, 900), ["laiton", "verre", "métal"], ["salon", "salle à manger", "entrée"],
+      [("luminaire de plafond à bras", "m"), ("suspension à pampilles", "f")], styles=["classique", "art déco", "vintage", "contemporain"]),
+    T("applique-murale", "Applique murale", "f", "appliques", (25, 220), METALS + ["verre", "céramique", "rotin"],
+      ["salon", "chambre", "entrée", "salle de bain"], [("luminaire mural", "m"), ("lampe murale", "f"),
+                                                        ("éclairage fixé au mur", "m")]),
+    T("guirlande-lumineuse", "Guirlande lumineuse", "f", "guirlandes", (12, 70), ["coton", "métal", "verre"],
+      ["salon", "chambre", "extérieur", "chambre d'enfant"], [("cordon lumineux", "m"), ("guirlande de boules", "f"),
+                                                               ("décoration lumineuse", "f")], styles=["bohème", "scandinave", "moderne"]),
+
+    T("canape", "Canapé", "m", "canapes", (390, 2400), ["velours", "lin", "tissu", "cuir", "coton"], ["salon"],
+      [("sofa", "m"), ("assise pour le salon", "f"), ("banquette moelleuse", "f")], sizes=["2 places", "3 places", "4 places"], weight=1.5),
+    T("canape-angle", "Canapé d'angle", "m", "canapes", (790, 3200), ["velours", "tissu", "cuir", "lin"], ["salon"],
+      [("sofa d'angle", "m"), ("grand canapé en L", "m"), ("assise d'angle", "f")]),
+    T("canape-convertible", "Canapé convertible", "m", "canapes", (450, 1900), ["tissu", "velours", "coton"], ["salon", "bureau"],
+      [("clic-clac", "m"), ("BZ", "m"), ("sofa qui se déplie en lit", "m"), ("couchage d'appoint", "m")]),
+    T("fauteuil", "Fauteuil", "m", "fauteuils", (150, 1200), ["velours", "lin", "cuir", "rotin", "tissu", "bois massif"],
+      ["salon", "chambre", "bureau"], [("siège confortable", "m"), ("fauteuil de lecture", "m"), ("assise enveloppante", "f")]),
+    T("pouf", "Pouf", "m", "fauteuils", (40, 260), ["velours", "laine", "cuir", "jute", "coton"], ["salon", "chambre"],
+      [("repose-pieds", "m"), ("petite assise d'appoint", "f")], styles=["bohème", "scandinave", "moderne", "vintage"]),
+    T("table-basse", "Table basse", "f", "tables", (90, 950), WOODS + ["marbre", "verre", "métal", "rotin"], ["salon"],
+      [("table de salon", "f"), ("petite table devant le canapé", "f"), ("plateau bas", "m")], sizes=["ronde", "rectangulaire"], weight=1.3),
+    T("table-a-manger", "Table à manger", "f", "tables", (250, 2600), WOODS + ["marbre", "verre", "métal"], ["salle à manger", "cuisine"],
+      [("table de repas", "f"), ("grande table familiale", "f"), ("table de salle à manger", "f")], sizes=["4 personnes", "6 personnes", "8 personnes", "extensible"]),
+    T("table-d-appoint", "Table d'appoint", "f", "tables", (40, 320), WOODS + METALS + ["marbre"], ["salon", "chambre"],
+      [("bout de canapé", "m"), ("guéridon", "m"), ("petite table", "f")]),
+    T("console", "Console", "f", "tables", (120, 900), WOODS + METALS + ["marbre"], ["entrée", "salon"],
+      [("meuble d'entrée étroit", "m"), ("table console", "f")]),
+    T("chaise", "Chaise", "f", "chaises", (45, 420), WOODS + ["métal", "velours", "rotin", "cuir"], ["salle à manger", "cuisine", "bureau"],
+      [("siège de table", "m"), ("assise pour la salle à manger", "f")], weight=1.4),
+    T("tabouret-de-bar", "Tabouret de bar", "m", "chaises", (50, 280), METALS + WOODS, ["cuisine"],
+      [("chaise haute", "f"), ("siège pour îlot de cuisine", "m")]),
+    T("banc", "Banc", "m", "chaises", (90, 600), WOODS + ["métal", "velours"], ["entrée", "salle à manger", "chambre"],
+      [("banquette", "f"), ("assise longue", "f")]),
+    T("lit", "Lit", "m", "lits", (250, 2200), WOODS + ["métal", "velours", "lin", "rotin"], ["chambre"],
+      [("cadre de lit", "m"), ("lit double", "m"), ("couchage", "m")], sizes=["140x190", "160x200", "180x200"], weight=1.2),
+    T("tete-de-lit", "Tête de lit", "f", "lits", (90, 700), ["velours", "lin", "rotin", "bois massif", "cannage"] [:4], ["chambre"],
+      [("tête de lit capitonnée", "f"), ("dosseret", "m")], sizes=["140 cm", "160 cm", "180 cm"]),
+    T("bureau", "Bureau", "m", "bureaux", (120, 1100), WOODS + ["métal", "verre"], ["bureau", "chambre d'enfant"],
+      [("table de travail", "f"), ("plan de travail pour le télétravail", "m"), ("secrétaire", "m")]),
+
+    T("miroir", "Miroir", "m", "miroirs", (30, 650), ["métal", "laiton", "rotin", "bois massif", "verre", "bambou"],
+      ["salon", "entrée", "salle de bain", "chambre"], [("glace murale", "f"), ("miroir mural", "m"), ("psyché", "f")],
+      sizes=["rond", "rectangulaire", "ovale", "soleil"], weight=1.2),
+    T("vase", "Vase", "m", "vases", (12, 190), ["céramique", "verre", "terre cuite", "métal"], ["salon", "salle à manger", "entrée"],
+      [("soliflore", "m"), ("contenant pour fleurs séchées", "m"), ("objet décoratif", "m")], weight=1.2),
+    T("cache-pot", "Cache-pot", "m", "vases", (10, 120), ["céramique", "terre cuite", "rotin", "jute", "métal"], ["salon", "extérieur", "cuisine"],
+      [("pot de fleurs", "m"), ("jardinière d'intérieur", "f")]),
+    T("bougie-parfumee", "Bougie parfumée", "f", "bougies", (9, 69), ["verre", "céramique"], ["salon", "chambre", "salle de bain"],
+      [("senteur d'intérieur", "f"), ("bougie", "f"), ("parfum pour la maison", "m")], styles=["bohème", "classique", "moderne", "minimaliste"]),
+    T("bougeoir", "Bougeoir", "m", "bougies", (10, 90), ["laiton", "verre", "céramique", "métal", "marbre"], ["salon", "salle à manger"],
+      [("chandelier", "m"), ("porte-bougie", "m")]),
+    T("cadre-photo", "Cadre photo", "m", "cadres", (8, 80), ["bois massif", "métal", "laiton", "verre"], ["salon", "chambre", "bureau"],
+      [("porte-photo", "m"), ("encadrement", "m")]),
+    T("affiche", "Affiche", "f", "cadres", (15, 120), ["papier"] [:0] + ["coton"], ["salon", "chambre", "bureau", "chambre d'enfant"],
+      [("poster", "m"), ("reproduction d'art", "f"), ("décoration murale", "f")], sizes=["30x40", "50x70", "70x100"]),
+    T("horloge-murale", "Horloge murale", "f", "horloges", (25, 250), ["métal", "bois massif", "verre", "laiton"], ["salon", "cuisine", "bureau"],
+      [("pendule", "f"), ("horloge", "f")]),
+    T("plante-artificielle", "Plante artificielle", "f", "plantes-artificielles", (15, 220), ["tissu", "céramique"], ["salon", "bureau", "salle de bain"],
+      [("végétal factice", "m"), ("fausse plante verte", "f")], colours=["vert", "vert sauge"], styles=["bohème", "moderne", "scandinave"]),
+
+    T("coussin", "Coussin", "m", "coussins", (12, 79), ["velours", "lin", "coton", "laine", "jute"], ["salon", "chambre"],
+      [("coussin décoratif", "m"), ("housse garnie", "f"), ("accessoire pour le canapé", "m")], colours=NEUTRALS + BRIGHTS, sizes=["40x40", "45x45", "30x50"], weight=1.6),
+    T("plaid", "Plaid", "m", "plaids", (25, 150), ["laine", "coton", "lin", "velours"], ["salon", "chambre"],
+      [("couverture légère", "f"), ("jeté de canapé", "m")], colours=NEUTRALS + BRIGHTS, weight=1.2),
+    T("tapis", "Tapis", "m", "tapis", (40, 1200), ["laine", "jute", "coton", "tissu"], ["salon", "chambre", "entrée", "salle à manger"],
+      [("revêtement de sol", "m"), ("carpette", "f"), ("tapis de salon", "m")], colours=NEUTRALS + BRIGHTS,
+      sizes=["120x170", "160x230", "200x290", "rond"], weight=1.4),
+    T("rideau", "Rideau", "m", "rideaux", (19, 140), ["lin", "coton", "velours"], ["salon", "chambre"],
+      [("voilage", "m"), ("tenture", "f"), ("habillage de fenêtre", "m")], colours=NEUTRALS + BRIGHTS, sizes=["140x260", "140x280"]),
+    T("housse-de-couette", "Housse de couette", "f", "linge-de-lit", (35, 190), ["lin", "coton"], ["chambre", "chambre d'enfant"],
+      [("linge de lit", "m"), ("parure", "f")], colours=NEUTRALS + BRIGHTS, sizes=["140x200", "240x220", "260x240"]),
+    T("drap-housse", "Drap housse", "m", "linge-de-lit", (19, 89), ["lin", "coton"], ["chambre"],
+      [("drap", "m"), ("linge de lit", "m")], colours=NEUTRALS + BRIGHTS[:4], sizes=["90x190", "140x190", "160x200"]),
+    T("taie-d-oreiller", "Taie d'oreiller", "f", "linge-de-lit", (9, 39), ["lin", "coton"], ["chambre"],
+      [("housse d'oreiller", "f")], colours=NEUTRALS + BRIGHTS[:4], sizes=["50x70", "65x65"]),
+    T("serviette-de-bain", "Serviette de bain", "f", "linge-de-bain", (9, 49), ["coton", "lin"], ["salle de bain"],
+      [("drap de douche", "m"), ("linge de toilette", "m")], colours=NEUTRALS + BRIGHTS),
+    T("tapis-de-bain", "Tapis de bain", "m", "linge-de-bain", (12, 59), ["coton", "bambou"], ["salle de bain"],
+      [("descente de bain", "f")], colours=NEUTRALS + BRIGHTS),
+
+    T("etagere-murale", "Étagère murale", "f", "etageres", (25, 260), WOODS + METALS, ["salon", "cuisine", "bureau", "salle de bain"],
+      [("tablette murale", "f"), ("rangement mural", "m")], weight=1.2),
+    T("bibliotheque", "Bibliothèque", "f", "etageres", (120, 1300), WOODS + ["métal"], ["salon", "bureau"],
+      [("meuble à livres", "m"), ("étagère haute", "f")]),
+    T("panier", "Panier", "m", "paniers", (12, 90), NATURALS + ["coton"], ["salon", "salle de bain", "chambre", "entrée"],
+      [("corbeille tressée", "f"), ("panière", "f"), ("rangement tressé", "m")], colours=["naturel", "beige", "noir", "blanc"]),
+    T("boite-de-rangement", "Boîte de rangement", "f", "paniers", (8, 60), ["bois massif", "métal", "coton", "bambou"], ["bureau", "chambre", "salle de bain"],
+      [("coffret", "m"), ("boîte", "f")]),
+    T("commode", "Commode", "f", "commodes", (190, 1400), WOODS + ["rotin"], ["chambre", "entrée"],
+      [("meuble à tiroirs", "m"), ("chiffonnier", "m")], sizes=["3 tiroirs", "4 tiroirs", "6 tiroirs"]),
+    T("buffet", "Buffet", "m", "buffets", (290, 1900), WOODS + ["rotin", "métal"], ["salon", "salle à manger"],
+      [("bahut", "m"), ("enfilade", "f"), ("meuble de rangement bas", "m")]),
+    T("meuble-tv", "Meuble TV", "m", "buffets", (150, 1100), WOODS + ["métal", "rotin"], ["salon"],
+      [("banc TV", "m"), ("meuble télé", "m")]),
+    T("portemanteau", "Portemanteau", "m", "portemanteaux", (25, 240), WOODS + METALS, ["entrée", "chambre"],
+      [("porte-manteau", "m"), ("vestiaire d'entrée", "m"), ("patère", "f")]),
+    T("armoire", "Armoire", "f", "armoires", (290, 2200), WOODS + ["métal"], ["chambre"],
+      [("penderie", "f"), ("garde-robe", "f"), ("dressing", "m")], sizes=["2 portes", "3 portes"]),
+]
+# Fix two entries whose material list was written as an expression above.
+for _t in TYPES:
+    if _t["key"] == "tete-de-lit":
+        _t["materials"] = ["velours", "lin", "rotin", "bois massif"]
+    if _t["key"] == "affiche":
+        _t["materials"] = ["coton"]
+
+BENEFITS = {
+    "luminaires": ["Sa lumière douce crée une ambiance chaleureuse dès la tombée du jour.",
+                   "Compatible avec les ampoules LED E27, ampoule non fournie.",
+                   "L'interrupteur sur le câble permet d'allumer sans se lever.",
+                   "Un éclairage tamisé, idéal pour les soirées au calme."],
+    "mobilier": ["Une pièce robuste, conçue pour durer des années.",
+                 "Livré monté ou en kit simple à assembler en quelques minutes.",
+                 "Un meuble pensé pour le quotidien, facile à vivre.",
+                 "Les finitions soignées révèlent le savoir-faire de nos artisans."],
+    "decoration": ["La touche finale qui donne du caractère à votre intérieur.",
+                   "Un objet à offrir comme à s'offrir.",
+                   "Pièce réalisée à la main : chaque exemplaire est unique.",
+                   "Se marie facilement avec vos autres objets décoratifs."],
+    "textile": ["Doux au toucher, il gagne en souplesse à chaque lavage.",
+                "Lavable en machine à 30 degrés.",
+                "Tissage dense et fibres certifiées Oeko-Tex.",
+                "Il apporte chaleur et confort au quotidien."],
+    "rangement": ["Range tout sans encombrer, avec élégance.",
+                  "Les tiroirs coulissent en douceur grâce à leurs glissières.",
+                  "Un rangement malin pour gagner de la place.",
+                  "Fixations murales fournies."],
+}
+# category (or top category) -> ((width), (height), (depth)) ranges in cm; absent dimension: None
+DIMENSIONS = {
+    "lampes-de-chevet": ((12, 30), (25, 55), (12, 30)), "lampes-a-poser": ((15, 45), (30, 75), (15, 45)),
+    "lampadaires": ((25, 60), (140, 190), (25, 60)), "suspensions": ((20, 80), (20, 60), (20, 80)),
+    "appliques": ((10, 40), (15, 45), (8, 25)), "guirlandes": ((300, 1000), None, None),
+    "canapes": ((150, 320), (70, 95), (85, 180)), "fauteuils": ((50, 95), (40, 100), (50, 95)),
+    "tables": ((40, 240), (40, 76), (40, 100)), "chaises": ((40, 160), (45, 105), (40, 55)),
+    "lits": ((140, 190), (30, 130), (190, 210)), "bureaux": ((90, 160), (74, 78), (50, 80)),
+    "miroirs": ((40, 120), (40, 180), (2, 5)), "vases": ((8, 30), (12, 60), (8, 30)),
+    "bougies": ((7, 15), (8, 25), (7, 15)), "cadres": ((13, 100), (18, 140), (1, 4)),
+    "horloges": ((25, 60), (25, 60), (3, 6)), "plantes-artificielles": ((15, 80), (30, 180), (15, 80)),
+    "coussins": ((30, 60), (30, 60), None), "plaids": ((125, 180), (150, 230), None),
+    "tapis": ((60, 300), (90, 400), None), "rideaux": ((135, 145), (240, 290), None),
+    "linge-de-lit": ((50, 260), (70, 240), None), "linge-de-bain": ((50, 100), (90, 150), None),
+    "etageres": ((40, 180), (20, 200), (15, 40)), "paniers": ((20, 50), (15, 45), (20, 45)),
+    "commodes": ((70, 160), (70, 110), (40, 55)), "buffets": ((120, 220), (45, 90), (40, 50)),
+    "portemanteaux": ((30, 120), (20, 180), (5, 45)), "armoires": ((80, 200), (180, 220), (50, 65)),
+}
+
+SEATS = ("canapes", "fauteuils", "chaises")
+
+TAGS = ["tendance", "fait main", "éco-responsable", "cosy", "petit espace", "made in France", "best-seller",
+        "nouveauté", "cadeau", "facile d'entretien"]
+
+# Co-purchase rules: anchor type -> [(companion type, probability, quantity range)]
+COMPANIONS = {
+    "canape": [("coussin", .6, (2, 4)), ("plaid", .4, (1, 1)), ("tapis", .35, (1, 1)), ("table-basse", .3, (1, 1)), ("lampadaire", .15, (1, 1))],
+    "canape-angle": [("coussin", .6, (2, 4)), ("tapis", .4, (1, 1)), ("table-basse", .35, (1, 1)), ("plaid", .3, (1, 1))],
+    "canape-convertible": [("coussin", .5, (2, 3)), ("plaid", .4, (1, 1)), ("drap-housse", .2, (1, 1))],
+    "fauteuil": [("coussin", .4, (1, 2)), ("plaid", .35, (1, 1)), ("lampadaire", .25, (1, 1)), ("pouf", .2, (1, 1))],
+    "lit": [("housse-de-couette", .55, (1, 1)), ("taie-d-oreiller", .5, (2, 2)), ("drap-housse", .45, (1, 1)),
+            ("lampe-de-chevet", .4, (1, 2)), ("tete-de-lit", .2, (1, 1))],
+    "table-a-manger": [("chaise", .65, (4, 6)), ("suspension", .35, (1, 2)), ("bougeoir", .2, (1, 2)), ("vase", .15, (1, 1))],
+    "bureau": [("lampe-de-bureau", .5, (1, 1)), ("chaise", .4, (1, 1)), ("etagere-murale", .25, (1, 2)), ("boite-de-rangement", .2, (1, 3))],
+    "table-basse": [("tapis", .3, (1, 1)), ("vase", .25, (1, 1)), ("bougie-parfumee", .2, (1, 2))],
+    "housse-de-couette": [("taie-d-oreiller", .6, (2, 2)), ("drap-housse", .5, (1, 1))],
+    "serviette-de-bain": [("tapis-de-bain", .5, (1, 1)), ("panier", .25, (1, 1))],
+    "miroir": [("console", .2, (1, 1)), ("applique-murale", .2, (1, 2))],
+    "console": [("miroir", .45, (1, 1)), ("vase", .2, (1, 1))],
+    "buffet": [("vase", .3, (1, 1)), ("bougeoir", .2, (1, 2)), ("lampe-a-poser", .2, (1, 1))],
+    "bougie-parfumee": [("bougeoir", .2, (1, 1)), ("bougie-parfumee", .3, (1, 2))],
+    "vase": [("plante-artificielle", .3, (1, 1))],
+    "commode": [("miroir", .2, (1, 1)), ("lampe-a-poser", .2, (1, 1))],
+    "lampe-de-chevet": [("lampe-de-chevet", .4, (1, 1))],
+    "tapis": [("coussin", .3, (1, 2))],
+    "rideau": [("rideau", .5, (1, 1))],
+}
+
+REVIEW_COMMENTS = {
+    5: ["Parfait, conforme à la photo.", "Superbe qualité, je recommande.", "Magnifique dans notre salon !",
+        "Livraison rapide et produit très bien fini."],
+    4: ["Très bien, juste un peu plus petit que prévu.", "Joli produit, bon rapport qualité-prix.",
+        "Belle finition, montage facile."],
+    3: ["Correct sans plus.", "La couleur est un peu différente de la photo.", "Bien mais livraison longue."],
+    2: ["Qualité décevante pour le prix.", "Finitions moyennes."],
+    1: ["Arrivé abîmé.", "Ne correspond pas à la description."],
+}
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def slugify(text):
+    text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("æ", "ae"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    out, dash = [], False
+    for c in text:
+        if c.isascii() and c.isalnum():
+            out.append(c)
+            dash = False
+        elif not dash:
+            out.append("-")
+            dash = True
+    return "".join(out).strip("-")
+
+
+def agree(colour, gender):
+    forms = COLOURS[colour]
+    return forms[0] if gender == "m" else forms[1]
+
+
+def cap(text):
+    return text[:1].upper() + text[1:]
+
+
+def demonstrative(phrase, gender):
+    if gender == "f":
+        return "Cette " + phrase
+    return ("Cet " if phrase[:1].lower() in "aeiouéèêh" else "Ce ") + phrase
+
+
+def price_in(rng, lo, hi):
+    raw = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+    return float(int(raw)) + (0.99 if raw >= 15 and rng.random() < 0.7 else 0.0) if raw >= 15 else round(raw, 2)
+
+
+def iso(day_offset, seconds):
+    # day 0 = 2024-01-01; no datetime dependency on locale or timezone.
+    import datetime
+    t = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(days=day_offset, seconds=seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+# --- Generation -----------------------------------------------------------------------------
+
+
+def make_product(rng, n, ptype, used_slugs):
+    g = ptype["gender"]
+    model = rng.choice(MODELS)
+    materials = [rng.choice(ptype["materials"])]
+    if rng.random() < 0.25 and len(ptype["materials"]) > 1:
+        second = rng.choice(ptype["materials"])
+        if second != materials[0]:
+            materials.append(second)
+    colours = [rng.choice(ptype["colours"])]
+    if rng.random() < 0.2:
+        second = rng.choice(ptype["colours"])
+        if second != colours[0]:
+            colours.append(second)
+    style = rng.choice(ptype["styles"])
+    rooms = [rng.choice(ptype["rooms"])]
+    if rng.random() < 0.3 and len(ptype["rooms"]) > 1:
+        second = rng.choice(ptype["rooms"])
+        if second != rooms[0]:
+            rooms.append(second)
+    size = rng.choice(ptype["sizes"]) if ptype["sizes"] and rng.random() < 0.6 else None
+
+    name = ptype["name"]
+    if size:
+        name += " " + size
+    name += " " + model
+    shape = rng.random()
+    if shape < 0.55:
+        name += " en " + materials[0]
+    elif shape < 0.8:
+        name += " " + agree(colours[0], g)
+    elif shape < 0.9:
+        name += " " + STYLE_ADJECTIVES.get(style, (style, style))[0 if g == "m" else 1]
+
+    slug = slugify(name)
+    if slug in used_slugs:
+        slug = f"{slug}-{n}"
+    used_slugs.add(slug)
+
+    lo, hi = ptype["price"]
+    price = price_in(rng, lo, hi)
+    compare = round(price * rng.uniform(1.15, 1.45)) + 0.0 if rng.random() < 0.18 else None
+    stock = 0 if rng.random() < 0.12 else rng.randint(1, 60)
+
+    phrase, pg = rng.choice(ptype["paraphrases"])
+    top = next(parent for slug_, _, parent in CATEGORIES if slug_ == ptype["category"]) or ptype["category"]
+    sentences = [
+        f"{demonstrative(phrase, pg)} {STYLE_PHRASES[style][0 if pg == 'm' else 1]} trouve naturellement sa place dans {ROOM_PHRASES[rooms[0]]}.",
+        f"Réalisé{'e' if pg == 'f' else ''} {MATERIAL_PHRASES.get(materials[0], 'en ' + materials[0])}, "
+        f"dans une teinte {agree(colours[0], 'f')} facile à associer.",
+        rng.choice(BENEFITS[top] + (["Son assise généreuse invite à la détente."] * 2 if ptype["category"] in SEATS else [])),
+    ]
+    dims = {}
+    for key, span in zip(("widthCm", "heightCm", "depthCm"), DIMENSIONS[ptype["category"]]):
+        if span:
+            dims[key] = rng.randint(*span)
+    if size and "x" in size and size.replace("x", "").isdigit():
+        # A size in the name ("160x200", "140x260") is the product's real size.
+        a, b = (int(v) for v in size.split("x"))
+        dims["widthCm"] = a
+        dims["depthCm" if "depthCm" in dims and ptype["category"] == "lits" else "heightCm"] = b
+    if rng.random() < 0.5:
+        sentences.append("Dimensions : " + " x ".join(str(v) for v in dims.values()) + " cm.")
+    if rng.random() < 0.3:
+        description = "<p>" + " ".join(sentences[:2]) + "</p><p><strong>" + sentences[2] + "</strong></p>"
+        if len(sentences) > 3:
+            description += "<p>" + sentences[3] + "</p>"
+    else:
+        description = " ".join(sentences)
+
+    created_day = rng.randint(0, 1030)
+    tags = []
+    for _ in range(rng.randint(0, 3)):
+        tag = rng.choice(TAGS)
+        if tag not in tags:
+            tags.append(tag)
+    product = {
+        "id": f"prod_{n:07d}",
+        "slug": slug,
+        "name": name,
+        "description": description,
+        "price": price,
+        "comparePrice": compare,
+        "currency": "EUR",
+        "stock": stock,
+        "featured": rng.random() < 0.05,
+        "categoryId": "cat_" + ptype["category"],
+        "images": [f"https://cdn.vivr.fr/products/{slug}-1.jpg", f"https://cdn.vivr.fr/products/{slug}-2.jpg"],
+        "brand": rng.choice(BRANDS),
+        "tags": tags,
+        "attributes": {"color": colours, "material": materials, "style": [style], "room": rooms, "dimensions": dims},
+        "createdAt": iso(created_day, rng.randint(0, 86399)),
+        "updatedAt": iso(created_day + rng.randint(0, 60), rng.randint(0, 86399)),
+        "productType": ptype["key"],
+    }
+    return product
+
+
+def generate(products, seed, out, orders=None):
+    rng = random.Random(seed)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "categories.ndjson"), "w", encoding="utf-8") as f:
+        for slug, name, parent in CATEGORIES:
+            f.write(json.dumps({"id": "cat_" + slug, "slug": slug, "name": name,
+                                "parentId": "cat_" + parent if parent else None}, ensure_ascii=False) + "\n")
+
+    weights = [t["weight"] for t in TYPES]
+    by_type = {t["key"]: [] for t in TYPES}
+    meta = []  # (id, type key, style, price, quality) for reviews and orders
+    used_slugs = set()
+    with open(os.path.join(out, "products.ndjson"), "w", encoding="utf-8") as f:
+        for n in range(1, products + 1):
+            ptype = TYPES[n - 1] if n <= len(TYPES) else rng.choices(TYPES, weights)[0]
+            p = make_product(rng, n, ptype, used_slugs)
+            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+            by_type[ptype["key"]].append(len(meta))
+            meta.append((p["id"], ptype["key"], p["attributes"]["style"][0], p["price"], rng.gauss(4.1, 0.5)))
+
+    review_n = 0
+    with open(os.path.join(out, "reviews.ndjson"), "w", encoding="utf-8") as f:
+        for pid, _, _, _, quality in meta:
+            if rng.random() >= 0.35:
+                continue
+            for _ in range(rng.randint(1, 6)):
+                rating = max(1, min(5, round(rng.gauss(quality, 0.8))))
+                review_n += 1
+                f.write(json.dumps({"id": f"rev_{review_n:07d}", "productId": pid, "userId": f"user_{rng.randint(1, max(50, products // 3)):06d}",
+                                    "rating": rating, "comment": rng.choice(REVIEW_COMMENTS[rating]),
+                                    "createdAt": iso(rng.randint(400, 1040), rng.randint(0, 86399))}, ensure_ascii=False) + "\n")
+
+    n_orders = orders if orders is not None else min(int(products * 1.2), 120_000)
+    users = max(50, products // 3)
+    statuses = ["DELIVERED"] * 14 + ["SHIPPED"] * 2 + ["PAID", "PROCESSING", "PENDING", "CANCELLED"]
+    anchors = [i for i, m in enumerate(meta) if m[1] in COMPANIONS]
+    with open(os.path.join(out, "orders.ndjson"), "w", encoding="utf-8") as f:
+        for o in range(1, n_orders + 1):
+            anchor = meta[rng.choice(anchors)] if rng.random() < 0.7 else meta[rng.randrange(len(meta))]
+            items = [(anchor, 1)]
+            for companion, prob, (qlo, qhi) in COMPANIONS.get(anchor[1], []):
+                if rng.random() < prob and by_type[companion]:
+                    pool = by_type[companion]
+                    same_style = [i for i in rng.sample(pool, min(8, len(pool))) if meta[i][2] == anchor[2]]
+                    pick = meta[same_style[0]] if same_style and rng.random() < 0.7 else meta[rng.choice(pool)]
+                    if all(pick[0] != it[0][0] for it in items):
+                        items.append((pick, rng.randint(qlo, qhi)))
+            day = rng.randint(620, 1040)
+            user = rng.randint(1, users)
+            order = {
+                "id": f"ord_{o:07d}",
+                "orderNumber": "ORD-" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8)),
+                "userId": f"user_{user:06d}",
+                "email": f"client{user}@example.fr",
+                "status": rng.choice(statuses),
+                "total": round(sum(m[3] * q for m, q in items), 2),
+                "createdAt": iso(day, rng.randint(0, 86399)),
+                "updatedAt": iso(day + rng.randint(0, 6), rng.randint(0, 86399)),
+                "shippingPostalCode": f"{rng.randint(1, 95):02d}{rng.randint(0, 999):03d}",
+                "items": [{"productId": m[0], "quantity": q, "price": m[3]} for m, q in items],
+            }
+            f.write(json.dumps(order, ensure_ascii=False) + "\n")
+
+    with open(os.path.join(out, "wishlists.ndjson"), "w", encoding="utf-8") as f:
+        seen = set()
+        for _ in range(min(products // 2, 50_000)):
+            user, pid = rng.randint(1, users), meta[rng.randrange(len(meta))][0]
+            if (user, pid) in seen:
+                continue
+            seen.add((user, pid))
+            f.write(json.dumps({"userId": f"user_{user:06d}", "productId": pid,
+                                "createdAt": iso(rng.randint(600, 1040), rng.randint(0, 86399))}) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=2400, help="number of products (default 2400)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--orders", type=int, default=None, help="number of orders (default 1.2 x products, at most 120000)")
+    parser.add_argument("--out", required=True, help="export folder to write")
+    args = parser.parse_args()
+    if args.products < len(TYPES):
+        parser.error(f"--products must be at least {len(TYPES)} (one per product type)")
+    generate(args.products, args.seed, args.out, args.orders)
+
+
+if __name__ == "__main__":
+    main()
