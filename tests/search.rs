@@ -346,3 +346,61 @@ fn bad_requests_are_errors() {
         assert!(built.engine.search(&request).is_err(), "{request:?}");
     }
 }
+
+#[test]
+fn facets_with_more_values_than_a_bitmask_holds_are_counted_exactly() {
+    // 80 colours: beyond the 64 values counted from bitmask columns.
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    common::write(
+        &export,
+        "categories.ndjson",
+        &[r#"{"id":"c","slug":"deco","name":"Décoration"}"#],
+    );
+    let lines: Vec<String> = (0..160)
+        .map(|i| {
+            format!(
+                r#"{{"id":"p{i}","slug":"vase-{i}","name":"Vase {i}","price":{},"stock":1,"categoryId":"c","attributes":{{"color":["teinte{}","blanc"]}},"createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z"}}"#,
+                10 + i,
+                i % 80
+            )
+        })
+        .collect();
+    common::write(
+        &export,
+        "products.ndjson",
+        &lines.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let catalog = vivr_search::catalog::Catalog::open(&dir.path().join("db")).unwrap();
+    catalog.import(&export, Default::default()).unwrap();
+    vivr_search::index::reindex(&catalog, &dir.path().join("index"), &Default::default()).unwrap();
+    let engine = vivr_search::search::Engine::open(catalog, &dir.path().join("index")).unwrap();
+    let r = engine
+        .search(&SearchRequest {
+            q: "vase".into(),
+            facets: vec!["color".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    let colors = &r.facet_distribution.as_ref().unwrap()["color"];
+    assert_eq!(colors.len(), 81);
+    assert_eq!(colors["blanc"], 160);
+    assert!(
+        colors
+            .iter()
+            .filter(|(k, _)| *k != "blanc")
+            .all(|(_, n)| *n == 2),
+        "{colors:?}"
+    );
+    let filtered = engine
+        .search(&SearchRequest {
+            filters: Filters {
+                attributes: BTreeMap::from([("color".to_owned(), vec!["teinte79".to_owned()])]),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(filtered.estimated_total_hits, 2);
+}

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
-use super::schema::{self, FACETS, Fields};
+use super::schema::{self, FACETS, Fields, MASK_BITS};
 use super::{
     Dictionaries, FORMAT_VERSION, FacetCategory, IndexError, Manifest, StoredHit, io_error,
 };
@@ -181,6 +181,12 @@ fn build_generation(
         Ok(())
     })?;
     writer.commit()?;
+    // One segment per generation: one term dictionary to expand prefixes and typos against,
+    // one set of postings per term.
+    let segments = index.searchable_segment_ids()?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+    }
     writer.wait_merging_threads()?;
     let products = progress.done();
     progress.finish();
@@ -249,9 +255,14 @@ fn document(
     for &ord in category_ords {
         doc.add_u64(fields.facets[0], ord);
     }
+    doc.add_u64(
+        fields.category_leaf,
+        category_ords.last().copied().unwrap_or(0),
+    );
     for (i, facet) in FACETS[1..].iter().enumerate() {
         let ords = &mut attribute_ords[i];
         let mut seen = Vec::new();
+        let mut mask = 0u64;
         for value in product.attribute_values(facet) {
             let value = value.trim().to_lowercase();
             if value.is_empty() {
@@ -262,8 +273,12 @@ fn document(
             if !seen.contains(&ord) {
                 seen.push(ord);
                 doc.add_u64(fields.facets[i + 1], ord);
+                if (ord as usize) < MASK_BITS {
+                    mask |= 1 << ord;
+                }
             }
         }
+        doc.add_u64(fields.masks[i], mask);
     }
     let hit = StoredHit {
         id: product.id.clone(),

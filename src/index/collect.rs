@@ -1,14 +1,22 @@
 //! One collector for every facet count and the price range of the matching products, reading
-//! fast-field columns only. Counts are exact: every matching document is visited.
+//! single-valued fast columns: the category leaf ordinal (rolled up to ancestors afterwards),
+//! one bitmask per attribute facet, and the price. An attribute facet with more than
+//! [`MASK_BITS`] values falls back to its multi-valued ordinal column. Counts are exact: every
+//! matching document is visited.
+
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
+use tantivy::columnar::{Column, ColumnValues};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::schema::{FACETS, MASK_BITS, facet_field_name, mask_field_name};
 
 /// Counts per facet ordinal, and the price range.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Aggregates {
-    /// `counts[f][ord]`: matching products with ordinal `ord` in facet field `f`.
+    /// `counts[0][ord]`: matching products whose own category is `ord` (not rolled up);
+    /// `counts[f][ord]` for `f >= 1`: matching products with value `ord` of `FACETS[f]`.
     pub(crate) counts: Vec<Vec<u64>>,
     /// Lowest and highest price among matching products.
     pub(crate) price: Option<(f64, f64)>,
@@ -34,15 +42,25 @@ impl Aggregates {
     }
 }
 
-/// Collects [`Aggregates`] over the named ordinal fields and the `price` fast field.
+/// Collects [`Aggregates`].
 pub(crate) struct AggregateCollector {
-    pub(crate) facet_fields: Vec<String>,
+    /// Number of values of each attribute facet (`FACETS[1..]`), from the dictionaries.
+    pub(crate) attribute_sizes: Vec<usize>,
+}
+
+/// How one attribute facet is read.
+enum AttributeColumn {
+    Mask(Arc<dyn ColumnValues<u64>>),
+    Ordinals(Column<u64>),
 }
 
 pub(crate) struct AggregateSegment {
-    columns: Vec<Column<u64>>,
-    price: Column<f64>,
+    category: Arc<dyn ColumnValues<u64>>,
+    attributes: Vec<AttributeColumn>,
+    price: Arc<dyn ColumnValues<f64>>,
     fruit: Aggregates,
+    lowest: f64,
+    highest: f64,
 }
 
 impl Collector for AggregateCollector {
@@ -55,18 +73,33 @@ impl Collector for AggregateCollector {
         segment: &SegmentReader,
     ) -> tantivy::Result<AggregateSegment> {
         let fast = segment.fast_fields();
-        let columns = self
-            .facet_fields
+        let attributes = FACETS[1..]
             .iter()
-            .map(|f| fast.u64(f))
+            .zip(&self.attribute_sizes)
+            .map(|(facet, &size)| {
+                Ok(if size <= MASK_BITS {
+                    AttributeColumn::Mask(
+                        fast.u64(&mask_field_name(facet))?.first_or_default_col(0),
+                    )
+                } else {
+                    AttributeColumn::Ordinals(fast.u64(&facet_field_name(facet))?)
+                })
+            })
             .collect::<tantivy::Result<Vec<_>>>()?;
+        let mut counts = vec![Vec::new(); FACETS.len()];
+        for (c, &size) in counts[1..].iter_mut().zip(&self.attribute_sizes) {
+            c.resize(size, 0);
+        }
         Ok(AggregateSegment {
+            category: fast.u64("category_leaf")?.first_or_default_col(0),
+            attributes,
+            price: fast.f64("price")?.first_or_default_col(0.0),
             fruit: Aggregates {
-                counts: vec![Vec::new(); columns.len()],
+                counts,
                 price: None,
             },
-            columns,
-            price: fast.f64("price")?,
+            lowest: f64::INFINITY,
+            highest: f64::NEG_INFINITY,
         })
     }
 
@@ -83,28 +116,44 @@ impl Collector for AggregateCollector {
     }
 }
 
+fn bump(counts: &mut Vec<u64>, ord: usize) {
+    if counts.len() <= ord {
+        counts.resize(ord + 1, 0);
+    }
+    counts[ord] += 1;
+}
+
 impl SegmentCollector for AggregateSegment {
     type Fruit = Aggregates;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        for (column, counts) in self.columns.iter().zip(&mut self.fruit.counts) {
-            for ord in column.values_for_doc(doc) {
-                let ord = ord as usize;
-                if counts.len() <= ord {
-                    counts.resize(ord + 1, 0);
+        let counts = &mut self.fruit.counts;
+        bump(&mut counts[0], self.category.get_val(doc) as usize);
+        for (column, counts) in self.attributes.iter().zip(&mut counts[1..]) {
+            match column {
+                AttributeColumn::Mask(mask) => {
+                    let mut bits = mask.get_val(doc);
+                    while bits != 0 {
+                        counts[bits.trailing_zeros() as usize] += 1;
+                        bits &= bits - 1;
+                    }
                 }
-                counts[ord] += 1;
+                AttributeColumn::Ordinals(ords) => {
+                    for ord in ords.values_for_doc(doc) {
+                        bump(counts, ord as usize);
+                    }
+                }
             }
         }
-        if let Some(price) = self.price.first(doc) {
-            self.fruit.price = Some(match self.fruit.price {
-                Some((lo, hi)) => (lo.min(price), hi.max(price)),
-                None => (price, price),
-            });
-        }
+        let price = self.price.get_val(doc);
+        self.lowest = self.lowest.min(price);
+        self.highest = self.highest.max(price);
     }
 
-    fn harvest(self) -> Aggregates {
+    fn harvest(mut self) -> Aggregates {
+        if self.lowest <= self.highest {
+            self.fruit.price = Some((self.lowest, self.highest));
+        }
         self.fruit
     }
 }

@@ -34,10 +34,10 @@ use collect::{AggregateCollector, Aggregates};
 
 /// Top docs with their text score, the exact count, and the aggregates when asked.
 type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<Aggregates>);
-use schema::{Fields, facet_field_name};
+use schema::Fields;
 
 /// Version of the on-disk generation layout; a generation of another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
@@ -407,27 +407,28 @@ impl Generation {
     pub fn search(&self, request: &LexicalRequest) -> Result<LexicalResult, IndexError> {
         let searcher = self.reader.searcher();
         let filter = self.filter_query(request.filters);
-        let mut words = request.words.to_vec();
+        let mut words: Vec<(PlannedWord, Box<dyn Query>)> = request
+            .words
+            .iter()
+            .map(|w| Ok((w.clone(), query::word_query(&searcher, &self.fields, w)?)))
+            .collect::<tantivy::Result<_>>()?;
         let mut dropped = Vec::new();
         loop {
-            let q = query::text_query(&self.fields, &words, filter.as_ref().map(|q| q.box_clone()));
+            let queries: Vec<&dyn Query> = words.iter().map(|(_, q)| q.as_ref()).collect();
+            let q = query::text_query(&queries, filter.as_deref());
             let (docs, total, aggregates) = self.collect(&searcher, q.as_ref(), request)?;
             if total > 0 || words.len() <= 1 {
                 return self.result(&searcher, docs, total, aggregates, dropped, request.facets);
             }
             let mut rarest = (usize::MAX, 0);
-            for (i, word) in words.iter().enumerate() {
-                let alone = query::text_query(
-                    &self.fields,
-                    std::slice::from_ref(word),
-                    filter.as_ref().map(|q| q.box_clone()),
-                );
+            for (i, (_, word_query)) in words.iter().enumerate() {
+                let alone = query::text_query(&[word_query.as_ref()], filter.as_deref());
                 let n = searcher.search(alone.as_ref(), &Count)?;
                 if n <= rarest.0 {
                     rarest = (n, i);
                 }
             }
-            dropped.push(words.remove(rarest.1));
+            dropped.push(words.remove(rarest.1).0);
         }
     }
 
@@ -439,7 +440,10 @@ impl Generation {
         request: &LexicalRequest,
     ) -> Result<Collected, IndexError> {
         let aggregates = request.facets.then(|| AggregateCollector {
-            facet_fields: FACETS.iter().map(|f| facet_field_name(f)).collect(),
+            attribute_sizes: FACETS[1..]
+                .iter()
+                .map(|f| self.dictionaries.values(f).len())
+                .collect(),
         });
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
         fn run<C, K>(
@@ -548,10 +552,30 @@ impl Generation {
     }
 
     fn facet_counts(&self, aggregates: &Aggregates) -> BTreeMap<String, BTreeMap<String, u64>> {
-        FACETS
-            .iter()
-            .zip(&aggregates.counts)
-            .map(|(facet, counts)| {
+        // Category counts are per own category: add each to its ancestors.
+        let categories = &self.dictionaries.categories;
+        let mut rolled = vec![0u64; categories.len()];
+        for (ord, &n) in aggregates
+            .counts
+            .first()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+        {
+            let mut next = Some(ord);
+            for _ in 0..categories.len() {
+                let Some(o) = next.filter(|&o| o < categories.len()) else {
+                    break;
+                };
+                rolled[o] += n;
+                next = categories[o].parent;
+            }
+        }
+        std::iter::once(&rolled)
+            .chain(aggregates.counts.iter().skip(1))
+            .zip(FACETS)
+            .map(|(counts, facet)| {
                 let values = self.dictionaries.values(facet);
                 let distribution = counts
                     .iter()

@@ -10,12 +10,16 @@
 //! no typo on a word holding a digit ("160x200", "2 places"). Prefixes: every word when the
 //! query has at most 3 words (search-as-you-type), otherwise the last word only.
 
-use tantivy::Term;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder};
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery,
-    Occur, Query, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, Query,
+    TermQuery, TermSetQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
 
 use super::schema::{Fields, TEXT_SOURCES};
 use crate::text;
@@ -101,13 +105,106 @@ fn constant(query: Box<dyn Query>, score: f32) -> Box<dyn Query> {
     Box::new(ConstScoreQuery::new(query, score))
 }
 
-/// The query for one word: the best (tier, field) pair that matches.
-pub(crate) fn word_query(fields: &Fields, word: &PlannedWord) -> Box<dyn Query> {
+/// Most prefix completions kept per word and field (the most frequent ones): a one-letter
+/// prefix while typing could otherwise pull thousands of terms into one query.
+pub(crate) const MAX_PREFIX_TERMS: usize = 512;
+
+static LEVENSHTEIN: LazyLock<[LevenshteinAutomatonBuilder; 2]> = LazyLock::new(|| {
+    [
+        LevenshteinAutomatonBuilder::new(1, true),
+        LevenshteinAutomatonBuilder::new(2, true),
+    ]
+});
+
+/// A Levenshtein DFA as an automaton over the term dictionary.
+struct Within<'a>(&'a DFA);
+
+impl tantivy_fst::Automaton for Within<'_> {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != levenshtein_automata::SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
+
+/// The dictionary terms of one field that match a word as a prefix extension or as a typo,
+/// in disjoint sets: the exact term is in neither, a prefix extension is not also a typo.
+fn expand(
+    searcher: &Searcher,
+    field: Field,
+    word: &PlannedWord,
+    dfa: Option<&DFA>,
+) -> tantivy::Result<(Vec<Term>, Vec<Term>)> {
+    let exact = word.exact.as_bytes();
+    let mut prefixed: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut typos: HashSet<Vec<u8>> = HashSet::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let terms = inverted.terms();
+        if word.prefix {
+            let mut stream = terms.range().ge(exact).into_stream()?;
+            while stream.advance() {
+                let key = stream.key();
+                if !key.starts_with(exact) {
+                    break;
+                }
+                if key != exact {
+                    *prefixed.entry(key.to_vec()).or_default() += stream.value().doc_freq;
+                }
+            }
+        }
+        if let Some(dfa) = dfa {
+            let mut stream = terms.search(Within(dfa)).into_stream()?;
+            while stream.advance() {
+                let key = stream.key();
+                if key != exact && !(word.prefix && key.starts_with(exact)) {
+                    typos.insert(key.to_vec());
+                }
+            }
+        }
+    }
+    let mut prefixed: Vec<(Vec<u8>, u32)> = prefixed.into_iter().collect();
+    if prefixed.len() > MAX_PREFIX_TERMS {
+        prefixed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        prefixed.truncate(MAX_PREFIX_TERMS);
+    }
+    let term = |bytes: &[u8]| Term::from_field_text(field, &String::from_utf8_lossy(bytes));
+    Ok((
+        prefixed.iter().map(|(k, _)| term(k)).collect(),
+        typos.iter().map(|k| term(k)).collect(),
+    ))
+}
+
+/// The query for one word: the best (tier, field) pair that matches. Prefix and typo tiers are
+/// term sets expanded from the dictionaries, built with one automaton per word.
+pub(crate) fn word_query(
+    searcher: &Searcher,
+    fields: &Fields,
+    word: &PlannedWord,
+) -> tantivy::Result<Box<dyn Query>> {
+    let dfa = match word.typos {
+        0 => None,
+        n => Some(LEVENSHTEIN[usize::from(n.min(2)) - 1].build_dfa(&word.exact)),
+    };
     let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
     for (source, &(exact_field, stem_field)) in TEXT_SOURCES.iter().zip(&fields.text) {
-        let exact_term = Term::from_field_text(exact_field, &word.exact);
         disjuncts.push(constant(
-            Box::new(TermQuery::new(exact_term.clone(), IndexRecordOption::Basic)),
+            Box::new(TermQuery::new(
+                Term::from_field_text(exact_field, &word.exact),
+                IndexRecordOption::Basic,
+            )),
             Tier::Exact.base() + source.weight,
         ));
         disjuncts.push(constant(
@@ -117,40 +214,50 @@ pub(crate) fn word_query(fields: &Fields, word: &PlannedWord) -> Box<dyn Query> 
             )),
             Tier::Stem.base() + source.weight,
         ));
-        if !source.fuzzy {
+        if !source.fuzzy || (!word.prefix && dfa.is_none()) {
             continue;
         }
-        if word.prefix {
-            disjuncts.push(constant(
-                Box::new(FuzzyTermQuery::new_prefix(exact_term.clone(), 0, true)),
-                Tier::Prefix.base() + source.weight,
-            ));
-        }
-        if word.typos > 0 {
-            disjuncts.push(constant(
-                Box::new(FuzzyTermQuery::new(exact_term, word.typos, true)),
-                Tier::Typo.base() + source.weight,
-            ));
+        let (prefixed, typos) = expand(searcher, exact_field, word, dfa.as_ref())?;
+        for (terms, tier) in [(prefixed, Tier::Prefix), (typos, Tier::Typo)] {
+            if !terms.is_empty() {
+                disjuncts.push(constant(any_term(terms), tier.base() + source.weight));
+            }
         }
     }
-    Box::new(DisjunctionMaxQuery::new(disjuncts))
+    Ok(Box::new(DisjunctionMaxQuery::new(disjuncts)))
 }
 
-/// All words must match, plus the filter; an empty word list matches every product.
+/// Matches documents holding any of `terms`. tantivy's `TermSetQuery` fills a bitset as large
+/// as the segment; a few terms are cheaper as a union of term scorers.
+fn any_term(mut terms: Vec<Term>) -> Box<dyn Query> {
+    let term =
+        |t: Term| -> Box<dyn Query> { Box::new(TermQuery::new(t, IndexRecordOption::Basic)) };
+    match terms.len() {
+        1 => term(terms.remove(0)),
+        2..=16 => Box::new(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|t| (Occur::Should, term(t)))
+                .collect(),
+        )),
+        _ => Box::new(TermSetQuery::new(terms)),
+    }
+}
+
+/// All word queries must match, plus the filter; no words matches every product.
 pub(crate) fn text_query(
-    fields: &Fields,
-    words: &[PlannedWord],
-    filter: Option<Box<dyn Query>>,
+    word_queries: &[&dyn Query],
+    filter: Option<&dyn Query>,
 ) -> Box<dyn Query> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = word_queries
         .iter()
-        .map(|w| (Occur::Must, word_query(fields, w)))
+        .map(|q| (Occur::Must, q.box_clone()))
         .collect();
     if clauses.is_empty() {
         clauses.push((Occur::Must, constant(Box::new(AllQuery), 0.0)));
     }
     if let Some(filter) = filter {
-        clauses.push((Occur::Must, constant(filter, 0.0)));
+        clauses.push((Occur::Must, constant(filter.box_clone(), 0.0)));
     }
     Box::new(BooleanQuery::new(clauses))
 }
@@ -161,7 +268,8 @@ pub(crate) fn nothing() -> Box<dyn Query> {
 }
 
 /// The tier by which `word` matches a document word given in its two analysed forms, if any.
-/// Mirrors [`word_query`] for one field; used by highlighting and explain.
+/// Mirrors [`word_query`] for one field (but for the prefix cap); used by highlighting and
+/// explain.
 pub fn match_tier(
     word: &PlannedWord,
     doc_exact: &str,

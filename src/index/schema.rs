@@ -68,14 +68,28 @@ pub(crate) struct Fields {
     pub(crate) rating: Field,
     pub(crate) popularity: Field,
     pub(crate) created_at: Field,
-    /// Ordinal fields per entry of [`FACETS`] (multi-valued u64, indexed and fast).
+    /// Ordinal fields per entry of [`FACETS`] (multi-valued u64, indexed and fast): filters,
+    /// and counts of attribute facets with more than [`MASK_BITS`] values. A product's category
+    /// ordinals are its category and every ancestor.
     pub(crate) facets: Vec<Field>,
+    /// The product's own category ordinal (single-valued, fast): category counts.
+    pub(crate) category_leaf: Field,
+    /// Per attribute facet (`FACETS[1..]`), a bitmask of the product's value ordinals below
+    /// [`MASK_BITS`] (single-valued, fast): counting reads one dense column per facet.
+    pub(crate) masks: Vec<Field>,
     /// JSON summary of the product for hits.
     pub(crate) hit: Field,
 }
 
+/// Attribute facets with at most this many values are counted from bitmask columns.
+pub(crate) const MASK_BITS: usize = 64;
+
 pub(crate) fn facet_field_name(facet: &str) -> String {
     format!("{facet}_ord")
+}
+
+pub(crate) fn mask_field_name(facet: &str) -> String {
+    format!("{facet}_mask")
 }
 
 /// Builds the schema and its field handles.
@@ -114,6 +128,11 @@ pub(crate) fn build() -> (Schema, Fields) {
             .iter()
             .map(|f| b.add_u64_field(&facet_field_name(f), INDEXED | FAST))
             .collect(),
+        category_leaf: b.add_u64_field("category_leaf", FAST),
+        masks: FACETS[1..]
+            .iter()
+            .map(|f| b.add_u64_field(&mask_field_name(f), FAST))
+            .collect(),
         hit: b.add_text_field("hit", STORED),
     };
     (b.build(), fields)
@@ -137,6 +156,11 @@ pub(crate) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         facets: FACETS
             .iter()
             .map(|f| field(&facet_field_name(f)))
+            .collect::<tantivy::Result<_>>()?,
+        category_leaf: field("category_leaf")?,
+        masks: FACETS[1..]
+            .iter()
+            .map(|f| field(&mask_field_name(f)))
             .collect::<tantivy::Result<_>>()?,
         hit: field("hit")?,
     })

@@ -1,0 +1,131 @@
+//! Shared setup of the benches: a generated catalog of `VIVR_BENCH_PRODUCTS` products (default
+//! 100,000; seed 7), imported and indexed once under `target/bench-data/`, and the French query
+//! mix the benches run. Build steps are timed and printed the first time they run.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use vivr_search::catalog::{Catalog, ImportOptions};
+use vivr_search::index::{self, ReindexOptions};
+use vivr_search::search::Engine;
+
+/// 1–4 word French queries as shoppers type them: exact, plural, missing accents, typos
+/// (1 and 2 edits, swapped letters), sizes, colours, materials.
+pub const QUERY_MIX: &[&str] = &[
+    "canapé",
+    "canape velours",
+    "canpé d'angle gris",
+    "lampe de chevet laiton",
+    "lampes",
+    "suspenssion",
+    "lampadaire industriel",
+    "applique murale noire",
+    "l'applique",
+    "table basse chene",
+    "table a manger extensible",
+    "chaise velours vert",
+    "tabouret de bar",
+    "fauteuil rotin",
+    "pouf",
+    "lit 160x200",
+    "tete de lit velours",
+    "bureau chene",
+    "miroir rond doré",
+    "mirroir",
+    "vase ceramique",
+    "bougie parfumee",
+    "bougeoir laiton",
+    "cadre photo",
+    "horloge murale",
+    "plante artificielle",
+    "coussin bleu canard",
+    "cousin lin",
+    "plaid laine",
+    "tapis laine 160x230",
+    "tapsi",
+    "rideau lin blanc",
+    "housse de couette lin",
+    "drap housse 160x200",
+    "taie d'oreiller",
+    "serviette de bain",
+    "etagere murale",
+    "bibliotheque noyer",
+    "panier osier",
+    "comode 3 tiroirs",
+    "buffet noyer",
+    "meuble tv",
+    "portemanteau",
+    "armoire 2 portes",
+    "scandinave",
+    "luminaire",
+    "guirlande lumineuse",
+    "console marbre",
+];
+
+pub struct Fixture {
+    pub engine: Engine,
+    pub products: usize,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data")
+}
+
+/// Products in the bench catalog.
+pub fn products() -> usize {
+    std::env::var("VIVR_BENCH_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+/// Opens (building the first time) the bench catalog of `products` products.
+pub fn fixture(products: usize) -> Fixture {
+    let dir = root().join(format!("{products}-seed7"));
+    let export = dir.join("export");
+    let db = dir.join("catalog.db");
+    let index_dir = dir.join("index");
+    if !export.join("products.ndjson").is_file() {
+        let started = Instant::now();
+        let status = std::process::Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/gen_catalog.py"))
+            .args(["--products", &products.to_string(), "--seed", "7", "--out"])
+            .arg(&export)
+            .status()
+            .expect("python3 runs tools/gen_catalog.py");
+        assert!(status.success(), "catalog generation failed");
+        eprintln!(
+            "fixture: generated {products} products in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if index::live_generation_dir(&index_dir).is_err() {
+        let _ = std::fs::remove_file(&db);
+        let catalog = Catalog::open(&db).unwrap();
+        let started = Instant::now();
+        let report = catalog.import(&export, ImportOptions::default()).unwrap();
+        assert!(report.rejects.is_empty());
+        eprintln!(
+            "fixture: imported {products} products in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let started = Instant::now();
+        index::reindex(&catalog, &index_dir, &ReindexOptions::default()).unwrap();
+        eprintln!(
+            "fixture: indexed {products} products in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Fixture {
+        engine: Engine::open(Catalog::open(&db).unwrap(), &index_dir).unwrap(),
+        products,
+    }
+}
+
+/// p50, p99 and max of durations in microseconds.
+pub fn percentiles(mut micros: Vec<f64>) -> (f64, f64, f64) {
+    micros.sort_by(f64::total_cmp);
+    let at = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize];
+    (at(0.50), at(0.99), *micros.last().unwrap())
+}

@@ -1,0 +1,259 @@
+//! The HTTP API through the router (no socket): shapes, each 400 and 404 case, admin auth.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use vivr_search::api::{AppState, router};
+
+const TOKEN: &str = "test-admin-token-0123456789";
+
+fn app(built: common::Built) -> (axum::Router, common::Built) {
+    let engine = Arc::new(
+        vivr_search::search::Engine::open(
+            vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
+            &built.index_dir(),
+        )
+        .unwrap(),
+    );
+    let state = AppState {
+        engine,
+        admin_token: Some(Arc::from(TOKEN)),
+        request_timeout: Duration::from_secs(5),
+        body_limit: 4096,
+    };
+    (router(state), built)
+}
+
+async fn call(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, body)
+}
+
+fn post(uri: &str, body: impl Into<String>) -> Request<Body> {
+    Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.into()))
+        .unwrap()
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn search_returns_the_documented_shape() {
+    let (app, _built) = app(common::build("mini"));
+    let body = json!({
+        "q": "canpé", "filters": { "inStock": true, "maxPrice": 1000 },
+        "facets": ["category", "price"], "limit": 5, "explain": true
+    });
+    let (status, r) = call(&app, post("/v1/search", body.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["query"], "canpé");
+    assert_eq!(r["estimatedTotalHits"], 1, "p02 is out of stock");
+    assert_eq!(
+        (r["offset"].as_u64(), r["limit"].as_u64()),
+        (Some(0), Some(5))
+    );
+    assert!(r["droppedWords"].as_array().unwrap().is_empty());
+    assert!(r["processingTimeMs"].is_u64() && r["requestUid"].as_str().unwrap().len() == 36);
+    let hit = &r["hits"][0];
+    for key in [
+        "id",
+        "slug",
+        "name",
+        "price",
+        "comparePrice",
+        "category",
+        "image",
+        "inStock",
+        "rating",
+        "_formatted",
+        "_rankingScore",
+        "_rankingScoreDetails",
+    ] {
+        assert!(hit.get(key).is_some(), "hit lacks {key}: {hit}");
+    }
+    assert_eq!(hit["id"], "p01");
+    assert_eq!(hit["comparePrice"], 1099.0);
+    assert_eq!(hit["category"]["slug"], "canapes");
+    assert_eq!(
+        hit["_formatted"]["name"],
+        "<mark>Canapé</mark> d'angle Oslo en velours"
+    );
+    assert_eq!(r["facetDistribution"]["category"]["mobilier"], 1);
+    assert!(
+        r["facetDistribution"].get("color").is_none(),
+        "only the facets asked"
+    );
+    assert_eq!(r["facetStats"]["price"]["min"], 899.0);
+}
+
+#[tokio::test]
+async fn an_empty_body_searches_everything() {
+    let (app, _built) = app(common::build("mini"));
+    let (status, r) = call(&app, post("/v1/search", "")).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["estimatedTotalHits"], 15);
+}
+
+#[tokio::test]
+async fn bad_requests_are_400_with_a_stable_code() {
+    let (app, _built) = app(common::build("mini"));
+    let long = "a".repeat(513);
+    let cases: Vec<(String, &str)> = vec![
+        ("{\"q\": ".to_owned(), "malformed_payload"),
+        ("[1, 2]".to_owned(), "invalid_field"),
+        (
+            json!({"q": "lampe", "colour": "bleu"}).to_string(),
+            "unknown_field",
+        ),
+        (json!({"filters": {"size": 3}}).to_string(), "unknown_field"),
+        (json!({"limit": "ten"}).to_string(), "invalid_field"),
+        (json!({"limit": 101}).to_string(), "invalid_search_limit"),
+        (json!({"limit": -1}).to_string(), "invalid_search_limit"),
+        (json!({"offset": -1}).to_string(), "invalid_search_offset"),
+        (
+            json!({"filters": {"minPrice": 300, "maxPrice": 100}}).to_string(),
+            "invalid_price_range",
+        ),
+        (
+            json!({"filters": {"minPrice": -5}}).to_string(),
+            "invalid_price_range",
+        ),
+        (
+            json!({"sort": "cheapest"}).to_string(),
+            "invalid_search_sort",
+        ),
+        (
+            json!({"facets": ["weight"]}).to_string(),
+            "invalid_search_facets",
+        ),
+        (
+            json!({"filters": {"attributes": {"weight": ["1kg"]}}}).to_string(),
+            "invalid_search_facets",
+        ),
+        (json!({"q": long}).to_string(), "query_too_long"),
+        (
+            json!({"q": "lampe\u{0}"}).to_string(),
+            "invalid_query_characters",
+        ),
+        (
+            json!({"q": "lampe\n"}).to_string(),
+            "invalid_query_characters",
+        ),
+    ];
+    for (body, code) in cases {
+        let (status, r) = call(&app, post("/v1/search", body.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {r}");
+        assert_eq!(r["code"], code, "{body} → {r}");
+        assert_eq!(r["type"], "invalid_request");
+        assert!(!r["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let (app, _built) = app(common::build("mini"));
+    let body = json!({ "q": "x".repeat(5000) }).to_string();
+    let (status, r) = call(&app, post("/v1/search", body)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{r}");
+    assert_eq!(r["code"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn products_categories_and_health() {
+    let (app, _built) = app(common::build("mini"));
+    let (status, p) = call(&app, get("/v1/products/p03")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(p["name"], "Lampe de chevet Alba en laiton");
+    assert_eq!(p["attributes"]["material"][0], "laiton");
+    assert_eq!(p["rating"], 5.0);
+    assert_eq!(p["categoryPath"][0]["slug"], "luminaires");
+    assert_eq!(p["categoryPath"][1]["slug"], "lampes");
+    let (status, by_slug) = call(&app, get("/v1/products/lampe-de-chevet-alba-en-laiton")).await;
+    assert_eq!(
+        (status, by_slug["id"].as_str()),
+        (StatusCode::OK, Some("p03"))
+    );
+
+    let (status, missing) = call(&app, get("/v1/products/nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing["code"], "product_not_found");
+
+    let (status, tree) = call(&app, get("/v1/categories")).await;
+    assert_eq!(status, StatusCode::OK);
+    let luminaires = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "luminaires")
+        .unwrap();
+    assert_eq!(luminaires["productCount"], 5);
+    assert_eq!(luminaires["children"].as_array().unwrap().len(), 2);
+    let total: u64 = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["productCount"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 15);
+
+    let (status, health) = call(&app, get("/health")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["index"]["generation"], 1);
+    assert_eq!(health["index"]["products"], 15);
+    assert_eq!(health["catalogProducts"], 15);
+}
+
+#[tokio::test]
+async fn admin_reload_needs_the_token() {
+    let (app, built) = app(common::build("mini"));
+    let (status, r) = call(
+        &app,
+        Request::post("/admin/reload").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_api_key"))
+    );
+    let wrong = Request::post("/admin/reload")
+        .header("authorization", "Bearer nope")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(call(&app, wrong).await.0, StatusCode::UNAUTHORIZED);
+
+    let catalog = vivr_search::catalog::Catalog::open(&built.db()).unwrap();
+    vivr_search::index::reindex(&catalog, &built.index_dir(), &Default::default()).unwrap();
+    let authorised = || {
+        Request::post("/admin/reload")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, r) = call(&app, authorised()).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r, json!({"reloaded": true, "generation": 2}));
+    assert_eq!(call(&app, authorised()).await.1["reloaded"], false);
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404() {
+    let (app, _built) = app(common::build("mini"));
+    assert_eq!(
+        call(&app, get("/v2/nothing")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Quick start: build, import the bundled demo catalog, build the index, and serve the API on
+# 127.0.0.1:7700 (ctrl-c to stop). Re-running is safe: the import is idempotent and each
+# reindex publishes a new generation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+    echo "cargo is missing: install Rust with rustup (https://rustup.rs)" >&2
+    exit 1
+fi
+cargo build --release --locked
+bin=target/release/vivr-search
+"$bin" import data/demo
+"$bin" reindex
+cat <<'HELP'
+
+vivr-search is serving the demo catalog on http://127.0.0.1:7700. Try, from another terminal:
+
+  curl -s localhost:7700/v1/search -H 'content-type: application/json' \
+       -d '{"q": "canpé velours", "limit": 3, "facets": ["category", "price"]}'
+  curl -s localhost:7700/v1/products/prod_0000001
+  target/release/vivr-search search "lampe de chevet laiton"
+
+HELP
+exec "$bin" serve

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== formatting"
+cargo fmt --all -- --check
+
+echo "== lints"
+cargo clippy --all-targets --locked -- -D warnings
+
+echo "== the committed demo export is what the generator makes"
+if command -v python3 >/dev/null; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    python3 tools/gen_catalog.py --out "$tmp/demo"
+    diff -r data/demo "$tmp/demo" >/dev/null || {
+        echo "data/demo differs from tools/gen_catalog.py output: regenerate it and commit" >&2
+        exit 1
+    }
+    python3 tests/fixtures/make_mini.py --check
+else
+    echo "python3 not found: skipping the generator check"
+fi
+
+echo "== tests"
+cargo test --locked
