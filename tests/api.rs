@@ -250,6 +250,33 @@ async fn admin_reload_needs_the_token() {
 }
 
 #[tokio::test]
+async fn admin_routes_are_off_without_a_token() {
+    let built = common::build("mini");
+    let engine = Arc::new(
+        vivr_search::search::Engine::open(
+            vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
+            &built.index_dir(),
+        )
+        .unwrap(),
+    );
+    let app = router(AppState {
+        engine,
+        admin_token: None,
+        request_timeout: Duration::from_secs(5),
+        body_limit: 4096,
+    });
+    let request = Request::post("/admin/reload")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, r) = call(&app, request).await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("admin_disabled"))
+    );
+}
+
+#[tokio::test]
 async fn unknown_routes_are_404() {
     let (app, _built) = app(common::build("mini"));
     assert_eq!(

@@ -496,7 +496,7 @@ def make_product(rng, n, ptype, used_slugs):
     else:
         description = " ".join(sentences)
 
-    created_day = rng.randint(0, 1030)
+    created_day = rng.randint(0, 985)  # 2024-01-01 .. 2026-09-12; updates within 60 days stay in the past
     tags = []
     for _ in range(rng.randint(0, 3)):
         tag = rng.choice(TAGS)
