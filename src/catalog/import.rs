@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::CatalogError;
-use super::validate::{Line, Reason, check_attributes, content_hash};
+use super::validate::{Line, Reason, check_attributes};
 use crate::progress::Progress;
 
 /// How to import.
@@ -43,6 +43,16 @@ pub struct FileCounts {
     pub deleted: u64,
     /// Lines rejected.
     pub rejected: u64,
+}
+
+impl FileCounts {
+    fn record(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Inserted => self.inserted += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+        }
+    }
 }
 
 /// One rejected line.
@@ -240,7 +250,7 @@ struct CategoryRow {
 
 fn parse_category(text: &str, line: usize) -> Result<CategoryRow, Reason> {
     let mut l = Line::parse(text)?;
-    let hash = content_hash(&Value::Object(l.0.clone()).to_string());
+    let hash = l.hash();
     let id = l.string("id")?;
     let slug = l.string("slug")?;
     if !slug
@@ -381,22 +391,10 @@ fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError>
             ));
             continue;
         }
-        let existing: Option<i64> = im
-            .tx
-            .query_row(
-                "SELECT content_hash FROM categories WHERE id = ?1",
-                [&row.id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let counts = &mut im.report.categories;
-        match existing {
-            Some(hash) if hash == row.hash => {
-                counts.unchanged += 1;
-                continue;
-            }
-            Some(_) => counts.updated += 1,
-            None => counts.inserted += 1,
+        let change = change(&im.tx, "categories", &row.id, row.hash)?;
+        im.report.categories.record(&change);
+        if matches!(change, Outcome::Unchanged) {
+            continue;
         }
         im.tx.execute(
             "INSERT INTO categories (id, slug, name, parent_id, description, extra, content_hash, import_seq)
@@ -442,7 +440,7 @@ enum ProductLine {
 }
 
 fn parse_product(mut l: Line) -> Result<ProductLine, Reason> {
-    let hash = content_hash(&Value::Object(l.0.clone()).to_string());
+    let hash = l.hash();
     let id = l.string("id")?;
     if l.opt_bool("deleted")? == Some(true) {
         return Ok(ProductLine::Tombstone(id));
@@ -597,19 +595,10 @@ fn upsert_product(im: &mut Importer, row: &ProductRow) -> Result<Result<(), Reas
             row.slug
         )));
     }
-    let existing: Option<i64> = im
-        .tx
-        .prepare_cached("SELECT content_hash FROM products WHERE id = ?1")?
-        .query_row([&row.id], |r| r.get(0))
-        .optional()?;
-    let counts = &mut im.report.products;
-    match existing {
-        Some(hash) if hash == row.hash => {
-            counts.unchanged += 1;
-            return Ok(Ok(()));
-        }
-        Some(_) => counts.updated += 1,
-        None => counts.inserted += 1,
+    let change = change(&im.tx, "products", &row.id, row.hash)?;
+    im.report.products.record(&change);
+    if matches!(change, Outcome::Unchanged) {
+        return Ok(Ok(()));
     }
     im.tx
         .prepare_cached(
@@ -671,13 +660,10 @@ fn for_each_line(
             Ok(l) => apply(&im.tx, l)?,
             Err(reason) => Err(reason),
         };
-        let c = counts(&mut im.report);
         match outcome {
-            Ok(Outcome::Inserted) => c.inserted += 1,
-            Ok(Outcome::Updated) => c.updated += 1,
-            Ok(Outcome::Unchanged) => c.unchanged += 1,
+            Ok(outcome) => counts(&mut im.report).record(&outcome),
             Err(reason) => {
-                c.rejected += 1;
+                counts(&mut im.report).rejected += 1;
                 im.reject(file, line, reason);
             }
         }
@@ -692,12 +678,22 @@ enum Outcome {
 }
 
 /// Compares a stored hash with a new one.
-fn outcome(existing: Option<i64>, hash: i64) -> Outcome {
-    match existing {
+/// Whether the row `id` of `table` is new, changed or the same as a line hashing to `hash`.
+fn change(
+    tx: &Transaction,
+    table: &'static str,
+    id: &str,
+    hash: i64,
+) -> Result<Outcome, CatalogError> {
+    let stored: Option<i64> = tx
+        .prepare_cached(&format!("SELECT content_hash FROM {table} WHERE id = ?1"))?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(match stored {
         None => Outcome::Inserted,
         Some(h) if h == hash => Outcome::Unchanged,
         Some(_) => Outcome::Updated,
-    }
+    })
 }
 
 fn import_reviews(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
@@ -707,7 +703,7 @@ fn import_reviews(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
         "reviews.ndjson",
         |r| &mut r.reviews,
         |tx, mut l| {
-            let hash = content_hash(&Value::Object(l.0.clone()).to_string());
+            let hash = l.hash();
             let parsed = (|| {
                 let id = l.string("id")?;
                 let product_id = l.string("productId")?;
@@ -724,11 +720,7 @@ fn import_reviews(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
             if !product_exists(tx, &product_id)? {
                 return Ok(Err(format!("productId: {product_id:?} names no product")));
             }
-            let existing: Option<i64> = tx
-                .prepare_cached("SELECT content_hash FROM reviews WHERE id = ?1")?
-                .query_row([&id], |r| r.get(0))
-                .optional()?;
-            let result = outcome(existing, hash);
+            let result = change(tx, "reviews", &id, hash)?;
             if !matches!(result, Outcome::Unchanged) {
                 tx.prepare_cached(
                 "INSERT INTO reviews (id, product_id, user_id, rating, comment, created_at, extra, content_hash)
@@ -766,7 +758,7 @@ fn import_orders(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
         "orders.ndjson",
         |r| &mut r.orders,
         |tx, mut l| {
-            let hash = content_hash(&Value::Object(l.0.clone()).to_string());
+            let hash = l.hash();
             let parsed = (|| {
                 let id = l.string("id")?;
                 let number = l.string("orderNumber")?;
@@ -828,11 +820,7 @@ fn import_orders(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
                 Ok(p) => p,
                 Err(reason) => return Ok(Err(reason)),
             };
-            let existing: Option<i64> = tx
-                .prepare_cached("SELECT content_hash FROM orders WHERE id = ?1")?
-                .query_row([&id], |r| r.get(0))
-                .optional()?;
-            let result = outcome(existing, hash);
+            let result = change(tx, "orders", &id, hash)?;
             if !matches!(result, Outcome::Unchanged) {
                 tx.prepare_cached(
                 "INSERT INTO orders (id, order_number, user_id, email, status, total, created_at, updated_at,

@@ -22,6 +22,11 @@ impl Line {
         }
     }
 
+    /// Hash of the whole line's canonical JSON (keys sorted), before any field is taken.
+    pub(crate) fn hash(&self) -> i64 {
+        content_hash(&Value::Object(self.0.clone()).to_string())
+    }
+
     /// The fields nobody took, for the `extra` column.
     pub(crate) fn rest(self) -> String {
         Value::Object(self.0).to_string()
@@ -186,7 +191,7 @@ fn kind(value: &Value) -> &'static str {
 
 /// FNV-1a over the line's canonical JSON: stable across builds, so a re-import of the same
 /// export is recognised as unchanged.
-pub(crate) fn content_hash(canonical: &str) -> i64 {
+fn content_hash(canonical: &str) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in canonical.bytes() {
         hash ^= u64::from(byte);

@@ -19,7 +19,9 @@ mod stem;
 mod stopwords;
 mod tokenizer;
 
-use tantivy::tokenizer::{TextAnalyzer, TokenStream, Tokenizer, TokenizerManager};
+use tantivy::tokenizer::{
+    TextAnalyzer, TextAnalyzerBuilder, TokenStream, Tokenizer, TokenizerManager,
+};
 
 pub use apostrophe::normalize_apostrophes;
 pub use elision::strip_elision;
@@ -35,27 +37,24 @@ pub const EXACT_ANALYZER: &str = "fr_exact";
 /// Name of the folded, stemmed analyzer in tantivy's tokenizer manager.
 pub const STEM_ANALYZER: &str = "fr_stem";
 
-/// The folded, unstemmed analyzer.
-pub fn exact_analyzer() -> TextAnalyzer {
+/// The steps both analyzers share, in order (the same order as [`words`]).
+fn folded_words() -> TextAnalyzerBuilder<impl Tokenizer> {
     TextAnalyzer::builder(WordTokenizer)
         .filter(MapFilter(lowercase))
         .filter(MapFilter(normalize_apostrophes))
         .filter(MapFilter(strip_elision))
         .filter(MapFilter(remove_stop_words))
         .filter(MapFilter(fold))
-        .build()
+}
+
+/// The folded, unstemmed analyzer.
+pub fn exact_analyzer() -> TextAnalyzer {
+    folded_words().build()
 }
 
 /// The folded, stemmed analyzer.
 pub fn stem_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer)
-        .filter(MapFilter(lowercase))
-        .filter(MapFilter(normalize_apostrophes))
-        .filter(MapFilter(strip_elision))
-        .filter(MapFilter(remove_stop_words))
-        .filter(MapFilter(fold))
-        .filter(MapFilter(stem))
-        .build()
+    folded_words().filter(MapFilter(stem)).build()
 }
 
 /// Registers both analyzers on an index's tokenizer manager.
