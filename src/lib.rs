@@ -5,6 +5,7 @@
 //! - [`catalog`]: the SQLite replica and the import of the NDJSON export;
 //! - [`text`]: French analysis (tokenizer and token filters) shared by index and queries;
 //! - [`index`]: tantivy generations, reindex, lexical search, filters, facets, sorts;
+//! - [`vectors`]: local embeddings (multilingual-e5-small) and the vector index;
 //! - [`search`]: the `Engine` facade used by every front end;
 //! - [`api`]: the axum HTTP API;
 //! - [`cli`]: the command line and composition root.
@@ -17,6 +18,8 @@ pub mod catalog;
 pub mod text;
 
 pub mod index;
+pub mod vectors;
+
 pub mod search;
 
 pub mod api;

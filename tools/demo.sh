@@ -9,6 +9,7 @@ if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install Rust with rustup (https://rustup.rs)" >&2
     exit 1
 fi
+bash tools/install-models.sh
 cargo build --release --locked
 bin=target/release/vivr-search
 "$bin" import data/demo

