@@ -1,7 +1,7 @@
 //! One [`Config`] for the whole binary: compiled-in defaults, then an optional TOML file, then
 //! environment variables, then command-line flags (applied by `cli`). Validated once at start.
 //!
-//! Environment variables: `VIVR_DB`, `VIVR_INDEX_DIR`, `VIVR_BIND`, `VIVR_ADMIN_TOKEN`,
+//! Environment variables: `VIVR_DB`, `VIVR_INDEX_DIR`, `VIVR_MODELS_DIR`, `VIVR_BIND`, `VIVR_ADMIN_TOKEN`,
 //! `VIVR_RELOAD_POLL_SECS`, `VIVR_REQUEST_TIMEOUT_MS`, `VIVR_BODY_LIMIT_BYTES`.
 
 use std::net::SocketAddr;
@@ -56,6 +56,8 @@ pub struct Config {
     pub db: PathBuf,
     /// The folder of index generations.
     pub index_dir: PathBuf,
+    /// The embedding model and ONNX Runtime (installed by tools/install-models.sh).
+    pub models_dir: PathBuf,
     /// Address the HTTP server binds to (loopback by default).
     pub bind: SocketAddr,
     /// Bearer token of the admin routes; admin routes are disabled without one.
@@ -75,6 +77,7 @@ impl Default for Config {
         Config {
             db: PathBuf::from("index/catalog.db"),
             index_dir: PathBuf::from("index"),
+            models_dir: PathBuf::from("models"),
             bind: SocketAddr::from(([127, 0, 0, 1], 7700)),
             admin_token: None,
             reload_poll_secs: 2,
@@ -120,6 +123,9 @@ impl Config {
         }
         if let Some(v) = env("VIVR_INDEX_DIR") {
             config.index_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("VIVR_MODELS_DIR") {
+            config.models_dir = PathBuf::from(v);
         }
         if let Some(v) = env("VIVR_BIND") {
             config.bind = parse_env("VIVR_BIND", v)?;

@@ -277,6 +277,53 @@ async fn admin_routes_are_off_without_a_token() {
 }
 
 #[tokio::test]
+async fn similar_checks_its_input_and_degrades_without_vectors() {
+    let (app, _built) = app(common::build("mini"));
+    let (status, r) = call(
+        &app,
+        post("/v1/similar", json!({"id": "p03", "limit": 2}).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["id"], "p03");
+    assert_eq!(r["hits"].as_array().unwrap().len(), 2);
+    assert!(
+        r["degraded"].as_str().unwrap().contains("no vectors"),
+        "{r}"
+    );
+    assert!(r["processingTimeMs"].is_u64());
+
+    let (status, r) = call(
+        &app,
+        post(
+            "/v1/similar",
+            json!({"slug": "lampe-de-chevet-alba-en-laiton"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!((status, r["id"].as_str()), (StatusCode::OK, Some("p03")));
+    for body in [json!({}), json!({"id": "p03", "slug": "x"})] {
+        let (status, r) = call(&app, post("/v1/similar", body.to_string())).await;
+        assert_eq!(
+            (status, r["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_field")),
+            "{body}"
+        );
+    }
+    let (status, r) = call(&app, post("/v1/similar", json!({"id": "nope"}).to_string())).await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("product_not_found"))
+    );
+    let body = json!({"id": "p03", "filters": {"attributes": {"color": ["blanc"]}}});
+    let (status, r) = call(&app, post("/v1/similar", body.to_string())).await;
+    assert_eq!(
+        (status, r["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_search_filter"))
+    );
+}
+
+#[tokio::test]
 async fn unknown_routes_are_404() {
     let (app, _built) = app(common::build("mini"));
     assert_eq!(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::index::{Filters, Sort};
-use crate::search::{SearchError, SearchRequest, SearchResponse};
+use crate::search::{SearchError, SearchRequest, SearchResponse, SimilarRequest};
 
 /// Body of `POST /v1/search`.
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +52,54 @@ pub(crate) struct FiltersBody {
     attributes: BTreeMap<String, Vec<String>>,
 }
 
+impl From<FiltersBody> for Filters {
+    fn from(body: FiltersBody) -> Filters {
+        Filters {
+            category: body.category,
+            min_price: body.min_price,
+            max_price: body.max_price,
+            in_stock: body.in_stock,
+            featured: body.featured,
+            attributes: body.attributes,
+        }
+    }
+}
+
+/// Body of `POST /v1/similar`: exactly one of `id` and `slug`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct SimilarBody {
+    /// The anchor product's id.
+    id: Option<String>,
+    /// The anchor product's slug.
+    slug: Option<String>,
+    /// Hits to return (default 10, at most 100).
+    limit: Option<i64>,
+    /// `category`, `minPrice`, `maxPrice`, `inStock` (default true; false includes out-of-stock).
+    #[serde(default)]
+    filters: FiltersBody,
+    /// Only the anchor's own category (default false).
+    same_category: Option<bool>,
+}
+
+impl TryFrom<SimilarBody> for SimilarRequest {
+    type Error = String;
+
+    fn try_from(body: SimilarBody) -> Result<SimilarRequest, String> {
+        let id_or_slug = match (body.id, body.slug) {
+            (Some(id), None) => id,
+            (None, Some(slug)) => slug,
+            _ => return Err("give exactly one of `id` and `slug`".to_owned()),
+        };
+        Ok(SimilarRequest {
+            id_or_slug,
+            limit: body.limit.unwrap_or(10),
+            filters: body.filters.into(),
+            same_category: body.same_category.unwrap_or(false),
+        })
+    }
+}
+
 impl TryFrom<SearchBody> for SearchRequest {
     type Error = SearchError;
 
@@ -59,14 +107,7 @@ impl TryFrom<SearchBody> for SearchRequest {
         let defaults = SearchRequest::default();
         Ok(SearchRequest {
             q: body.q,
-            filters: Filters {
-                category: body.filters.category,
-                min_price: body.filters.min_price,
-                max_price: body.filters.max_price,
-                in_stock: body.filters.in_stock,
-                featured: body.filters.featured,
-                attributes: body.filters.attributes,
-            },
+            filters: body.filters.into(),
             sort: body
                 .sort
                 .as_deref()

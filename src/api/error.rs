@@ -75,8 +75,11 @@ impl ApiError {
                 }
                 S::UnknownSort(_) => (StatusCode::BAD_REQUEST, "invalid_search_sort", INVALID),
                 S::UnknownFacet(_) => (StatusCode::BAD_REQUEST, "invalid_search_facets", INVALID),
+                S::UnsupportedFilter(_) => {
+                    (StatusCode::BAD_REQUEST, "invalid_search_filter", INVALID)
+                }
                 S::ProductNotFound(_) => (StatusCode::NOT_FOUND, "product_not_found", INVALID),
-                S::Index(_) | S::Catalog(_) => {
+                S::Index(_) | S::Catalog(_) | S::Vector(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal")
                 }
             },

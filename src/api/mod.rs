@@ -1,6 +1,6 @@
 //! The HTTP API (axum): routes, layers, and the mapping of engine errors to HTTP.
 //!
-//! Routes: `POST /v1/search`, `GET /v1/products/{idOrSlug}`, `GET /v1/categories`,
+//! Routes: `POST /v1/search`, `POST /v1/similar`, `GET /v1/products/{idOrSlug}`, `GET /v1/categories`,
 //! `GET /health`, `POST /admin/reload` (bearer token). Handlers are thin: a DTO, one call into
 //! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it
 //! with `oneshot`.
@@ -21,10 +21,12 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use dto::{SearchBody, SearchReply};
+use dto::{SearchBody, SearchReply, SimilarBody};
 use extract::{ApiJson, BodyLimit};
 
-use crate::search::{CategoryNode, Engine, Health, ProductDetail, SearchRequest};
+use crate::search::{
+    CategoryNode, Engine, Health, ProductDetail, SearchRequest, SimilarRequest, SimilarResponse,
+};
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.request_timeout;
     Router::new()
         .route("/v1/search", post(search))
+        .route("/v1/similar", post(similar))
         .route("/v1/products/{id_or_slug}", get(product))
         .route("/v1/categories", get(categories))
         .route("/health", get(health))
@@ -80,6 +83,14 @@ async fn search(
         response,
         request_uid: uuid::Uuid::new_v4().to_string(),
     }))
+}
+
+async fn similar(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SimilarBody>,
+) -> Result<Json<SimilarResponse>, ApiError> {
+    let request = SimilarRequest::try_from(body).map_err(ApiError::InvalidField)?;
+    Ok(Json(state.engine.similar(&request)?))
 }
 
 async fn product(

@@ -204,6 +204,53 @@ impl Catalog {
         Ok(sold)
     }
 
+    /// Cached embeddings of `model_id` for the given text hashes (absent ones are missing).
+    pub fn cached_embeddings(
+        &self,
+        model_id: &str,
+        hashes: &[i64],
+    ) -> Result<HashMap<i64, Vec<f32>>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT vector FROM embeddings WHERE model_id = ?1 AND text_hash = ?2",
+        )?;
+        let mut found = HashMap::new();
+        for &hash in hashes {
+            let blob: Option<Vec<u8>> = stmt
+                .query_row(rusqlite::params![model_id, hash], |r| r.get(0))
+                .optional()?;
+            if let Some(blob) = blob {
+                found.insert(
+                    hash,
+                    blob.chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect(),
+                );
+            }
+        }
+        Ok(found)
+    }
+
+    /// Stores embeddings of `model_id` keyed on text hashes, in one transaction.
+    pub fn store_embeddings(
+        &self,
+        model_id: &str,
+        items: &[(i64, &[f32])],
+    ) -> Result<(), CatalogError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("INSERT OR REPLACE INTO embeddings (model_id, text_hash, vector) VALUES (?1, ?2, ?3)")?;
+            for (hash, vector) in items {
+                let blob: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+                stmt.execute(rusqlite::params![model_id, hash, blob])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The replica's watermark.
     pub fn watermark(&self) -> Result<Watermark, CatalogError> {
         let conn = self.conn();

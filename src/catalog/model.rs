@@ -20,7 +20,7 @@ pub struct Category {
 }
 
 /// A product row, with its rating aggregate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
     /// Storefront id.

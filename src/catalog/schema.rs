@@ -88,6 +88,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_id, product_id)
     );
     "#,
+    // 2: the embedding cache: one vector per (model, embedded text), so a reindex embeds only
+    // texts it has not seen with this model.
+    r#"
+    CREATE TABLE embeddings (
+        model_id  TEXT NOT NULL,
+        text_hash INTEGER NOT NULL,
+        vector    BLOB NOT NULL,
+        PRIMARY KEY (model_id, text_hash)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.

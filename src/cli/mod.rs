@@ -43,6 +43,17 @@ enum Command {
     Search(search::Args),
 }
 
+/// The embedding model, or `None` with a warning: the engine then runs lexical-only.
+pub(crate) fn embedder(config: &Config) -> Option<std::sync::Arc<dyn crate::vectors::Embedder>> {
+    match crate::vectors::LocalEmbedder::open(&config.models_dir) {
+        Ok(embedder) => Some(std::sync::Arc::new(embedder)),
+        Err(e) => {
+            tracing::warn!(error = %e, "semantic layer off");
+            None
+        }
+    }
+}
+
 impl Cli {
     fn config(&self) -> anyhow::Result<Config> {
         let file = self

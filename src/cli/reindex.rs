@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::index::{self, ReindexOptions};
+use crate::index::ReindexOptions;
+use crate::search;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -37,7 +38,8 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         popularity_days: config.popularity_days,
         ..defaults
     };
-    let manifest = index::reindex(&catalog, &config.index_dir, &options)?;
+    let embedder = super::embedder(config);
+    let manifest = search::reindex(&catalog, &config.index_dir, embedder.as_deref(), &options)?;
     println!(
         "generation {} live: {} products, {} categories, built in {:.2} s",
         manifest.generation,
@@ -45,5 +47,15 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         manifest.categories,
         manifest.build_ms as f64 / 1000.0
     );
+    match &manifest.vectors {
+        Some(v) => println!(
+            "vectors: {} ({} embedded now, {} from the cache) in {:.2} s",
+            v.count,
+            v.embedded,
+            v.count.saturating_sub(v.embedded),
+            v.embed_ms as f64 / 1000.0
+        ),
+        None => println!("vectors: none (semantic layer off: run tools/install-models.sh)"),
+    }
     Ok(ExitCode::SUCCESS)
 }

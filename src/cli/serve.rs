@@ -27,7 +27,11 @@ impl Args {
 }
 
 pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    let engine = Arc::new(Engine::open(Catalog::open(&config.db)?, &config.index_dir)?);
+    let engine = Arc::new(Engine::open_with(
+        Catalog::open(&config.db)?,
+        &config.index_dir,
+        super::embedder(config),
+    )?);
     let state = AppState {
         engine: engine.clone(),
         admin_token: config.admin_token.as_deref().map(Arc::from),

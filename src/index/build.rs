@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -17,7 +17,8 @@ use tantivy::{Index, IndexWriter, TantivyDocument};
 
 use super::schema::{self, FACETS, Fields, MASK_BITS};
 use super::{
-    Dictionaries, FORMAT_VERSION, FacetCategory, IndexError, Manifest, StoredHit, io_error,
+    Dictionaries, FORMAT_VERSION, FacetCategory, IndexError, Manifest, StoredHit, VectorManifest,
+    io_error,
 };
 use crate::catalog::{Catalog, Product, strip_html};
 use crate::progress::Progress;
@@ -58,12 +59,34 @@ fn generation_number(name: &str) -> Option<u64> {
     name.strip_prefix(GEN_PREFIX)?.parse().ok()
 }
 
-/// Builds a new generation from `catalog` under `index_dir` and makes it live.
+/// Builds a new text-only generation from `catalog` under `index_dir` and makes it live.
 pub fn reindex(
     catalog: &Catalog,
     index_dir: &Path,
     options: &ReindexOptions,
 ) -> Result<Manifest, IndexError> {
+    stage(catalog, index_dir, options)?.publish(None)
+}
+
+/// A generation whose text index is built but that is not live yet: more parts (vectors) may
+/// be added to [`Staged::dir`] before [`Staged::publish`]. Dropped unpublished, it is removed.
+pub struct Staged {
+    index_dir: PathBuf,
+    name: String,
+    manifest: Manifest,
+    dictionaries: Dictionaries,
+    live: Option<PathBuf>,
+    older: Vec<String>,
+    started: Instant,
+    published: bool,
+}
+
+/// Builds the text part of a new generation in `index_dir/gen-<n+1>/`.
+pub fn stage(
+    catalog: &Catalog,
+    index_dir: &Path,
+    options: &ReindexOptions,
+) -> Result<Staged, IndexError> {
     let started = Instant::now();
     std::fs::create_dir_all(index_dir).map_err(io_error(index_dir))?;
     let live = std::fs::read_link(index_dir.join(CURRENT)).ok();
@@ -87,34 +110,68 @@ pub fn reindex(
     let number = existing.last().map_or(1, |(n, _)| n + 1);
     let name = format!("{GEN_PREFIX}{number:06}");
     let dir = index_dir.join(&name);
-
-    let built = build_generation(catalog, &dir, number, options, started);
-    let manifest = match built {
-        Ok(manifest) => manifest,
+    match build_generation(catalog, &dir, number, options, started) {
+        Ok((manifest, dictionaries)) => Ok(Staged {
+            index_dir: index_dir.to_owned(),
+            name,
+            manifest,
+            dictionaries,
+            live,
+            older: existing.into_iter().map(|(_, n)| n).collect(),
+            started,
+            published: false,
+        }),
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
-            return Err(e);
-        }
-    };
-    switch_current(index_dir, &name)?;
-    tracing::info!(
-        generation = number,
-        products = manifest.products,
-        took_ms = manifest.build_ms,
-        "generation live"
-    );
-
-    // Keep the new generation and the one it replaced.
-    let keep: Vec<&Path> = [Some(Path::new(name.as_str())), live.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    for (_, old) in &existing {
-        if !keep.contains(&Path::new(old.as_str())) {
-            let _ = std::fs::remove_dir_all(index_dir.join(old));
+            Err(e)
         }
     }
-    Ok(manifest)
+}
+
+impl Staged {
+    /// The generation's directory.
+    pub fn dir(&self) -> PathBuf {
+        self.index_dir.join(&self.name)
+    }
+
+    /// The facet dictionaries of the generation (category ordinals).
+    pub fn dictionaries(&self) -> &Dictionaries {
+        &self.dictionaries
+    }
+
+    /// Writes the manifest (last), makes the generation live, keeps the one it replaces and
+    /// prunes older ones.
+    pub fn publish(mut self, vectors: Option<VectorManifest>) -> Result<Manifest, IndexError> {
+        self.manifest.vectors = vectors;
+        self.manifest.build_ms = self.started.elapsed().as_millis() as u64;
+        write_json(&self.dir().join(MANIFEST), &self.manifest)?;
+        switch_current(&self.index_dir, &self.name)?;
+        self.published = true;
+        tracing::info!(
+            generation = self.manifest.generation,
+            products = self.manifest.products,
+            took_ms = self.manifest.build_ms,
+            "generation live"
+        );
+        let keep: Vec<&Path> = [Some(Path::new(self.name.as_str())), self.live.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        for old in &self.older {
+            if !keep.contains(&Path::new(old.as_str())) {
+                let _ = std::fs::remove_dir_all(self.index_dir.join(old));
+            }
+        }
+        Ok(self.manifest.clone())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(self.dir());
+        }
+    }
 }
 
 fn build_generation(
@@ -123,7 +180,7 @@ fn build_generation(
     number: u64,
     options: &ReindexOptions,
     started: Instant,
-) -> Result<Manifest, IndexError> {
+) -> Result<(Manifest, Dictionaries), IndexError> {
     let text_dir = dir.join(TEXT_DIR);
     std::fs::create_dir_all(&text_dir).map_err(io_error(&text_dir))?;
     let watermark = catalog.watermark()?;
@@ -207,9 +264,9 @@ fn build_generation(
         categories: tree.all().len() as u64,
         built_at: chrono::Utc::now().to_rfc3339(),
         build_ms: started.elapsed().as_millis() as u64,
+        vectors: None,
     };
-    write_json(&dir.join(MANIFEST), &manifest)?;
-    Ok(manifest)
+    Ok((manifest, dictionaries))
 }
 
 fn document(
@@ -302,7 +359,7 @@ fn document(
 }
 
 /// Writes JSON through a temp file, fsync and rename, so readers see all of it or nothing.
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), IndexError> {
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), IndexError> {
     let tmp = path.with_extension("json.tmp");
     let json = serde_json::to_vec_pretty(value).map_err(|e| IndexError::Corrupt {
         path: path.to_owned(),

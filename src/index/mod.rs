@@ -26,7 +26,7 @@ use tantivy::{
     DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-pub use build::{ReindexOptions, reindex};
+pub use build::{ReindexOptions, Staged, reindex, stage};
 pub use query::{PlannedWord, Tier, match_tier, plan_words, typo_budget, within_edits};
 pub(crate) use schema::{FACETS, TEXT_SOURCES};
 
@@ -97,6 +97,25 @@ pub struct Manifest {
     pub built_at: String,
     /// Build duration.
     pub build_ms: u64,
+    /// The generation's vectors, when it has some.
+    #[serde(default)]
+    pub vectors: Option<VectorManifest>,
+}
+
+/// What the vector part of a generation holds (written by the `vectors` module).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VectorManifest {
+    /// The embedding model's id; vectors are refused by an engine running another model.
+    pub model_id: String,
+    /// Vector dimension.
+    pub dimension: usize,
+    /// Number of vectors (one per product).
+    pub count: usize,
+    /// Texts embedded by this build (the others came from the cache).
+    pub embedded: usize,
+    /// Time spent embedding.
+    pub embed_ms: u64,
 }
 
 /// A category as the generation knows it (facet ordinal = position).
@@ -586,6 +605,29 @@ impl Generation {
                 ((*facet).to_owned(), distribution)
             })
             .collect()
+    }
+
+    /// The stored hits of products by id, in the order asked (`None`: not in this generation).
+    pub fn hits_by_id(&self, ids: &[&str]) -> Result<Vec<Option<IndexHit>>, IndexError> {
+        let searcher = self.reader.searcher();
+        ids.iter()
+            .map(|id| {
+                let term = Term::from_field_text(self.fields.id, id);
+                let found = searcher.search(
+                    &TermQuery::new(term, IndexRecordOption::Basic),
+                    &TopDocs::with_limit(1).order_by_score(),
+                )?;
+                found
+                    .first()
+                    .map(|(_, address)| self.stored(&searcher, *address))
+                    .transpose()
+            })
+            .collect()
+    }
+
+    /// The ordinal of a category slug in the dictionaries.
+    pub fn category_ord(&self, slug: &str) -> Option<usize> {
+        self.category_by_slug.get(slug).copied()
     }
 
     fn stored(&self, searcher: &Searcher, address: DocAddress) -> Result<IndexHit, IndexError> {

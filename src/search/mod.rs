@@ -9,6 +9,7 @@
 //! stopping searches in flight (they keep the `Arc` of the generation they started with).
 
 mod highlight;
+mod similar;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,11 +20,14 @@ use std::time::Instant;
 use serde::Serialize;
 
 pub use highlight::WordMatch;
+pub use similar::{SimilarRequest, SimilarResponse};
 
 use crate::catalog::{Catalog, CatalogError, Product};
 use crate::index::{
-    self, FACETS, Filters, Generation, IndexError, LexicalRequest, Manifest, PlannedWord, Sort,
+    self, FACETS, FacetCategory, Filters, Generation, IndexError, LexicalRequest, Manifest,
+    PlannedWord, ReindexOptions, Sort, StoredHit,
 };
+use crate::vectors::{self, Embedder, VectorError, VectorSet};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 512;
@@ -61,6 +65,9 @@ pub enum SearchError {
         "unknown facet {0:?}; expected one of category, color, material, style, room, price or *"
     )]
     UnknownFacet(String),
+    /// A filter the endpoint cannot apply.
+    #[error("{0}")]
+    UnsupportedFilter(String),
     /// No product with this id or slug.
     #[error("no product has the id or slug {0:?}")]
     ProductNotFound(String),
@@ -70,6 +77,9 @@ pub enum SearchError {
     /// The replica failed.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// The semantic layer failed (reindex).
+    #[error(transparent)]
+    Vector(#[from] VectorError),
 }
 
 impl FromStr for Sort {
@@ -264,28 +274,97 @@ pub struct Health {
     pub index: Manifest,
     /// Products in the replica now (may be ahead of the index until the next reindex).
     pub catalog_products: u64,
+    /// The semantic layer's state.
+    pub semantic: SemanticHealth,
+}
+
+/// Whether the semantic layer serves, and why not.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SemanticHealth {
+    /// Vectors are loaded.
+    pub available: bool,
+    /// Number of vectors.
+    pub vectors: usize,
+    /// Why the semantic layer is off.
+    pub reason: Option<String>,
 }
 
 /// The search engine over one replica and one index folder.
 pub struct Engine {
     catalog: Catalog,
     index_dir: PathBuf,
-    live: RwLock<Arc<Generation>>,
+    embedder: Option<Arc<dyn Embedder>>,
+    live: RwLock<Arc<Live>>,
+}
+
+/// A live generation: its text index, and its vectors when they could be loaded.
+pub struct Live {
+    text: Generation,
+    vectors: Result<VectorSet, String>,
+}
+
+impl Live {
+    fn open(dir: &Path, embedder: Option<&dyn Embedder>) -> Result<Live, SearchError> {
+        let text = Generation::open(dir)?;
+        let vectors = match &text.manifest().vectors {
+            None => Err(
+                "this index generation has no vectors: install the model and reindex".to_owned(),
+            ),
+            Some(built) => {
+                // Without an embedder the vectors still serve product-to-product similarity;
+                // with one, they must come from the same model as the query vectors.
+                let model = embedder.map_or(built.model_id.as_str(), |e| e.model_id());
+                VectorSet::open(&dir.join(vectors::VECTORS_DIR), model).map_err(|e| e.to_string())
+            }
+        };
+        if let Err(reason) = &vectors {
+            tracing::warn!(%reason, "semantic layer off for this generation");
+        }
+        Ok(Live { text, vectors })
+    }
+
+    /// The text index.
+    pub fn text(&self) -> &Generation {
+        &self.text
+    }
+
+    /// The vectors, or why there are none.
+    pub fn vectors(&self) -> Result<&VectorSet, &str> {
+        self.vectors.as_ref().map_err(String::as_str)
+    }
+
+    /// The generation's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        self.text.manifest()
+    }
 }
 
 impl Engine {
-    /// Opens the engine on a replica and the live generation of `index_dir`.
+    /// Opens the engine on a replica and the live generation of `index_dir`, without an
+    /// embedding model (lexical search; similarity from stored vectors).
     pub fn open(catalog: Catalog, index_dir: &Path) -> Result<Engine, SearchError> {
-        let generation = Generation::open_live(index_dir)?;
+        Engine::open_with(catalog, index_dir, None)
+    }
+
+    /// Opens the engine with an embedding model for the semantic layer.
+    pub fn open_with(
+        catalog: Catalog,
+        index_dir: &Path,
+        embedder: Option<Arc<dyn Embedder>>,
+    ) -> Result<Engine, SearchError> {
+        let dir = index::live_generation_dir(index_dir)?;
+        let live = Live::open(&dir, embedder.as_deref())?;
         Ok(Engine {
             catalog,
             index_dir: index_dir.to_owned(),
-            live: RwLock::new(Arc::new(generation)),
+            embedder,
+            live: RwLock::new(Arc::new(live)),
         })
     }
 
     /// The generation searches run on now.
-    pub fn generation(&self) -> Arc<Generation> {
+    pub fn generation(&self) -> Arc<Live> {
         self.live.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -297,10 +376,10 @@ impl Engine {
     /// Swaps in the generation `current` points at, if it changed. Returns whether it did.
     pub fn reload(&self) -> Result<bool, SearchError> {
         let dir = index::live_generation_dir(&self.index_dir)?;
-        if dir == self.generation().dir() {
+        if dir == self.generation().text().dir() {
             return Ok(false);
         }
-        let generation = Arc::new(Generation::open(&dir)?);
+        let generation = Arc::new(Live::open(&dir, self.embedder.as_deref())?);
         tracing::info!(
             generation = generation.manifest().generation,
             "reloaded index generation"
@@ -313,7 +392,8 @@ impl Engine {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
         let (offset, limit, facets) = validate(request)?;
-        let generation = self.generation();
+        let live = self.generation();
+        let generation = live.text();
         let words = index::plan_words(&request.q);
         let lexical = generation.search(&LexicalRequest {
             words: &words,
@@ -340,32 +420,16 @@ impl Engine {
                 } else {
                     text_score / (highlight::max_word_score() * kept.len() as f32)
                 };
-                let category = categories.get(hit.hit.category);
-                SearchHit {
-                    formatted: request.highlight.then(|| Formatted {
-                        name: highlight::highlight(&hit.texts[0], &kept, true, None),
-                        description: highlight::highlight(&hit.texts[5], &kept, false, Some(24)),
-                    }),
-                    ranking_score_details: request.explain.then_some(RankingDetails {
-                        words,
-                        text_score,
-                        sort_score,
-                    }),
-                    ranking_score,
-                    category: HitCategory {
-                        id: category.map(|c| c.id.clone()).unwrap_or_default(),
-                        slug: category.map(|c| c.slug.clone()).unwrap_or_default(),
-                        name: category.map(|c| c.name.clone()).unwrap_or_default(),
-                    },
-                    in_stock: hit.hit.stock > 0,
-                    id: hit.hit.id,
-                    slug: hit.hit.slug,
-                    name: hit.hit.name,
-                    price: hit.hit.price,
-                    compare_price: hit.hit.compare_price,
-                    image: hit.hit.image,
-                    rating: hit.hit.rating,
-                }
+                let formatted = request.highlight.then(|| Formatted {
+                    name: highlight::highlight(&hit.texts[0], &kept, true, None),
+                    description: highlight::highlight(&hit.texts[5], &kept, false, Some(24)),
+                });
+                let details = request.explain.then_some(RankingDetails {
+                    words,
+                    text_score,
+                    sort_score,
+                });
+                search_hit(hit.hit, categories, ranking_score, formatted, details)
             })
             .collect();
         let all = facets.iter().any(|f| f == "*");
@@ -457,11 +521,69 @@ impl Engine {
 
     /// The engine's state.
     pub fn health(&self) -> Result<Health, SearchError> {
+        let live = self.generation();
         Ok(Health {
-            index: self.generation().manifest().clone(),
+            index: live.manifest().clone(),
             catalog_products: self.catalog.product_count()?,
+            semantic: match live.vectors() {
+                Ok(v) => SemanticHealth {
+                    available: true,
+                    vectors: v.len(),
+                    reason: None,
+                },
+                Err(reason) => SemanticHealth {
+                    available: false,
+                    vectors: 0,
+                    reason: Some(reason.to_owned()),
+                },
+            },
         })
     }
+}
+
+/// A hit from a product's stored summary.
+fn search_hit(
+    hit: StoredHit,
+    categories: &[FacetCategory],
+    ranking_score: f32,
+    formatted: Option<Formatted>,
+    ranking_score_details: Option<RankingDetails>,
+) -> SearchHit {
+    let category = categories.get(hit.category);
+    SearchHit {
+        formatted,
+        ranking_score_details,
+        ranking_score,
+        category: HitCategory {
+            id: category.map(|c| c.id.clone()).unwrap_or_default(),
+            slug: category.map(|c| c.slug.clone()).unwrap_or_default(),
+            name: category.map(|c| c.name.clone()).unwrap_or_default(),
+        },
+        in_stock: hit.stock > 0,
+        id: hit.id,
+        slug: hit.slug,
+        name: hit.name,
+        price: hit.price,
+        compare_price: hit.compare_price,
+        image: hit.image,
+        rating: hit.rating,
+    }
+}
+
+/// Builds a new generation (text index, then vectors when an embedder is given) and makes it
+/// live. Without an embedder the generation is text-only and says so in its manifest.
+pub fn reindex(
+    catalog: &Catalog,
+    index_dir: &Path,
+    embedder: Option<&dyn Embedder>,
+    options: &ReindexOptions,
+) -> Result<Manifest, SearchError> {
+    let staged = index::stage(catalog, index_dir, options)?;
+    let vectors = match embedder {
+        Some(embedder) => Some(vectors::build(&staged, catalog, embedder, options.cancel)?),
+        None => None,
+    };
+    Ok(staged.publish(vectors)?)
 }
 
 /// Checks a request; returns the offset, the limit and the facets to count.

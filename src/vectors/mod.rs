@@ -1,11 +1,17 @@
-//! The semantic layer: local text embeddings (see [`embedder`]) and, later in this module,
-//! the vector index of a generation.
+//! The semantic layer: local text embeddings ([`Embedder`]), the passage of a product that
+//! gets embedded, the embedding cache, and the vectors of a generation ([`VectorSet`]).
 
+mod build;
 mod embedder;
+mod passage;
+mod store;
 
 use std::path::PathBuf;
 
+pub use build::{VECTORS_DIR, build};
 pub use embedder::{Embedder, LocalEmbedder, MODEL_DIR, ORT_LIBRARY};
+pub use passage::{passage, passage_hash};
+pub use store::{VectorFilter, VectorItem, VectorSet, dot};
 
 /// Errors of the semantic layer.
 #[derive(Debug, thiserror::Error)]
@@ -21,4 +27,23 @@ pub enum VectorError {
     /// ONNX Runtime or the model failed.
     #[error("embedding model error: {0}")]
     Runtime(String),
+    /// The generation's vectors were built by another model.
+    #[error(
+        "the index's vectors were built by model {found}, this engine runs {expected}: run `vivr-search reindex`"
+    )]
+    ModelMismatch {
+        /// Model id in the generation.
+        found: String,
+        /// Model id of the engine's embedder.
+        expected: String,
+    },
+    /// Vector files could not be read or written.
+    #[error("vector files: {0}")]
+    Io(String),
+    /// The replica failed (embedding cache, products).
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    /// The build was cancelled.
+    #[error("reindex cancelled; the live generation is untouched")]
+    Cancelled,
 }

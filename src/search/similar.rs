@@ -1,0 +1,207 @@
+//! Similar products: the nearest products by embedding to an anchor product, excluding the
+//! anchor and (by default) out-of-stock products, with a light diversity rule: a candidate
+//! almost identical to one already chosen (cosine above [`NEAR_DUPLICATE`], typically another
+//! colour of the same model) only fills the list when nothing else is left.
+//!
+//! Without vectors (no model, a product added since the last reindex) the answer degrades to
+//! the anchor's category ordered by popularity, and says so.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::{Engine, SearchError, SearchHit, search_hit};
+use crate::index::{Filters, LexicalRequest, Sort};
+use crate::vectors::{VectorFilter, dot};
+
+/// Two products closer than this are variants of one another.
+const NEAR_DUPLICATE: f32 = 0.97;
+
+/// A similar-products request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimilarRequest {
+    /// The anchor's id or slug.
+    pub id_or_slug: String,
+    /// Hits to return (0..=100).
+    pub limit: i64,
+    /// Category (subcategories included) and price filters; `in_stock` defaults to true,
+    /// `Some(false)` includes out-of-stock products.
+    pub filters: Filters,
+    /// Only products of the anchor's own category.
+    pub same_category: bool,
+}
+
+/// Similar products of one product.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SimilarResponse {
+    /// Nearest first; `_rankingScore` is the cosine similarity.
+    pub hits: Vec<SearchHit>,
+    /// The anchor's id.
+    pub id: String,
+    /// Time spent in the engine.
+    pub processing_time_ms: u64,
+    /// Why the answer is not from the semantic layer, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<String>,
+}
+
+impl Engine {
+    /// Products similar to one product.
+    pub fn similar(&self, request: &SimilarRequest) -> Result<SimilarResponse, SearchError> {
+        let started = Instant::now();
+        if !(0..=super::MAX_LIMIT as i64).contains(&request.limit) {
+            return Err(if request.limit < 0 {
+                SearchError::NegativeLimit(request.limit)
+            } else {
+                SearchError::LimitTooLarge(request.limit)
+            });
+        }
+        if !request.filters.attributes.is_empty() || request.filters.featured.is_some() {
+            return Err(SearchError::UnsupportedFilter(
+                "similar products filter on category, minPrice, maxPrice and inStock only"
+                    .to_owned(),
+            ));
+        }
+        let limit = request.limit as usize;
+        let anchor = self.product(&request.id_or_slug)?.product;
+        let live = self.generation();
+        let text = live.text();
+        let categories = &text.dictionaries().categories;
+        let anchor_row = live
+            .vectors()
+            .ok()
+            .and_then(|v| v.row(&anchor.id).map(|row| (v, row)));
+        let Some((vectors, row)) = anchor_row else {
+            let reason = match live.vectors() {
+                Err(reason) => reason.to_owned(),
+                Ok(_) => "the product is newer than the index: run reindex".to_owned(),
+            };
+            return self.similar_by_category(
+                request,
+                &anchor.id,
+                &anchor.category_id,
+                reason,
+                started,
+            );
+        };
+
+        let own_category = vectors.item(row).categories.last().copied();
+        let filter = VectorFilter {
+            category: if request.same_category {
+                own_category
+            } else {
+                // An unknown slug matches nothing (u32::MAX is no ordinal).
+                request
+                    .filters
+                    .category
+                    .as_ref()
+                    .map(|slug| text.category_ord(slug).map_or(u32::MAX, |o| o as u32))
+            },
+            min_price: request.filters.min_price,
+            max_price: request.filters.max_price,
+            in_stock: request.filters.in_stock.unwrap_or(true),
+        };
+        let candidates = vectors.exact_knn(vectors.vector(row), limit * 4 + 8, &filter, Some(row));
+        let mut chosen: Vec<(usize, f32)> = Vec::with_capacity(limit);
+        let mut variants = Vec::new();
+        for (candidate, score) in candidates {
+            if chosen.len() == limit {
+                break;
+            }
+            let near = chosen
+                .iter()
+                .any(|(c, _)| dot(vectors.vector(*c), vectors.vector(candidate)) > NEAR_DUPLICATE);
+            if near {
+                variants.push((candidate, score));
+            } else {
+                chosen.push((candidate, score));
+            }
+        }
+        let room = limit - chosen.len();
+        chosen.extend(variants.into_iter().take(room));
+        let ids: Vec<&str> = chosen
+            .iter()
+            .map(|(r, _)| vectors.item(*r).id.as_str())
+            .collect();
+        let hits = text
+            .hits_by_id(&ids)?
+            .into_iter()
+            .zip(&chosen)
+            .filter_map(|(hit, (_, score))| {
+                hit.map(|h| search_hit(h.hit, categories, *score, None, None))
+            })
+            .collect();
+        Ok(SimilarResponse {
+            hits,
+            id: anchor.id,
+            processing_time_ms: started.elapsed().as_millis() as u64,
+            degraded: None,
+        })
+    }
+
+    /// The degraded answer: best sellers of the anchor's category, widened to its parent
+    /// categories while the list is not full.
+    fn similar_by_category(
+        &self,
+        request: &SimilarRequest,
+        anchor_id: &str,
+        category_id: &str,
+        reason: String,
+        started: Instant,
+    ) -> Result<SimilarResponse, SearchError> {
+        let live = self.generation();
+        let text = live.text();
+        let categories = &text.dictionaries().categories;
+        let limit = request.limit as usize;
+        // The anchor's category and its ancestors, nearest first; or the one asked for.
+        let mut scopes: Vec<Option<String>> = match &request.filters.category {
+            Some(slug) => vec![Some(slug.clone())],
+            None => {
+                let mut chain = Vec::new();
+                let mut next = categories.iter().position(|c| c.id == category_id);
+                while let Some(ord) = next.filter(|_| chain.len() <= categories.len()) {
+                    chain.push(Some(categories[ord].slug.clone()));
+                    next = categories[ord].parent;
+                }
+                chain
+            }
+        };
+        if request.same_category {
+            scopes.truncate(1);
+        }
+        let mut hits: Vec<SearchHit> = Vec::new();
+        for scope in scopes {
+            if hits.len() >= limit {
+                break;
+            }
+            let filters = Filters {
+                category: scope,
+                in_stock: Some(request.filters.in_stock.unwrap_or(true)).filter(|&s| s),
+                ..request.filters.clone()
+            };
+            let result = text.search(&LexicalRequest {
+                words: &[],
+                filters: &filters,
+                sort: Sort::Popular,
+                offset: 0,
+                limit: limit + hits.len() + 1,
+                facets: false,
+            })?;
+            for (_, h) in result.hits {
+                if hits.len() < limit
+                    && h.hit.id != anchor_id
+                    && !hits.iter().any(|x| x.id == h.hit.id)
+                {
+                    hits.push(search_hit(h.hit, categories, 0.0, None, None));
+                }
+            }
+        }
+        Ok(SimilarResponse {
+            hits,
+            id: anchor_id.to_owned(),
+            processing_time_ms: started.elapsed().as_millis() as u64,
+            degraded: Some(reason),
+        })
+    }
+}

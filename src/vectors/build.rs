@@ -1,0 +1,110 @@
+//! The vector part of a generation: one passage per product, embedded only when the embedding
+//! cache (in the replica, keyed on model id and passage hash) does not have it yet. Each batch
+//! is written to the cache as soon as it is embedded, so a cancelled or killed reindex keeps
+//! what it paid for. Progress shows rate and ETA.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::store::{VectorItem, VectorSet};
+use super::{Embedder, VectorError, passage, passage_hash};
+use crate::catalog::{Catalog, Product};
+use crate::index::{Staged, VectorManifest};
+use crate::progress::Progress;
+
+/// Texts embedded per call (and per cache write).
+const BATCH: usize = 64;
+/// Folder of the vectors in a generation.
+pub const VECTORS_DIR: &str = "vectors";
+
+/// Embeds the catalog (through the cache) and writes the vectors into the staged generation.
+pub fn build(
+    staged: &Staged,
+    catalog: &Catalog,
+    embedder: &dyn Embedder,
+    cancel: Option<&AtomicBool>,
+) -> Result<VectorManifest, VectorError> {
+    let started = Instant::now();
+    let tree = catalog.category_tree()?;
+    let ord_of: HashMap<&str, u32> = staged
+        .dictionaries()
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i as u32))
+        .collect();
+    let mut items = Vec::new();
+    let mut passages = Vec::new();
+    catalog.for_each_product(|product: Product| {
+        let path = tree.path(&product.category_id);
+        passages.push(passage(&product, &path));
+        items.push(VectorItem {
+            categories: path
+                .iter()
+                .filter_map(|c| ord_of.get(c.id.as_str()).copied())
+                .collect(),
+            price: product.price,
+            stock: product.stock,
+            id: product.id,
+        });
+        Ok::<(), VectorError>(())
+    })?;
+    let hashes: Vec<i64> = passages.iter().map(|p| passage_hash(p)).collect();
+    let model_id = embedder.model_id().to_owned();
+    let mut known = catalog.cached_embeddings(&model_id, &hashes)?;
+
+    // Distinct passages the cache lacks, in catalog order.
+    let mut queued = HashSet::new();
+    let missing: Vec<(i64, &String)> = hashes
+        .iter()
+        .zip(&passages)
+        .filter(|(hash, _)| !known.contains_key(*hash) && queued.insert(**hash))
+        .map(|(hash, text)| (*hash, text))
+        .collect();
+    let embedded = missing.len();
+    let mut progress = Progress::new("embed", Some(embedded as u64));
+    for batch in missing.chunks(BATCH) {
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(VectorError::Cancelled);
+        }
+        let texts: Vec<String> = batch.iter().map(|(_, t)| (*t).clone()).collect();
+        let vectors = embedder.embed_passages(&texts)?;
+        let entries: Vec<(i64, &[f32])> = batch
+            .iter()
+            .zip(&vectors)
+            .map(|((h, _), v)| (*h, v.as_slice()))
+            .collect();
+        catalog.store_embeddings(&model_id, &entries)?;
+        for ((hash, _), vector) in batch.iter().zip(vectors) {
+            known.insert(*hash, vector);
+        }
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish();
+
+    let vectors: Vec<Vec<f32>> = hashes
+        .iter()
+        .map(|h| {
+            known
+                .get(h)
+                .cloned()
+                .ok_or_else(|| VectorError::Runtime("a passage has no vector".to_owned()))
+        })
+        .collect::<Result<_, _>>()?;
+    let count = vectors.len();
+    VectorSet::write(
+        &staged.dir().join(VECTORS_DIR),
+        &model_id,
+        embedder.dimension(),
+        items,
+        &vectors,
+    )?;
+    Ok(VectorManifest {
+        model_id,
+        dimension: embedder.dimension(),
+        count,
+        embedded,
+        embed_ms: started.elapsed().as_millis() as u64,
+    })
+}

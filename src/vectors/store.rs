@@ -1,0 +1,268 @@
+//! The vectors of one generation, on disk under `gen-<n>/vectors/`:
+//! - `meta.json`: model id, dimension, and per vector the product id, its category ordinals
+//!   (own category and ancestors, as in the text index's dictionaries), price and stock;
+//! - `vectors.f32`: the vectors, row after row, little-endian f32.
+//!
+//! [`VectorSet::open`] refuses vectors built by another model than the engine runs.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::VectorError;
+
+const META: &str = "meta.json";
+const DATA: &str = "vectors.f32";
+
+/// What a vector stands for, enough to filter without the text index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VectorItem {
+    /// Product id.
+    pub id: String,
+    /// Category ordinals: the product's own category and every ancestor.
+    pub categories: Vec<u32>,
+    /// Price in euros.
+    pub price: f64,
+    /// Units in stock.
+    pub stock: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    model_id: String,
+    dimension: usize,
+    items: Vec<VectorItem>,
+}
+
+/// Which products a k-NN search may return.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VectorFilter {
+    /// A category ordinal the product must be in (subcategories included).
+    pub category: Option<u32>,
+    /// Lowest price, inclusive.
+    pub min_price: Option<f64>,
+    /// Highest price, inclusive.
+    pub max_price: Option<f64>,
+    /// Only products in stock.
+    pub in_stock: bool,
+}
+
+impl VectorFilter {
+    /// Whether `item` passes.
+    pub fn accepts(&self, item: &VectorItem) -> bool {
+        self.category.is_none_or(|c| item.categories.contains(&c))
+            && self.min_price.is_none_or(|p| item.price >= p)
+            && self.max_price.is_none_or(|p| item.price <= p)
+            && (!self.in_stock || item.stock > 0)
+    }
+}
+
+/// The vectors of a generation, in memory.
+pub struct VectorSet {
+    model_id: String,
+    dimension: usize,
+    items: Vec<VectorItem>,
+    data: Vec<f32>,
+    by_id: HashMap<String, usize>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
+    move |e| VectorError::Io(format!("{}: {e}", path.display()))
+}
+
+impl VectorSet {
+    /// Writes a vector set into `dir` (created).
+    pub fn write(
+        dir: &Path,
+        model_id: &str,
+        dimension: usize,
+        items: Vec<VectorItem>,
+        vectors: &[Vec<f32>],
+    ) -> Result<(), VectorError> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let data: Vec<u8> = vectors
+            .iter()
+            .flatten()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        std::fs::write(dir.join(DATA), data).map_err(io(dir))?;
+        let meta = Meta {
+            model_id: model_id.to_owned(),
+            dimension,
+            items,
+        };
+        let json = serde_json::to_vec(&meta).map_err(|e| VectorError::Io(e.to_string()))?;
+        std::fs::write(dir.join(META), json).map_err(io(dir))
+    }
+
+    /// Loads the vector set in `dir`, refusing one built by a model other than `model_id`.
+    pub fn open(dir: &Path, model_id: &str) -> Result<VectorSet, VectorError> {
+        let meta_path = dir.join(META);
+        let meta: Meta =
+            serde_json::from_slice(&std::fs::read(&meta_path).map_err(io(&meta_path))?)
+                .map_err(|e| VectorError::Io(format!("{}: {e}", meta_path.display())))?;
+        if meta.model_id != model_id {
+            return Err(VectorError::ModelMismatch {
+                found: meta.model_id,
+                expected: model_id.to_owned(),
+            });
+        }
+        let data_path = dir.join(DATA);
+        let bytes = std::fs::read(&data_path).map_err(io(&data_path))?;
+        if bytes.len() != meta.items.len() * meta.dimension * 4 {
+            return Err(VectorError::Io(format!(
+                "{}: {} bytes for {} vectors of {} dimensions",
+                data_path.display(),
+                bytes.len(),
+                meta.items.len(),
+                meta.dimension
+            )));
+        }
+        let data = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let by_id = meta
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (item.id.clone(), i))
+            .collect();
+        Ok(VectorSet {
+            model_id: meta.model_id,
+            dimension: meta.dimension,
+            items: meta.items,
+            data,
+            by_id,
+        })
+    }
+
+    /// Model the vectors were built with.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    /// Number of vectors.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are no vectors.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Vector dimension.
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    /// The vector of row `i`.
+    pub fn vector(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dimension..(i + 1) * self.dimension]
+    }
+
+    /// What row `i` stands for.
+    pub fn item(&self, i: usize) -> &VectorItem {
+        &self.items[i]
+    }
+
+    /// The row of a product.
+    pub fn row(&self, product_id: &str) -> Option<usize> {
+        self.by_id.get(product_id).copied()
+    }
+
+    /// The `k` rows most similar to `query` (cosine; vectors are normalised) that pass `filter`,
+    /// best first, by an exact scan. `exclude` leaves one row out (the anchor of "similar").
+    pub fn exact_knn(
+        &self,
+        query: &[f32],
+        k: usize,
+        filter: &VectorFilter,
+        exclude: Option<usize>,
+    ) -> Vec<(usize, f32)> {
+        let mut scored: Vec<(usize, f32)> = (0..self.items.len())
+            .filter(|&i| Some(i) != exclude && filter.accepts(&self.items[i]))
+            .map(|i| (i, dot(query, self.vector(i))))
+            .collect();
+        let k = k.min(scored.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(k);
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored
+    }
+}
+
+/// Dot product (the cosine of two normalised vectors).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, categories: Vec<u32>, price: f64, stock: i64) -> VectorItem {
+        VectorItem {
+            id: id.to_owned(),
+            categories,
+            price,
+            stock,
+        }
+    }
+
+    #[test]
+    fn round_trip_filters_and_model_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let items = vec![
+            item("a", vec![0], 10.0, 1),
+            item("b", vec![0, 1], 20.0, 0),
+            item("c", vec![2], 30.0, 5),
+        ];
+        let vectors = vec![vec![1.0, 0.0], vec![0.8, 0.6], vec![0.0, 1.0]];
+        VectorSet::write(dir.path(), "m1", 2, items, &vectors).unwrap();
+        let set = VectorSet::open(dir.path(), "m1").unwrap();
+        assert_eq!(set.len(), 3);
+        let all = set.exact_knn(&[1.0, 0.0], 3, &VectorFilter::default(), None);
+        assert_eq!(all.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
+        let without_anchor = set.exact_knn(&[1.0, 0.0], 2, &VectorFilter::default(), Some(0));
+        assert_eq!(
+            without_anchor.iter().map(|r| r.0).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        let in_stock = VectorFilter {
+            in_stock: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            set.exact_knn(&[1.0, 0.0], 3, &in_stock, None)
+                .iter()
+                .map(|r| r.0)
+                .collect::<Vec<_>>(),
+            [0, 2]
+        );
+        let category = VectorFilter {
+            category: Some(0),
+            max_price: Some(15.0),
+            ..Default::default()
+        };
+        assert_eq!(
+            set.exact_knn(&[0.0, 1.0], 3, &category, None)
+                .iter()
+                .map(|r| r.0)
+                .collect::<Vec<_>>(),
+            [0]
+        );
+        let err = VectorSet::open(dir.path(), "m2").err().unwrap();
+        assert!(
+            err.to_string().contains("m1") && err.to_string().contains("m2"),
+            "{err}"
+        );
+    }
+}

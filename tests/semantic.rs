@@ -1,0 +1,228 @@
+//! The semantic layer with the real model (tools/install-models.sh) on the fixture catalog.
+
+mod common;
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use vivr_search::catalog::{Catalog, ImportOptions};
+use vivr_search::index::{Filters, ReindexOptions};
+use vivr_search::search::{self, Engine, SearchRequest, SimilarRequest};
+use vivr_search::vectors::{Embedder, LocalEmbedder, VectorError};
+
+fn model() -> Arc<dyn Embedder> {
+    static MODEL: OnceLock<Arc<LocalEmbedder>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models"));
+            Arc::new(LocalEmbedder::open(dir).expect("run tools/install-models.sh"))
+        })
+        .clone()
+}
+
+/// The mini fixture, imported and indexed with vectors.
+fn built(dir: &Path) -> (Catalog, vivr_search::index::Manifest) {
+    let catalog = Catalog::open(&dir.join("catalog.db")).unwrap();
+    catalog
+        .import(&common::fixture("mini"), ImportOptions::default())
+        .unwrap();
+    let manifest = search::reindex(
+        &catalog,
+        &dir.join("index"),
+        Some(model().as_ref()),
+        &ReindexOptions::default(),
+    )
+    .unwrap();
+    (catalog, manifest)
+}
+
+fn similar(engine: &Engine, id: &str, filters: Filters) -> Vec<(String, String)> {
+    let request = SimilarRequest {
+        id_or_slug: id.to_owned(),
+        limit: 4,
+        filters,
+        same_category: false,
+    };
+    let response = engine.similar(&request).unwrap();
+    assert!(response.degraded.is_none(), "{:?}", response.degraded);
+    response
+        .hits
+        .into_iter()
+        .map(|h| (h.id, h.category.slug))
+        .collect()
+}
+
+#[test]
+fn similar_products_of_a_bedside_lamp_are_lighting_and_in_stock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, manifest) = built(dir.path());
+    let vectors = manifest.vectors.expect("vectors built");
+    assert_eq!(
+        (vectors.count, vectors.embedded, vectors.dimension),
+        (15, 15, 384)
+    );
+
+    let engine = Engine::open_with(catalog, &dir.path().join("index"), Some(model())).unwrap();
+    let hits = similar(&engine, "p03", Filters::default());
+    assert!(
+        !hits.iter().any(|(id, _)| id == "p03"),
+        "the anchor is not its own neighbour"
+    );
+    let lighting = ["luminaires", "lampes", "appliques"];
+    for (id, category) in &hits[..3] {
+        assert!(
+            lighting.contains(&category.as_str()),
+            "{id} in {category}: {hits:?}"
+        );
+    }
+    // Out-of-stock products (p02, p12) only when asked for.
+    let sofa = similar(&engine, "p01", Filters::default());
+    assert!(
+        !sofa.iter().any(|(id, _)| id == "p02" || id == "p12"),
+        "{sofa:?}"
+    );
+    let with_out_of_stock = similar(
+        &engine,
+        "p01",
+        Filters {
+            in_stock: Some(false),
+            ..Filters::default()
+        },
+    );
+    assert!(
+        with_out_of_stock.iter().any(|(id, _)| id == "p02"),
+        "the other sofa, out of stock: {with_out_of_stock:?}"
+    );
+    let health = engine.health().unwrap();
+    assert!(health.semantic.available && health.semantic.vectors == 15);
+}
+
+#[test]
+fn a_reindex_after_changing_one_product_embeds_exactly_one_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, _) = built(dir.path());
+    let export = common::copy_fixture("mini", dir.path());
+    let products = std::fs::read_to_string(export.join("products.ndjson")).unwrap();
+    std::fs::write(
+        export.join("products.ndjson"),
+        products.replace("Table basse Ondine en chêne", "Table basse Ondine en noyer"),
+    )
+    .unwrap();
+    let report = catalog.import(&export, ImportOptions::default()).unwrap();
+    assert_eq!(
+        (report.products.updated, report.products.unchanged),
+        (1, 14)
+    );
+    let manifest = search::reindex(
+        &catalog,
+        &dir.path().join("index"),
+        Some(model().as_ref()),
+        &ReindexOptions::default(),
+    )
+    .unwrap();
+    let vectors = manifest.vectors.unwrap();
+    assert_eq!((vectors.count, vectors.embedded), (15, 1));
+}
+
+struct OtherModel;
+
+impl Embedder for OtherModel {
+    fn model_id(&self) -> &str {
+        "another-model:0001"
+    }
+    fn dimension(&self) -> usize {
+        384
+    }
+    fn embed_passages(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, VectorError> {
+        Ok(texts.iter().map(|_| vec![0.0; 384]).collect())
+    }
+    fn embed_query(&self, _: &str) -> Result<Vec<f32>, VectorError> {
+        Ok(vec![0.0; 384])
+    }
+}
+
+#[test]
+fn vectors_of_another_model_are_refused_and_lexical_search_still_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, _) = built(dir.path());
+    let engine = Engine::open_with(
+        catalog,
+        &dir.path().join("index"),
+        Some(Arc::new(OtherModel)),
+    )
+    .unwrap();
+    let health = engine.health().unwrap();
+    assert!(!health.semantic.available);
+    let reason = health.semantic.reason.unwrap();
+    assert!(
+        reason.contains("multilingual-e5-small-q4")
+            && reason.contains("another-model:0001")
+            && reason.contains("reindex"),
+        "{reason}"
+    );
+    let r = engine
+        .search(&SearchRequest {
+            q: "canapé".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.hits[0].id, "p01");
+}
+
+#[test]
+fn without_the_model_search_serves_and_similar_says_it_is_degraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = LocalEmbedder::open(dir.path()).err().unwrap();
+    assert!(missing.to_string().contains("tools/install-models.sh"));
+    // What the CLI does without a model: a text-only generation, an engine without embedder.
+    let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    catalog
+        .import(&common::fixture("mini"), ImportOptions::default())
+        .unwrap();
+    let manifest = search::reindex(
+        &catalog,
+        &dir.path().join("index"),
+        None,
+        &ReindexOptions::default(),
+    )
+    .unwrap();
+    assert!(manifest.vectors.is_none());
+    let engine = Engine::open_with(catalog, &dir.path().join("index"), None).unwrap();
+    assert_eq!(
+        engine
+            .search(&SearchRequest {
+                q: "lampe".into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .hits[0]
+            .category
+            .slug,
+        "lampes"
+    );
+    let response = engine
+        .similar(&SimilarRequest {
+            id_or_slug: "p03".into(),
+            limit: 3,
+            filters: Filters::default(),
+            same_category: false,
+        })
+        .unwrap();
+    assert!(
+        response.degraded.as_deref().unwrap().contains("no vectors"),
+        "{:?}",
+        response.degraded
+    );
+    assert_eq!(response.hits.len(), 3, "widened from Lampes to Luminaires");
+    assert!(response.hits.iter().all(|h| h.id != "p03" && h.in_stock));
+    assert_eq!(
+        response.hits[0].category.slug, "lampes",
+        "the anchor's own category first"
+    );
+    assert!(
+        response
+            .hits
+            .iter()
+            .all(|h| ["lampes", "appliques", "luminaires"].contains(&h.category.slug.as_str()))
+    );
+}
