@@ -226,3 +226,57 @@ fn without_the_model_search_serves_and_similar_says_it_is_degraded() {
             .all(|h| ["lampes", "appliques", "luminaires"].contains(&h.category.slug.as_str()))
     );
 }
+
+#[test]
+fn hnsw_recall_at_10_on_the_demo_catalog() {
+    use vivr_search::vectors::{VECTORS_DIR, VectorFilter, VectorSet};
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    let demo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo"));
+    catalog.import(demo, ImportOptions::default()).unwrap();
+    let manifest = search::reindex(
+        &catalog,
+        &dir.path().join("index"),
+        Some(model().as_ref()),
+        &ReindexOptions::default(),
+    )
+    .unwrap();
+    let generation = dir
+        .path()
+        .join("index")
+        .join(format!("gen-{:06}", manifest.generation));
+    let set = VectorSet::open(&generation.join(VECTORS_DIR), model().model_id()).unwrap();
+    let ann = set.ann().expect("reindex builds the HNSW graph");
+    assert_eq!((set.len(), ann.len()), (2400, 2400));
+
+    let k = 10;
+    let queries: Vec<usize> = (0..set.len()).step_by(12).collect();
+    let mut found = 0;
+    for &row in &queries {
+        let exact: Vec<usize> = set
+            .exact_knn(set.vector(row), k, &VectorFilter::default(), Some(row))
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        let approx = ann.search(set.vector(row), k, &|r| r != row);
+        found += approx.iter().filter(|(r, _)| exact.contains(r)).count();
+    }
+    let recall = found as f64 / (queries.len() * k) as f64;
+    eprintln!(
+        "HNSW recall@{k} over {} queries: {recall:.4}",
+        queries.len()
+    );
+    assert!(recall >= 0.98, "recall@10 {recall}");
+
+    // A selective filter inside the graph search still yields k hits that all pass it.
+    let item = set.item(0).clone();
+    let filter = VectorFilter {
+        category: item.categories.last().copied(),
+        max_price: Some(150.0),
+        ..VectorFilter::default()
+    };
+    let accept = |r: usize| filter.accepts(set.item(r));
+    let filtered = ann.search(set.vector(0), k, &accept);
+    assert_eq!(filtered.len(), k);
+    assert!(filtered.iter().all(|(r, _)| accept(*r)));
+}

@@ -102,7 +102,7 @@ impl Engine {
             max_price: request.filters.max_price,
             in_stock: request.filters.in_stock.unwrap_or(true),
         };
-        let candidates = vectors.exact_knn(vectors.vector(row), limit * 4 + 8, &filter, Some(row));
+        let candidates = vectors.knn(vectors.vector(row), limit * 4 + 8, &filter, Some(row));
         let mut chosen: Vec<(usize, f32)> = Vec::with_capacity(limit);
         let mut variants = Vec::new();
         for (candidate, score) in candidates {

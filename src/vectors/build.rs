@@ -99,6 +99,7 @@ pub fn build(
         embedder.dimension(),
         items,
         &vectors,
+        true,
     )?;
     Ok(VectorManifest {
         model_id,

@@ -1,6 +1,7 @@
 //! The semantic layer: local text embeddings ([`Embedder`]), the passage of a product that
 //! gets embedded, the embedding cache, and the vectors of a generation ([`VectorSet`]).
 
+mod ann;
 mod build;
 mod embedder;
 mod passage;
@@ -8,10 +9,11 @@ mod store;
 
 use std::path::PathBuf;
 
+pub use ann::{AnnIndex, EF_SEARCH};
 pub use build::{VECTORS_DIR, build};
 pub use embedder::{Embedder, LocalEmbedder, MODEL_DIR, ORT_LIBRARY};
 pub use passage::{passage, passage_hash};
-pub use store::{VectorFilter, VectorItem, VectorSet, dot};
+pub use store::{EXACT_BELOW, VectorFilter, VectorItem, VectorSet, dot};
 
 /// Errors of the semantic layer.
 #[derive(Debug, thiserror::Error)]

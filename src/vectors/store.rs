@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::VectorError;
+use super::ann::AnnIndex;
 
 const META: &str = "meta.json";
 const DATA: &str = "vectors.f32";
@@ -35,7 +36,14 @@ struct Meta {
     model_id: String,
     dimension: usize,
     items: Vec<VectorItem>,
+    /// Base name of the dumped HNSW graph, when there is one.
+    #[serde(default)]
+    hnsw: Option<String>,
 }
+
+/// Below this many vectors an exact scan is as fast as the graph (measured on 2 cores: about
+/// 1,660 exact queries/s against 1,170 for HNSW at 10,000 vectors) and always exact.
+pub const EXACT_BELOW: usize = 10_000;
 
 /// Which products a k-NN search may return.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -60,13 +68,14 @@ impl VectorFilter {
     }
 }
 
-/// The vectors of a generation, in memory.
+/// The vectors of a generation, in memory, with their HNSW graph when one was built.
 pub struct VectorSet {
     model_id: String,
     dimension: usize,
     items: Vec<VectorItem>,
     data: Vec<f32>,
     by_id: HashMap<String, usize>,
+    ann: Option<AnnIndex>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
@@ -74,13 +83,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
 }
 
 impl VectorSet {
-    /// Writes a vector set into `dir` (created).
+    /// Writes a vector set into `dir` (created), with its HNSW graph when `graph` is set.
     pub fn write(
         dir: &Path,
         model_id: &str,
         dimension: usize,
         items: Vec<VectorItem>,
         vectors: &[Vec<f32>],
+        graph: bool,
     ) -> Result<(), VectorError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let data: Vec<u8> = vectors
@@ -89,10 +99,24 @@ impl VectorSet {
             .flat_map(|x| x.to_le_bytes())
             .collect();
         std::fs::write(dir.join(DATA), data).map_err(io(dir))?;
+        let hnsw = if graph && !vectors.is_empty() {
+            let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+            let started = std::time::Instant::now();
+            let ann = AnnIndex::build(&rows);
+            tracing::info!(
+                vectors = rows.len(),
+                took_ms = started.elapsed().as_millis() as u64,
+                "HNSW graph built"
+            );
+            Some(ann.dump(dir)?)
+        } else {
+            None
+        };
         let meta = Meta {
             model_id: model_id.to_owned(),
             dimension,
             items,
+            hnsw,
         };
         let json = serde_json::to_vec(&meta).map_err(|e| VectorError::Io(e.to_string()))?;
         std::fs::write(dir.join(META), json).map_err(io(dir))
@@ -131,12 +155,18 @@ impl VectorSet {
             .enumerate()
             .map(|(i, item)| (item.id.clone(), i))
             .collect();
+        let ann = meta
+            .hnsw
+            .as_deref()
+            .map(|name| AnnIndex::load(dir, name))
+            .transpose()?;
         Ok(VectorSet {
             model_id: meta.model_id,
             dimension: meta.dimension,
             items: meta.items,
             data,
             by_id,
+            ann,
         })
     }
 
@@ -173,6 +203,37 @@ impl VectorSet {
     /// The row of a product.
     pub fn row(&self, product_id: &str) -> Option<usize> {
         self.by_id.get(product_id).copied()
+    }
+
+    /// The HNSW graph, when one was built.
+    pub fn ann(&self) -> Option<&AnnIndex> {
+        self.ann.as_ref()
+    }
+
+    /// The `k` rows most similar to `query` that pass `filter` (but `exclude`), best first: an
+    /// exact scan below [`EXACT_BELOW`] vectors or without a graph, else the HNSW graph with the
+    /// filter inside the search, completed by an exact scan when a very selective filter leaves
+    /// the graph search short of `k`.
+    pub fn knn(
+        &self,
+        query: &[f32],
+        k: usize,
+        filter: &VectorFilter,
+        exclude: Option<usize>,
+    ) -> Vec<(usize, f32)> {
+        let Some(ann) = self
+            .ann
+            .as_ref()
+            .filter(|_| self.items.len() >= EXACT_BELOW)
+        else {
+            return self.exact_knn(query, k, filter, exclude);
+        };
+        let accept = |row: usize| Some(row) != exclude && filter.accepts(&self.items[row]);
+        let found = ann.search(query, k, &accept);
+        if found.len() < k {
+            return self.exact_knn(query, k, filter, exclude);
+        }
+        found
     }
 
     /// The `k` rows most similar to `query` (cosine; vectors are normalised) that pass `filter`,
@@ -226,9 +287,16 @@ mod tests {
             item("c", vec![2], 30.0, 5),
         ];
         let vectors = vec![vec![1.0, 0.0], vec![0.8, 0.6], vec![0.0, 1.0]];
-        VectorSet::write(dir.path(), "m1", 2, items, &vectors).unwrap();
+        VectorSet::write(dir.path(), "m1", 2, items, &vectors, true).unwrap();
         let set = VectorSet::open(dir.path(), "m1").unwrap();
         assert_eq!(set.len(), 3);
+        assert_eq!(
+            set.ann().unwrap().len(),
+            3,
+            "the graph is dumped and reloaded"
+        );
+        let nearest = set.ann().unwrap().search(&[0.0, 1.0], 1, &|_| true);
+        assert_eq!(nearest[0].0, 2);
         let all = set.exact_knn(&[1.0, 0.0], 3, &VectorFilter::default(), None);
         assert_eq!(all.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
         let without_anchor = set.exact_knn(&[1.0, 0.0], 2, &VectorFilter::default(), Some(0));
