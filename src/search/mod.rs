@@ -8,6 +8,7 @@
 //! Reload: [`Engine::reload`] swaps in the generation `index/current` points at, without
 //! stopping searches in flight (they keep the `Arc` of the generation they started with).
 
+mod fusion;
 mod highlight;
 mod similar;
 
@@ -19,6 +20,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+pub use fusion::{Fused, SEMANTIC_FLOOR, fuse, semantic_score};
 pub use highlight::WordMatch;
 pub use similar::{SimilarRequest, SimilarResponse};
 

@@ -100,7 +100,9 @@ impl Engine {
             },
             min_price: request.filters.min_price,
             max_price: request.filters.max_price,
-            in_stock: request.filters.in_stock.unwrap_or(true),
+            // In stock by default; `inStock: false` lifts the restriction.
+            in_stock: Some(true).filter(|_| request.filters.in_stock.unwrap_or(true)),
+            ..VectorFilter::default()
         };
         let candidates = vectors.knn(vectors.vector(row), limit * 4 + 8, &filter, Some(row));
         let mut chosen: Vec<(usize, f32)> = Vec::with_capacity(limit);

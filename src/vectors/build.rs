@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::store::{VectorItem, VectorSet};
 use super::{Embedder, VectorError, passage, passage_hash};
-use crate::catalog::{Catalog, Product};
+use crate::catalog::{Catalog, FACET_ATTRIBUTES, Product};
 use crate::index::{Staged, VectorManifest};
 use crate::progress::Progress;
 
@@ -46,6 +46,19 @@ pub fn build(
                 .collect(),
             price: product.price,
             stock: product.stock,
+            featured: product.featured,
+            attributes: FACET_ATTRIBUTES
+                .iter()
+                .map(|k| {
+                    let values = product
+                        .attribute_values(k)
+                        .iter()
+                        .map(|v| v.trim().to_lowercase())
+                        .collect();
+                    ((*k).to_owned(), values)
+                })
+                .filter(|(_, v): &(String, Vec<String>)| !v.is_empty())
+                .collect(),
             id: product.id,
         });
         Ok::<(), VectorError>(())

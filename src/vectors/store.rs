@@ -5,7 +5,7 @@
 //!
 //! [`VectorSet::open`] refuses vectors built by another model than the engine runs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,12 @@ pub struct VectorItem {
     pub price: f64,
     /// Units in stock.
     pub stock: i64,
+    /// Featured by the store.
+    #[serde(default)]
+    pub featured: bool,
+    /// Facet attribute values (`color`, `material`, `style`, `room`), lower-cased.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -54,8 +60,12 @@ pub struct VectorFilter {
     pub min_price: Option<f64>,
     /// Highest price, inclusive.
     pub max_price: Option<f64>,
-    /// Only products in stock.
-    pub in_stock: bool,
+    /// Only products in stock (`true`) or out of stock (`false`).
+    pub in_stock: Option<bool>,
+    /// Only featured (`true`) or non-featured (`false`) products.
+    pub featured: Option<bool>,
+    /// Attribute values per key: any value of a key, every key (values lower-cased).
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 impl VectorFilter {
@@ -64,7 +74,13 @@ impl VectorFilter {
         self.category.is_none_or(|c| item.categories.contains(&c))
             && self.min_price.is_none_or(|p| item.price >= p)
             && self.max_price.is_none_or(|p| item.price <= p)
-            && (!self.in_stock || item.stock > 0)
+            && self.in_stock.is_none_or(|s| s == (item.stock > 0))
+            && self.featured.is_none_or(|f| f == item.featured)
+            && self.attributes.iter().all(|(key, wanted)| {
+                item.attributes
+                    .get(key)
+                    .is_some_and(|have| wanted.iter().any(|w| have.contains(w)))
+            })
     }
 }
 
@@ -275,6 +291,8 @@ mod tests {
             categories,
             price,
             stock,
+            featured: false,
+            attributes: BTreeMap::new(),
         }
     }
 
@@ -305,7 +323,7 @@ mod tests {
             [1, 2]
         );
         let in_stock = VectorFilter {
-            in_stock: true,
+            in_stock: Some(true),
             ..Default::default()
         };
         assert_eq!(
