@@ -2,7 +2,8 @@
 //! environment variables, then command-line flags (applied by `cli`). Validated once at start.
 //!
 //! Environment variables: `VIVR_DB`, `VIVR_INDEX_DIR`, `VIVR_MODELS_DIR`, `VIVR_BIND`, `VIVR_ADMIN_TOKEN`,
-//! `VIVR_RELOAD_POLL_SECS`, `VIVR_REQUEST_TIMEOUT_MS`, `VIVR_BODY_LIMIT_BYTES`.
+//! `VIVR_RELOAD_POLL_SECS`, `VIVR_REQUEST_TIMEOUT_MS`, `VIVR_BODY_LIMIT_BYTES`,
+//! `VIVR_SEMANTIC_RATIO`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -70,6 +71,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Window of the popularity signal (units sold), in days.
     pub popularity_days: u32,
+    /// Default weight of the semantic source in full-mode search (0..=1).
+    pub semantic_ratio: f32,
 }
 
 impl Default for Config {
@@ -84,6 +87,7 @@ impl Default for Config {
             request_timeout_ms: 5_000,
             body_limit_bytes: 64 * 1024,
             popularity_days: 90,
+            semantic_ratio: 0.5,
         }
     }
 }
@@ -139,6 +143,9 @@ impl Config {
         if let Some(v) = env("VIVR_REQUEST_TIMEOUT_MS") {
             config.request_timeout_ms = parse_env("VIVR_REQUEST_TIMEOUT_MS", v)?;
         }
+        if let Some(v) = env("VIVR_SEMANTIC_RATIO") {
+            config.semantic_ratio = parse_env("VIVR_SEMANTIC_RATIO", v)?;
+        }
         if let Some(v) = env("VIVR_BODY_LIMIT_BYTES") {
             config.body_limit_bytes = parse_env("VIVR_BODY_LIMIT_BYTES", v)?;
         }
@@ -156,6 +163,9 @@ impl Config {
         }
         if self.body_limit_bytes < 1024 {
             return Err(invalid("body_limit_bytes", "must be at least 1024"));
+        }
+        if !(0.0..=1.0).contains(&self.semantic_ratio) {
+            return Err(invalid("semantic_ratio", "must be between 0 and 1"));
         }
         if self.popularity_days == 0 {
             return Err(invalid("popularity_days", "must be above 0"));

@@ -188,6 +188,18 @@ fn without_the_model_search_serves_and_similar_says_it_is_degraded() {
     .unwrap();
     assert!(manifest.vectors.is_none());
     let engine = Engine::open_with(catalog, &dir.path().join("index"), None).unwrap();
+    let full = engine
+        .search(&SearchRequest {
+            q: "canapé".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(full.hits[0].id, "p01", "full mode answers lexically");
+    assert!(
+        full.degraded[0].starts_with("semantic search:"),
+        "{:?}",
+        full.degraded
+    );
     assert_eq!(
         engine
             .search(&SearchRequest {
@@ -279,4 +291,50 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
     let filtered = ann.search(set.vector(0), k, &accept);
     assert_eq!(filtered.len(), k);
     assert!(filtered.iter().all(|(r, _)| accept(*r)));
+}
+
+#[test]
+fn full_mode_finds_a_paraphrase_that_instant_mode_misses() {
+    use vivr_search::search::Mode;
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, _) = built(dir.path());
+    let engine = Engine::open_with(catalog, &dir.path().join("index"), Some(model())).unwrap();
+    let top5 = |q: &str, mode: Mode| {
+        let r = engine
+            .search(&SearchRequest {
+                q: q.into(),
+                mode,
+                limit: 5,
+                explain: true,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(r.degraded.is_empty(), "{:?}", r.degraded);
+        r
+    };
+    // "Reading light for bed": lexically only "lit" (bed) matches, so instant mode shows bed linen.
+    let instant = top5("éclairage pour lire au lit", Mode::Instant);
+    assert!(
+        !instant.hits.iter().any(|h| h.category.slug == "lampes"),
+        "{:?}",
+        instant.hits
+    );
+    assert_eq!(instant.semantic_hit_count, 0);
+    let full = top5("éclairage pour lire au lit", Mode::Full);
+    let lamp = full
+        .hits
+        .iter()
+        .find(|h| h.id == "p03")
+        .expect("the bedside lamp is in the top 5");
+    let details = lamp.ranking_score_details.as_ref().unwrap();
+    assert!(details.semantic_score.is_some() && details.fused_score == Some(lamp.ranking_score));
+    assert!(full.semantic_hit_count > 0);
+
+    // Nothing matches lexically: the semantic candidates are the answer.
+    let none = top5("gemütlichkeit", Mode::Instant);
+    assert_eq!(none.estimated_total_hits, 0);
+    assert!(
+        !top5("gemütlichkeit", Mode::Full).hits.is_empty(),
+        "never zero results in full mode"
+    );
 }

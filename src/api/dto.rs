@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::index::{Filters, Sort};
-use crate::search::{SearchError, SearchRequest, SearchResponse, SimilarRequest};
+use crate::search::{Mode, SearchError, SearchRequest, SearchResponse, SimilarRequest};
 
 /// Body of `POST /v1/search`.
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +31,10 @@ pub(crate) struct SearchBody {
     highlight: Option<bool>,
     /// Return `_rankingScoreDetails` (default false).
     explain: Option<bool>,
+    /// `instant` (lexical only, for keystrokes) or `full` (default: lexical and semantic).
+    mode: Option<String>,
+    /// Weight of the semantic source in `full` mode, 0..=1 (default: configured, 0.5).
+    semantic_ratio: Option<f32>,
 }
 
 /// Filters of a search.
@@ -117,6 +121,8 @@ impl TryFrom<SearchBody> for SearchRequest {
             limit: body.limit.unwrap_or(defaults.limit),
             highlight: body.highlight.unwrap_or(defaults.highlight),
             explain: body.explain.unwrap_or(defaults.explain),
+            mode: body.mode.as_deref().map_or(Ok(Mode::Full), str::parse)?,
+            semantic_ratio: body.semantic_ratio,
         })
     }
 }

@@ -75,6 +75,10 @@ impl ApiError {
                 }
                 S::UnknownSort(_) => (StatusCode::BAD_REQUEST, "invalid_search_sort", INVALID),
                 S::UnknownFacet(_) => (StatusCode::BAD_REQUEST, "invalid_search_facets", INVALID),
+                S::UnknownMode(_) => (StatusCode::BAD_REQUEST, "invalid_search_mode", INVALID),
+                S::InvalidSemanticRatio(_) => {
+                    (StatusCode::BAD_REQUEST, "invalid_semantic_ratio", INVALID)
+                }
                 S::UnsupportedFilter(_) => {
                     (StatusCode::BAD_REQUEST, "invalid_search_filter", INVALID)
                 }

@@ -27,11 +27,14 @@ impl Args {
 }
 
 pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    let engine = Arc::new(Engine::open_with(
-        Catalog::open(&config.db)?,
-        &config.index_dir,
-        super::embedder(config),
-    )?);
+    let engine = Arc::new(
+        Engine::open_with(
+            Catalog::open(&config.db)?,
+            &config.index_dir,
+            super::embedder(config),
+        )?
+        .with_semantic_ratio(config.semantic_ratio),
+    );
     let state = AppState {
         engine: engine.clone(),
         admin_token: config.admin_token.as_deref().map(Arc::from),

@@ -10,6 +10,7 @@
 
 mod fusion;
 mod highlight;
+mod hybrid;
 mod similar;
 
 use std::collections::BTreeMap;
@@ -26,8 +27,8 @@ pub use similar::{SimilarRequest, SimilarResponse};
 
 use crate::catalog::{Catalog, CatalogError, Product};
 use crate::index::{
-    self, FACETS, FacetCategory, Filters, Generation, IndexError, LexicalRequest, Manifest,
-    PlannedWord, ReindexOptions, Sort, StoredHit,
+    self, FACETS, FacetCategory, Filters, Generation, IndexError, IndexHit, LexicalRequest,
+    Manifest, PlannedWord, ReindexOptions, Sort, StoredHit,
 };
 use crate::vectors::{self, Embedder, VectorError, VectorSet};
 
@@ -67,6 +68,12 @@ pub enum SearchError {
         "unknown facet {0:?}; expected one of category, color, material, style, room, price or *"
     )]
     UnknownFacet(String),
+    /// Unknown search mode.
+    #[error("unknown mode {0:?}; expected instant or full")]
+    UnknownMode(String),
+    /// `semanticRatio` outside 0..=1.
+    #[error("semanticRatio {0} must be between 0 and 1")]
+    InvalidSemanticRatio(f32),
     /// A filter the endpoint cannot apply.
     #[error("{0}")]
     UnsupportedFilter(String),
@@ -119,6 +126,32 @@ pub struct SearchRequest {
     pub highlight: bool,
     /// Whether to return `_rankingScoreDetails`.
     pub explain: bool,
+    /// `instant` (lexical only, for keystrokes) or `full` (lexical and semantic).
+    pub mode: Mode,
+    /// Weight of the semantic source in `full` mode (0..=1); `None`: the engine's default.
+    pub semantic_ratio: Option<f32>,
+}
+
+/// Search modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Lexical only: search-as-you-type.
+    Instant,
+    /// Lexical and semantic, fused: submitted searches.
+    #[default]
+    Full,
+}
+
+impl FromStr for Mode {
+    type Err = SearchError;
+
+    fn from_str(s: &str) -> Result<Mode, SearchError> {
+        match s {
+            "instant" => Ok(Mode::Instant),
+            "full" => Ok(Mode::Full),
+            other => Err(SearchError::UnknownMode(other.to_owned())),
+        }
+    }
 }
 
 impl Default for SearchRequest {
@@ -132,6 +165,8 @@ impl Default for SearchRequest {
             limit: 20,
             highlight: true,
             explain: false,
+            mode: Mode::Full,
+            semantic_ratio: None,
         }
     }
 }
@@ -166,6 +201,15 @@ pub struct RankingDetails {
     pub text_score: f32,
     /// Score used for ordering under relevance sort (text score plus the popularity tie-break).
     pub sort_score: Option<f32>,
+    /// Full mode: the lexical score (0..=1) when the lexical source found the product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lexical_score: Option<f32>,
+    /// Full mode: the cosine similarity when the semantic source found the product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantic_score: Option<f32>,
+    /// Full mode: the fused score the hit is ranked by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fused_score: Option<f32>,
 }
 
 /// One hit.
@@ -235,6 +279,11 @@ pub struct SearchResponse {
     /// Price range of the matching products, when asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facet_stats: Option<BTreeMap<String, Stats>>,
+    /// Hits of the page found by the semantic source.
+    pub semantic_hit_count: usize,
+    /// What could not be used for this answer, and why (the answer is still complete).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub degraded: Vec<String>,
     /// Time spent in the engine.
     pub processing_time_ms: u64,
 }
@@ -298,6 +347,8 @@ pub struct Engine {
     index_dir: PathBuf,
     embedder: Option<Arc<dyn Embedder>>,
     live: RwLock<Arc<Live>>,
+    semantic_ratio: f32,
+    query_vectors: hybrid::QueryVectors,
 }
 
 /// A live generation: its text index, and its vectors when they could be loaded.
@@ -362,7 +413,15 @@ impl Engine {
             index_dir: index_dir.to_owned(),
             embedder,
             live: RwLock::new(Arc::new(live)),
+            semantic_ratio: hybrid::DEFAULT_SEMANTIC_RATIO,
+            query_vectors: hybrid::QueryVectors::new(hybrid::QUERY_CACHE_SIZE),
         })
+    }
+
+    /// Sets the default weight of the semantic source in `full` mode (clamped to 0..=1).
+    pub fn with_semantic_ratio(mut self, ratio: f32) -> Engine {
+        self.semantic_ratio = ratio.clamp(0.0, 1.0);
+        self
     }
 
     /// The generation searches run on now.
@@ -397,12 +456,20 @@ impl Engine {
         let live = self.generation();
         let generation = live.text();
         let words = index::plan_words(&request.q);
+        let hybrid =
+            request.mode == Mode::Full && request.sort == Sort::Relevance && !words.is_empty();
+        // Fusion needs candidates from the top, beyond the page.
+        let (lexical_offset, lexical_limit) = if hybrid {
+            (0, (offset + limit).max(hybrid::FUSION_DEPTH))
+        } else {
+            (offset, limit)
+        };
         let lexical = generation.search(&LexicalRequest {
             words: &words,
             filters: &request.filters,
             sort: request.sort,
-            offset,
-            limit,
+            offset: lexical_offset,
+            limit: lexical_limit,
             facets: !facets.is_empty(),
         })?;
         let kept: Vec<PlannedWord> = words
@@ -411,29 +478,26 @@ impl Engine {
             .cloned()
             .collect();
         let categories = &generation.dictionaries().categories;
-        let hits = lexical
+        let lexical_hits: Vec<SearchHit> = lexical
             .hits
             .into_iter()
-            .map(|(sort_score, hit)| {
-                let words = highlight::explain(&kept, &hit.texts);
-                let text_score: f32 = words.iter().map(|w| w.score).sum();
-                let ranking_score = if kept.is_empty() {
-                    1.0
-                } else {
-                    text_score / (highlight::max_word_score() * kept.len() as f32)
-                };
-                let formatted = request.highlight.then(|| Formatted {
-                    name: highlight::highlight(&hit.texts[0], &kept, true, None),
-                    description: highlight::highlight(&hit.texts[5], &kept, false, Some(24)),
-                });
-                let details = request.explain.then_some(RankingDetails {
-                    words,
-                    text_score,
-                    sort_score,
-                });
-                search_hit(hit.hit, categories, ranking_score, formatted, details)
-            })
+            .map(|(sort_score, hit)| lexical_hit(hit, sort_score, &kept, request, categories))
             .collect();
+        let mut degraded = Vec::new();
+        let (hits, estimated_total_hits, semantic_hit_count) = if hybrid {
+            self.hybrid(
+                &live,
+                request,
+                &kept,
+                lexical_hits,
+                lexical.total,
+                offset,
+                limit,
+                &mut degraded,
+            )?
+        } else {
+            (lexical_hits, lexical.total, 0)
+        };
         let all = facets.iter().any(|f| f == "*");
         let wanted = |f: &str| all || facets.iter().any(|w| w == f);
         let facet_distribution = (!facets.is_empty()).then(|| {
@@ -453,11 +517,13 @@ impl Engine {
             hits,
             query: request.q.clone(),
             dropped_words: lexical.dropped.into_iter().map(|w| w.raw).collect(),
-            estimated_total_hits: lexical.total,
+            estimated_total_hits,
             offset,
             limit,
             facet_distribution,
             facet_stats,
+            semantic_hit_count,
+            degraded,
             processing_time_ms: started.elapsed().as_millis() as u64,
         };
         tracing::debug!(q = %request.q, hits = response.estimated_total_hits, took_us = started.elapsed().as_micros() as u64, "search");
@@ -541,6 +607,36 @@ impl Engine {
             },
         })
     }
+}
+
+/// A lexical hit: its text score, highlights and explanation.
+fn lexical_hit(
+    hit: IndexHit,
+    sort_score: Option<f32>,
+    kept: &[PlannedWord],
+    request: &SearchRequest,
+    categories: &[FacetCategory],
+) -> SearchHit {
+    let words = highlight::explain(kept, &hit.texts);
+    let text_score: f32 = words.iter().map(|w| w.score).sum();
+    let ranking_score = if kept.is_empty() {
+        1.0
+    } else {
+        text_score / (highlight::max_word_score() * kept.len() as f32)
+    };
+    let formatted = request.highlight.then(|| Formatted {
+        name: highlight::highlight(&hit.texts[0], kept, true, None),
+        description: highlight::highlight(&hit.texts[5], kept, false, Some(24)),
+    });
+    let details = request.explain.then_some(RankingDetails {
+        words,
+        text_score,
+        sort_score,
+        lexical_score: None,
+        semantic_score: None,
+        fused_score: None,
+    });
+    search_hit(hit.hit, categories, ranking_score, formatted, details)
 }
 
 /// A hit from a product's stored summary.
@@ -627,6 +723,11 @@ fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), Sear
         if facet != "*" && facet != "price" && !FACETS.contains(&facet.as_str()) {
             return Err(SearchError::UnknownFacet(facet.clone()));
         }
+    }
+    if let Some(ratio) = request.semantic_ratio
+        && !(0.0..=1.0).contains(&ratio)
+    {
+        return Err(SearchError::InvalidSemanticRatio(ratio));
     }
     for key in f.attributes.keys() {
         if !FACETS[1..].contains(&key.as_str()) {

@@ -1,0 +1,232 @@
+//! Full-mode search: the lexical candidates fused with the nearest products to the query's
+//! embedding (see [`super::fusion`]).
+//!
+//! - The embedding is skipped when the lexical page is already full of strong matches.
+//! - Query vectors are kept in a small LRU cache keyed on the normalised query.
+//! - When lexical search finds nothing, the semantic candidates are the answer, so a query in
+//!   other words than the catalog's still gets products.
+//! - Without a model or vectors, the answer is the lexical one and `degraded` says why.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{
+    Engine, Live, SearchError, SearchHit, SearchRequest, fuse, lexical_hit, semantic_score,
+};
+use crate::index::PlannedWord;
+use crate::vectors::VectorFilter;
+
+/// Candidates taken from each source before fusion (at least the requested page).
+pub(super) const FUSION_DEPTH: usize = 40;
+/// Default weight of the semantic source.
+pub(super) const DEFAULT_SEMANTIC_RATIO: f32 = 0.5;
+/// Query vectors kept.
+pub(super) const QUERY_CACHE_SIZE: usize = 1024;
+/// A page whose lexical hits all score at least this is not worth an embedding.
+const STRONG_LEXICAL: f32 = 0.9;
+
+/// An LRU cache of query vectors.
+pub(super) struct QueryVectors {
+    capacity: usize,
+    entries: Mutex<Entries>,
+}
+
+/// Vectors by normalised query, each with the tick of its last use.
+#[derive(Default)]
+struct Entries {
+    clock: u64,
+    map: HashMap<String, (u64, Vec<f32>)>,
+}
+
+impl QueryVectors {
+    pub(super) fn new(capacity: usize) -> QueryVectors {
+        QueryVectors {
+            capacity,
+            entries: Mutex::new(Entries::default()),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<Vec<f32>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.clock += 1;
+        let now = entries.clock;
+        let entry = entries.map.get_mut(key)?;
+        entry.0 = now;
+        Some(entry.1.clone())
+    }
+
+    fn put(&self, key: String, vector: Vec<f32>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.clock += 1;
+        let now = entries.clock;
+        if entries.map.len() >= self.capacity
+            && let Some(oldest) = entries
+                .map
+                .iter()
+                .min_by_key(|(_, (used, _))| *used)
+                .map(|(k, _)| k.clone())
+        {
+            entries.map.remove(&oldest);
+        }
+        entries.map.insert(key, (now, vector));
+    }
+}
+
+/// What the cache and the model see of a query: trimmed, lower-cased, single spaces.
+fn normalise(query: &str) -> String {
+    query
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl Engine {
+    /// The query's vector, from the cache or the model.
+    fn query_vector(&self, query: &str) -> Result<Vec<f32>, String> {
+        let key = normalise(query);
+        if let Some(vector) = self.query_vectors.get(&key) {
+            return Ok(vector);
+        }
+        let embedder = self
+            .embedder
+            .as_ref()
+            .ok_or("no embedding model: run tools/install-models.sh")?;
+        let vector = embedder.embed_query(&key).map_err(|e| e.to_string())?;
+        self.query_vectors.put(key, vector.clone());
+        Ok(vector)
+    }
+
+    /// The semantic candidates `(product id, cosine)` for the request, or why there are none.
+    fn semantic_candidates(
+        &self,
+        live: &Live,
+        request: &SearchRequest,
+        depth: usize,
+    ) -> Result<Vec<(String, f32)>, String> {
+        let vectors = live.vectors()?;
+        let query = self.query_vector(&request.q)?;
+        let f = &request.filters;
+        let filter = VectorFilter {
+            // An unknown slug matches nothing (u32::MAX is no ordinal).
+            category: f.category.as_ref().map(|slug| {
+                live.text()
+                    .category_ord(slug)
+                    .map_or(u32::MAX, |o| o as u32)
+            }),
+            min_price: f.min_price,
+            max_price: f.max_price,
+            in_stock: f.in_stock,
+            featured: f.featured,
+            attributes: f
+                .attributes
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.iter().map(|x| x.trim().to_lowercase()).collect(),
+                    )
+                })
+                .collect(),
+        };
+        Ok(vectors
+            .knn(&query, depth, &filter, None)
+            .into_iter()
+            .map(|(row, cosine)| (vectors.item(row).id.clone(), cosine))
+            .collect())
+    }
+
+    /// Fuses lexical hits (best first, from the top) with semantic candidates; returns the page,
+    /// the estimated total and how many hits of the page the semantic source found.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn hybrid(
+        &self,
+        live: &Live,
+        request: &SearchRequest,
+        kept: &[PlannedWord],
+        lexical: Vec<SearchHit>,
+        lexical_total: usize,
+        offset: usize,
+        limit: usize,
+        degraded: &mut Vec<String>,
+    ) -> Result<(Vec<SearchHit>, usize, usize), SearchError> {
+        let page_end = offset + limit;
+        let strong = lexical.len() >= page_end
+            && lexical[offset..page_end]
+                .iter()
+                .all(|h| h.ranking_score >= STRONG_LEXICAL);
+        if strong {
+            let page = lexical.into_iter().skip(offset).take(limit).collect();
+            return Ok((page, lexical_total, 0));
+        }
+        let semantic = match self.semantic_candidates(live, request, page_end.max(FUSION_DEPTH)) {
+            Ok(candidates) => candidates,
+            Err(reason) => {
+                degraded.push(format!("semantic search: {reason}"));
+                let page = lexical.into_iter().skip(offset).take(limit).collect();
+                return Ok((page, lexical_total, 0));
+            }
+        };
+        let ratio = request.semantic_ratio.unwrap_or(self.semantic_ratio);
+        let lexical_scores: Vec<(String, f32)> = lexical
+            .iter()
+            .map(|h| (h.id.clone(), h.ranking_score))
+            .collect();
+        let mut fused = fuse(&lexical_scores, &semantic, ratio);
+        // A product only the semantic source found, at a similarity below the floor, is noise
+        // next to real matches; with no lexical match at all it is still the best answer.
+        if lexical_total > 0 {
+            fused.retain(|f| {
+                f.lexical.is_some() || f.semantic.is_some_and(|c| semantic_score(c) > 0.0)
+            });
+        }
+        let semantic_only = fused.iter().filter(|f| f.lexical.is_none()).count();
+        let page: Vec<_> = fused.into_iter().skip(offset).take(limit).collect();
+
+        let mut by_id: HashMap<String, SearchHit> =
+            lexical.into_iter().map(|h| (h.id.clone(), h)).collect();
+        let missing: Vec<&str> = page
+            .iter()
+            .filter(|f| !by_id.contains_key(&f.id))
+            .map(|f| f.id.as_str())
+            .collect();
+        let text = live.text();
+        let categories = &text.dictionaries().categories;
+        for hit in text.hits_by_id(&missing)?.into_iter().flatten() {
+            let hit = lexical_hit(hit, None, kept, request, categories);
+            by_id.insert(hit.id.clone(), hit);
+        }
+        let semantic_hit_count = page.iter().filter(|f| f.semantic.is_some()).count();
+        let hits = page
+            .into_iter()
+            .filter_map(|f| {
+                let mut hit = by_id.remove(&f.id)?;
+                hit.ranking_score = f.score;
+                if let Some(details) = hit.ranking_score_details.as_mut() {
+                    details.lexical_score = f.lexical;
+                    details.semantic_score = f.semantic;
+                    details.fused_score = Some(f.score);
+                }
+                Some(hit)
+            })
+            .collect();
+        Ok((hits, lexical_total + semantic_only, semantic_hit_count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_evicts_the_least_recently_used() {
+        let cache = QueryVectors::new(2);
+        cache.put("a".into(), vec![1.0]);
+        cache.put("b".into(), vec![2.0]);
+        assert_eq!(cache.get("a"), Some(vec![1.0]));
+        cache.put("c".into(), vec![3.0]);
+        assert_eq!(cache.get("b"), None, "b was the least recently used");
+        assert!(cache.get("a").is_some() && cache.get("c").is_some());
+        assert_eq!(normalise("  Lampe   DE chevet "), "lampe de chevet");
+    }
+}
