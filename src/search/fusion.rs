@@ -32,32 +32,26 @@ pub fn semantic_score(cosine: f32) -> f32 {
     ((cosine - SEMANTIC_FLOOR) / (1.0 - SEMANTIC_FLOOR)).clamp(0.0, 1.0)
 }
 
+/// The entry of `id`, created empty the first time.
+fn slot<'a, 'k>(by_id: &'a mut HashMap<&'k str, Fused>, id: &'k str) -> &'a mut Fused {
+    by_id.entry(id).or_insert_with(|| Fused {
+        id: id.to_owned(),
+        score: 0.0,
+        lexical: None,
+        semantic: None,
+    })
+}
+
 /// Fuses two lists of `(product id, score)`; `ratio` (0..=1) is the weight of the semantic
 /// source. The output holds every id of either list once, best first.
 pub fn fuse(lexical: &[(String, f32)], semantic: &[(String, f32)], ratio: f32) -> Vec<Fused> {
     let ratio = ratio.clamp(0.0, 1.0);
     let mut by_id: HashMap<&str, Fused> = HashMap::with_capacity(lexical.len() + semantic.len());
     for (id, score) in lexical {
-        by_id
-            .entry(id)
-            .or_insert_with(|| Fused {
-                id: id.clone(),
-                score: 0.0,
-                lexical: None,
-                semantic: None,
-            })
-            .lexical = Some(*score);
+        slot(&mut by_id, id).lexical = Some(*score);
     }
     for (id, cosine) in semantic {
-        by_id
-            .entry(id)
-            .or_insert_with(|| Fused {
-                id: id.clone(),
-                score: 0.0,
-                lexical: None,
-                semantic: None,
-            })
-            .semantic = Some(*cosine);
+        slot(&mut by_id, id).semantic = Some(*cosine);
     }
     let mut fused: Vec<Fused> = by_id
         .into_values()
