@@ -6,7 +6,9 @@
 //! - [`text`]: French analysis (tokenizer and token filters) shared by index and queries;
 //! - [`index`]: tantivy generations, reindex, lexical search, filters, facets, sorts;
 //! - [`vectors`]: local embeddings (multilingual-e5-small) and the vector index;
+//! - [`signals`]: co-purchases, complementary categories and trends learnt from orders;
 //! - [`search`]: the `Engine` facade used by every front end;
+//! - [`recommend`]: similar, bought together, personalized, complete the look, trending;
 //! - [`api`]: the axum HTTP API;
 //! - [`cli`]: the command line and composition root.
 //!
@@ -18,9 +20,12 @@ pub mod catalog;
 pub mod text;
 
 pub mod index;
+pub mod signals;
 pub mod vectors;
 
 pub mod search;
+
+pub mod recommend;
 
 pub mod api;
 pub mod cli;

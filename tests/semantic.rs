@@ -280,6 +280,18 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
     );
     assert!(recall >= 0.98, "recall@10 {recall}");
 
+    // The neighbour lists precomputed at reindex (served to similar products) are the exact
+    // nearest rows.
+    for &row in queries.iter().take(50) {
+        let exact: Vec<u32> = set
+            .exact_knn(set.vector(row), k, &VectorFilter::default(), Some(row))
+            .iter()
+            .map(|r| r.0 as u32)
+            .collect();
+        let listed: Vec<u32> = set.neighbours(row)[..k].iter().map(|p| p.0).collect();
+        assert_eq!(listed, exact, "row {row}");
+    }
+
     // A selective filter inside the graph search still yields k hits that all pass it.
     let item = set.item(0).clone();
     let filter = VectorFilter {

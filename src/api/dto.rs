@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::index::{Filters, Sort};
+use crate::recommend::{Context, Kind, RecommendError, RecommendRequest, Recommendation};
 use crate::search::{Mode, SearchError, SearchRequest, SearchResponse, SimilarRequest};
 
 /// Body of `POST /v1/search`.
@@ -102,6 +103,127 @@ impl TryFrom<SimilarBody> for SimilarRequest {
             same_category: body.same_category.unwrap_or(false),
         })
     }
+}
+
+/// A cart line: a product id, or the storefront's `{ productId, quantity }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum CartItem {
+    /// A product id.
+    Id(String),
+    /// A cart line.
+    Line(CartLine),
+}
+
+/// A cart line of the storefront.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct CartLine {
+    /// The product.
+    product_id: String,
+    /// Units (not used for recommendations).
+    #[allow(dead_code)]
+    quantity: Option<u32>,
+}
+
+impl CartItem {
+    fn into_id(self) -> String {
+        match self {
+            CartItem::Id(id) => id,
+            CartItem::Line(line) => line.product_id,
+        }
+    }
+}
+
+/// Body of `POST /v1/recommend`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RecommendBody {
+    /// `similar`, `bought-together`, `personalized`, `complete-the-look` or `trending`.
+    kind: String,
+    /// The product of the page (similar, bought-together, complete-the-look).
+    product_id: Option<String>,
+    /// The cart: product ids or `{ productId, quantity }`.
+    #[serde(default)]
+    cart_items: Vec<CartItem>,
+    /// Product ids viewed, most recent first.
+    #[serde(default)]
+    view_history: Vec<String>,
+    /// Product ids in the wishlist.
+    #[serde(default)]
+    wishlist: Vec<String>,
+    /// The shopper: their orders and stored wishlist join the context.
+    user_id: Option<String>,
+    /// Hits to return (default 10, at most 100).
+    limit: Option<i64>,
+    /// `category`, `minPrice`, `maxPrice`, `inStock` (default true).
+    #[serde(default)]
+    filters: FiltersBody,
+}
+
+impl TryFrom<RecommendBody> for RecommendRequest {
+    type Error = RecommendError;
+
+    fn try_from(body: RecommendBody) -> Result<RecommendRequest, RecommendError> {
+        Ok(RecommendRequest {
+            kind: body.kind.parse()?,
+            product_id: body.product_id,
+            cart_items: body.cart_items.into_iter().map(CartItem::into_id).collect(),
+            view_history: body.view_history,
+            wishlist: body.wishlist,
+            user_id: body.user_id,
+            limit: body.limit.unwrap_or(10),
+            filters: body.filters.into(),
+        })
+    }
+}
+
+/// Body of the storefront's `POST /api/ai/recommendations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ContextBody {
+    /// `homepage`, `product`, `cart` or `checkout`.
+    pub(crate) context: String,
+    /// The product of the page (required in the `product` context).
+    product_id: Option<String>,
+    /// The cart: product ids or `{ productId, quantity }`.
+    #[serde(default)]
+    cart_items: Vec<CartItem>,
+    /// Product ids viewed, most recent first.
+    #[serde(default)]
+    view_history: Vec<String>,
+    /// Product ids in the wishlist.
+    #[serde(default)]
+    wishlist: Vec<String>,
+    /// The shopper, when signed in.
+    user_id: Option<String>,
+    /// Recommendations to return (default 8, at most 100).
+    limit: Option<i64>,
+}
+
+impl From<ContextBody> for RecommendRequest {
+    fn from(body: ContextBody) -> RecommendRequest {
+        RecommendRequest {
+            product_id: body.product_id,
+            cart_items: body.cart_items.into_iter().map(CartItem::into_id).collect(),
+            view_history: body.view_history,
+            wishlist: body.wishlist,
+            user_id: body.user_id,
+            limit: body.limit.unwrap_or(8),
+            ..RecommendRequest::new(Kind::Personalized)
+        }
+    }
+}
+
+/// Response of `POST /api/ai/recommendations`, in the storefront's shape.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ContextReply {
+    pub(crate) recommendations: Vec<Recommendation>,
+    pub(crate) context: Context,
+    pub(crate) processing_time_ms: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) degraded: Vec<String>,
 }
 
 impl TryFrom<SearchBody> for SearchRequest {

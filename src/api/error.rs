@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::recommend::RecommendError;
 use crate::search::SearchError;
 
 /// An error answered by the API.
@@ -33,6 +34,9 @@ pub enum ApiError {
     /// The engine refused or failed.
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// A recommendation request was refused.
+    #[error(transparent)]
+    Recommend(#[from] RecommendError),
     /// A failure outside the engine (a task that panicked).
     #[error("internal error: {0}")]
     Internal(String),
@@ -49,7 +53,6 @@ struct ErrorBody<'a> {
 impl ApiError {
     /// Status, stable code and type of the error.
     fn classify(&self) -> (StatusCode, &'static str, &'static str) {
-        use SearchError as S;
         const INVALID: &str = "invalid_request";
         match self {
             ApiError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "malformed_payload", INVALID),
@@ -61,32 +64,52 @@ impl ApiError {
             ApiError::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled", "auth"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_api_key", "auth"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
-            ApiError::Search(e) => match e {
-                S::QueryTooLong(_) => (StatusCode::BAD_REQUEST, "query_too_long", INVALID),
-                S::ControlCharacter(_) => {
-                    (StatusCode::BAD_REQUEST, "invalid_query_characters", INVALID)
+            ApiError::Recommend(e) => match e {
+                RecommendError::UnknownKind(_) => (
+                    StatusCode::BAD_REQUEST,
+                    "invalid_recommendation_kind",
+                    INVALID,
+                ),
+                RecommendError::UnknownContext(_) => (
+                    StatusCode::BAD_REQUEST,
+                    "invalid_recommendation_context",
+                    INVALID,
+                ),
+                RecommendError::MissingAnchor(..) => (
+                    StatusCode::BAD_REQUEST,
+                    "missing_recommendation_anchor",
+                    INVALID,
+                ),
+                RecommendError::TooManyItems { .. } => {
+                    (StatusCode::BAD_REQUEST, "too_many_context_items", INVALID)
                 }
-                S::LimitTooLarge(_) | S::NegativeLimit(_) => {
-                    (StatusCode::BAD_REQUEST, "invalid_search_limit", INVALID)
-                }
-                S::NegativeOffset(_) => (StatusCode::BAD_REQUEST, "invalid_search_offset", INVALID),
-                S::InvalidPriceRange(_) => {
-                    (StatusCode::BAD_REQUEST, "invalid_price_range", INVALID)
-                }
-                S::UnknownSort(_) => (StatusCode::BAD_REQUEST, "invalid_search_sort", INVALID),
-                S::UnknownFacet(_) => (StatusCode::BAD_REQUEST, "invalid_search_facets", INVALID),
-                S::UnknownMode(_) => (StatusCode::BAD_REQUEST, "invalid_search_mode", INVALID),
-                S::InvalidSemanticRatio(_) => {
-                    (StatusCode::BAD_REQUEST, "invalid_semantic_ratio", INVALID)
-                }
-                S::UnsupportedFilter(_) => {
-                    (StatusCode::BAD_REQUEST, "invalid_search_filter", INVALID)
-                }
-                S::ProductNotFound(_) => (StatusCode::NOT_FOUND, "product_not_found", INVALID),
-                S::Index(_) | S::Catalog(_) | S::Vector(_) => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal")
-                }
+                RecommendError::Search(e) => classify_search(e),
             },
+            ApiError::Search(e) => classify_search(e),
+        }
+    }
+}
+
+/// Status, stable code and type of an engine error, whichever route it came through.
+fn classify_search(e: &SearchError) -> (StatusCode, &'static str, &'static str) {
+    use SearchError as S;
+    const INVALID: &str = "invalid_request";
+    match e {
+        S::QueryTooLong(_) => (StatusCode::BAD_REQUEST, "query_too_long", INVALID),
+        S::ControlCharacter(_) => (StatusCode::BAD_REQUEST, "invalid_query_characters", INVALID),
+        S::LimitTooLarge(_) | S::NegativeLimit(_) => {
+            (StatusCode::BAD_REQUEST, "invalid_search_limit", INVALID)
+        }
+        S::NegativeOffset(_) => (StatusCode::BAD_REQUEST, "invalid_search_offset", INVALID),
+        S::InvalidPriceRange(_) => (StatusCode::BAD_REQUEST, "invalid_price_range", INVALID),
+        S::UnknownSort(_) => (StatusCode::BAD_REQUEST, "invalid_search_sort", INVALID),
+        S::UnknownFacet(_) => (StatusCode::BAD_REQUEST, "invalid_search_facets", INVALID),
+        S::UnknownMode(_) => (StatusCode::BAD_REQUEST, "invalid_search_mode", INVALID),
+        S::InvalidSemanticRatio(_) => (StatusCode::BAD_REQUEST, "invalid_semantic_ratio", INVALID),
+        S::UnsupportedFilter(_) => (StatusCode::BAD_REQUEST, "invalid_search_filter", INVALID),
+        S::ProductNotFound(_) => (StatusCode::NOT_FOUND, "product_not_found", INVALID),
+        S::Index(_) | S::Catalog(_) | S::Vector(_) | S::Signal(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal")
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The HTTP API (axum): routes, layers, and the mapping of engine errors to HTTP.
 //!
-//! Routes: `POST /v1/search`, `POST /v1/similar`, `GET /v1/products/{idOrSlug}`, `GET /v1/categories`,
-//! `GET /health`, `POST /admin/reload` (bearer token). Handlers are thin: a DTO, one call into
+//! Routes: `POST /v1/search`, `POST /v1/similar`, `POST /v1/recommend`, `GET /v1/products/{idOrSlug}`,
+//! `GET /v1/categories`, `GET /health`, `POST /admin/reload` (bearer token), and the storefront's
+//! `POST /api/ai/recommendations`. Handlers are thin: a DTO, one call into
 //! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it
 //! with `oneshot`.
 
@@ -21,9 +22,10 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use dto::{SearchBody, SearchReply, SimilarBody};
+use dto::{ContextBody, ContextReply, RecommendBody, SearchBody, SearchReply, SimilarBody};
 use extract::{ApiJson, BodyLimit};
 
+use crate::recommend::{self, Context, RecommendRequest, RecommendResponse};
 use crate::search::{
     CategoryNode, Engine, Health, ProductDetail, SearchRequest, SimilarRequest, SimilarResponse,
 };
@@ -48,6 +50,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/search", post(search))
         .route("/v1/similar", post(similar))
+        .route("/v1/recommend", post(recommend))
+        .route("/api/ai/recommendations", post(storefront_recommendations))
         .route("/v1/products/{id_or_slug}", get(product))
         .route("/v1/categories", get(categories))
         .route("/health", get(health))
@@ -91,6 +95,30 @@ async fn similar(
 ) -> Result<Json<SimilarResponse>, ApiError> {
     let request = SimilarRequest::try_from(body).map_err(ApiError::InvalidField)?;
     Ok(Json(state.engine.similar(&request)?))
+}
+
+async fn recommend(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RecommendBody>,
+) -> Result<Json<RecommendResponse>, ApiError> {
+    let request = RecommendRequest::try_from(body)?;
+    Ok(Json(recommend::recommend(&state.engine, &request)?))
+}
+
+/// The storefront's route: kinds chosen by the page's context.
+async fn storefront_recommendations(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ContextBody>,
+) -> Result<Json<ContextReply>, ApiError> {
+    let context: Context = body.context.parse()?;
+    let request = RecommendRequest::from(body);
+    let response = recommend::for_context(&state.engine, context, &request)?;
+    Ok(Json(ContextReply {
+        recommendations: response.hits,
+        context,
+        processing_time_ms: response.processing_time_ms,
+        degraded: response.degraded,
+    }))
 }
 
 async fn product(

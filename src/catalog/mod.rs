@@ -71,6 +71,24 @@ pub struct Watermark {
     pub max_updated_at: Option<String>,
 }
 
+/// The products of one order, for the behavioural signals.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Basket {
+    /// The order's date as a Julian day number.
+    pub day: f64,
+    /// Product ids and quantities.
+    pub items: Vec<(String, u32)>,
+}
+
+/// A shopper's history in the replica.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserHistory {
+    /// Products bought, most recent order first.
+    pub purchased: Vec<String>,
+    /// Products in the wishlist, most recent first.
+    pub wishlist: Vec<String>,
+}
+
 /// The replica.
 pub struct Catalog {
     conn: Mutex<Connection>,
@@ -202,6 +220,77 @@ impl Catalog {
             .query_map([days], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
             .collect::<Result<_, _>>()?;
         Ok(sold)
+    }
+
+    /// Every product's id and category id, in id order.
+    pub fn product_categories(&self) -> Result<Vec<(String, String)>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, category_id FROM products ORDER BY id")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Calls `f` on the basket of every order that was not cancelled, in order id order.
+    pub fn for_each_basket(&self, mut f: impl FnMut(&Basket)) -> Result<(), CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT o.id, julianday(o.created_at), i.product_id, i.quantity
+               FROM orders o JOIN order_items i ON i.order_id = o.id
+              WHERE o.status != 'CANCELLED'
+              ORDER BY o.id, i.line",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut order: Option<String> = None;
+        let mut basket = Basket::default();
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            if order.as_deref() != Some(id.as_str()) {
+                if order.is_some() {
+                    f(&basket);
+                }
+                basket.items.clear();
+                basket.day = row.get::<_, Option<f64>>(1)?.unwrap_or(0.0);
+                order = Some(id);
+            }
+            basket
+                .items
+                .push((row.get(2)?, row.get::<_, i64>(3)?.max(0) as u32));
+        }
+        if order.is_some() {
+            f(&basket);
+        }
+        Ok(())
+    }
+
+    /// What a shopper bought (most recent order first, cancelled orders excluded) and keeps in
+    /// their wishlist (most recent first), as product ids without repeats.
+    pub fn user_history(&self, user_id: &str) -> Result<UserHistory, CatalogError> {
+        let conn = self.conn();
+        let mut purchased: Vec<String> = Vec::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.product_id FROM orders o JOIN order_items i ON i.order_id = o.id
+              WHERE o.user_id = ?1 AND o.status != 'CANCELLED'
+              ORDER BY o.created_at DESC, o.id, i.line
+              LIMIT 200",
+        )?;
+        for id in stmt.query_map([user_id], |r| r.get::<_, String>(0))? {
+            let id = id?;
+            if !purchased.contains(&id) {
+                purchased.push(id);
+            }
+        }
+        let mut stmt = conn.prepare_cached(
+            "SELECT product_id FROM wishlists WHERE user_id = ?1 ORDER BY created_at DESC LIMIT 100",
+        )?;
+        let wishlist = stmt
+            .query_map([user_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(UserHistory {
+            purchased,
+            wishlist,
+        })
     }
 
     /// Cached embeddings of `model_id` for the given text hashes (absent ones are missing).

@@ -98,6 +98,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (model_id, text_hash)
     ) WITHOUT ROWID;
     "#,
+    // 3: a shopper's orders are read per request by personalized recommendations.
+    r#"
+    CREATE INDEX orders_user ON orders(user_id, created_at);
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -30,6 +30,7 @@ use crate::index::{
     self, FACETS, FacetCategory, Filters, Generation, IndexError, IndexHit, LexicalRequest,
     Manifest, PlannedWord, ReindexOptions, Sort, StoredHit,
 };
+use crate::signals::{SignalError, Signals};
 use crate::vectors::{self, Embedder, VectorError, VectorSet};
 
 /// Longest query accepted, in characters.
@@ -89,6 +90,9 @@ pub enum SearchError {
     /// The semantic layer failed (reindex).
     #[error(transparent)]
     Vector(#[from] VectorError),
+    /// The order signals failed (reindex).
+    #[error(transparent)]
+    Signal(#[from] SignalError),
 }
 
 impl FromStr for Sort {
@@ -351,10 +355,12 @@ pub struct Engine {
     query_vectors: hybrid::QueryVectors,
 }
 
-/// A live generation: its text index, and its vectors when they could be loaded.
+/// A live generation: its text index, and its vectors and order signals when they could be
+/// loaded.
 pub struct Live {
     text: Generation,
     vectors: Result<VectorSet, String>,
+    signals: Result<Signals, String>,
 }
 
 impl Live {
@@ -374,7 +380,15 @@ impl Live {
         if let Err(reason) = &vectors {
             tracing::warn!(%reason, "semantic layer off for this generation");
         }
-        Ok(Live { text, vectors })
+        let signals = Signals::open(dir).map_err(|e| format!("{e}: run `vivr-search reindex`"));
+        if let Err(reason) = &signals {
+            tracing::warn!(%reason, "no order signals for this generation");
+        }
+        Ok(Live {
+            text,
+            vectors,
+            signals,
+        })
     }
 
     /// The text index.
@@ -385,6 +399,11 @@ impl Live {
     /// The vectors, or why there are none.
     pub fn vectors(&self) -> Result<&VectorSet, &str> {
         self.vectors.as_ref().map_err(String::as_str)
+    }
+
+    /// The order signals, or why there are none.
+    pub fn signals(&self) -> Result<&Signals, &str> {
+        self.signals.as_ref().map_err(String::as_str)
     }
 
     /// The generation's manifest.
@@ -640,7 +659,7 @@ fn lexical_hit(
 }
 
 /// A hit from a product's stored summary.
-fn search_hit(
+pub(crate) fn search_hit(
     hit: StoredHit,
     categories: &[FacetCategory],
     ranking_score: f32,
@@ -668,8 +687,9 @@ fn search_hit(
     }
 }
 
-/// Builds a new generation (text index, then vectors when an embedder is given) and makes it
-/// live. Without an embedder the generation is text-only and says so in its manifest.
+/// Builds a new generation (text index, order signals, then vectors when an embedder is given)
+/// and makes it live. Without an embedder the generation has no vectors and says so in its
+/// manifest.
 pub fn reindex(
     catalog: &Catalog,
     index_dir: &Path,
@@ -677,6 +697,7 @@ pub fn reindex(
     options: &ReindexOptions,
 ) -> Result<Manifest, SearchError> {
     let staged = index::stage(catalog, index_dir, options)?;
+    Signals::build(catalog)?.write(&staged.dir())?;
     let vectors = match embedder {
         Some(embedder) => Some(vectors::build(&staged, catalog, embedder, options.cancel)?),
         None => None,
@@ -684,25 +705,19 @@ pub fn reindex(
     Ok(staged.publish(vectors)?)
 }
 
-/// Checks a request; returns the offset, the limit and the facets to count.
-fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), SearchError> {
-    let chars = request.q.chars().count();
-    if chars > MAX_QUERY_CHARS {
-        return Err(SearchError::QueryTooLong(chars));
+/// Checks a page size (0..=[`MAX_LIMIT`]).
+pub(crate) fn page_limit(limit: i64) -> Result<usize, SearchError> {
+    if limit < 0 {
+        return Err(SearchError::NegativeLimit(limit));
     }
-    if let Some(c) = request.q.chars().find(|c| c.is_control()) {
-        return Err(SearchError::ControlCharacter(c as u32));
+    if limit > MAX_LIMIT as i64 {
+        return Err(SearchError::LimitTooLarge(limit));
     }
-    if request.limit < 0 {
-        return Err(SearchError::NegativeLimit(request.limit));
-    }
-    if request.limit > MAX_LIMIT as i64 {
-        return Err(SearchError::LimitTooLarge(request.limit));
-    }
-    if request.offset < 0 {
-        return Err(SearchError::NegativeOffset(request.offset));
-    }
-    let f = &request.filters;
+    Ok(limit as usize)
+}
+
+/// Checks the price bounds of filters (finite, >= 0, min <= max).
+fn check_prices(f: &Filters) -> Result<(), SearchError> {
     for (name, price) in [("minPrice", f.min_price), ("maxPrice", f.max_price)] {
         if let Some(p) = price
             && !(p.is_finite() && p >= 0.0)
@@ -719,6 +734,35 @@ fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), Sear
             "minPrice {min} is above maxPrice {max}"
         )));
     }
+    Ok(())
+}
+
+/// Checks the filters of similar products and recommendations: category, prices and stock.
+pub(crate) fn check_similar_filters(f: &Filters) -> Result<(), SearchError> {
+    if !f.attributes.is_empty() || f.featured.is_some() {
+        return Err(SearchError::UnsupportedFilter(
+            "similar products and recommendations filter on category, minPrice, maxPrice and inStock only"
+                .to_owned(),
+        ));
+    }
+    check_prices(f)
+}
+
+/// Checks a request; returns the offset, the limit and the facets to count.
+fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), SearchError> {
+    let chars = request.q.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(SearchError::QueryTooLong(chars));
+    }
+    if let Some(c) = request.q.chars().find(|c| c.is_control()) {
+        return Err(SearchError::ControlCharacter(c as u32));
+    }
+    let limit = page_limit(request.limit)?;
+    if request.offset < 0 {
+        return Err(SearchError::NegativeOffset(request.offset));
+    }
+    let f = &request.filters;
+    check_prices(f)?;
     for facet in &request.facets {
         if facet != "*" && facet != "price" && !FACETS.contains(&facet.as_str()) {
             return Err(SearchError::UnknownFacet(facet.clone()));
@@ -734,9 +778,5 @@ fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), Sear
             return Err(SearchError::UnknownFacet(key.clone()));
         }
     }
-    Ok((
-        request.offset as usize,
-        request.limit as usize,
-        request.facets.clone(),
-    ))
+    Ok((request.offset as usize, limit, request.facets.clone()))
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{Engine, SearchError, SearchHit, search_hit};
 use crate::index::{Filters, LexicalRequest, Sort};
-use crate::vectors::{VectorFilter, dot};
+use crate::vectors::{VectorFilter, VectorSet, dot};
 
 /// Two products closer than this are variants of one another.
 const NEAR_DUPLICATE: f32 = 0.97;
@@ -50,20 +50,8 @@ impl Engine {
     /// Products similar to one product.
     pub fn similar(&self, request: &SimilarRequest) -> Result<SimilarResponse, SearchError> {
         let started = Instant::now();
-        if !(0..=super::MAX_LIMIT as i64).contains(&request.limit) {
-            return Err(if request.limit < 0 {
-                SearchError::NegativeLimit(request.limit)
-            } else {
-                SearchError::LimitTooLarge(request.limit)
-            });
-        }
-        if !request.filters.attributes.is_empty() || request.filters.featured.is_some() {
-            return Err(SearchError::UnsupportedFilter(
-                "similar products filter on category, minPrice, maxPrice and inStock only"
-                    .to_owned(),
-            ));
-        }
-        let limit = request.limit as usize;
+        let limit = super::page_limit(request.limit)?;
+        super::check_similar_filters(&request.filters)?;
         let anchor = self.product(&request.id_or_slug)?.product;
         let live = self.generation();
         let text = live.text();
@@ -104,24 +92,24 @@ impl Engine {
             in_stock: Some(true).filter(|_| request.filters.in_stock.unwrap_or(true)),
             ..VectorFilter::default()
         };
-        let candidates = vectors.knn(vectors.vector(row), limit * 4 + 8, &filter, Some(row));
-        let mut chosen: Vec<(usize, f32)> = Vec::with_capacity(limit);
-        let mut variants = Vec::new();
-        for (candidate, score) in candidates {
-            if chosen.len() == limit {
-                break;
+        // The precomputed neighbours that pass the filters are the true nearest ones as far
+        // as they go: when they fill the page with distinct products, no search is needed.
+        let precomputed = vectors
+            .neighbours(row)
+            .iter()
+            .map(|&(r, score)| (r as usize, score))
+            .filter(|&(r, _)| filter.accepts(vectors.item(r)));
+        let chosen = match diverse(vectors, precomputed, limit) {
+            (chosen, _) if chosen.len() == limit => chosen,
+            _ => {
+                let candidates =
+                    vectors.knn(vectors.vector(row), limit * 4 + 8, &filter, Some(row));
+                let (mut chosen, variants) = diverse(vectors, candidates.into_iter(), limit);
+                let room = limit - chosen.len();
+                chosen.extend(variants.into_iter().take(room));
+                chosen
             }
-            let near = chosen
-                .iter()
-                .any(|(c, _)| dot(vectors.vector(*c), vectors.vector(candidate)) > NEAR_DUPLICATE);
-            if near {
-                variants.push((candidate, score));
-            } else {
-                chosen.push((candidate, score));
-            }
-        }
-        let room = limit - chosen.len();
-        chosen.extend(variants.into_iter().take(room));
+        };
         let ids: Vec<&str> = chosen
             .iter()
             .map(|(r, _)| vectors.item(*r).id.as_str())
@@ -206,4 +194,32 @@ impl Engine {
             degraded: Some(reason),
         })
     }
+}
+
+/// Rows with their cosine to the anchor, best first.
+type Scored = Vec<(usize, f32)>;
+
+/// Splits candidates (best first) into up to `limit` distinct products and the near-duplicates
+/// of those met on the way (variants of a chosen product, in order).
+fn diverse(
+    vectors: &VectorSet,
+    candidates: impl Iterator<Item = (usize, f32)>,
+    limit: usize,
+) -> (Scored, Scored) {
+    let mut chosen: Scored = Vec::with_capacity(limit);
+    let mut variants = Vec::new();
+    for (candidate, score) in candidates {
+        if chosen.len() == limit {
+            break;
+        }
+        let near = chosen
+            .iter()
+            .any(|(c, _)| dot(vectors.vector(*c), vectors.vector(candidate)) > NEAR_DUPLICATE);
+        if near {
+            variants.push((candidate, score));
+        } else {
+            chosen.push((candidate, score));
+        }
+    }
+    (chosen, variants)
 }

@@ -106,14 +106,15 @@ pub fn build(
         })
         .collect::<Result<_, _>>()?;
     let count = vectors.len();
-    VectorSet::write(
-        &staged.dir().join(VECTORS_DIR),
-        &model_id,
-        embedder.dimension(),
-        items,
-        &vectors,
-        true,
-    )?;
+    let dir = staged.dir().join(VECTORS_DIR);
+    VectorSet::write(&dir, &model_id, embedder.dimension(), items, &vectors, true)?;
+    let neighbours_started = Instant::now();
+    VectorSet::open(&dir, &model_id)?.write_neighbours(&dir)?;
+    tracing::info!(
+        vectors = count,
+        took_ms = neighbours_started.elapsed().as_millis() as u64,
+        "neighbour lists computed"
+    );
     Ok(VectorManifest {
         model_id,
         dimension: embedder.dimension(),

@@ -1,7 +1,10 @@
 //! The vectors of one generation, on disk under `gen-<n>/vectors/`:
 //! - `meta.json`: model id, dimension, and per vector the product id, its category ordinals
 //!   (own category and ancestors, as in the text index's dictionaries), price and stock;
-//! - `vectors.f32`: the vectors, row after row, little-endian f32.
+//! - `vectors.f32`: the vectors, row after row, little-endian f32;
+//! - `neighbours.bin`: per row, its [`NEIGHBOURS`] nearest rows (itself excluded) as
+//!   little-endian `(u32 row, f32 cosine)` pairs, `u32::MAX` padding a short list; similar
+//!   products read them instead of searching when the request's filters leave enough of them.
 //!
 //! [`VectorSet::open`] refuses vectors built by another model than the engine runs.
 
@@ -15,6 +18,10 @@ use super::ann::AnnIndex;
 
 const META: &str = "meta.json";
 const DATA: &str = "vectors.f32";
+const NEIGHBOURS_FILE: &str = "neighbours.bin";
+
+/// Neighbours precomputed per product at reindex (for similar products).
+pub const NEIGHBOURS: usize = 32;
 
 /// What a vector stands for, enough to filter without the text index.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -92,6 +99,9 @@ pub struct VectorSet {
     data: Vec<f32>,
     by_id: HashMap<String, usize>,
     ann: Option<AnnIndex>,
+    /// `len() * neighbours_per_row` pairs; empty when the generation has none.
+    neighbours: Vec<(u32, f32)>,
+    neighbours_per_row: usize,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
@@ -176,6 +186,7 @@ impl VectorSet {
             .as_deref()
             .map(|name| AnnIndex::load(dir, name))
             .transpose()?;
+        let (neighbours, neighbours_per_row) = read_neighbours(dir, meta.items.len())?;
         Ok(VectorSet {
             model_id: meta.model_id,
             dimension: meta.dimension,
@@ -183,7 +194,67 @@ impl VectorSet {
             data,
             by_id,
             ann,
+            neighbours,
+            neighbours_per_row,
         })
+    }
+
+    /// Computes each row's [`NEIGHBOURS`] nearest rows (itself excluded, no filter) on every
+    /// core, and writes them beside the vectors in `dir`.
+    pub fn write_neighbours(&self, dir: &Path) -> Result<(), VectorError> {
+        let n = self.len();
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+        let chunk = n.div_ceil(threads).max(1);
+        let everything = VectorFilter::default();
+        let lists: Vec<Vec<(u32, f32)>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..n)
+                .step_by(chunk)
+                .map(|start| {
+                    let everything = &everything;
+                    scope.spawn(move || {
+                        let mut pairs = Vec::with_capacity(chunk * NEIGHBOURS);
+                        for row in start..(start + chunk).min(n) {
+                            let found =
+                                self.knn(self.vector(row), NEIGHBOURS, everything, Some(row));
+                            for i in 0..NEIGHBOURS {
+                                pairs.push(
+                                    found
+                                        .get(i)
+                                        .map_or((u32::MAX, 0.0), |&(r, s)| (r as u32, s)),
+                                );
+                            }
+                        }
+                        pairs
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        let bytes: Vec<u8> = lists
+            .iter()
+            .flatten()
+            .flat_map(|(r, s)| r.to_le_bytes().into_iter().chain(s.to_le_bytes()))
+            .collect();
+        if bytes.len() != n * NEIGHBOURS * 8 {
+            return Err(VectorError::Io(
+                "a neighbour worker failed; no neighbour lists written".to_owned(),
+            ));
+        }
+        let path = dir.join(NEIGHBOURS_FILE);
+        std::fs::write(&path, bytes).map_err(io(&path))
+    }
+
+    /// The precomputed nearest rows of `row`, best first (empty without neighbour lists).
+    pub fn neighbours(&self, row: usize) -> &[(u32, f32)] {
+        let k = self.neighbours_per_row;
+        let Some(list) = self.neighbours.get(row * k..(row + 1) * k) else {
+            return &[];
+        };
+        let end = list.iter().position(|p| p.0 == u32::MAX).unwrap_or(k);
+        &list[..end]
     }
 
     /// Model the vectors were built with.
@@ -276,6 +347,42 @@ impl VectorSet {
     }
 }
 
+/// Reads `neighbours.bin` if the generation has one: the pairs and how many per row.
+fn read_neighbours(dir: &Path, rows: usize) -> Result<(Vec<(u32, f32)>, usize), VectorError> {
+    let path = dir.join(NEIGHBOURS_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(io(&path)(e)),
+    };
+    if rows == 0 || bytes.len() % (rows * 8) != 0 {
+        return Err(VectorError::Io(format!(
+            "{}: {} bytes for {rows} rows",
+            path.display(),
+            bytes.len()
+        )));
+    }
+    let pairs: Vec<(u32, f32)> = bytes
+        .chunks_exact(8)
+        .map(|b| {
+            (
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                f32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+            )
+        })
+        .collect();
+    if pairs
+        .iter()
+        .any(|&(r, _)| r != u32::MAX && r as usize >= rows)
+    {
+        return Err(VectorError::Io(format!(
+            "{}: a neighbour row is out of range",
+            path.display()
+        )));
+    }
+    Ok((pairs, bytes.len() / (rows * 8)))
+}
+
 /// Dot product (the cosine of two normalised vectors).
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -344,6 +451,17 @@ mod tests {
                 .map(|r| r.0)
                 .collect::<Vec<_>>(),
             [0]
+        );
+        set.write_neighbours(dir.path()).unwrap();
+        let set = VectorSet::open(dir.path(), "m1").unwrap();
+        assert_eq!(
+            set.neighbours(0),
+            &[(1, 0.8), (2, 0.0)],
+            "best first, self excluded"
+        );
+        assert_eq!(
+            set.neighbours(2).iter().map(|p| p.0).collect::<Vec<_>>(),
+            [1, 0]
         );
         let err = VectorSet::open(dir.path(), "m2").err().unwrap();
         assert!(
