@@ -331,3 +331,144 @@ async fn unknown_routes_are_404() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn recommend_answers_every_kind_with_reasons_and_checks_its_input() {
+    let (app, _built) = app(common::build("mini"));
+    // The mini fixture has three orders and no vectors: bought-together falls back to the
+    // category's best sellers and says why.
+    let (status, r) = call(
+        &app,
+        post(
+            "/v1/recommend",
+            json!({"kind": "bought-together", "productId": "p03", "limit": 3}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["kind"], "bought-together");
+    let hits = r["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 3, "{r}");
+    for hit in hits {
+        assert_ne!(hit["id"], "p03");
+        assert!(hit["reason"]["code"].is_string() && hit["reason"]["message"].is_string());
+        assert_eq!(hit["inStock"], true);
+    }
+    assert!(!r["degraded"].as_array().unwrap().is_empty(), "{r}");
+    assert!(r["processingTimeMs"].is_u64());
+
+    let (status, r) = call(
+        &app,
+        post(
+            "/v1/recommend",
+            json!({"kind": "trending", "filters": {"category": "luminaires"}}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let hits = r["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter().all(|h| ["luminaires", "lampes", "appliques"]
+            .contains(&h["category"]["slug"].as_str().unwrap())),
+        "{r}"
+    );
+
+    let too_many: Vec<String> = (0..101).map(|i| format!("p{i}")).collect();
+    for (body, status, code) in [
+        (
+            json!({"kind": "best"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_recommendation_kind",
+        ),
+        (
+            json!({"kind": "complete-the-look"}),
+            StatusCode::BAD_REQUEST,
+            "missing_recommendation_anchor",
+        ),
+        (
+            json!({"kind": "personalized", "viewHistory": too_many}),
+            StatusCode::BAD_REQUEST,
+            "too_many_context_items",
+        ),
+        (
+            json!({"kind": "similar", "productId": "nope"}),
+            StatusCode::NOT_FOUND,
+            "product_not_found",
+        ),
+        (
+            json!({"kind": "trending", "limit": 101}),
+            StatusCode::BAD_REQUEST,
+            "invalid_search_limit",
+        ),
+        (
+            json!({"kind": "trending", "filters": {"featured": true}}),
+            StatusCode::BAD_REQUEST,
+            "invalid_search_filter",
+        ),
+        (
+            json!({"kind": "trending", "page": 2}),
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+        ),
+    ] {
+        let (got, r) = call(&app, post("/v1/recommend", body.to_string())).await;
+        assert_eq!(
+            (got, r["code"].as_str()),
+            (status, Some(code)),
+            "{body}: {r}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_storefront_recommendations_route_chooses_kinds_per_context() {
+    let (app, _built) = app(common::build("mini"));
+    let (status, r) = call(
+        &app,
+        post(
+            "/api/ai/recommendations",
+            json!({"context": "homepage"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["context"], "homepage");
+    let recommendations = r["recommendations"].as_array().unwrap();
+    assert_eq!(recommendations.len(), 8, "the default size: {r}");
+
+    // The storefront's cart lines are accepted as they are.
+    let body = json!({
+        "context": "cart",
+        "cartItems": [{"productId": "p01", "quantity": 1}, "p15"],
+        "limit": 4
+    });
+    let (status, r) = call(&app, post("/api/ai/recommendations", body.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let recommendations = r["recommendations"].as_array().unwrap();
+    assert!(!recommendations.is_empty() && recommendations.len() <= 4);
+    assert!(
+        recommendations
+            .iter()
+            .all(|h| h["id"] != "p01" && h["id"] != "p15"),
+        "{r}"
+    );
+
+    for (body, code) in [
+        (
+            json!({"context": "search"}),
+            "invalid_recommendation_context",
+        ),
+        (
+            json!({"context": "product"}),
+            "missing_recommendation_anchor",
+        ),
+    ] {
+        let (status, r) = call(&app, post("/api/ai/recommendations", body.to_string())).await;
+        assert_eq!(
+            (status, r["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{body}: {r}"
+        );
+    }
+}

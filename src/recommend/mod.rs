@@ -12,6 +12,8 @@
 //! Degraded answers: without vectors (no model) the semantic parts become best sellers of the
 //! right categories; without order signals (a generation built before they existed) co-purchase
 //! and trends are skipped; either way `degraded` says so and the list is still filled.
+//! Bought-together falls back from co-purchases to complementary categories, then to products
+//! similar to the page's product, so a product page never shows an empty widget.
 
 mod pick;
 
@@ -518,23 +520,38 @@ impl Run<'_> {
         let Some(anchor) = self.product_anchor()? else {
             return Err(RecommendError::MissingAnchor("similar", "productId"));
         };
+        self.similar_to(&anchor, &HashSet::new())
+    }
+
+    /// Fills the list with products similar to `anchor`, but those in `exclude`.
+    fn similar_to(
+        &mut self,
+        anchor: &Anchor,
+        exclude: &HashSet<String>,
+    ) -> Result<(), RecommendError> {
+        if self.hits.len() >= self.limit {
+            return Ok(());
+        }
         let response = self.engine.similar(&SimilarRequest {
             id_or_slug: anchor.id.clone(),
-            limit: self.limit as i64,
+            limit: (self.limit + exclude.len()).min(crate::search::MAX_LIMIT) as i64,
             filters: self.request.filters.clone(),
             same_category: false,
         })?;
         if let Some(why) = response.degraded {
             self.degrade("similar products", &why);
         }
-        self.hits = response
-            .hits
-            .into_iter()
-            .map(|hit| Recommendation {
-                hit,
-                reason: anchor.reason(""),
-            })
-            .collect();
+        for hit in response.hits {
+            if self.hits.len() >= self.limit {
+                break;
+            }
+            if !exclude.contains(&hit.id) && !self.hits.iter().any(|h| h.hit.id == hit.id) {
+                self.hits.push(Recommendation {
+                    hit,
+                    reason: anchor.reason(""),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -558,8 +575,10 @@ impl Run<'_> {
         let mut hits = Vec::new();
         pick(&scope, pool.ranked(), self.limit, self.limit, &mut hits)?;
         self.hits = hits;
-        // Too few orders: matching items from the categories bought with these.
-        self.complements(&scope, &anchors, ReasonCode::Complementary)
+        // Too few orders: matching items from the categories bought with these; and when the
+        // orders do not even link categories, products like the first one.
+        self.complements(&scope, &anchors, ReasonCode::Complementary)?;
+        self.similar_to(&anchors[0], &scope.exclude)
     }
 
     fn complete_the_look(&mut self) -> Result<(), RecommendError> {
