@@ -123,6 +123,70 @@ pub fn fixture(products: usize) -> Fixture {
     }
 }
 
+/// The embedding model installed by `tools/install-models.sh`.
+pub fn model() -> std::sync::Arc<vivr_search::vectors::LocalEmbedder> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    std::sync::Arc::new(
+        vivr_search::vectors::LocalEmbedder::open(&dir).expect("run tools/install-models.sh"),
+    )
+}
+
+/// The bench catalog of `products` products with its semantic layer: the live generation is
+/// rebuilt with the model when it lacks vectors, order signals or neighbour lists. Embeddings
+/// come from the replica's cache after the first time (100,000 products: about an hour of
+/// embedding on 2 cores, once).
+pub fn semantic_fixture(products: usize) -> Fixture {
+    let plain = fixture(products);
+    drop(plain);
+    let dir = root().join(format!("{products}-seed7"));
+    let db = dir.join("catalog.db");
+    let index_dir = dir.join("index");
+    let live = index::live_generation_dir(&index_dir).unwrap();
+    let complete = live.join("signals.json").is_file()
+        && live.join("vectors/neighbours.bin").is_file()
+        && index::Generation::open(&live)
+            .unwrap()
+            .manifest()
+            .vectors
+            .is_some();
+    let model = model();
+    if !complete {
+        let catalog = Catalog::open(&db).unwrap();
+        let started = Instant::now();
+        let manifest = vivr_search::search::reindex(
+            &catalog,
+            &index_dir,
+            Some(model.as_ref()),
+            &ReindexOptions::default(),
+        )
+        .unwrap();
+        let vectors = manifest.vectors.unwrap();
+        eprintln!(
+            "fixture: reindexed {products} products with vectors in {:.1} s ({} texts embedded, {:.1} s embedding)",
+            started.elapsed().as_secs_f64(),
+            vectors.embedded,
+            vectors.embed_ms as f64 / 1e3
+        );
+    }
+    Fixture {
+        engine: Engine::open_with(Catalog::open(&db).unwrap(), &index_dir, Some(model)).unwrap(),
+        products,
+    }
+}
+
+/// Resident memory of this process, in MiB (Linux).
+pub fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
 /// p50, p99 and max of durations in microseconds.
 pub fn percentiles(mut micros: Vec<f64>) -> (f64, f64, f64) {
     micros.sort_by(f64::total_cmp);

@@ -210,6 +210,22 @@ fn complete_the_look_picks_other_categories_matching_the_style() {
 }
 
 #[test]
+fn complete_the_look_without_order_links_matches_the_room() {
+    let built = built(true);
+    // Mattresses (p07) were never ordered: no category is linked to theirs. The bedroom's
+    // other products are: the bedside lamp and the bed linen.
+    let response = run(&built.engine, for_product(Kind::CompleteTheLook, "p07"));
+    assert!(
+        response.degraded.iter().any(|d| d.contains("room")),
+        "{:?}",
+        response.degraded
+    );
+    let mut hits = ids(&response);
+    hits.sort();
+    assert_eq!(hits, ["p03", "p08", "p09"]);
+}
+
+#[test]
 fn trending_is_rising_sales_then_best_sellers() {
     let built = built(true);
     let response = run(&built.engine, RecommendRequest::new(Kind::Trending));

@@ -28,7 +28,7 @@ pub use pick::Recommendation;
 use crate::index::Filters;
 use crate::search::{Engine, Live, SearchError, SimilarRequest, semantic_score};
 use crate::signals::{RECENT_DAYS, Signals};
-use crate::vectors::VectorSet;
+use crate::vectors::{VectorFilter, VectorSet};
 use pick::{Pool, Scope, pick};
 
 /// Orders a product needs before its co-purchases are trusted; below, bought-together falls
@@ -633,9 +633,9 @@ impl Run<'_> {
         if wanted.is_empty() {
             self.degrade(
                 "complementary categories",
-                "no orders link these products' categories to others yet",
+                "no orders link these products' categories to others yet; matched by room instead",
             );
-            return Ok(());
+            return self.complements_by_room(scope, &anchors[0], &own, code);
         }
         let mut order: Vec<(usize, f32, usize)> =
             wanted.into_iter().map(|(o, (s, a))| (o, s, a)).collect();
@@ -646,7 +646,10 @@ impl Run<'_> {
         for &(ord, _, a) in &order {
             let anchor = &anchors[a];
             let matched = match self.vectors() {
-                Some(vectors) => complements_by_vector(vectors, scope, anchor, ord, code),
+                Some(vectors) => {
+                    let filter = scope.vector_filter(Some(ord));
+                    complements_by_vector(vectors, anchor, &filter, PER_CATEGORY, &own, code)
+                }
                 None => None,
             };
             let list = match matched {
@@ -672,6 +675,40 @@ impl Run<'_> {
         }
         let limit = self.limit;
         pick(scope, ranked, limit, limit, &mut self.hits)?;
+        Ok(())
+    }
+
+    /// Without order links: products for the same room as the anchor (its `room` attribute)
+    /// from other categories, ranked like complements. Needs vectors.
+    fn complements_by_room(
+        &mut self,
+        scope: &Scope,
+        anchor: &Anchor,
+        own: &HashSet<usize>,
+        code: ReasonCode,
+    ) -> Result<(), RecommendError> {
+        let limit = self.limit;
+        let Some(vectors) = self.vectors() else {
+            return Ok(());
+        };
+        let Some(rooms) = vectors
+            .row(&anchor.id)
+            .and_then(|row| vectors.item(row).attributes.get("room"))
+            .filter(|rooms| !rooms.is_empty())
+        else {
+            return Ok(());
+        };
+        let mut filter = scope.vector_filter(None);
+        filter.attributes.insert("room".to_owned(), rooms.clone());
+        let k = limit * 4 + PER_CATEGORY;
+        let matched = complements_by_vector(vectors, anchor, &filter, k, own, code)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, reason))| (id, 1.0 / (1.0 + i as f32), reason))
+            .collect();
+        let cap = limit.div_ceil(3).max(2);
+        pick(scope, matched, limit, cap, &mut self.hits)?;
         Ok(())
     }
 
@@ -803,13 +840,15 @@ impl Run<'_> {
     }
 }
 
-/// Products of category `ord` closest to the anchor, with a bonus for a shared style or
-/// colour; `None` when the anchor has no vector.
+/// The `k` products passing `filter` closest to the anchor, but those whose own category is in
+/// `skip_categories`, reranked with a bonus for a shared style or colour; `None` when the
+/// anchor has no vector.
 fn complements_by_vector(
     vectors: &VectorSet,
-    scope: &Scope,
     anchor: &Anchor,
-    ord: usize,
+    filter: &VectorFilter,
+    k: usize,
+    skip_categories: &HashSet<usize>,
     code: ReasonCode,
 ) -> Option<Vec<(String, Reason)>> {
     let row = vectors.row(&anchor.id)?;
@@ -824,13 +863,12 @@ fn complements_by_vector(
             .cloned()
     };
     let mut scored: Vec<(f32, String, Reason)> = vectors
-        .knn(
-            vectors.vector(row),
-            PER_CATEGORY,
-            &scope.vector_filter(Some(ord)),
-            Some(row),
-        )
+        .knn(vectors.vector(row), k, filter, Some(row))
         .into_iter()
+        .filter(|&(r, _)| {
+            let leaf = vectors.item(r).categories.last();
+            !leaf.is_some_and(|&c| skip_categories.contains(&(c as usize)))
+        })
         .map(|(r, cosine)| {
             let item = vectors.item(r);
             let style = shared("style", item);

@@ -56,6 +56,9 @@ impl QueryVectors {
     }
 
     fn put(&self, key: String, vector: Vec<f32>) {
+        if self.capacity == 0 {
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.clock += 1;
         let now = entries.clock;

@@ -443,6 +443,12 @@ impl Engine {
         self
     }
 
+    /// Sets how many query vectors the LRU cache keeps (0: none, every query is embedded).
+    pub fn with_query_cache(mut self, capacity: usize) -> Engine {
+        self.query_vectors = hybrid::QueryVectors::new(capacity);
+        self
+    }
+
     /// The generation searches run on now.
     pub fn generation(&self) -> Arc<Live> {
         self.live.read().unwrap_or_else(|p| p.into_inner()).clone()
