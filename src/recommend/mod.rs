@@ -448,28 +448,26 @@ impl Run<'_> {
         let Some(id_or_slug) = &self.request.product_id else {
             return Ok(None);
         };
-        let product = self.engine.product(id_or_slug)?.product;
-        let Some(found) = self
-            .live
-            .text()
-            .hits_by_id(&[product.id.as_str()])
-            .map_err(SearchError::from)?
+        // An id the index knows; else a slug, or a product newer than the index, from the
+        // replica (which also says when there is no such product).
+        if let Some(anchor) = self
+            .anchors(std::slice::from_ref(id_or_slug), Source::Product, |_| 1.0)?
             .pop()
-            .flatten()
-        else {
-            // Newer than the index: known by name only, nothing to match it with.
-            return Ok(Some(Anchor {
-                id: product.id,
-                name: product.name,
-                category: usize::MAX,
-                weight: 1.0,
-                source: Source::Product,
-            }));
-        };
+        {
+            return Ok(Some(anchor));
+        }
+        let product = self.engine.product(id_or_slug)?.product;
+        if let Some(anchor) = self
+            .anchors(std::slice::from_ref(&product.id), Source::Product, |_| 1.0)?
+            .pop()
+        {
+            return Ok(Some(anchor));
+        }
+        // Newer than the index: known by name only, nothing to match it with.
         Ok(Some(Anchor {
-            id: found.hit.id,
-            name: found.hit.name,
-            category: found.hit.category,
+            id: product.id,
+            name: product.name,
+            category: usize::MAX,
             weight: 1.0,
             source: Source::Product,
         }))

@@ -52,26 +52,33 @@ impl Engine {
         let started = Instant::now();
         let limit = super::page_limit(request.limit)?;
         super::check_similar_filters(&request.filters)?;
-        let anchor = self.product(&request.id_or_slug)?.product;
         let live = self.generation();
         let text = live.text();
         let categories = &text.dictionaries().categories;
-        let anchor_row = live
-            .vectors()
-            .ok()
-            .and_then(|v| v.row(&anchor.id).map(|row| (v, row)));
-        let Some((vectors, row)) = anchor_row else {
-            let reason = match live.vectors() {
-                Err(reason) => reason.to_owned(),
-                Ok(_) => "the product is newer than the index: run reindex".to_owned(),
-            };
-            return self.similar_by_category(
-                request,
-                &anchor.id,
-                &anchor.category_id,
-                reason,
-                started,
-            );
+        // An id the vectors know needs no trip to the replica; a slug, or a product newer than
+        // the index, does.
+        let row_of = |id: &str| live.vectors().ok().and_then(|v| v.row(id).map(|r| (v, r)));
+        let (vectors, row) = match row_of(&request.id_or_slug) {
+            Some(found) => found,
+            None => {
+                let anchor = self.product(&request.id_or_slug)?.product;
+                match row_of(&anchor.id) {
+                    Some(found) => found,
+                    None => {
+                        let reason = match live.vectors() {
+                            Err(reason) => reason.to_owned(),
+                            Ok(_) => "the product is newer than the index: run reindex".to_owned(),
+                        };
+                        return self.similar_by_category(
+                            request,
+                            &anchor.id,
+                            &anchor.category_id,
+                            reason,
+                            started,
+                        );
+                    }
+                }
+            }
         };
 
         let own_category = vectors.item(row).categories.last().copied();
@@ -124,7 +131,7 @@ impl Engine {
             .collect();
         Ok(SimilarResponse {
             hits,
-            id: anchor.id,
+            id: vectors.item(row).id.clone(),
             processing_time_ms: started.elapsed().as_millis() as u64,
             degraded: None,
         })
