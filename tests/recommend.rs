@@ -3,26 +3,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
-
 use vivr_search::catalog::{Catalog, ImportOptions};
 use vivr_search::index::{Filters, ReindexOptions};
 use vivr_search::recommend::{
     self, Context, Kind, ReasonCode, RecommendError, RecommendRequest, RecommendResponse,
 };
 use vivr_search::search::{self, Engine, SearchError};
-use vivr_search::vectors::{Embedder, LocalEmbedder};
-
-fn model() -> Arc<dyn Embedder> {
-    static MODEL: OnceLock<Arc<LocalEmbedder>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| {
-            let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models"));
-            Arc::new(LocalEmbedder::open(dir).expect("run tools/install-models.sh"))
-        })
-        .clone()
-}
 
 /// One order line: (id, user, day in June 2026 or April when 0, products).
 fn order(n: usize, user: &str, day: u32, items: &[&str]) -> String {
@@ -83,7 +69,7 @@ fn built(with_model: bool) -> Built {
     let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
     let report = catalog.import(&export, ImportOptions::default()).unwrap();
     assert!(report.rejects.is_empty(), "{:?}", report.rejects);
-    let embedder = with_model.then(model);
+    let embedder = with_model.then(common::model);
     search::reindex(
         &catalog,
         &dir.path().join("index"),

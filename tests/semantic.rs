@@ -3,22 +3,12 @@
 mod common;
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use vivr_search::catalog::{Catalog, ImportOptions};
 use vivr_search::index::{Filters, ReindexOptions};
 use vivr_search::search::{self, Engine, SearchRequest, SimilarRequest};
 use vivr_search::vectors::{Embedder, LocalEmbedder, VectorError};
-
-fn model() -> Arc<dyn Embedder> {
-    static MODEL: OnceLock<Arc<LocalEmbedder>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| {
-            let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models"));
-            Arc::new(LocalEmbedder::open(dir).expect("run tools/install-models.sh"))
-        })
-        .clone()
-}
 
 /// The mini fixture, imported and indexed with vectors.
 fn built(dir: &Path) -> (Catalog, vivr_search::index::Manifest) {
@@ -29,7 +19,7 @@ fn built(dir: &Path) -> (Catalog, vivr_search::index::Manifest) {
     let manifest = search::reindex(
         &catalog,
         &dir.join("index"),
-        Some(model().as_ref()),
+        Some(common::model().as_ref()),
         &ReindexOptions::default(),
     )
     .unwrap();
@@ -62,7 +52,8 @@ fn similar_products_of_a_bedside_lamp_are_lighting_and_in_stock() {
         (15, 15, 384)
     );
 
-    let engine = Engine::open_with(catalog, &dir.path().join("index"), Some(model())).unwrap();
+    let engine =
+        Engine::open_with(catalog, &dir.path().join("index"), Some(common::model())).unwrap();
     let hits = similar(&engine, "p03", Filters::default());
     assert!(
         !hits.iter().any(|(id, _)| id == "p03"),
@@ -116,7 +107,7 @@ fn a_reindex_after_changing_one_product_embeds_exactly_one_text() {
     let manifest = search::reindex(
         &catalog,
         &dir.path().join("index"),
-        Some(model().as_ref()),
+        Some(common::model().as_ref()),
         &ReindexOptions::default(),
     )
     .unwrap();
@@ -249,7 +240,7 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
     let manifest = search::reindex(
         &catalog,
         &dir.path().join("index"),
-        Some(model().as_ref()),
+        Some(common::model().as_ref()),
         &ReindexOptions::default(),
     )
     .unwrap();
@@ -257,7 +248,7 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
         .path()
         .join("index")
         .join(format!("gen-{:06}", manifest.generation));
-    let set = VectorSet::open(&generation.join(VECTORS_DIR), model().model_id()).unwrap();
+    let set = VectorSet::open(&generation.join(VECTORS_DIR), common::model().model_id()).unwrap();
     let ann = set.ann().expect("reindex builds the HNSW graph");
     assert_eq!((set.len(), ann.len()), (2400, 2400));
 
@@ -310,7 +301,8 @@ fn full_mode_finds_a_paraphrase_that_instant_mode_misses() {
     use vivr_search::search::Mode;
     let dir = tempfile::tempdir().unwrap();
     let (catalog, _) = built(dir.path());
-    let engine = Engine::open_with(catalog, &dir.path().join("index"), Some(model())).unwrap();
+    let engine =
+        Engine::open_with(catalog, &dir.path().join("index"), Some(common::model())).unwrap();
     let top5 = |q: &str, mode: Mode| {
         let r = engine
             .search(&SearchRequest {

@@ -178,7 +178,8 @@ impl TryFrom<RecommendBody> for RecommendRequest {
     }
 }
 
-/// Body of the storefront's `POST /api/ai/recommendations`.
+/// Body of the storefront's `POST /api/ai/recommendations`. Its session fields repeat those of
+/// [`RecommendBody`] because serde cannot flatten a shared struct under `deny_unknown_fields`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ContextBody {

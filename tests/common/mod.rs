@@ -66,3 +66,16 @@ pub fn build(name: &str) -> Built {
     let engine = vivr_search::search::Engine::open(catalog, &dir.path().join("index")).unwrap();
     Built { dir, engine }
 }
+
+/// The real embedding model (tools/install-models.sh), loaded once per test binary.
+pub fn model() -> std::sync::Arc<dyn vivr_search::vectors::Embedder> {
+    use std::sync::{Arc, OnceLock};
+    use vivr_search::vectors::LocalEmbedder;
+    static MODEL: OnceLock<Arc<LocalEmbedder>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models"));
+            Arc::new(LocalEmbedder::open(dir).expect("run tools/install-models.sh"))
+        })
+        .clone()
+}
