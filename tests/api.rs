@@ -215,6 +215,8 @@ async fn products_categories_and_health() {
     assert_eq!(health["index"]["generation"], 1);
     assert_eq!(health["index"]["products"], 15);
     assert_eq!(health["catalogProducts"], 15);
+    assert_eq!(health["signals"]["available"], true);
+    assert_eq!(health["signals"]["orders"], 3, "{health}");
 }
 
 #[tokio::test]

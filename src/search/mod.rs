@@ -331,6 +331,22 @@ pub struct Health {
     pub catalog_products: u64,
     /// The semantic layer's state.
     pub semantic: SemanticHealth,
+    /// The order signals' state (recommendations).
+    pub signals: SignalsHealth,
+}
+
+/// Whether the generation has order signals, and why not.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SignalsHealth {
+    /// Signals are loaded.
+    pub available: bool,
+    /// Orders they were learnt from.
+    pub orders: u64,
+    /// Products trending now.
+    pub trending: usize,
+    /// Why there are none.
+    pub reason: Option<String>,
 }
 
 /// Whether the semantic layer serves, and why not.
@@ -627,6 +643,20 @@ impl Engine {
                 Err(reason) => SemanticHealth {
                     available: false,
                     vectors: 0,
+                    reason: Some(reason.to_owned()),
+                },
+            },
+            signals: match live.signals() {
+                Ok(s) => SignalsHealth {
+                    available: true,
+                    orders: s.orders(),
+                    trending: s.trending().len(),
+                    reason: None,
+                },
+                Err(reason) => SignalsHealth {
+                    available: false,
+                    orders: 0,
+                    trending: 0,
                     reason: Some(reason.to_owned()),
                 },
             },
