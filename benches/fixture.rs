@@ -111,7 +111,8 @@ pub fn fixture(products: usize) -> Fixture {
             started.elapsed().as_secs_f64()
         );
         let started = Instant::now();
-        index::reindex(&catalog, &index_dir, &ReindexOptions::default()).unwrap();
+        vivr_search::search::reindex(&catalog, &index_dir, None, &ReindexOptions::default())
+            .unwrap();
         eprintln!(
             "fixture: indexed {products} products in {:.1} s",
             started.elapsed().as_secs_f64()

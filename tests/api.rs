@@ -238,7 +238,7 @@ async fn admin_reload_needs_the_token() {
     assert_eq!(call(&app, wrong).await.0, StatusCode::UNAUTHORIZED);
 
     let catalog = vivr_search::catalog::Catalog::open(&built.db()).unwrap();
-    vivr_search::index::reindex(&catalog, &built.index_dir(), &Default::default()).unwrap();
+    vivr_search::search::reindex(&catalog, &built.index_dir(), None, &Default::default()).unwrap();
     let authorised = || {
         Request::post("/admin/reload")
             .header("authorization", format!("Bearer {TOKEN}"))

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use vivr_search::catalog::Catalog;
 use vivr_search::index::{self, Generation, ReindexOptions};
-use vivr_search::search::SearchRequest;
+use vivr_search::search::{self, SearchError, SearchRequest};
 
 fn live_name(built: &common::Built) -> String {
     std::fs::read_link(built.index_dir().join("current"))
@@ -25,7 +25,13 @@ fn a_reindex_that_fails_mid_way_leaves_the_old_generation_serving() {
     db.execute("UPDATE products SET tags = 'not json' WHERE id = 'p10'", [])
         .unwrap();
     let catalog = Catalog::open(&built.db()).unwrap();
-    let err = index::reindex(&catalog, &built.index_dir(), &ReindexOptions::default()).unwrap_err();
+    let err = search::reindex(
+        &catalog,
+        &built.index_dir(),
+        None,
+        &ReindexOptions::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("p10"), "{err}");
 
     assert_eq!(
@@ -64,8 +70,11 @@ fn a_cancelled_reindex_changes_nothing() {
         cancel: Some(&cancel),
         ..Default::default()
     };
-    let err = index::reindex(&catalog, &built.index_dir(), &options).unwrap_err();
-    assert!(matches!(err, index::IndexError::Cancelled));
+    let err = search::reindex(&catalog, &built.index_dir(), None, &options).unwrap_err();
+    assert!(matches!(
+        err,
+        SearchError::Index(index::IndexError::Cancelled)
+    ));
     assert_eq!(live_name(&built), before);
     Generation::open_live(&built.index_dir()).unwrap();
 }
@@ -91,8 +100,13 @@ fn a_new_generation_is_picked_up_and_the_previous_one_kept() {
     )
     .unwrap();
     let catalog = Catalog::open(&built.db()).unwrap();
-    let manifest =
-        index::reindex(&catalog, &built.index_dir(), &ReindexOptions::default()).unwrap();
+    let manifest = search::reindex(
+        &catalog,
+        &built.index_dir(),
+        None,
+        &ReindexOptions::default(),
+    )
+    .unwrap();
     assert_eq!(manifest.generation, 51);
     assert_eq!(manifest.products, 15);
     let second = live_name(&built);
@@ -125,7 +139,13 @@ fn a_new_generation_is_picked_up_and_the_previous_one_kept() {
     assert_eq!(built.engine.health().unwrap().index.generation, 51);
 
     // A third build prunes the first generation.
-    index::reindex(&catalog, &built.index_dir(), &ReindexOptions::default()).unwrap();
+    search::reindex(
+        &catalog,
+        &built.index_dir(),
+        None,
+        &ReindexOptions::default(),
+    )
+    .unwrap();
     assert!(!built.index_dir().join(&first).exists());
     assert!(built.index_dir().join(&second).exists());
 }

@@ -374,7 +374,13 @@ fn facets_with_more_values_than_a_bitmask_holds_are_counted_exactly() {
     );
     let catalog = vivr_search::catalog::Catalog::open(&dir.path().join("db")).unwrap();
     catalog.import(&export, Default::default()).unwrap();
-    vivr_search::index::reindex(&catalog, &dir.path().join("index"), &Default::default()).unwrap();
+    vivr_search::search::reindex(
+        &catalog,
+        &dir.path().join("index"),
+        None,
+        &Default::default(),
+    )
+    .unwrap();
     let engine = vivr_search::search::Engine::open(catalog, &dir.path().join("index")).unwrap();
     let r = engine
         .search(&SearchRequest {

@@ -59,15 +59,6 @@ fn generation_number(name: &str) -> Option<u64> {
     name.strip_prefix(GEN_PREFIX)?.parse().ok()
 }
 
-/// Builds a new text-only generation from `catalog` under `index_dir` and makes it live.
-pub fn reindex(
-    catalog: &Catalog,
-    index_dir: &Path,
-    options: &ReindexOptions,
-) -> Result<Manifest, IndexError> {
-    stage(catalog, index_dir, options)?.publish(None)
-}
-
 /// A generation whose text index is built but that is not live yet: more parts (vectors) may
 /// be added to [`Staged::dir`] before [`Staged::publish`]. Dropped unpublished, it is removed.
 pub struct Staged {

@@ -26,7 +26,7 @@ use tantivy::{
     DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-pub use build::{ReindexOptions, Staged, reindex, stage};
+pub use build::{ReindexOptions, Staged, stage};
 pub use query::{PlannedWord, Tier, match_tier, plan_words, typo_budget, within_edits};
 pub(crate) use schema::{FACETS, TEXT_SOURCES};
 

@@ -62,7 +62,13 @@ pub fn build(name: &str) -> Built {
         .import(&fixture(name), ImportOptions::default())
         .unwrap();
     assert!(report.rejects.is_empty(), "{:?}", report.rejects);
-    vivr_search::index::reindex(&catalog, &dir.path().join("index"), &Default::default()).unwrap();
+    vivr_search::search::reindex(
+        &catalog,
+        &dir.path().join("index"),
+        None,
+        &Default::default(),
+    )
+    .unwrap();
     let engine = vivr_search::search::Engine::open(catalog, &dir.path().join("index")).unwrap();
     Built { dir, engine }
 }
