@@ -21,6 +21,8 @@ vivr-search is serving the demo catalog on http://127.0.0.1:7700. Try, from anot
   curl -s localhost:7700/v1/search -H 'content-type: application/json' \
        -d '{"q": "canpé velours", "limit": 3, "facets": ["category", "price"]}'
   curl -s localhost:7700/v1/products/prod_0000001
+  curl -s localhost:7700/v1/recommend -H 'content-type: application/json' \
+       -d '{"kind": "complete-the-look", "productId": "prod_0000001", "limit": 4}'
   target/release/vivr-search search "lampe de chevet laiton"
 
 HELP
