@@ -645,8 +645,9 @@ impl Run<'_> {
             let anchor = &anchors[a];
             let matched = match self.vectors() {
                 Some(vectors) => {
-                    let filter = scope.vector_filter(Some(ord));
-                    complements_by_vector(vectors, anchor, &filter, PER_CATEGORY, &own, code)
+                    let mut filter = scope.vector_filter(Some(ord));
+                    filter.exclude_categories = own.iter().map(|&o| o as u32).collect();
+                    complements_by_vector(vectors, anchor, &filter, PER_CATEGORY, code)
                 }
                 None => None,
             };
@@ -698,8 +699,9 @@ impl Run<'_> {
         };
         let mut filter = scope.vector_filter(None);
         filter.attributes.insert("room".to_owned(), rooms.clone());
+        filter.exclude_categories = own.iter().map(|&o| o as u32).collect();
         let k = limit * 4 + PER_CATEGORY;
-        let matched = complements_by_vector(vectors, anchor, &filter, k, own, code)
+        let matched = complements_by_vector(vectors, anchor, &filter, k, code)
             .unwrap_or_default()
             .into_iter()
             .enumerate()
@@ -838,15 +840,13 @@ impl Run<'_> {
     }
 }
 
-/// The `k` products passing `filter` closest to the anchor, but those whose own category is in
-/// `skip_categories`, reranked with a bonus for a shared style or colour; `None` when the
-/// anchor has no vector.
+/// The `k` products passing `filter` closest to the anchor, reranked with a bonus for a shared
+/// style or colour; `None` when the anchor has no vector.
 fn complements_by_vector(
     vectors: &VectorSet,
     anchor: &Anchor,
     filter: &VectorFilter,
     k: usize,
-    skip_categories: &HashSet<usize>,
     code: ReasonCode,
 ) -> Option<Vec<(String, Reason)>> {
     let row = vectors.row(&anchor.id)?;
@@ -863,10 +863,6 @@ fn complements_by_vector(
     let mut scored: Vec<(f32, String, Reason)> = vectors
         .knn(vectors.vector(row), k, filter, Some(row))
         .into_iter()
-        .filter(|&(r, _)| {
-            let leaf = vectors.item(r).categories.last();
-            !leaf.is_some_and(|&c| skip_categories.contains(&(c as usize)))
-        })
         .map(|(r, cosine)| {
             let item = vectors.item(r);
             let style = shared("style", item);

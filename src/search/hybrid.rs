@@ -131,6 +131,7 @@ impl Engine {
                     )
                 })
                 .collect(),
+            exclude_categories: Vec::new(),
         };
         Ok(vectors
             .knn(&query, depth, &filter, None)

@@ -57,6 +57,11 @@ struct Meta {
 /// Below this many vectors an exact scan is as fast as the graph (measured on 2 cores: about
 /// 1,660 exact queries/s against 1,170 for HNSW at 10,000 vectors) and always exact.
 pub const EXACT_BELOW: usize = 10_000;
+/// A category filter with at most this many products is answered by an exact scan of that
+/// category's rows: the graph search, filtered down to a few percent of its nodes, explores
+/// most of the graph (measured at 100,000 vectors: 98 ms p50 for a 20 % category) where the
+/// scan costs a few dot products per product of the category.
+const SCAN_CATEGORY_BELOW: usize = 25_000;
 
 /// Which products a k-NN search may return.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -73,6 +78,8 @@ pub struct VectorFilter {
     pub featured: Option<bool>,
     /// Attribute values per key: any value of a key, every key (values lower-cased).
     pub attributes: BTreeMap<String, Vec<String>>,
+    /// Category ordinals the product must not be in (subcategories included).
+    pub exclude_categories: Vec<u32>,
 }
 
 impl VectorFilter {
@@ -88,6 +95,10 @@ impl VectorFilter {
                     .get(key)
                     .is_some_and(|have| wanted.iter().any(|w| have.contains(w)))
             })
+            && !item
+                .categories
+                .iter()
+                .any(|c| self.exclude_categories.contains(c))
     }
 }
 
@@ -102,6 +113,8 @@ pub struct VectorSet {
     /// `len() * neighbours_per_row` pairs; empty when the generation has none.
     neighbours: Vec<(u32, f32)>,
     neighbours_per_row: usize,
+    /// Rows of each category ordinal (subcategories included).
+    rows_in_category: HashMap<u32, Vec<u32>>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
@@ -187,7 +200,14 @@ impl VectorSet {
             .map(|name| AnnIndex::load(dir, name))
             .transpose()?;
         let (neighbours, neighbours_per_row) = read_neighbours(dir, meta.items.len())?;
+        let mut rows_in_category: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (row, item) in meta.items.iter().enumerate() {
+            for &c in &item.categories {
+                rows_in_category.entry(c).or_default().push(row as u32);
+            }
+        }
         Ok(VectorSet {
+            rows_in_category,
             model_id: meta.model_id,
             dimension: meta.dimension,
             items: meta.items,
@@ -308,6 +328,12 @@ impl VectorSet {
         filter: &VectorFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
+        if let Some(rows) = filter.category.and_then(|c| self.rows_in_category.get(&c))
+            && rows.len() < SCAN_CATEGORY_BELOW
+        {
+            let rows = rows.iter().map(|&r| r as usize);
+            return self.scan(rows, query, k, filter, exclude);
+        }
         let Some(ann) = self
             .ann
             .as_ref()
@@ -332,7 +358,19 @@ impl VectorSet {
         filter: &VectorFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
-        let mut scored: Vec<(usize, f32)> = (0..self.items.len())
+        self.scan(0..self.items.len(), query, k, filter, exclude)
+    }
+
+    /// The exact `k` best of `rows` that pass `filter` (but `exclude`).
+    fn scan(
+        &self,
+        rows: impl Iterator<Item = usize>,
+        query: &[f32],
+        k: usize,
+        filter: &VectorFilter,
+        exclude: Option<usize>,
+    ) -> Vec<(usize, f32)> {
+        let mut scored: Vec<(usize, f32)> = rows
             .filter(|&i| Some(i) != exclude && filter.accepts(&self.items[i]))
             .map(|i| (i, dot(query, self.vector(i))))
             .collect();
@@ -383,9 +421,23 @@ fn read_neighbours(dir: &Path, rows: usize) -> Result<(Vec<(u32, f32)>, usize), 
     Ok((pairs, bytes.len() / (rows * 8)))
 }
 
-/// Dot product (the cosine of two normalised vectors).
+/// Dot product (the cosine of two normalised vectors). Eight partial sums let the compiler
+/// use SIMD lanes (a single running sum must be added in order, one lane at a time).
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut lanes = [0.0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a8.zip(b8) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
