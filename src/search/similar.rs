@@ -1,7 +1,9 @@
 //! Similar products: the nearest products by embedding to an anchor product, excluding the
-//! anchor and (by default) out-of-stock products, with a light diversity rule: a candidate
-//! almost identical to one already chosen (cosine above [`NEAR_DUPLICATE`], typically another
-//! colour of the same model) only fills the list when nothing else is left.
+//! anchor and (by default) out-of-stock products, with a light diversity rule: among the
+//! anchor's [`NEIGHBOURS`] nearest products that pass the filters, a candidate almost identical
+//! to one already chosen (cosine above [`NEAR_DUPLICATE`], typically another colour of the same
+//! model) only fills the list when the others are used up. The candidates come from the
+//! neighbour lists precomputed at reindex, or from a search when the filters leave too few.
 //!
 //! Without vectors (no model, a product added since the last reindex) the answer degrades to
 //! the anchor's category ordered by popularity, and says so.
@@ -12,7 +14,7 @@ use serde::Serialize;
 
 use super::{Engine, SearchError, SearchHit, search_hit};
 use crate::index::{Filters, LexicalRequest, Sort};
-use crate::vectors::{VectorFilter, VectorSet, dot};
+use crate::vectors::{NEIGHBOURS, VectorFilter, VectorSet, dot};
 
 /// Two products closer than this are variants of one another.
 const NEAR_DUPLICATE: f32 = 0.97;
@@ -99,24 +101,25 @@ impl Engine {
             in_stock: Some(true).filter(|_| request.filters.in_stock.unwrap_or(true)),
             ..VectorFilter::default()
         };
-        // The precomputed neighbours that pass the filters are the true nearest ones as far
-        // as they go: when they fill the page with distinct products, no search is needed.
-        let precomputed = vectors
+        // Candidates are the anchor's nearest products that pass the filters, [`NEIGHBOURS`]
+        // deep. The precomputed list holds the nearest of all products, so the ones passing
+        // the filters are the true nearest as far as they go: a search runs only when the
+        // filters leave fewer than a page of them.
+        let precomputed: Vec<(usize, f32)> = vectors
             .neighbours(row)
             .iter()
             .map(|&(r, score)| (r as usize, score))
-            .filter(|&(r, _)| filter.accepts(vectors.item(r)));
-        let chosen = match diverse(vectors, precomputed, limit) {
-            (chosen, _) if chosen.len() == limit => chosen,
-            _ => {
-                let candidates =
-                    vectors.knn(vectors.vector(row), limit * 4 + 8, &filter, Some(row));
-                let (mut chosen, variants) = diverse(vectors, candidates.into_iter(), limit);
-                let room = limit - chosen.len();
-                chosen.extend(variants.into_iter().take(room));
-                chosen
-            }
+            .filter(|&(r, _)| filter.accepts(vectors.item(r)))
+            .collect();
+        let candidates = if precomputed.len() >= limit {
+            precomputed
+        } else {
+            let depth = NEIGHBOURS.max(limit * 2);
+            vectors.knn(vectors.vector(row), depth, &filter, Some(row))
         };
+        let (mut chosen, variants) = diverse(vectors, candidates.into_iter(), limit);
+        let room = limit - chosen.len();
+        chosen.extend(variants.into_iter().take(room));
         let ids: Vec<&str> = chosen
             .iter()
             .map(|(r, _)| vectors.item(*r).id.as_str())

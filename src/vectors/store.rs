@@ -20,8 +20,10 @@ const META: &str = "meta.json";
 const DATA: &str = "vectors.f32";
 const NEIGHBOURS_FILE: &str = "neighbours.bin";
 
-/// Neighbours precomputed per product at reindex (for similar products).
-pub const NEIGHBOURS: usize = 32;
+/// Neighbours precomputed per product at reindex (for similar products). Deep enough that,
+/// after out-of-stock products and near-duplicate variants are set aside, a page of 10 is
+/// nearly always filled without a search (32 left about 2 % of anchors short at 100,000).
+pub const NEIGHBOURS: usize = 64;
 
 /// What a vector stands for, enough to filter without the text index.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
