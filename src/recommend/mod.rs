@@ -368,7 +368,7 @@ impl Anchor {
             ),
             Source::Cart => (
                 ReasonCode::InCart,
-                format!("Va avec « {} », dans votre panier", self.name),
+                format!("Dans l'esprit de « {} », dans votre panier", self.name),
             ),
             Source::Viewed => (
                 ReasonCode::Viewed,
