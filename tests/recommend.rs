@@ -3,12 +3,11 @@
 
 mod common;
 
-use vivr_search::catalog::{Catalog, ImportOptions};
-use vivr_search::index::{Filters, ReindexOptions};
+use vivr_search::index::Filters;
 use vivr_search::recommend::{
     self, Context, Kind, ReasonCode, RecommendError, RecommendRequest, RecommendResponse,
 };
-use vivr_search::search::{self, Engine, SearchError};
+use vivr_search::search::{Engine, SearchError};
 
 /// One order line: (id, user, day in June 2026 or April when 0, products).
 fn order(n: usize, user: &str, day: u32, items: &[&str]) -> String {
@@ -51,13 +50,8 @@ fn baskets() -> Vec<String> {
         .collect()
 }
 
-struct Built {
-    dir: tempfile::TempDir,
-    engine: Engine,
-}
-
 /// The mini fixture with these baskets, indexed with vectors when `with_model`.
-fn built(with_model: bool) -> Built {
+fn built(with_model: bool) -> common::Built {
     let dir = tempfile::tempdir().unwrap();
     let export = common::copy_fixture("mini", dir.path());
     let lines = baskets();
@@ -66,19 +60,7 @@ fn built(with_model: bool) -> Built {
         "orders.ndjson",
         &lines.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
-    let report = catalog.import(&export, ImportOptions::default()).unwrap();
-    assert!(report.rejects.is_empty(), "{:?}", report.rejects);
-    let embedder = with_model.then(common::model);
-    search::reindex(
-        &catalog,
-        &dir.path().join("index"),
-        embedder.as_deref(),
-        &ReindexOptions::default(),
-    )
-    .unwrap();
-    let engine = Engine::open_with(catalog, &dir.path().join("index"), embedder).unwrap();
-    Built { dir, engine }
+    common::build_export(dir, &export, with_model.then(common::model))
 }
 
 fn run(engine: &Engine, request: RecommendRequest) -> RecommendResponse {
@@ -305,5 +287,4 @@ fn without_the_model_co_purchases_still_serve_and_the_rest_is_marked_degraded() 
         look.degraded
     );
     assert!(look.hits.iter().all(|h| h.hit.category.slug != "canapes"));
-    let _ = built.dir.path();
 }

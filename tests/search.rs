@@ -372,17 +372,9 @@ fn facets_with_more_values_than_a_bitmask_holds_are_counted_exactly() {
         "products.ndjson",
         &lines.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    let catalog = vivr_search::catalog::Catalog::open(&dir.path().join("db")).unwrap();
-    catalog.import(&export, Default::default()).unwrap();
-    vivr_search::search::reindex(
-        &catalog,
-        &dir.path().join("index"),
-        None,
-        &Default::default(),
-    )
-    .unwrap();
-    let engine = vivr_search::search::Engine::open(catalog, &dir.path().join("index")).unwrap();
-    let r = engine
+    let built = common::build_export(dir, &export, None);
+    let r = built
+        .engine
         .search(&SearchRequest {
             q: "vase".into(),
             facets: vec!["color".into()],
@@ -399,7 +391,8 @@ fn facets_with_more_values_than_a_bitmask_holds_are_counted_exactly() {
             .all(|(_, n)| *n == 2),
         "{colors:?}"
     );
-    let filtered = engine
+    let filtered = built
+        .engine
         .search(&SearchRequest {
             filters: Filters {
                 attributes: BTreeMap::from([("color".to_owned(), vec!["teinte79".to_owned()])]),

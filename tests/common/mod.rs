@@ -55,21 +55,24 @@ impl Built {
 
 /// Imports and reindexes a fixture, then opens an engine on it.
 pub fn build(name: &str) -> Built {
+    build_export(tempfile::tempdir().unwrap(), &fixture(name), None)
+}
+
+/// Imports an export into a replica in `dir` (every line must be accepted), reindexes it (with
+/// vectors when an embedder is given) and opens an engine on it.
+pub fn build_export(
+    dir: tempfile::TempDir,
+    export: &Path,
+    embedder: Option<std::sync::Arc<dyn vivr_search::vectors::Embedder>>,
+) -> Built {
     use vivr_search::catalog::{Catalog, ImportOptions};
-    let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
-    let report = catalog
-        .import(&fixture(name), ImportOptions::default())
-        .unwrap();
+    let report = catalog.import(export, ImportOptions::default()).unwrap();
     assert!(report.rejects.is_empty(), "{:?}", report.rejects);
-    vivr_search::search::reindex(
-        &catalog,
-        &dir.path().join("index"),
-        None,
-        &Default::default(),
-    )
-    .unwrap();
-    let engine = vivr_search::search::Engine::open(catalog, &dir.path().join("index")).unwrap();
+    let index = dir.path().join("index");
+    vivr_search::search::reindex(&catalog, &index, embedder.as_deref(), &Default::default())
+        .unwrap();
+    let engine = vivr_search::search::Engine::open_with(catalog, &index, embedder).unwrap();
     Built { dir, engine }
 }
 
