@@ -82,6 +82,16 @@ pub fn products() -> usize {
 
 /// Opens (building the first time) the bench catalog of `products` products.
 pub fn fixture(products: usize) -> Fixture {
+    let (db, index_dir) = build(products);
+    Fixture {
+        engine: Engine::open(Catalog::open(&db).unwrap(), &index_dir).unwrap(),
+        products,
+    }
+}
+
+/// Generates, imports and indexes the bench catalog the first time; returns the paths of its
+/// replica and index folder.
+fn build(products: usize) -> (PathBuf, PathBuf) {
     let dir = root().join(format!("{products}-seed7"));
     let export = dir.join("export");
     let db = dir.join("catalog.db");
@@ -118,10 +128,7 @@ pub fn fixture(products: usize) -> Fixture {
             started.elapsed().as_secs_f64()
         );
     }
-    Fixture {
-        engine: Engine::open(Catalog::open(&db).unwrap(), &index_dir).unwrap(),
-        products,
-    }
+    (db, index_dir)
 }
 
 /// The embedding model installed by `tools/install-models.sh`.
@@ -137,11 +144,7 @@ pub fn model() -> std::sync::Arc<vivr_search::vectors::LocalEmbedder> {
 /// come from the replica's cache after the first time (100,000 products: about an hour of
 /// embedding on 2 cores, once).
 pub fn semantic_fixture(products: usize) -> Fixture {
-    let plain = fixture(products);
-    drop(plain);
-    let dir = root().join(format!("{products}-seed7"));
-    let db = dir.join("catalog.db");
-    let index_dir = dir.join("index");
+    let (db, index_dir) = build(products);
     let live = index::live_generation_dir(&index_dir).unwrap();
     let complete = live.join("signals.json").is_file()
         && live.join("vectors/neighbours.bin").is_file()

@@ -220,10 +220,7 @@ impl Signals {
     /// Writes the signals into a generation directory.
     pub fn write(&self, dir: &Path) -> Result<(), SignalError> {
         let path = dir.join(SIGNALS_FILE);
-        let io = |e: &dyn std::fmt::Display| SignalError::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        };
+        let io = io_error(&path);
         let json = serde_json::to_vec(self).map_err(|e| io(&e))?;
         std::fs::write(&path, json).map_err(|e| io(&e))
     }
@@ -231,10 +228,7 @@ impl Signals {
     /// Reads the signals of a generation directory.
     pub fn open(dir: &Path) -> Result<Signals, SignalError> {
         let path = dir.join(SIGNALS_FILE);
-        let io = |e: &dyn std::fmt::Display| SignalError::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        };
+        let io = io_error(&path);
         let bytes = std::fs::read(&path).map_err(|e| io(&e))?;
         let mut signals: Signals = serde_json::from_slice(&bytes).map_err(|e| io(&e))?;
         let n = signals.products.len();
@@ -293,6 +287,14 @@ impl Signals {
     /// Rising products, fastest first.
     pub fn trending(&self) -> &[Trend] {
         &self.trending
+    }
+}
+
+/// The error of reading or writing the signals file at `path`.
+fn io_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> SignalError + '_ {
+    move |e| SignalError::Io {
+        path: path.to_owned(),
+        message: e.to_string(),
     }
 }
 
