@@ -11,6 +11,7 @@
 mod fusion;
 mod highlight;
 mod hybrid;
+pub mod intent;
 mod similar;
 
 use std::collections::BTreeMap;

@@ -31,6 +31,7 @@ pub use lowercase::lowercase;
 pub use stem::stem;
 pub use stopwords::{is_stop_word, remove_stop_words};
 pub use tokenizer::WordTokenizer;
+pub(crate) use tokenizer::is_apostrophe;
 
 /// Name of the folded, unstemmed analyzer in tantivy's tokenizer manager.
 pub const EXACT_ANALYZER: &str = "fr_exact";

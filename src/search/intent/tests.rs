@@ -1,0 +1,541 @@
+//! Parser tables: each query with what it must be understood as, one line per constraint.
+
+use super::lexicon::Lexicon;
+use super::*;
+
+/// One line per constraint, then the free text and the searched text.
+fn summary(query: &str) -> Vec<String> {
+    let intent = parse(query, &|_| false);
+    let mut lines: Vec<String> = intent
+        .constraints
+        .iter()
+        .map(|c| match &c.ask {
+            Ask::Category { slug, keep } => {
+                format!("category {slug}{}", if *keep { " (kept)" } else { "" })
+            }
+            Ask::ProductType { label, slug, .. } => format!("type {label} in {slug}"),
+            Ask::MaxPrice(p) => format!("max {p}"),
+            Ask::MinPrice(p) => format!("min {p}"),
+            Ask::Band(b) => format!("band {b:?}"),
+            Ask::Attribute {
+                facet,
+                values,
+                filter,
+            } => format!(
+                "{} {}{}",
+                facet.key(),
+                values.join("|"),
+                if *filter { "" } else { " (boost)" }
+            ),
+            Ask::Size(s) => format!("size {s:?}"),
+            Ask::InStock => "in stock".to_owned(),
+        })
+        .collect();
+    lines.push(format!("free: {}", intent.free_text));
+    lines.push(format!("search: {}", intent.search_text()));
+    lines
+}
+
+fn check(cases: &[(&str, &[&str])]) {
+    for (query, want) in cases {
+        assert_eq!(summary(query), *want, "query {query:?}");
+    }
+}
+
+#[test]
+fn the_storefront_plan_examples() {
+    check(&[
+        (
+            "lampe moderne moins de 200 euros",
+            &[
+                "category luminaires (kept)",
+                "style moderne",
+                "max 200",
+                "free: ",
+                "search: lampe",
+            ],
+        ),
+        (
+            "canape confortable pour petit salon",
+            &[
+                "type canapé in canapes",
+                "size Small",
+                "room salon (boost)",
+                "free: confortable",
+                "search: confortable",
+            ],
+        ),
+        (
+            "decoration murale boheme",
+            &[
+                "category decoration",
+                "style bohème",
+                "free: murale",
+                "search: murale",
+            ],
+        ),
+        (
+            "tapis rouge pas cher",
+            &[
+                "type tapis in tapis",
+                "color rouge|terracotta",
+                "band Cheap",
+                "free: ",
+                "search: tapis",
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn prices() {
+    check(&[
+        (
+            "lampe < 200€",
+            &[
+                "category luminaires (kept)",
+                "max 200",
+                "free: ",
+                "search: lampe",
+            ],
+        ),
+        (
+            "miroir 200 € max",
+            &["type miroir in miroirs", "max 200", "free: ", "search: "],
+        ),
+        (
+            "vase 30 euros maximum",
+            &["type vase in vases", "max 30", "free: ", "search: vase"],
+        ),
+        (
+            "table basse entre 50 et 100 €",
+            &[
+                "type table basse in tables",
+                "min 50",
+                "max 100",
+                "free: ",
+                "search: table basse",
+            ],
+        ),
+        (
+            "plaid de 20 à 40 euros",
+            &[
+                "type plaid in plaids",
+                "min 20",
+                "max 40",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "coussin 15-30€",
+            &[
+                "type coussin in coussins",
+                "min 15",
+                "max 30",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "canapé à partir de 300",
+            &["type canapé in canapes", "min 300", "free: ", "search: "],
+        ),
+        (
+            "buffet plus de 500 €",
+            &[
+                "type buffet in buffets",
+                "min 500",
+                "free: ",
+                "search: buffet",
+            ],
+        ),
+        (
+            "bougie 19,99€",
+            &[
+                "type bougie parfumée in bougies",
+                "max 19.99",
+                "free: ",
+                "search: bougie",
+            ],
+        ),
+        ("jusqu'à 80 euros", &["max 80", "free: ", "search: "]),
+        (
+            "fauteuil luxe",
+            &[
+                "type fauteuil in fauteuils",
+                "band Premium",
+                "free: ",
+                "search: fauteuil",
+            ],
+        ),
+        (
+            "commode haut de gamme",
+            &[
+                "type commode in commodes",
+                "band Premium",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "rideau petit prix",
+            &["type rideau in rideaux", "band Cheap", "free: ", "search: "],
+        ),
+        // A number without a currency or a price word stays searched.
+        (
+            "ampoule e27 40",
+            &["free: ampoule e27 40", "search: ampoule e27 40"],
+        ),
+    ]);
+}
+
+#[test]
+fn types_and_synonyms() {
+    check(&[
+        ("sofa", &["type canapé in canapes", "free: ", "search: "]),
+        (
+            "clic-clac",
+            &[
+                "type canapé convertible in canapes",
+                "free: ",
+                "search: canapé convertible",
+            ],
+        ),
+        (
+            "BZ gris",
+            &[
+                "type canapé convertible in canapes",
+                "color gris|gris anthracite",
+                "free: ",
+                "search: canapé convertible",
+            ],
+        ),
+        (
+            "lustre",
+            &["type lustre in suspensions", "free: ", "search: lustre"],
+        ),
+        ("luminaires", &["category luminaires", "free: ", "search: "]),
+        (
+            "luminaire pour table de nuit",
+            &[
+                "type lampe de chevet in lampes-de-chevet",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "lampe de bureau",
+            &[
+                "type lampe de bureau in lampes-a-poser",
+                "free: ",
+                "search: lampe de bureau",
+            ],
+        ),
+        (
+            "lampe pour bureau",
+            &[
+                "type lampe de bureau in lampes-a-poser",
+                "free: ",
+                "search: lampe de bureau",
+            ],
+        ),
+        (
+            "bureau en chêne",
+            &[
+                "type bureau in bureaux",
+                "material chêne",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "chaise de bureau",
+            &[
+                "type chaise in chaises",
+                "room bureau (boost)",
+                "free: ",
+                "search: chaise",
+            ],
+        ),
+        (
+            "canapés d'angle",
+            &[
+                "type canapé d'angle in canapes",
+                "free: ",
+                "search: canapé d'angle",
+            ],
+        ),
+        (
+            "l'applique murale",
+            &["type applique murale in appliques", "free: ", "search: "],
+        ),
+    ]);
+}
+
+#[test]
+fn colours_in_every_form() {
+    for query in [
+        "coussin blanc",
+        "coussins blancs",
+        "housse blanche",
+        "taies blanches",
+    ] {
+        let intent = parse(query, &|_| false);
+        assert!(
+            intent.constraints.iter().any(|c| c.ask
+                == Ask::Attribute {
+                    facet: Facet::Color,
+                    values: vec!["blanc".to_owned()],
+                    filter: true
+                }),
+            "{query}: {intent:?}"
+        );
+    }
+    check(&[
+        (
+            "plaid gris anthracite",
+            &[
+                "type plaid in plaids",
+                "color gris anthracite",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "coussin bleu canard",
+            &[
+                "type coussin in coussins",
+                "color bleu canard",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "rideaux verts",
+            &[
+                "type rideau in rideaux",
+                "color vert|vert sauge",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        // Ambiguous words are boosts, never filters.
+        (
+            "plaid rose",
+            &[
+                "type plaid in plaids",
+                "color rose (boost)",
+                "free: ",
+                "search: ",
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn materials_styles_rooms() {
+    check(&[
+        (
+            "table basse bois massif",
+            &[
+                "type table basse in tables",
+                "material bois massif",
+                "free: ",
+                "search: table basse",
+            ],
+        ),
+        (
+            "suspension en laiton",
+            &[
+                "type suspension in suspensions",
+                "material laiton",
+                "free: ",
+                "search: suspension",
+            ],
+        ),
+        (
+            "fauteuil velours scandinave",
+            &[
+                "type fauteuil in fauteuils",
+                "material velours",
+                "style scandinave",
+                "free: ",
+                "search: fauteuil",
+            ],
+        ),
+        (
+            "vase céramique art déco",
+            &[
+                "type vase in vases",
+                "material céramique|terre cuite",
+                "style art déco",
+                "free: ",
+                "search: vase",
+            ],
+        ),
+        (
+            "étagère industrielle",
+            &[
+                "type étagère in etageres",
+                "style industriel",
+                "free: ",
+                "search: étagère",
+            ],
+        ),
+        (
+            "miroir salle de bain",
+            &[
+                "type miroir in miroirs",
+                "room salle de bain (boost)",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "lampe extérieur",
+            &[
+                "category luminaires (kept)",
+                "room extérieur (boost)",
+                "free: ",
+                "search: lampe",
+            ],
+        ),
+        (
+            "décoration minimaliste rotin",
+            &[
+                "category decoration",
+                "style minimaliste",
+                "material rotin|osier",
+                "free: ",
+                "search: ",
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn sizes_and_availability() {
+    check(&[
+        (
+            "canapé 2 places",
+            &[
+                "type canapé in canapes",
+                "size Count { n: 2, unit: \"places\" }",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "lit 160x200",
+            &[
+                "type lit in lits",
+                "size Dimensions { a: 160, b: 200 }",
+                "free: ",
+                "search: lit",
+            ],
+        ),
+        (
+            "miroir diamètre 40 cm",
+            &[
+                "type miroir in miroirs",
+                "size Length { cm: 40.0, diameter: true }",
+                "free: ",
+                "search: ",
+            ],
+        ),
+        (
+            "grand tapis",
+            &[
+                "size Large",
+                "type tapis in tapis",
+                "free: ",
+                "search: tapis",
+            ],
+        ),
+        (
+            "bureau compact",
+            &["type bureau in bureaux", "size Small", "free: ", "search: "],
+        ),
+        (
+            "armoire en stock",
+            &["type armoire in armoires", "in stock", "free: ", "search: "],
+        ),
+        (
+            "chaise disponible",
+            &[
+                "type chaise in chaises",
+                "in stock",
+                "free: ",
+                "search: chaise",
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn typos_in_lexicon_words() {
+    check(&[
+        (
+            "lampe moins de 200 eur",
+            &[
+                "category luminaires (kept)",
+                "max 200",
+                "free: ",
+                "search: lampe",
+            ],
+        ),
+        (
+            "buffet scandinve",
+            &[
+                "type buffet in buffets",
+                "style scandinave",
+                "free: ",
+                "search: buffet",
+            ],
+        ),
+        ("canpé", &["type canapé in canapes", "free: ", "search: "]),
+        (
+            "lampadiare",
+            &["type lampadaire in lampadaires", "free: ", "search: "],
+        ),
+    ]);
+    let intent = parse("buffet scandinve", &|_| false);
+    assert!(intent.constraints[1].typo);
+    // Short words are never read as typos: "vers" is not "vert", "gros" is not "gris".
+    check(&[
+        ("vers", &["free: vers", "search: vers"]),
+        ("gros", &["free: gros", "search: gros"]),
+    ]);
+    // A word the catalog holds as written is never corrected ("Lustre Rosa" is not pink).
+    let known = |w: &str| w == "opaline";
+    let intent = parse("opaline", &known);
+    assert!(intent.constraints.is_empty(), "{intent:?}");
+}
+
+#[test]
+fn plain_words_stay_free() {
+    check(&[
+        (
+            "Lampe de chevet Opale",
+            &[
+                "type lampe de chevet in lampes-de-chevet",
+                "free: Opale",
+                "search: Opale",
+            ],
+        ),
+        ("", &["free: ", "search: "]),
+        ("zzzz qqqq", &["free: zzzz qqqq", "search: zzzz qqqq"]),
+    ]);
+}
+
+#[test]
+fn the_bundled_lexicon_is_consistent() {
+    let lexicon = &*LEXICON;
+    assert!(lexicon.phrases.len() > 300, "{}", lexicon.phrases.len());
+    // Every phrase parses back to itself as its longest match.
+    for phrase in &lexicon.phrases {
+        assert!(!phrase.meanings.is_empty());
+    }
+    assert!(Lexicon::parse("nonsense = 1").is_err());
+}
