@@ -182,6 +182,7 @@ fn without_the_model_search_serves_and_similar_says_it_is_degraded() {
     let full = engine
         .search(&SearchRequest {
             q: "canapé".into(),
+            intent: false,
             ..Default::default()
         })
         .unwrap();
@@ -310,6 +311,8 @@ fn full_mode_finds_a_paraphrase_that_instant_mode_misses() {
                 mode,
                 limit: 5,
                 explain: true,
+                // The lexical tiers alone against the semantic source (no parsed category).
+                intent: false,
                 ..Default::default()
             })
             .unwrap();

@@ -36,6 +36,8 @@ pub(crate) struct SearchBody {
     mode: Option<String>,
     /// Weight of the semantic source in `full` mode, 0..=1 (default: configured, 0.5).
     semantic_ratio: Option<f32>,
+    /// Parse the query's intent into filters and boosts (default true).
+    intent: Option<bool>,
 }
 
 /// Filters of a search.
@@ -246,6 +248,7 @@ impl TryFrom<SearchBody> for SearchRequest {
             explain: body.explain.unwrap_or(defaults.explain),
             mode: body.mode.as_deref().map_or(Ok(Mode::Full), str::parse)?,
             semantic_ratio: body.semantic_ratio,
+            intent: body.intent.unwrap_or(defaults.intent),
         })
     }
 }

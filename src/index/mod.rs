@@ -225,11 +225,32 @@ pub struct Filters {
     pub attributes: BTreeMap<String, Vec<String>>,
 }
 
+/// A soft preference of a query ("style moderne", "2 places"): a product that has it ranks
+/// above one that matches the words equally well but lacks it. Never excludes a product.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Boost {
+    /// Any of these values of an attribute facet (`color`, `material`, `style`, `room`).
+    Attribute {
+        /// The facet.
+        facet: String,
+        /// Values, as the catalog writes them.
+        values: Vec<String>,
+    },
+    /// A word anywhere in the product's texts.
+    Word(PlannedWord),
+}
+
+/// Score of one boost a product has: below the 10 points between two match tiers (a better
+/// text match always wins), above the popularity tie-break (at most 0.5).
+pub const BOOST_SCORE: f32 = 4.0;
+
 /// A lexical search.
 #[derive(Debug, Clone)]
 pub struct LexicalRequest<'a> {
     /// Planned query words (empty: every product).
     pub words: &'a [PlannedWord],
+    /// Soft preferences (relevance sort only).
+    pub boosts: &'a [Boost],
     /// Filters.
     pub filters: &'a Filters,
     /// Order.
@@ -266,6 +287,14 @@ pub struct Generation {
     attribute_ords: HashMap<(String, String), u64>,
     reader: IndexReader,
     fields: Fields,
+    /// Sorted prices, loaded on first use (price bands of the intent parser).
+    prices: std::sync::OnceLock<Prices>,
+}
+
+/// Sorted prices of a generation.
+struct Prices {
+    all: Vec<f32>,
+    by_category: Vec<Vec<f32>>,
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, IndexError> {
@@ -338,6 +367,7 @@ impl Generation {
             attribute_ords,
             reader,
             fields,
+            prices: std::sync::OnceLock::new(),
         })
     }
 
@@ -431,10 +461,11 @@ impl Generation {
             .iter()
             .map(|w| Ok((w.clone(), query::word_query(&searcher, &self.fields, w)?)))
             .collect::<tantivy::Result<_>>()?;
+        let boosts = self.boost_queries(&searcher, request.boosts)?;
         let mut dropped = Vec::new();
         loop {
             let queries: Vec<&dyn Query> = words.iter().map(|(_, q)| q.as_ref()).collect();
-            let q = query::text_query(&queries, filter.as_deref());
+            let q = query::boosted(query::text_query(&queries, filter.as_deref()), &boosts);
             let (docs, total, aggregates) = self.collect(&searcher, q.as_ref(), request)?;
             if total > 0 || words.len() <= 1 {
                 return self.result(&searcher, docs, total, aggregates, dropped, request.facets);
@@ -449,6 +480,107 @@ impl Generation {
             }
             dropped.push(words.remove(rarest.1).0);
         }
+    }
+
+    /// One query per boost, scoring [`BOOST_SCORE`] where it matches.
+    fn boost_queries(
+        &self,
+        searcher: &Searcher,
+        boosts: &[Boost],
+    ) -> Result<Vec<Box<dyn Query>>, IndexError> {
+        let f = &self.fields;
+        let mut queries = Vec::new();
+        for boost in boosts {
+            let q: Box<dyn Query> = match boost {
+                Boost::Attribute { facet, values } => {
+                    let Some(i) = FACETS.iter().position(|x| x == facet) else {
+                        continue;
+                    };
+                    let terms: Vec<(Occur, Box<dyn Query>)> = values
+                        .iter()
+                        .filter_map(|v| self.attribute_ords.get(&(facet.clone(), v.to_lowercase())))
+                        .map(|&ord| {
+                            let t = Term::from_field_u64(f.facets[i], ord);
+                            (
+                                Occur::Should,
+                                Box::new(TermQuery::new(t, IndexRecordOption::Basic))
+                                    as Box<dyn Query>,
+                            )
+                        })
+                        .collect();
+                    if terms.is_empty() {
+                        continue;
+                    }
+                    Box::new(BooleanQuery::new(terms))
+                }
+                Boost::Word(word) => query::word_query(searcher, f, word)?,
+            };
+            queries.push(q);
+        }
+        Ok(queries)
+    }
+
+    /// Whether a folded word is a term of a product's name, category or attributes: the intent
+    /// parser never reads such a word as a typo of a lexicon word.
+    pub fn knows_word(&self, word: &str) -> bool {
+        let searcher = self.reader.searcher();
+        self.fields.text[..3].iter().any(|&(exact, _)| {
+            searcher
+                .doc_freq(&Term::from_field_text(exact, word))
+                .is_ok_and(|n| n > 0)
+        })
+    }
+
+    /// The price at quantile `q` (0..=1) of the products of a category (subcategories
+    /// included), or of all products; `None` for an unknown or empty category.
+    pub fn price_quantile(&self, category: Option<&str>, q: f64) -> Option<f64> {
+        let prices = self.prices.get_or_init(|| self.load_prices());
+        let list = match category {
+            None => &prices.all,
+            Some(slug) => prices.by_category.get(*self.category_by_slug.get(slug)?)?,
+        };
+        if list.is_empty() {
+            return None;
+        }
+        let i = ((list.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
+        Some(f64::from(list[i]))
+    }
+
+    /// Sorted prices per category ordinal (ancestors included) and overall, from fast fields.
+    fn load_prices(&self) -> Prices {
+        let categories = &self.dictionaries.categories;
+        let mut prices = Prices {
+            all: Vec::new(),
+            by_category: vec![Vec::new(); categories.len()],
+        };
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            let fast = segment.fast_fields();
+            let (Ok(price), Ok(leaf)) = (fast.f64("price"), fast.u64("category_leaf")) else {
+                continue;
+            };
+            let (price, leaf) = (
+                price.first_or_default_col(0.0),
+                leaf.first_or_default_col(0),
+            );
+            for doc in segment.doc_ids_alive() {
+                let p = price.get_val(doc) as f32;
+                prices.all.push(p);
+                let mut next = Some(leaf.get_val(doc) as usize);
+                for _ in 0..categories.len() {
+                    let Some(o) = next.filter(|&o| o < categories.len()) else {
+                        break;
+                    };
+                    prices.by_category[o].push(p);
+                    next = categories[o].parent;
+                }
+            }
+        }
+        prices.all.sort_by(f32::total_cmp);
+        for list in &mut prices.by_category {
+            list.sort_by(f32::total_cmp);
+        }
+        prices
     }
 
     /// Top docs for the sort, the exact count and (when asked) the aggregates, in one pass.

@@ -262,6 +262,21 @@ pub(crate) fn text_query(
     Box::new(BooleanQuery::new(clauses))
 }
 
+/// The query, plus [`super::BOOST_SCORE`] per boost the product has (boosts never filter).
+pub(crate) fn boosted(query: Box<dyn Query>, boosts: &[Box<dyn Query>]) -> Box<dyn Query> {
+    if boosts.is_empty() {
+        return query;
+    }
+    let mut clauses = vec![(Occur::Must, query)];
+    for boost in boosts {
+        clauses.push((
+            Occur::Should,
+            constant(boost.box_clone(), super::BOOST_SCORE),
+        ));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
 /// A query that matches nothing (a filter on an unknown category or value).
 pub(crate) fn nothing() -> Box<dyn Query> {
     Box::new(EmptyQuery)

@@ -118,6 +118,7 @@ impl<'a> Scope<'a> {
         };
         let found = text.search(&LexicalRequest {
             words: &[],
+            boosts: &[],
             filters: &filters,
             sort: Sort::Popular,
             offset: 0,

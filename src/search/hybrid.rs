@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::QueryWords;
 use super::{
     Engine, Live, SearchError, SearchHit, SearchRequest, fuse, lexical_hit, semantic_score,
 };
-use crate::index::PlannedWord;
 use crate::vectors::VectorFilter;
 
 /// Candidates taken from each source before fusion (at least the requested page).
@@ -147,7 +147,7 @@ impl Engine {
         &self,
         live: &Live,
         request: &SearchRequest,
-        kept: &[PlannedWord],
+        words: QueryWords,
         lexical: Vec<SearchHit>,
         lexical_total: usize,
         offset: usize,
@@ -197,7 +197,7 @@ impl Engine {
         let text = live.text();
         let categories = &text.dictionaries().categories;
         for hit in text.hits_by_id(&missing)?.into_iter().flatten() {
-            let hit = lexical_hit(hit, None, kept, request, categories);
+            let hit = lexical_hit(hit, None, words, request, categories);
             by_id.insert(hit.id.clone(), hit);
         }
         let semantic_hit_count = page.iter().filter(|f| f.semantic.is_some()).count();

@@ -13,6 +13,7 @@ mod highlight;
 mod hybrid;
 pub mod intent;
 mod similar;
+mod understand;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use serde::Serialize;
 pub use fusion::{Fused, SEMANTIC_FLOOR, fuse, semantic_score};
 pub use highlight::WordMatch;
 pub use similar::{SimilarRequest, SimilarResponse};
+pub use understand::{Applied, IntentFilters, IntentSource, ParsedQuery, Understood};
 
 use crate::catalog::{Catalog, CatalogError, Product};
 use crate::index::{
@@ -135,6 +137,9 @@ pub struct SearchRequest {
     pub mode: Mode,
     /// Weight of the semantic source in `full` mode (0..=1); `None`: the engine's default.
     pub semantic_ratio: Option<f32>,
+    /// Whether to parse the query's intent (prices, categories, colours...) into filters and
+    /// boosts; `false` searches the words as typed.
+    pub intent: bool,
 }
 
 /// Search modes.
@@ -172,6 +177,7 @@ impl Default for SearchRequest {
             explain: false,
             mode: Mode::Full,
             semantic_ratio: None,
+            intent: true,
         }
     }
 }
@@ -286,6 +292,10 @@ pub struct SearchResponse {
     pub facet_stats: Option<BTreeMap<String, Stats>>,
     /// Hits of the page found by the semantic source.
     pub semantic_hit_count: usize,
+    /// What the engine understood of the query (absent when intent parsing is off or the
+    /// query is empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parsed_query: Option<ParsedQuery>,
     /// What could not be used for this answer, and why (the answer is still complete).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub degraded: Vec<String>,
@@ -497,7 +507,21 @@ impl Engine {
         let (offset, limit, facets) = validate(request)?;
         let live = self.generation();
         let generation = live.text();
-        let words = index::plan_words(&request.q);
+        let mut understanding = (request.intent && !request.q.trim().is_empty())
+            .then(|| understand::understand(generation, &request.q, &request.filters));
+        // The request as the engine runs it: the parsed filters added to the request's own.
+        let request = &match &understanding {
+            Some(u) => SearchRequest {
+                filters: u.filters.clone(),
+                ..request.clone()
+            },
+            None => request.clone(),
+        };
+        let words = index::plan_words(understanding.as_ref().map_or(&request.q, |u| &u.text));
+        let boosts = understanding
+            .as_ref()
+            .map(|u| u.boosts.clone())
+            .unwrap_or_default();
         let hybrid =
             request.mode == Mode::Full && request.sort == Sort::Relevance && !words.is_empty();
         // Fusion needs candidates from the top, beyond the page.
@@ -506,31 +530,92 @@ impl Engine {
         } else {
             (offset, limit)
         };
-        let lexical = generation.search(&LexicalRequest {
+        let lexical_request = LexicalRequest {
             words: &words,
+            boosts: &boosts,
             filters: &request.filters,
             sort: request.sort,
             offset: lexical_offset,
             limit: lexical_limit,
             facets: !facets.is_empty(),
-        })?;
+        };
+        let mut lexical = generation.search(&lexical_request)?;
+        // Parsed attribute filters are a guess: when they leave nothing, they become boosts only.
+        let mut relaxed_request = None;
+        if lexical.total == 0
+            && let Some(u) = understanding.as_mut()
+            && let Some(relaxed) = u.relaxed_filters.take()
+        {
+            lexical = generation.search(&LexicalRequest {
+                filters: &relaxed,
+                ..lexical_request.clone()
+            })?;
+            u.parsed.relaxed = u
+                .parsed
+                .filters
+                .attributes
+                .iter()
+                .map(|(facet, values)| format!("{facet}: {}", values.join("|")))
+                .collect();
+            u.parsed.filters.attributes.clear();
+            for item in &mut u.parsed.understood {
+                if item.applied == Applied::Filter
+                    && matches!(item.kind, "color" | "material" | "style")
+                {
+                    item.applied = Applied::Boost;
+                }
+            }
+            relaxed_request = Some(SearchRequest {
+                filters: relaxed,
+                ..request.clone()
+            });
+        }
+        let request = relaxed_request.as_ref().unwrap_or(request);
+        // Words the parser left free ("canapé confortable") may match nothing in what the query
+        // named: the named constraints alone answer, and the words are reported dropped.
+        if lexical.total == 0
+            && !words.is_empty()
+            && understanding
+                .as_ref()
+                .is_some_and(|u| u.parsed.filters != IntentFilters::default())
+        {
+            let all: Vec<PlannedWord> = Vec::new();
+            let mut without_words = generation.search(&LexicalRequest {
+                words: &all,
+                filters: &request.filters,
+                ..lexical_request.clone()
+            })?;
+            if without_words.total > 0 {
+                without_words.dropped = words.clone();
+                lexical = without_words;
+            }
+        }
         let kept: Vec<PlannedWord> = words
             .iter()
             .filter(|w| !lexical.dropped.contains(w))
             .cloned()
             .collect();
+        // Highlights also mark the words that carried a constraint ("canapé", "velours").
+        let mut marks = kept.clone();
+        if let Some(u) = &understanding {
+            marks.extend(u.marks.iter().cloned());
+        }
+        let query_words = QueryWords {
+            kept: &kept,
+            marks: &marks,
+        };
         let categories = &generation.dictionaries().categories;
         let lexical_hits: Vec<SearchHit> = lexical
             .hits
             .into_iter()
-            .map(|(sort_score, hit)| lexical_hit(hit, sort_score, &kept, request, categories))
+            .map(|(sort_score, hit)| lexical_hit(hit, sort_score, query_words, request, categories))
             .collect();
         let mut degraded = Vec::new();
         let (hits, estimated_total_hits, semantic_hit_count) = if hybrid {
             self.hybrid(
                 &live,
                 request,
-                &kept,
+                query_words,
                 lexical_hits,
                 lexical.total,
                 offset,
@@ -565,6 +650,7 @@ impl Engine {
             facet_distribution,
             facet_stats,
             semantic_hit_count,
+            parsed_query: understanding.map(|u| u.parsed),
             degraded,
             processing_time_ms: started.elapsed().as_millis() as u64,
         };
@@ -665,14 +751,24 @@ impl Engine {
     }
 }
 
+/// The words a hit is scored and highlighted with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueryWords<'a> {
+    /// The searched words that matched (the text score).
+    kept: &'a [PlannedWord],
+    /// The words to highlight: the kept ones and those that carried a parsed constraint.
+    marks: &'a [PlannedWord],
+}
+
 /// A lexical hit: its text score, highlights and explanation.
 fn lexical_hit(
     hit: IndexHit,
     sort_score: Option<f32>,
-    kept: &[PlannedWord],
+    words: QueryWords,
     request: &SearchRequest,
     categories: &[FacetCategory],
 ) -> SearchHit {
+    let QueryWords { kept, marks } = words;
     let words = highlight::explain(kept, &hit.texts);
     let text_score: f32 = words.iter().map(|w| w.score).sum();
     let ranking_score = if kept.is_empty() {
@@ -681,8 +777,8 @@ fn lexical_hit(
         text_score / (highlight::max_word_score() * kept.len() as f32)
     };
     let formatted = request.highlight.then(|| Formatted {
-        name: highlight::highlight(&hit.texts[0], kept, true, None),
-        description: highlight::highlight(&hit.texts[5], kept, false, Some(24)),
+        name: highlight::highlight(&hit.texts[0], marks, true, None),
+        description: highlight::highlight(&hit.texts[5], marks, false, Some(24)),
     });
     let details = request.explain.then_some(RankingDetails {
         words,

@@ -182,6 +182,7 @@ impl Engine {
             };
             let result = text.search(&LexicalRequest {
                 words: &[],
+                boosts: &[],
                 filters: &filters,
                 sort: Sort::Popular,
                 offset: 0,

@@ -112,25 +112,6 @@ pub struct Intent {
     pub free_text: String,
 }
 
-impl Intent {
-    /// The text to search: the free text, then the words that pick a product type or that a
-    /// category keeps ("lampe").
-    pub fn search_text(&self) -> String {
-        let mut parts: Vec<&str> = Vec::new();
-        if !self.free_text.is_empty() {
-            parts.push(&self.free_text);
-        }
-        for c in &self.constraints {
-            match &c.ask {
-                Ask::ProductType { search, .. } if !search.is_empty() => parts.push(search),
-                Ask::Category { keep: true, .. } => parts.push(&c.words),
-                _ => {}
-            }
-        }
-        parts.join(" ")
-    }
-}
-
 /// Parses a query with the bundled lexicon. `known`: whether the catalog holds a folded word as
 /// written (such a word is never corrected to a lexicon word); `|_| false` when unknown.
 pub fn parse(query: &str, known: &dyn Fn(&str) -> bool) -> Intent {

@@ -3,7 +3,7 @@
 use super::lexicon::Lexicon;
 use super::*;
 
-/// One line per constraint, then the free text and the searched text.
+/// One line per constraint, then the free text.
 fn summary(query: &str) -> Vec<String> {
     let intent = parse(query, &|_| false);
     let mut lines: Vec<String> = intent
@@ -32,7 +32,6 @@ fn summary(query: &str) -> Vec<String> {
         })
         .collect();
     lines.push(format!("free: {}", intent.free_text));
-    lines.push(format!("search: {}", intent.search_text()));
     lines
 }
 
@@ -52,7 +51,6 @@ fn the_storefront_plan_examples() {
                 "style moderne",
                 "max 200",
                 "free: ",
-                "search: lampe",
             ],
         ),
         (
@@ -62,17 +60,11 @@ fn the_storefront_plan_examples() {
                 "size Small",
                 "room salon (boost)",
                 "free: confortable",
-                "search: confortable",
             ],
         ),
         (
             "decoration murale boheme",
-            &[
-                "category decoration",
-                "style bohème",
-                "free: murale",
-                "search: murale",
-            ],
+            &["category decoration", "style bohème", "free: murale"],
         ),
         (
             "tapis rouge pas cher",
@@ -81,7 +73,6 @@ fn the_storefront_plan_examples() {
                 "color rouge|terracotta",
                 "band Cheap",
                 "free: ",
-                "search: tapis",
             ],
         ),
     ]);
@@ -92,115 +83,65 @@ fn prices() {
     check(&[
         (
             "lampe < 200€",
-            &[
-                "category luminaires (kept)",
-                "max 200",
-                "free: ",
-                "search: lampe",
-            ],
+            &["category luminaires (kept)", "max 200", "free: "],
         ),
         (
             "miroir 200 € max",
-            &["type miroir in miroirs", "max 200", "free: ", "search: "],
+            &["type miroir in miroirs", "max 200", "free: "],
         ),
         (
             "vase 30 euros maximum",
-            &["type vase in vases", "max 30", "free: ", "search: vase"],
+            &["type vase in vases", "max 30", "free: "],
         ),
         (
             "table basse entre 50 et 100 €",
-            &[
-                "type table basse in tables",
-                "min 50",
-                "max 100",
-                "free: ",
-                "search: table basse",
-            ],
+            &["type table basse in tables", "min 50", "max 100", "free: "],
         ),
         (
             "plaid de 20 à 40 euros",
-            &[
-                "type plaid in plaids",
-                "min 20",
-                "max 40",
-                "free: ",
-                "search: ",
-            ],
+            &["type plaid in plaids", "min 20", "max 40", "free: "],
         ),
         (
             "coussin 15-30€",
-            &[
-                "type coussin in coussins",
-                "min 15",
-                "max 30",
-                "free: ",
-                "search: ",
-            ],
+            &["type coussin in coussins", "min 15", "max 30", "free: "],
         ),
         (
             "canapé à partir de 300",
-            &["type canapé in canapes", "min 300", "free: ", "search: "],
+            &["type canapé in canapes", "min 300", "free: "],
         ),
         (
             "buffet plus de 500 €",
-            &[
-                "type buffet in buffets",
-                "min 500",
-                "free: ",
-                "search: buffet",
-            ],
+            &["type buffet in buffets", "min 500", "free: "],
         ),
         (
             "bougie 19,99€",
-            &[
-                "type bougie parfumée in bougies",
-                "max 19.99",
-                "free: ",
-                "search: bougie",
-            ],
+            &["type bougie parfumée in bougies", "max 19.99", "free: "],
         ),
-        ("jusqu'à 80 euros", &["max 80", "free: ", "search: "]),
+        ("jusqu'à 80 euros", &["max 80", "free: "]),
         (
             "fauteuil luxe",
-            &[
-                "type fauteuil in fauteuils",
-                "band Premium",
-                "free: ",
-                "search: fauteuil",
-            ],
+            &["type fauteuil in fauteuils", "band Premium", "free: "],
         ),
         (
             "commode haut de gamme",
-            &[
-                "type commode in commodes",
-                "band Premium",
-                "free: ",
-                "search: ",
-            ],
+            &["type commode in commodes", "band Premium", "free: "],
         ),
         (
             "rideau petit prix",
-            &["type rideau in rideaux", "band Cheap", "free: ", "search: "],
+            &["type rideau in rideaux", "band Cheap", "free: "],
         ),
         // A number without a currency or a price word stays searched.
-        (
-            "ampoule e27 40",
-            &["free: ampoule e27 40", "search: ampoule e27 40"],
-        ),
+        ("ampoule e27 40", &["free: ampoule e27 40"]),
     ]);
 }
 
 #[test]
 fn types_and_synonyms() {
     check(&[
-        ("sofa", &["type canapé in canapes", "free: ", "search: "]),
+        ("sofa", &["type canapé in canapes", "free: "]),
         (
             "clic-clac",
-            &[
-                "type canapé convertible in canapes",
-                "free: ",
-                "search: canapé convertible",
-            ],
+            &["type canapé convertible in canapes", "free: "],
         ),
         (
             "BZ gris",
@@ -208,67 +149,37 @@ fn types_and_synonyms() {
                 "type canapé convertible in canapes",
                 "color gris|gris anthracite",
                 "free: ",
-                "search: canapé convertible",
             ],
         ),
-        (
-            "lustre",
-            &["type lustre in suspensions", "free: ", "search: lustre"],
-        ),
-        ("luminaires", &["category luminaires", "free: ", "search: "]),
+        ("lustre", &["type lustre in suspensions", "free: "]),
+        ("luminaires", &["category luminaires", "free: "]),
         (
             "luminaire pour table de nuit",
-            &[
-                "type lampe de chevet in lampes-de-chevet",
-                "free: ",
-                "search: ",
-            ],
+            &["type lampe de chevet in lampes-de-chevet", "free: "],
         ),
         (
             "lampe de bureau",
-            &[
-                "type lampe de bureau in lampes-a-poser",
-                "free: ",
-                "search: lampe de bureau",
-            ],
+            &["type lampe de bureau in lampes-a-poser", "free: "],
         ),
         (
             "lampe pour bureau",
-            &[
-                "type lampe de bureau in lampes-a-poser",
-                "free: ",
-                "search: lampe de bureau",
-            ],
+            &["type lampe de bureau in lampes-a-poser", "free: "],
         ),
         (
             "bureau en chêne",
-            &[
-                "type bureau in bureaux",
-                "material chêne",
-                "free: ",
-                "search: ",
-            ],
+            &["type bureau in bureaux", "material chêne", "free: "],
         ),
         (
             "chaise de bureau",
-            &[
-                "type chaise in chaises",
-                "room bureau (boost)",
-                "free: ",
-                "search: chaise",
-            ],
+            &["type chaise in chaises", "room bureau (boost)", "free: "],
         ),
         (
             "canapés d'angle",
-            &[
-                "type canapé d'angle in canapes",
-                "free: ",
-                "search: canapé d'angle",
-            ],
+            &["type canapé d'angle in canapes", "free: "],
         ),
         (
             "l'applique murale",
-            &["type applique murale in appliques", "free: ", "search: "],
+            &["type applique murale in appliques", "free: "],
         ),
     ]);
 }
@@ -295,40 +206,20 @@ fn colours_in_every_form() {
     check(&[
         (
             "plaid gris anthracite",
-            &[
-                "type plaid in plaids",
-                "color gris anthracite",
-                "free: ",
-                "search: ",
-            ],
+            &["type plaid in plaids", "color gris anthracite", "free: "],
         ),
         (
             "coussin bleu canard",
-            &[
-                "type coussin in coussins",
-                "color bleu canard",
-                "free: ",
-                "search: ",
-            ],
+            &["type coussin in coussins", "color bleu canard", "free: "],
         ),
         (
             "rideaux verts",
-            &[
-                "type rideau in rideaux",
-                "color vert|vert sauge",
-                "free: ",
-                "search: ",
-            ],
+            &["type rideau in rideaux", "color vert|vert sauge", "free: "],
         ),
         // Ambiguous words are boosts, never filters.
         (
             "plaid rose",
-            &[
-                "type plaid in plaids",
-                "color rose (boost)",
-                "free: ",
-                "search: ",
-            ],
+            &["type plaid in plaids", "color rose (boost)", "free: "],
         ),
     ]);
 }
@@ -342,7 +233,6 @@ fn materials_styles_rooms() {
                 "type table basse in tables",
                 "material bois massif",
                 "free: ",
-                "search: table basse",
             ],
         ),
         (
@@ -351,7 +241,6 @@ fn materials_styles_rooms() {
                 "type suspension in suspensions",
                 "material laiton",
                 "free: ",
-                "search: suspension",
             ],
         ),
         (
@@ -361,7 +250,6 @@ fn materials_styles_rooms() {
                 "material velours",
                 "style scandinave",
                 "free: ",
-                "search: fauteuil",
             ],
         ),
         (
@@ -371,17 +259,11 @@ fn materials_styles_rooms() {
                 "material céramique|terre cuite",
                 "style art déco",
                 "free: ",
-                "search: vase",
             ],
         ),
         (
             "étagère industrielle",
-            &[
-                "type étagère in etageres",
-                "style industriel",
-                "free: ",
-                "search: étagère",
-            ],
+            &["type étagère in etageres", "style industriel", "free: "],
         ),
         (
             "miroir salle de bain",
@@ -389,7 +271,6 @@ fn materials_styles_rooms() {
                 "type miroir in miroirs",
                 "room salle de bain (boost)",
                 "free: ",
-                "search: ",
             ],
         ),
         (
@@ -398,7 +279,6 @@ fn materials_styles_rooms() {
                 "category luminaires (kept)",
                 "room extérieur (boost)",
                 "free: ",
-                "search: lampe",
             ],
         ),
         (
@@ -408,7 +288,6 @@ fn materials_styles_rooms() {
                 "style minimaliste",
                 "material rotin|osier",
                 "free: ",
-                "search: ",
             ],
         ),
     ]);
@@ -423,7 +302,6 @@ fn sizes_and_availability() {
                 "type canapé in canapes",
                 "size Count { n: 2, unit: \"places\" }",
                 "free: ",
-                "search: ",
             ],
         ),
         (
@@ -432,7 +310,6 @@ fn sizes_and_availability() {
                 "type lit in lits",
                 "size Dimensions { a: 160, b: 200 }",
                 "free: ",
-                "search: lit",
             ],
         ),
         (
@@ -441,34 +318,23 @@ fn sizes_and_availability() {
                 "type miroir in miroirs",
                 "size Length { cm: 40.0, diameter: true }",
                 "free: ",
-                "search: ",
             ],
         ),
         (
             "grand tapis",
-            &[
-                "size Large",
-                "type tapis in tapis",
-                "free: ",
-                "search: tapis",
-            ],
+            &["size Large", "type tapis in tapis", "free: "],
         ),
         (
             "bureau compact",
-            &["type bureau in bureaux", "size Small", "free: ", "search: "],
+            &["type bureau in bureaux", "size Small", "free: "],
         ),
         (
             "armoire en stock",
-            &["type armoire in armoires", "in stock", "free: ", "search: "],
+            &["type armoire in armoires", "in stock", "free: "],
         ),
         (
             "chaise disponible",
-            &[
-                "type chaise in chaises",
-                "in stock",
-                "free: ",
-                "search: chaise",
-            ],
+            &["type chaise in chaises", "in stock", "free: "],
         ),
     ]);
 }
@@ -478,35 +344,19 @@ fn typos_in_lexicon_words() {
     check(&[
         (
             "lampe moins de 200 eur",
-            &[
-                "category luminaires (kept)",
-                "max 200",
-                "free: ",
-                "search: lampe",
-            ],
+            &["category luminaires (kept)", "max 200", "free: "],
         ),
         (
             "buffet scandinve",
-            &[
-                "type buffet in buffets",
-                "style scandinave",
-                "free: ",
-                "search: buffet",
-            ],
+            &["type buffet in buffets", "style scandinave", "free: "],
         ),
-        ("canpé", &["type canapé in canapes", "free: ", "search: "]),
-        (
-            "lampadiare",
-            &["type lampadaire in lampadaires", "free: ", "search: "],
-        ),
+        ("canpé", &["type canapé in canapes", "free: "]),
+        ("lampadiare", &["type lampadaire in lampadaires", "free: "]),
     ]);
     let intent = parse("buffet scandinve", &|_| false);
     assert!(intent.constraints[1].typo);
     // Short words are never read as typos: "vers" is not "vert", "gros" is not "gris".
-    check(&[
-        ("vers", &["free: vers", "search: vers"]),
-        ("gros", &["free: gros", "search: gros"]),
-    ]);
+    check(&[("vers", &["free: vers"]), ("gros", &["free: gros"])]);
     // A word the catalog holds as written is never corrected ("Lustre Rosa" is not pink).
     let known = |w: &str| w == "opaline";
     let intent = parse("opaline", &known);
@@ -518,14 +368,10 @@ fn plain_words_stay_free() {
     check(&[
         (
             "Lampe de chevet Opale",
-            &[
-                "type lampe de chevet in lampes-de-chevet",
-                "free: Opale",
-                "search: Opale",
-            ],
+            &["type lampe de chevet in lampes-de-chevet", "free: Opale"],
         ),
-        ("", &["free: ", "search: "]),
-        ("zzzz qqqq", &["free: zzzz qqqq", "search: zzzz qqqq"]),
+        ("", &["free: "]),
+        ("zzzz qqqq", &["free: zzzz qqqq"]),
     ]);
 }
 

@@ -1,0 +1,498 @@
+//! From a parsed intent to what the lexical search runs: the searched text, filters and boosts.
+//!
+//! Rules. The request's own filters always win over a parsed one. Explicit constraints (a price,
+//! a clearly named category or product type, "en stock") become filters. Soft ones become
+//! boosts; a colour, material or style that the lexicon calls unambiguous also becomes an
+//! attribute filter, dropped again ("relaxed") if it leaves nothing. Relative price bands are
+//! resolved on the generation's prices of the named category (cheap: the lowest third).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::intent::{self, Ask, Facet, Intent, PriceBand, SizeHint};
+use crate::index::{Boost, Filters, Generation, PlannedWord, plan_words};
+
+/// Where the intent of a response came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IntentSource {
+    /// The local parser.
+    Local,
+    /// Claude, merged with the local parse.
+    Llm,
+    /// Claude's answer from the cache.
+    Cache,
+}
+
+/// How a constraint was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Applied {
+    /// A filter.
+    Filter,
+    /// A boost (ranking only).
+    Boost,
+    /// Its words are searched in the products' texts ("2 places", "160x200").
+    Searched,
+    /// Not used; `reason` says why.
+    Ignored,
+}
+
+/// One understood constraint, for display ("Nous avons compris : luminaires, moins de 200 €").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Understood {
+    /// `category`, `productType`, `maxPrice`, `minPrice`, `priceBand`, `color`, `material`,
+    /// `style`, `room`, `size` or `availability`.
+    pub kind: &'static str,
+    /// The value: a slug, a price, attribute values joined by `|`, a size.
+    pub value: String,
+    /// French label for a chip ("moins de 200 €", "style moderne").
+    pub label: String,
+    /// The words of the query that carried it.
+    pub words: String,
+    /// Read through a typo.
+    pub typo: bool,
+    /// How it was used.
+    pub applied: Applied,
+    /// Why it was ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Filters the intent added to the request's own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntentFilters {
+    /// Category slug.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Lowest price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_price: Option<f64>,
+    /// Highest price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<f64>,
+    /// In stock only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_stock: Option<bool>,
+    /// Attribute values per facet.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+/// What the engine understood of a query, as the response shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParsedQuery {
+    /// Who parsed it.
+    pub source: IntentSource,
+    /// Time spent parsing (and waiting for Claude when it was asked).
+    pub parse_time_ms: f64,
+    /// Filters taken from the query.
+    pub filters: IntentFilters,
+    /// The words that carried no constraint.
+    pub free_text: String,
+    /// The text searched: the free text plus the words that pick a product type.
+    pub search_text: String,
+    /// The product type named, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_type: Option<String>,
+    /// Each constraint and how it was used.
+    pub understood: Vec<Understood>,
+    /// Parsed attribute filters dropped because, with them, nothing matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relaxed: Vec<String>,
+    /// Why Claude's parse is not used, when it was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The lexical search an intent turns into.
+#[derive(Debug, Clone)]
+pub(crate) struct Understanding {
+    /// Text to search.
+    pub(crate) text: String,
+    /// The request's filters with the parsed ones added.
+    pub(crate) filters: Filters,
+    /// The filters without the parsed attribute filters (to relax to).
+    pub(crate) relaxed_filters: Option<Filters>,
+    /// Boosts.
+    pub(crate) boosts: Vec<Boost>,
+    /// Words that carried a product type, a category, an attribute or a size: highlighted.
+    pub(crate) marks: Vec<PlannedWord>,
+    /// What to show.
+    pub(crate) parsed: ParsedQuery,
+}
+
+/// Share of a category's prices under the "cheap" band, and over the "premium" one.
+const BAND_SHARE: f64 = 1.0 / 3.0;
+
+/// Parses `query` locally and plans the lexical search on `text`.
+pub(crate) fn understand(
+    text: &Generation,
+    query: &str,
+    request_filters: &Filters,
+) -> Understanding {
+    let started = Instant::now();
+    let intent = intent::parse(query, &|w| text.knows_word(w));
+    let mut understanding = plan(text, &intent, request_filters);
+    understanding.parsed.parse_time_ms = started.elapsed().as_secs_f64() * 1000.0;
+    understanding
+}
+
+/// Plans the lexical search of an intent.
+pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Understanding {
+    let mut filters = request.clone();
+    let mut added = IntentFilters::default();
+    let mut understood = Vec::new();
+    let mut boosts = Vec::new();
+    let mut search_text = vec![intent.free_text.clone()];
+    let mut product_type = None;
+
+    let category = resolve_category(text, intent);
+    for c in &intent.constraints {
+        let (kind, value, label) = describe(c, text);
+        let mut applied = Applied::Filter;
+        let mut reason = None;
+        let mut ignore = |why: &str, applied: &mut Applied| {
+            *applied = Applied::Ignored;
+            reason = Some(why.to_owned());
+        };
+        match &c.ask {
+            Ask::Category { slug, keep } => {
+                let used = category_use(text, &category, slug, request, &mut filters, &mut added);
+                if let Err(why) = used {
+                    ignore(why, &mut applied);
+                }
+                if *keep || used.is_err() {
+                    search_text.push(c.words.clone());
+                }
+            }
+            Ask::ProductType {
+                label,
+                slug,
+                search,
+            } => {
+                product_type.get_or_insert_with(|| label.clone());
+                match category_use(text, &category, slug, request, &mut filters, &mut added) {
+                    Err(why) => {
+                        ignore(why, &mut applied);
+                        search_text.push(c.words.clone());
+                    }
+                    Ok(()) if !search.is_empty() => search_text.push(search.clone()),
+                    Ok(()) => {}
+                }
+            }
+            Ask::MaxPrice(p) => {
+                if request.max_price.is_some() {
+                    ignore("the request sets maxPrice", &mut applied);
+                } else if filters.min_price.is_some_and(|min| min > *p) {
+                    ignore("below the lowest price asked", &mut applied);
+                } else {
+                    filters.max_price = Some(*p);
+                    added.max_price = Some(*p);
+                }
+            }
+            Ask::MinPrice(p) => {
+                if request.min_price.is_some() {
+                    ignore("the request sets minPrice", &mut applied);
+                } else if filters.max_price.is_some_and(|max| max < *p) {
+                    ignore("above the highest price asked", &mut applied);
+                } else {
+                    filters.min_price = Some(*p);
+                    added.min_price = Some(*p);
+                }
+            }
+            Ask::Band(band) => {
+                let scope = filters.category.as_deref();
+                let (share, explicit) = match band {
+                    PriceBand::Cheap => (BAND_SHARE, filters.max_price),
+                    PriceBand::Premium => (1.0 - BAND_SHARE, filters.min_price),
+                };
+                match (explicit, text.price_quantile(scope, share)) {
+                    (Some(_), _) => ignore("a price is already stated", &mut applied),
+                    (None, None) => ignore("no prices to compare with", &mut applied),
+                    (None, Some(p)) => match band {
+                        PriceBand::Cheap => {
+                            filters.max_price = Some(p);
+                            added.max_price = Some(p);
+                        }
+                        PriceBand::Premium => {
+                            filters.min_price = Some(p);
+                            added.min_price = Some(p);
+                        }
+                    },
+                }
+            }
+            Ask::Attribute {
+                facet,
+                values,
+                filter,
+            } => {
+                boosts.push(Boost::Attribute {
+                    facet: facet.key().to_owned(),
+                    values: values.clone(),
+                });
+                let known: Vec<String> = values
+                    .iter()
+                    .filter(|v| {
+                        text.dictionaries()
+                            .attributes
+                            .get(facet.key())
+                            .is_some_and(|d| d.contains(v))
+                    })
+                    .cloned()
+                    .collect();
+                if *filter && !request.attributes.contains_key(facet.key()) && !known.is_empty() {
+                    let list = filters
+                        .attributes
+                        .entry(facet.key().to_owned())
+                        .or_default();
+                    let added_list = added.attributes.entry(facet.key().to_owned()).or_default();
+                    for v in known {
+                        if !list.contains(&v) {
+                            list.push(v.clone());
+                            added_list.push(v);
+                        }
+                    }
+                } else {
+                    applied = Applied::Boost;
+                }
+            }
+            Ask::Size(hint) => match hint {
+                SizeHint::Small | SizeHint::Large => {
+                    ignore("the catalog's dimensions are not indexed yet", &mut applied)
+                }
+                // Product names carry counts and dimensions: search them as words.
+                SizeHint::Count { .. } | SizeHint::Dimensions { .. } => {
+                    applied = Applied::Searched;
+                    search_text.push(size_words(hint));
+                }
+                SizeHint::Length { .. } => {
+                    applied = Applied::Boost;
+                    boosts.extend(plan_words(&size_words(hint)).into_iter().map(Boost::Word));
+                }
+            },
+            Ask::InStock => {
+                if request.in_stock.is_some() {
+                    ignore("the request sets inStock", &mut applied);
+                } else {
+                    filters.in_stock = Some(true);
+                    added.in_stock = Some(true);
+                }
+            }
+        }
+        understood.push(Understood {
+            kind,
+            value,
+            label,
+            words: c.words.clone(),
+            typo: c.typo,
+            applied,
+            reason,
+        });
+    }
+    let relaxed_filters = (!added.attributes.is_empty()).then(|| {
+        let mut f = filters.clone();
+        f.attributes = request.attributes.clone();
+        f
+    });
+    let text_to_search = search_text
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let marks = intent
+        .constraints
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.ask,
+                Ask::Category { .. }
+                    | Ask::ProductType { .. }
+                    | Ask::Attribute { .. }
+                    | Ask::Size(_)
+            )
+        })
+        .flat_map(|c| plan_words(&c.words))
+        .collect();
+    Understanding {
+        text: text_to_search.clone(),
+        marks,
+        filters,
+        relaxed_filters,
+        boosts,
+        parsed: ParsedQuery {
+            source: IntentSource::Local,
+            parse_time_ms: 0.0,
+            filters: added,
+            free_text: intent.free_text.clone(),
+            search_text: text_to_search,
+            product_type,
+            understood,
+            relaxed: Vec::new(),
+            error: None,
+        },
+    }
+}
+
+/// The category the query names: the deepest named one when they all lie on one branch
+/// ("luminaire lampe de chevet"), with the ordinals of it and its ancestors; `Err` when they
+/// disagree ("canapé ou lampe"). Slugs the catalog does not have are left out.
+fn resolve_category(text: &Generation, intent: &Intent) -> Result<Option<Resolved>, ()> {
+    let mut deepest: Option<Resolved> = None;
+    for c in &intent.constraints {
+        let (Ask::Category { slug, .. } | Ask::ProductType { slug, .. }) = &c.ask else {
+            continue;
+        };
+        let Some(branch) = branch(text, slug) else {
+            continue;
+        };
+        deepest = match deepest {
+            None => Some(Resolved {
+                slug: slug.clone(),
+                branch,
+            }),
+            Some(d) if branch.contains(&d.branch[0]) => Some(Resolved {
+                slug: slug.clone(),
+                branch,
+            }),
+            Some(d) if d.branch.contains(&branch[0]) => Some(d),
+            Some(_) => return Err(()),
+        };
+    }
+    Ok(deepest)
+}
+
+/// The resolved category.
+struct Resolved {
+    slug: String,
+    /// Its ordinal, then its ancestors'.
+    branch: Vec<usize>,
+}
+
+/// A category's ordinal then its ancestors', if the generation has it.
+fn branch(text: &Generation, slug: &str) -> Option<Vec<usize>> {
+    let categories = &text.dictionaries().categories;
+    let mut out = Vec::new();
+    let mut next = Some(text.category_ord(slug)?);
+    while let Some(o) = next.filter(|&o| o < categories.len() && !out.contains(&o)) {
+        out.push(o);
+        next = categories[o].parent;
+    }
+    Some(out)
+}
+
+/// Applies the resolved category for a constraint that names it or one of its ancestors.
+fn category_use(
+    text: &Generation,
+    resolved: &Result<Option<Resolved>, ()>,
+    slug: &str,
+    request: &Filters,
+    filters: &mut Filters,
+    added: &mut IntentFilters,
+) -> Result<(), &'static str> {
+    let on_branch = |r: &Resolved| {
+        text.category_ord(slug)
+            .is_some_and(|o| r.branch.contains(&o))
+    };
+    match resolved {
+        Err(()) => Err("the query names categories on different branches"),
+        Ok(Some(r)) if on_branch(r) => {
+            if request.category.is_some() {
+                return Err("the request sets category");
+            }
+            filters.category = Some(r.slug.clone());
+            added.category = Some(r.slug.clone());
+            Ok(())
+        }
+        _ => Err("this category is not in the catalog"),
+    }
+}
+
+/// The words of an explicit size, as a product name writes them ("2 places", "160x200").
+fn size_words(hint: &SizeHint) -> String {
+    match hint {
+        SizeHint::Count { n, unit } => format!("{n} {unit}"),
+        SizeHint::Dimensions { a, b } => format!("{a}x{b}"),
+        SizeHint::Length { cm, .. } => format!("{cm}"),
+        SizeHint::Small | SizeHint::Large => String::new(),
+    }
+}
+
+/// Kind, value and French label of a constraint.
+fn describe(c: &intent::Constraint, text: &Generation) -> (&'static str, String, String) {
+    let euros = |p: f64| {
+        if p.fract() == 0.0 {
+            format!("{p:.0} €")
+        } else {
+            format!("{p:.2} €").replace('.', ",")
+        }
+    };
+    let category_name = |slug: &str| {
+        text.category_ord(slug)
+            .and_then(|o| text.dictionaries().categories.get(o))
+            .map_or_else(|| slug.to_owned(), |c| c.name.clone())
+    };
+    match &c.ask {
+        Ask::Category { slug, .. } => ("category", slug.clone(), category_name(slug)),
+        Ask::ProductType { label, .. } => ("productType", label.clone(), capitalise(label)),
+        Ask::MaxPrice(p) => ("maxPrice", p.to_string(), format!("moins de {}", euros(*p))),
+        Ask::MinPrice(p) => (
+            "minPrice",
+            p.to_string(),
+            format!("à partir de {}", euros(*p)),
+        ),
+        Ask::Band(PriceBand::Cheap) => ("priceBand", "cheap".to_owned(), "petits prix".to_owned()),
+        Ask::Band(PriceBand::Premium) => (
+            "priceBand",
+            "premium".to_owned(),
+            "haut de gamme".to_owned(),
+        ),
+        Ask::Attribute { facet, values, .. } => {
+            let prefix = match facet {
+                Facet::Color => "couleur",
+                Facet::Material => "en",
+                Facet::Style => "style",
+                Facet::Room => "pour",
+            };
+            let label = match facet {
+                Facet::Room => format!("{prefix} {}", room_phrase(&values[0])),
+                _ => format!("{prefix} {}", values[0]),
+            };
+            (facet.key(), values.join("|"), label)
+        }
+        Ask::Size(hint) => {
+            let label = match hint {
+                SizeHint::Small => "petite taille".to_owned(),
+                SizeHint::Large => "grande taille".to_owned(),
+                SizeHint::Length { cm, diameter: true } => format!("diamètre {cm} cm"),
+                other => size_words(other),
+            };
+            ("size", size_words(hint), label)
+        }
+        Ask::InStock => ("availability", "inStock".to_owned(), "en stock".to_owned()),
+    }
+}
+
+/// "salon" → "le salon", "salle de bain" → "la salle de bain", "entrée" → "l'entrée".
+fn room_phrase(room: &str) -> String {
+    match room {
+        "chambre" | "cuisine" | "salle de bain" | "salle à manger" | "chambre d'enfant" => {
+            format!("la {room}")
+        }
+        "entrée" | "extérieur" => format!("l'{room}"),
+        _ => format!("le {room}"),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
