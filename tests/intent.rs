@@ -207,3 +207,34 @@ fn intent_off_searches_the_words_as_typed() {
     assert!(r.parsed_query.is_none());
     assert!(!r.dropped_words.is_empty());
 }
+
+#[test]
+fn small_and_large_rank_by_size_within_the_type() {
+    let footprint = |id: &str| {
+        demo()
+            .engine
+            .product(id)
+            .unwrap()
+            .product
+            .footprint()
+            .unwrap()
+    };
+    let mean_top = |query: &str| {
+        let r = q(query);
+        let parsed = r.parsed_query.as_ref().unwrap();
+        assert!(
+            parsed
+                .understood
+                .iter()
+                .any(|u| u.kind == "size" && u.applied == Applied::Boost),
+            "{query}: {parsed:?}"
+        );
+        let top: Vec<f64> = r.hits.iter().take(10).map(|h| footprint(&h.id)).collect();
+        top.iter().sum::<f64>() / top.len() as f64
+    };
+    let (small, large) = (mean_top("petit tapis"), mean_top("grand tapis"));
+    assert!(
+        small * 2.0 < large,
+        "small rugs {small} cm², large rugs {large} cm²"
+    );
+}

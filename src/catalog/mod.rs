@@ -222,6 +222,35 @@ impl Catalog {
         Ok(sold)
     }
 
+    /// Per category id, the footprints (see [`model::footprint`]) of its products that have
+    /// dimensions, sorted.
+    pub fn footprints(&self) -> Result<HashMap<String, Vec<f64>>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT category_id,
+                    json_extract(attributes, '$.dimensions.widthCm'),
+                    json_extract(attributes, '$.dimensions.heightCm'),
+                    json_extract(attributes, '$.dimensions.depthCm')
+               FROM products",
+        )?;
+        let mut out: HashMap<String, Vec<f64>> = HashMap::new();
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                model::footprint(r.get(1).ok(), r.get(2).ok(), r.get(3).ok()),
+            ))
+        })?;
+        for row in rows {
+            if let (category, Some(area)) = row? {
+                out.entry(category).or_default().push(area);
+            }
+        }
+        for list in out.values_mut() {
+            list.sort_by(f64::total_cmp);
+        }
+        Ok(out)
+    }
+
     /// Every product's id and category id, in id order.
     pub fn product_categories(&self) -> Result<Vec<(String, String)>, CatalogError> {
         let conn = self.conn();

@@ -83,10 +83,36 @@ impl Product {
             .collect()
     }
 
+    /// The area of the two largest of `attributes.dimensions` (cm²), if it has two or more.
+    pub fn footprint(&self) -> Option<f64> {
+        let dims = self.attributes.get("dimensions")?;
+        let cm = |key: &str| dims.get(key).and_then(Value::as_f64);
+        footprint(cm("widthCm"), cm("heightCm"), cm("depthCm"))
+    }
+
     /// Whether at least one unit is in stock.
     pub fn in_stock(&self) -> bool {
         self.stock > 0
     }
+}
+
+/// The area of the two largest positive dimensions (cm²): a product's size whatever its shape
+/// (a rug's width and depth, a poster's width and height).
+pub(crate) fn footprint(
+    width: Option<f64>,
+    height: Option<f64>,
+    depth: Option<f64>,
+) -> Option<f64> {
+    let mut dims: Vec<f64> = [width, height, depth]
+        .into_iter()
+        .flatten()
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .collect();
+    if dims.len() < 2 {
+        return None;
+    }
+    dims.sort_by(|a, b| b.total_cmp(a));
+    Some(dims[0] * dims[1])
 }
 
 /// The category tree: every category with its parent links resolved.

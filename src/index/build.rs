@@ -17,8 +17,8 @@ use tantivy::{Index, IndexWriter, TantivyDocument};
 
 use super::schema::{self, FACETS, Fields, MASK_BITS};
 use super::{
-    Dictionaries, FORMAT_VERSION, FacetCategory, IndexError, Manifest, StoredHit, VectorManifest,
-    io_error,
+    Dictionaries, FORMAT_VERSION, FacetCategory, IndexError, Manifest, SIZE_LARGE, SIZE_MEDIUM,
+    SIZE_SMALL, SIZE_UNKNOWN, StoredHit, VectorManifest, io_error,
 };
 use crate::catalog::{Catalog, Product, strip_html};
 use crate::progress::Progress;
@@ -201,6 +201,7 @@ fn build_generation(
     };
     let mut attribute_ords: Vec<HashMap<String, u64>> = vec![HashMap::new(); FACETS.len() - 1];
     let sold = catalog.units_sold(options.popularity_days)?;
+    let size_bounds = size_bounds(catalog.footprints()?);
 
     let total = catalog.product_count()?;
     let threads = options.threads.max(1);
@@ -223,6 +224,7 @@ fn build_generation(
             &category_ords,
             &mut attribute_ords,
             &sold,
+            &size_bounds,
         )?;
         writer.add_document(doc)?;
         progress.inc(1);
@@ -267,6 +269,7 @@ fn document(
     category_ords: &[u64],
     attribute_ords: &mut [HashMap<String, u64>],
     sold: &HashMap<String, u64>,
+    size_bounds: &HashMap<String, (f64, f64)>,
 ) -> Result<TantivyDocument, IndexError> {
     let mut doc = TantivyDocument::new();
     doc.add_text(fields.id, &product.id);
@@ -300,6 +303,13 @@ fn document(
     let created =
         chrono::DateTime::parse_from_rfc3339(&product.created_at).map_or(0, |t| t.timestamp());
     doc.add_i64(fields.created_at, created);
+    let size_class = match (product.footprint(), size_bounds.get(&product.category_id)) {
+        (Some(area), Some(&(small, _))) if area <= small => SIZE_SMALL,
+        (Some(area), Some(&(_, large))) if area >= large => SIZE_LARGE,
+        (Some(_), Some(_)) => SIZE_MEDIUM,
+        _ => SIZE_UNKNOWN,
+    };
+    doc.add_u64(fields.size_class, size_class);
     for &ord in category_ords {
         doc.add_u64(fields.facets[0], ord);
     }
@@ -347,6 +357,25 @@ fn document(
     })?;
     doc.add_text(fields.hit, json);
     Ok(doc)
+}
+
+/// Per category id, the footprints at the first and second thirds: at or below the first is
+/// small, at or above the second is large. Categories with fewer than 3 measured products have
+/// no size classes.
+fn size_bounds(footprints: HashMap<String, Vec<f64>>) -> HashMap<String, (f64, f64)> {
+    footprints
+        .into_iter()
+        .filter(|(_, sorted)| sorted.len() >= 3)
+        .map(|(category, sorted)| {
+            let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+            let (small, large) = (at(1.0 / 3.0), at(2.0 / 3.0));
+            // All alike: no product is small or large.
+            if small >= large {
+                return (category, (f64::NEG_INFINITY, f64::INFINITY));
+            }
+            (category, (small, large))
+        })
+        .collect()
 }
 
 /// Writes JSON through a temp file, fsync and rename, so readers see all of it or nothing.

@@ -37,7 +37,7 @@ type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<Aggregates>);
 use schema::Fields;
 
 /// Version of the on-disk generation layout; a generation of another version is refused.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
@@ -238,7 +238,18 @@ pub enum Boost {
     },
     /// A word anywhere in the product's texts.
     Word(PlannedWord),
+    /// A size class within the product's category ([`SIZE_SMALL`] or [`SIZE_LARGE`]).
+    SizeClass(u64),
 }
+
+/// Size class of the smallest third of a category (by the area of its two largest dimensions).
+pub const SIZE_SMALL: u64 = 0;
+/// Size class of the middle third.
+pub const SIZE_MEDIUM: u64 = 1;
+/// Size class of the largest third.
+pub const SIZE_LARGE: u64 = 2;
+/// Size class of a product without dimensions, or in a category of fewer than 3 measured ones.
+pub const SIZE_UNKNOWN: u64 = 3;
 
 /// Score of one boost a product has: below the 10 points between two match tiers (a better
 /// text match always wins), above the popularity tie-break (at most 0.5).
@@ -514,6 +525,10 @@ impl Generation {
                     Box::new(BooleanQuery::new(terms))
                 }
                 Boost::Word(word) => query::word_query(searcher, f, word)?,
+                Boost::SizeClass(class) => Box::new(TermQuery::new(
+                    Term::from_field_u64(f.size_class, *class),
+                    IndexRecordOption::Basic,
+                )),
             };
             queries.push(q);
         }

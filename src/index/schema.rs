@@ -68,6 +68,9 @@ pub(crate) struct Fields {
     pub(crate) rating: Field,
     pub(crate) popularity: Field,
     pub(crate) created_at: Field,
+    /// Size class within the product's category: [`super::SIZE_SMALL`], medium, large or
+    /// unknown (indexed: size boosts).
+    pub(crate) size_class: Field,
     /// Ordinal fields per entry of [`FACETS`] (multi-valued u64, indexed and fast): filters,
     /// and counts of attribute facets with more than [`MASK_BITS`] values. A product's category
     /// ordinals are its category and every ancestor.
@@ -124,6 +127,7 @@ pub(crate) fn build() -> (Schema, Fields) {
         rating: b.add_f64_field("rating", FAST),
         popularity: b.add_u64_field("popularity", FAST),
         created_at: b.add_i64_field("created_at", FAST),
+        size_class: b.add_u64_field("size_class", INDEXED),
         facets: FACETS
             .iter()
             .map(|f| b.add_u64_field(&facet_field_name(f), INDEXED | FAST))
@@ -153,6 +157,7 @@ pub(crate) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         rating: field("rating")?,
         popularity: field("popularity")?,
         created_at: field("created_at")?,
+        size_class: field("size_class")?,
         facets: FACETS
             .iter()
             .map(|f| field(&facet_field_name(f)))

@@ -12,7 +12,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::intent::{self, Ask, Facet, Intent, PriceBand, SizeHint};
-use crate::index::{Boost, Filters, Generation, PlannedWord, plan_words};
+use crate::index::{Boost, Filters, Generation, PlannedWord, SIZE_LARGE, SIZE_SMALL, plan_words};
 
 /// Where the intent of a response came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -263,8 +263,13 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
                 }
             }
             Ask::Size(hint) => match hint {
-                SizeHint::Small | SizeHint::Large => {
-                    ignore("the catalog's dimensions are not indexed yet", &mut applied)
+                SizeHint::Small => {
+                    applied = Applied::Boost;
+                    boosts.push(Boost::SizeClass(SIZE_SMALL));
+                }
+                SizeHint::Large => {
+                    applied = Applied::Boost;
+                    boosts.push(Boost::SizeClass(SIZE_LARGE));
                 }
                 // Product names carry counts and dimensions: search them as words.
                 SizeHint::Count { .. } | SizeHint::Dimensions { .. } => {
