@@ -3,7 +3,10 @@
 //!
 //! Environment variables: `VIVR_DB`, `VIVR_INDEX_DIR`, `VIVR_MODELS_DIR`, `VIVR_BIND`, `VIVR_ADMIN_TOKEN`,
 //! `VIVR_RELOAD_POLL_SECS`, `VIVR_REQUEST_TIMEOUT_MS`, `VIVR_BODY_LIMIT_BYTES`,
-//! `VIVR_SEMANTIC_RATIO`.
+//! `VIVR_SEMANTIC_RATIO`; for Claude (the storefront's names): `ANTHROPIC_API_KEY`,
+//! `ANTHROPIC_BASE_URL`, `AI_DEFAULT_MODEL`, `AI_RATE_LIMIT_REQUESTS`, `AI_RATE_LIMIT_WINDOW_MS`,
+//! `ENABLE_AI_SEARCH`, `ENABLE_AI_RECOMMENDATIONS`, and `VIVR_LLM_INTENT_DEADLINE_MS`,
+//! `VIVR_LLM_RERANK_DEADLINE_MS`, `VIVR_LLM_CACHE_TTL_SECS`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -73,6 +76,82 @@ pub struct Config {
     pub popularity_days: u32,
     /// Default weight of the semantic source in full-mode search (0..=1).
     pub semantic_ratio: f32,
+    /// Claude (intent and rerank of submitted searches).
+    pub llm: LlmSettings,
+}
+
+/// Settings of the Claude client. Without an API key Claude is never called.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSettings {
+    /// `x-api-key`; never written back by `Serialize` nor shown by `Debug`.
+    #[serde(skip_serializing)]
+    pub api_key: Option<String>,
+    /// Base URL of the Messages API (`{base}/v1/messages`).
+    pub base_url: String,
+    /// Model id.
+    pub model: String,
+    /// Deadline of an intent call, retries included, in milliseconds.
+    pub intent_deadline_ms: u64,
+    /// Deadline of a rerank call, retries included, in milliseconds.
+    pub rerank_deadline_ms: u64,
+    /// Calls allowed per window (0: no limit).
+    pub rate_limit_requests: u32,
+    /// The rate limit's window, in milliseconds.
+    pub rate_limit_window_ms: u64,
+    /// Claude for submitted searches.
+    pub enable_search: bool,
+    /// Claude for recommendations (reserved: recommendations do not call Claude yet).
+    pub enable_recommendations: bool,
+    /// How long a cached answer is reused, in seconds.
+    pub cache_ttl_secs: u64,
+    /// Answers kept in memory in front of the replica's cache.
+    pub cache_capacity: usize,
+    /// Consecutive failures that open the circuit breaker.
+    pub breaker_failures: u32,
+    /// How long the open breaker skips Claude, in milliseconds.
+    pub breaker_cooldown_ms: u64,
+}
+
+impl std::fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("intent_deadline_ms", &self.intent_deadline_ms)
+            .field("rerank_deadline_ms", &self.rerank_deadline_ms)
+            .field("rate_limit_requests", &self.rate_limit_requests)
+            .field("rate_limit_window_ms", &self.rate_limit_window_ms)
+            .field("enable_search", &self.enable_search)
+            .field("enable_recommendations", &self.enable_recommendations)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The public Messages API.
+pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+/// A current fast model: intent and rerank are short, latency-bound tasks.
+pub const DEFAULT_LLM_MODEL: &str = "claude-haiku-4-5";
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        LlmSettings {
+            api_key: None,
+            base_url: ANTHROPIC_BASE_URL.to_owned(),
+            model: DEFAULT_LLM_MODEL.to_owned(),
+            intent_deadline_ms: 800,
+            rerank_deadline_ms: 1_500,
+            rate_limit_requests: 60,
+            rate_limit_window_ms: 60_000,
+            enable_search: true,
+            enable_recommendations: true,
+            cache_ttl_secs: 7 * 24 * 3600,
+            cache_capacity: 10_000,
+            breaker_failures: 5,
+            breaker_cooldown_ms: 30_000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -88,7 +167,21 @@ impl Default for Config {
             body_limit_bytes: 64 * 1024,
             popularity_days: 90,
             semantic_ratio: 0.5,
+            llm: LlmSettings::default(),
         }
+    }
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` (the storefront writes `"true"`).
+fn parse_flag(name: &'static str, value: String) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Env {
+            name,
+            message: "expected true or false".to_owned(),
+            value,
+        }),
     }
 }
 
@@ -149,6 +242,37 @@ impl Config {
         if let Some(v) = env("VIVR_BODY_LIMIT_BYTES") {
             config.body_limit_bytes = parse_env("VIVR_BODY_LIMIT_BYTES", v)?;
         }
+        let llm = &mut config.llm;
+        if let Some(v) = env("ANTHROPIC_API_KEY") {
+            llm.api_key = Some(v).filter(|k| !k.trim().is_empty());
+        }
+        if let Some(v) = env("ANTHROPIC_BASE_URL") {
+            llm.base_url = v.trim_end_matches('/').to_owned();
+        }
+        if let Some(v) = env("AI_DEFAULT_MODEL").filter(|v| !v.trim().is_empty()) {
+            llm.model = v;
+        }
+        if let Some(v) = env("AI_RATE_LIMIT_REQUESTS") {
+            llm.rate_limit_requests = parse_env("AI_RATE_LIMIT_REQUESTS", v)?;
+        }
+        if let Some(v) = env("AI_RATE_LIMIT_WINDOW_MS") {
+            llm.rate_limit_window_ms = parse_env("AI_RATE_LIMIT_WINDOW_MS", v)?;
+        }
+        if let Some(v) = env("ENABLE_AI_SEARCH") {
+            llm.enable_search = parse_flag("ENABLE_AI_SEARCH", v)?;
+        }
+        if let Some(v) = env("ENABLE_AI_RECOMMENDATIONS") {
+            llm.enable_recommendations = parse_flag("ENABLE_AI_RECOMMENDATIONS", v)?;
+        }
+        if let Some(v) = env("VIVR_LLM_INTENT_DEADLINE_MS") {
+            llm.intent_deadline_ms = parse_env("VIVR_LLM_INTENT_DEADLINE_MS", v)?;
+        }
+        if let Some(v) = env("VIVR_LLM_RERANK_DEADLINE_MS") {
+            llm.rerank_deadline_ms = parse_env("VIVR_LLM_RERANK_DEADLINE_MS", v)?;
+        }
+        if let Some(v) = env("VIVR_LLM_CACHE_TTL_SECS") {
+            llm.cache_ttl_secs = parse_env("VIVR_LLM_CACHE_TTL_SECS", v)?;
+        }
         Ok(config)
     }
 
@@ -169,6 +293,16 @@ impl Config {
         }
         if self.popularity_days == 0 {
             return Err(invalid("popularity_days", "must be above 0"));
+        }
+        let llm = &self.llm;
+        if llm.intent_deadline_ms == 0 || llm.rerank_deadline_ms == 0 {
+            return Err(invalid("llm deadlines", "must be above 0"));
+        }
+        if llm.rate_limit_window_ms == 0 {
+            return Err(invalid("llm.rate_limit_window_ms", "must be above 0"));
+        }
+        if !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://")) {
+            return Err(invalid("llm.base_url", "must be an http(s) URL"));
         }
         if self.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(invalid("admin_token", "must be at least 16 characters"));
@@ -201,6 +335,40 @@ mod tests {
         assert_eq!(config.index_dir, PathBuf::from("/srv/index"));
         assert_eq!(config.reload_poll_secs, 30);
         assert_eq!(config.db, Config::default().db);
+    }
+
+    #[test]
+    fn the_storefront_ai_variables_configure_claude() {
+        let vars = [
+            ("ANTHROPIC_API_KEY", "sk-test"),
+            ("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/"),
+            ("AI_DEFAULT_MODEL", "claude-test"),
+            ("AI_RATE_LIMIT_REQUESTS", "5"),
+            ("AI_RATE_LIMIT_WINDOW_MS", "1000"),
+            ("ENABLE_AI_SEARCH", "false"),
+        ];
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        let config = Config::load(None, env).unwrap();
+        config.validate().unwrap();
+        let llm = &config.llm;
+        assert_eq!(llm.api_key.as_deref(), Some("sk-test"));
+        assert_eq!(llm.base_url, "http://127.0.0.1:9");
+        assert_eq!(
+            (llm.model.as_str(), llm.rate_limit_requests),
+            ("claude-test", 5)
+        );
+        assert!(!llm.enable_search && llm.enable_recommendations);
+        assert!(
+            !format!("{config:?}").contains("sk-test"),
+            "the key is never printed"
+        );
+        assert_eq!(Config::default().llm.base_url, "https://api.anthropic.com");
+        let bad = Config::load(None, |n| (n == "ENABLE_AI_SEARCH").then(|| "maybe".into()));
+        assert!(bad.unwrap_err().to_string().contains("ENABLE_AI_SEARCH"));
     }
 
     #[test]

@@ -7,12 +7,13 @@
 //! - [`index`]: tantivy generations, reindex, lexical search, filters, facets, sorts;
 //! - [`vectors`]: local embeddings (multilingual-e5-small) and the vector index;
 //! - [`signals`]: co-purchases, complementary categories and trends learnt from orders;
+//! - [`llm`]: the Claude client (intent and rerank) behind a cache, deadlines and guards;
 //! - [`search`]: the `Engine` facade used by every front end;
 //! - [`recommend`]: similar, bought together, personalized, complete the look, trending;
 //! - [`api`]: the axum HTTP API;
 //! - [`cli`]: the command line and composition root.
 //!
-//! [`progress`] is a small utility shared by the long jobs.
+//! [`progress`] (progress of the long jobs) and [`lru`] (a small shared cache) are utilities.
 
 pub mod config;
 
@@ -23,6 +24,8 @@ pub mod index;
 pub mod signals;
 pub mod vectors;
 
+pub mod llm;
+
 pub mod search;
 
 pub mod recommend;
@@ -30,6 +33,7 @@ pub mod recommend;
 pub mod api;
 pub mod cli;
 
+pub mod lru;
 pub mod progress;
 
 pub use search::{Engine, SearchRequest, SearchResponse};

@@ -10,6 +10,7 @@
 
 mod html;
 mod import;
+mod llm;
 mod model;
 mod schema;
 mod validate;
@@ -22,6 +23,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 pub use html::strip_html;
 pub use import::{FileCounts, ImportOptions, ImportReport, Reject};
+pub use llm::{LlmCall, LlmTaskStats};
 pub use model::{Category, CategoryTree, FACET_ATTRIBUTES, Product};
 
 /// Errors of the replica.

@@ -102,6 +102,31 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX orders_user ON orders(user_id, created_at);
     "#,
+    // 4: Claude's answers (cache keyed on task, model, prompt version and normalised input) and
+    // the log of every call (the storefront's AIInteraction), masked and truncated.
+    r#"
+    CREATE TABLE llm_cache (
+        key        TEXT PRIMARY KEY,
+        task       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE llm_calls (
+        id            INTEGER PRIMARY KEY,
+        at            INTEGER NOT NULL,
+        task          TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        input         TEXT NOT NULL,
+        output        TEXT,
+        input_tokens  INTEGER,
+        output_tokens INTEGER,
+        latency_ms    INTEGER NOT NULL,
+        success       INTEGER NOT NULL,
+        error         TEXT,
+        cache_hit     INTEGER NOT NULL
+    );
+    CREATE INDEX llm_calls_at ON llm_calls(at);
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -8,7 +8,6 @@
 //! - Without a model or vectors, the answer is the lexical one and `degraded` says why.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use super::QueryWords;
 use super::{
@@ -25,69 +24,13 @@ pub(super) const QUERY_CACHE_SIZE: usize = 1024;
 /// A page whose lexical hits all score at least this is not worth an embedding.
 const STRONG_LEXICAL: f32 = 0.9;
 
-/// An LRU cache of query vectors.
-pub(super) struct QueryVectors {
-    capacity: usize,
-    entries: Mutex<Entries>,
-}
-
-/// Vectors by normalised query, each with the tick of its last use.
-#[derive(Default)]
-struct Entries {
-    clock: u64,
-    map: HashMap<String, (u64, Vec<f32>)>,
-}
-
-impl QueryVectors {
-    pub(super) fn new(capacity: usize) -> QueryVectors {
-        QueryVectors {
-            capacity,
-            entries: Mutex::new(Entries::default()),
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<Vec<f32>> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.clock += 1;
-        let now = entries.clock;
-        let entry = entries.map.get_mut(key)?;
-        entry.0 = now;
-        Some(entry.1.clone())
-    }
-
-    fn put(&self, key: String, vector: Vec<f32>) {
-        if self.capacity == 0 {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.clock += 1;
-        let now = entries.clock;
-        if entries.map.len() >= self.capacity
-            && let Some(oldest) = entries
-                .map
-                .iter()
-                .min_by_key(|(_, (used, _))| *used)
-                .map(|(k, _)| k.clone())
-        {
-            entries.map.remove(&oldest);
-        }
-        entries.map.insert(key, (now, vector));
-    }
-}
-
-/// What the cache and the model see of a query: trimmed, lower-cased, single spaces.
-fn normalise(query: &str) -> String {
-    query
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
+/// An LRU cache of query vectors by normalised query.
+pub(super) type QueryVectors = crate::lru::Lru<Vec<f32>>;
 
 impl Engine {
     /// The query's vector, from the cache or the model.
     fn query_vector(&self, query: &str) -> Result<Vec<f32>, String> {
-        let key = normalise(query);
+        let key = crate::text::normalize_query(query);
         if let Some(vector) = self.query_vectors.get(&key) {
             return Ok(vector);
         }
@@ -215,22 +158,5 @@ impl Engine {
             })
             .collect();
         Ok((hits, lexical_total + semantic_only, semantic_hit_count))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_evicts_the_least_recently_used() {
-        let cache = QueryVectors::new(2);
-        cache.put("a".into(), vec![1.0]);
-        cache.put("b".into(), vec![2.0]);
-        assert_eq!(cache.get("a"), Some(vec![1.0]));
-        cache.put("c".into(), vec![3.0]);
-        assert_eq!(cache.get("b"), None, "b was the least recently used");
-        assert!(cache.get("a").is_some() && cache.get("c").is_some());
-        assert_eq!(normalise("  Lampe   DE chevet "), "lampe de chevet");
     }
 }

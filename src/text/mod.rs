@@ -109,6 +109,16 @@ pub fn words(text: &str) -> Vec<Word> {
     words
 }
 
+/// What caches key a query on: trimmed, lower-cased, single spaces ("  Lampe   DE chevet " →
+/// "lampe de chevet").
+pub fn normalize_query(query: &str) -> String {
+    query
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// Non-empty, non-comment lines of a bundled word list.
 pub(crate) fn data_lines(data: &'static str) -> impl Iterator<Item = &'static str> {
     data.lines()
@@ -216,6 +226,11 @@ pub(crate) mod tests {
                 "{sample}"
             );
         }
+    }
+
+    #[test]
+    fn queries_are_normalised_for_cache_keys() {
+        assert_eq!(normalize_query("  Lampe   DE chevet "), "lampe de chevet");
     }
 
     #[test]
