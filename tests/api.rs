@@ -24,6 +24,7 @@ fn app(built: common::Built) -> (axum::Router, common::Built) {
     );
     let state = AppState {
         engine,
+        claude: Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
         admin_token: Some(Arc::from(TOKEN)),
         request_timeout: Duration::from_secs(5),
         body_limit: 4096,
@@ -263,6 +264,7 @@ async fn admin_routes_are_off_without_a_token() {
     );
     let app = router(AppState {
         engine,
+        claude: Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
         admin_token: None,
         request_timeout: Duration::from_secs(5),
         body_limit: 4096,
@@ -473,4 +475,71 @@ async fn the_storefront_recommendations_route_chooses_kinds_per_context() {
             "{body}: {r}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_storefront_search_and_suggest_routes_and_metrics() {
+    let (app, _built) = app(common::build("mini"));
+    let (status, body) = call(
+        &app,
+        post(
+            "/api/ai/search",
+            json!({"query": "canapé moins de 700 euros"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["success"], true);
+    let data = body["data"].as_array().unwrap();
+    assert!(!data.is_empty());
+    assert!(data.iter().all(|h| h["price"].as_f64().unwrap() <= 700.0));
+    assert_eq!(body["intent"]["source"], "local");
+    assert_eq!(body["intent"]["filters"]["maxPrice"], 700.0);
+    let labels: Vec<&str> = body["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"moins de 700 €"), "{labels:?}");
+    assert_eq!(body["reranked"], false);
+
+    let (status, body) = call(
+        &app,
+        post(
+            "/api/ai/search/suggest",
+            json!({"query": "lampe moins de 100"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let completions = body["completions"].as_array().unwrap();
+    assert!(
+        completions
+            .iter()
+            .any(|c| c.as_str().unwrap().starts_with("Lampe")),
+        "{body}"
+    );
+    let chips = body["aiSuggestions"].as_array().unwrap();
+    let cheap = chips
+        .iter()
+        .find(|c| c["label"] == "moins de 100 €")
+        .expect("price chip");
+    assert_eq!(cheap["filters"]["maxPrice"], 100.0);
+    let (status, body) = call(&app, post("/api/ai/search/suggest", "{\"q\": \"x\"}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let (status, body) = call(&app, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.as_str()
+            .unwrap()
+            .contains("vivr_llm_calls_total{task=\"intent\"} 0")
+    );
+    // Without a key, submitted searches count as skipped, never as errors.
+    assert!(
+        body.as_str()
+            .unwrap()
+            .contains("vivr_llm_errors_total{task=\"intent\"} 0")
+    );
 }

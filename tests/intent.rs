@@ -3,20 +3,10 @@
 
 mod common;
 
-use std::path::Path;
-use std::sync::OnceLock;
-
 use vivr_search::index::Filters;
 use vivr_search::search::{Applied, SearchRequest, SearchResponse};
 
-/// The demo catalog, imported and indexed once (lexical only) for every test of this file.
-fn demo() -> &'static common::Built {
-    static DEMO: OnceLock<common::Built> = OnceLock::new();
-    DEMO.get_or_init(|| {
-        let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-        common::build_export(tempfile::tempdir().unwrap(), &export, None)
-    })
-}
+use common::demo;
 
 fn search(request: SearchRequest) -> SearchResponse {
     demo().engine.search(&request).unwrap()
@@ -183,8 +173,18 @@ fn typos_in_constraint_words_and_highlights() {
     let r = q("lampadiare scandinve");
     let parsed = r.parsed_query.as_ref().unwrap();
     assert_eq!(parsed.filters.category.as_deref(), Some("lampadaires"));
-    assert_eq!(parsed.filters.attributes["style"], ["scandinave"]);
     assert!(parsed.understood.iter().all(|u| u.typo));
+    // A typo'd attribute is a guess: it ranks, it does not exclude.
+    assert!(parsed.filters.attributes.is_empty());
+    let style = parsed
+        .understood
+        .iter()
+        .find(|u| u.kind == "style")
+        .unwrap();
+    assert_eq!(
+        (style.value.as_str(), style.applied),
+        ("scandinave", Applied::Boost)
+    );
     assert!(!r.hits.is_empty());
     // The words that carried a constraint are highlighted.
     let r = q("canapé velours");

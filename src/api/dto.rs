@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::index::{Filters, Sort};
 use crate::recommend::{Context, Kind, RecommendError, RecommendRequest, Recommendation};
-use crate::search::{Mode, SearchError, SearchRequest, SearchResponse, SimilarRequest};
+use crate::search::{
+    Chip, Mode, ParsedQuery, SearchError, SearchHit, SearchRequest, SearchResponse, SimilarRequest,
+};
 
 /// Body of `POST /v1/search`.
 #[derive(Debug, Default, Deserialize)]
@@ -227,6 +229,34 @@ pub(crate) struct ContextReply {
     pub(crate) processing_time_ms: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) degraded: Vec<String>,
+}
+
+/// Body of the storefront's `POST /api/ai/search` and `POST /api/ai/search/suggest`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct StorefrontQueryBody {
+    /// What the shopper typed.
+    pub(crate) query: String,
+    /// Products to return (default 20, at most 100; search only).
+    pub(crate) limit: Option<i64>,
+}
+
+/// Response of `POST /api/ai/search`, in the storefront's shape.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StorefrontSearchReply {
+    pub(crate) success: bool,
+    /// The products.
+    pub(crate) data: Vec<SearchHit>,
+    /// What was understood (`parsedQuery`).
+    pub(crate) intent: Option<ParsedQuery>,
+    /// Refinement chips.
+    pub(crate) suggestions: Vec<Chip>,
+    /// Whether Claude reordered the products.
+    pub(crate) reranked: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) degraded: Vec<String>,
+    pub(crate) processing_time_ms: u64,
 }
 
 impl TryFrom<SearchBody> for SearchRequest {

@@ -2,7 +2,8 @@
 //!
 //! Routes: `POST /v1/search`, `POST /v1/similar`, `POST /v1/recommend`, `GET /v1/products/{idOrSlug}`,
 //! `GET /v1/categories`, `GET /health`, `POST /admin/reload` (bearer token), and the storefront's
-//! `POST /api/ai/recommendations`. Handlers are thin: a DTO, one call into
+//! `POST /api/ai/recommendations`, `POST /api/ai/search`, `POST /api/ai/search/suggest`, and
+//! `GET /metrics` (Prometheus). Handlers are thin: a DTO, one call into
 //! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it
 //! with `oneshot`.
 
@@ -22,12 +23,17 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use dto::{ContextBody, ContextReply, RecommendBody, SearchBody, SearchReply, SimilarBody};
+use dto::{
+    ContextBody, ContextReply, RecommendBody, SearchBody, SearchReply, SimilarBody,
+    StorefrontQueryBody, StorefrontSearchReply,
+};
 use extract::{ApiJson, BodyLimit};
 
+use crate::llm::Claude;
 use crate::recommend::{self, Context, RecommendRequest, RecommendResponse};
 use crate::search::{
     CategoryNode, Engine, Health, ProductDetail, SearchRequest, SimilarRequest, SimilarResponse,
+    Suggestions, search_with_claude,
 };
 
 /// Shared state of the handlers.
@@ -35,6 +41,8 @@ use crate::search::{
 pub struct AppState {
     /// The engine.
     pub engine: Arc<Engine>,
+    /// The Claude client (submitted searches); without a key it never calls.
+    pub claude: Arc<Claude>,
     /// Bearer token of the admin routes; `None` disables them.
     pub admin_token: Option<Arc<str>>,
     /// Request timeout.
@@ -52,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/similar", post(similar))
         .route("/v1/recommend", post(recommend))
         .route("/api/ai/recommendations", post(storefront_recommendations))
+        .route("/api/ai/search", post(storefront_search))
+        .route("/api/ai/search/suggest", post(storefront_suggest))
+        .route("/metrics", get(metrics))
         .route("/v1/products/{id_or_slug}", get(product))
         .route("/v1/categories", get(categories))
         .route("/health", get(health))
@@ -75,14 +86,14 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-// Searches take about a millisecond of CPU: they run on the async worker directly rather than
-// paying a hop to the blocking pool.
+// Searches take a few milliseconds of CPU: they run on the async worker directly rather than
+// paying a hop to the blocking pool; Claude's calls are awaited, never blocked on.
 async fn search(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<SearchReply>, ApiError> {
     let request = SearchRequest::try_from(body)?;
-    let response = state.engine.search(&request)?;
+    let response = search_with_claude(&state.engine, &state.claude, &request).await?;
     Ok(Json(SearchReply {
         response,
         request_uid: uuid::Uuid::new_v4().to_string(),
@@ -119,6 +130,47 @@ async fn storefront_recommendations(
         processing_time_ms: response.processing_time_ms,
         degraded: response.degraded,
     }))
+}
+
+/// The storefront's submitted search: `full` mode, Claude when configured.
+async fn storefront_search(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<StorefrontQueryBody>,
+) -> Result<Json<StorefrontSearchReply>, ApiError> {
+    let request = SearchRequest {
+        q: body.query,
+        limit: body.limit.unwrap_or(20),
+        ..SearchRequest::default()
+    };
+    let response = search_with_claude(&state.engine, &state.claude, &request).await?;
+    Ok(Json(StorefrontSearchReply {
+        success: true,
+        suggestions: crate::search::chips(&response),
+        intent: response.parsed_query,
+        reranked: response.reranked,
+        data: response.hits,
+        degraded: response.degraded,
+        processing_time_ms: response.processing_time_ms,
+    }))
+}
+
+/// The storefront's search-as-you-type suggestions (local only).
+async fn storefront_suggest(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<StorefrontQueryBody>,
+) -> Result<Json<Suggestions>, ApiError> {
+    Ok(Json(state.engine.suggest(&body.query)?))
+}
+
+/// Prometheus metrics of the Claude client.
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.claude.metrics().render(),
+    )
 }
 
 async fn product(

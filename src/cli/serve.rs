@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::api::{self, AppState};
 use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::llm::Claude;
 use crate::search::Engine;
 
 #[derive(Debug, clap::Args)]
@@ -35,8 +36,21 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         )?
         .with_semantic_ratio(config.semantic_ratio),
     );
+    match (&config.llm.api_key, config.llm.enable_search) {
+        (None, _) => tracing::info!("no ANTHROPIC_API_KEY: searches are local only"),
+        (Some(_), false) => tracing::info!("ENABLE_AI_SEARCH is off: searches are local only"),
+        (Some(_), true) => tracing::info!(
+            model = %config.llm.model,
+            base_url = %config.llm.base_url,
+            "Claude refines submitted searches"
+        ),
+    }
     let state = AppState {
         engine: engine.clone(),
+        claude: Arc::new(Claude::new(
+            config.llm.clone(),
+            Some(Catalog::open(&config.db)?),
+        )),
         admin_token: config.admin_token.as_deref().map(Arc::from),
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         body_limit: config.body_limit_bytes,

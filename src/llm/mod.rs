@@ -272,7 +272,7 @@ impl Claude {
         }
         let deadline = started + self.deadline(task);
         let outcome = self
-            .send(&body, deadline)
+            .send(&body, deadline, self.deadline(task))
             .await
             .and_then(|(answer, usage)| Ok((read(&answer)?, usage)));
         let latency_ms = started.elapsed().as_millis() as u64;
@@ -330,12 +330,15 @@ impl Claude {
     }
 
     /// Posts the request, retrying 429, 529 and 5xx while the deadline allows.
-    async fn send(&self, body: &Value, deadline: Instant) -> Result<(Value, Usage), LlmError> {
+    async fn send(
+        &self,
+        body: &Value,
+        deadline: Instant,
+        budget: Duration,
+    ) -> Result<(Value, Usage), LlmError> {
         let url = format!("{}/v1/messages", self.settings.base_url);
         let key = self.settings.api_key.as_deref().unwrap_or_default();
-        let deadline_ms = deadline
-            .saturating_duration_since(Instant::now())
-            .as_millis() as u64;
+        let deadline_ms = budget.as_millis() as u64;
         let mut backoff = FIRST_BACKOFF;
         loop {
             let attempt = async {

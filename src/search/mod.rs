@@ -8,11 +8,13 @@
 //! Reload: [`Engine::reload`] swaps in the generation `index/current` points at, without
 //! stopping searches in flight (they keep the `Arc` of the generation they started with).
 
+mod ai;
 mod fusion;
 mod highlight;
 mod hybrid;
 pub mod intent;
 mod similar;
+mod suggest;
 mod understand;
 
 use std::collections::BTreeMap;
@@ -23,9 +25,11 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+pub use ai::search_with_claude;
 pub use fusion::{Fused, SEMANTIC_FLOOR, fuse, semantic_score};
 pub use highlight::WordMatch;
 pub use similar::{SimilarRequest, SimilarResponse};
+pub use suggest::{Chip, Suggestions, chips};
 pub use understand::{Applied, IntentFilters, IntentSource, ParsedQuery, Understood};
 
 use crate::catalog::{Catalog, CatalogError, Product};
@@ -292,6 +296,8 @@ pub struct SearchResponse {
     pub facet_stats: Option<BTreeMap<String, Stats>>,
     /// Hits of the page found by the semantic source.
     pub semantic_hit_count: usize,
+    /// Whether Claude reordered the first hits.
+    pub reranked: bool,
     /// What the engine understood of the query (absent when intent parsing is off or the
     /// query is empty).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -380,6 +386,7 @@ pub struct Engine {
     live: RwLock<Arc<Live>>,
     semantic_ratio: f32,
     query_vectors: hybrid::QueryVectors,
+    past_queries: suggest::PastQueries,
 }
 
 /// A live generation: its text index, and its vectors and order signals when they could be
@@ -461,6 +468,7 @@ impl Engine {
             live: RwLock::new(Arc::new(live)),
             semantic_ratio: hybrid::DEFAULT_SEMANTIC_RATIO,
             query_vectors: hybrid::QueryVectors::new(hybrid::QUERY_CACHE_SIZE),
+            past_queries: suggest::PastQueries::default(),
         })
     }
 
@@ -503,12 +511,31 @@ impl Engine {
 
     /// Runs a search.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        self.search_with(request, None)
+    }
+
+    /// Runs a search with an intent parsed elsewhere (the local parse merged with Claude's);
+    /// `None`: the local parser's.
+    pub(crate) fn search_with(
+        &self,
+        request: &SearchRequest,
+        intent: Option<&ai::MergedIntent>,
+    ) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
         let (offset, limit, facets) = validate(request)?;
         let live = self.generation();
         let generation = live.text();
-        let mut understanding = (request.intent && !request.q.trim().is_empty())
-            .then(|| understand::understand(generation, &request.q, &request.filters));
+        let mut understanding =
+            (request.intent && !request.q.trim().is_empty()).then(|| match intent {
+                None => understand::understand(generation, &request.q, &request.filters),
+                Some(merged) => {
+                    let mut u = understand::plan(generation, &merged.intent, &request.filters);
+                    u.parsed.source = merged.source;
+                    u.parsed.parse_time_ms = merged.parse_time_ms;
+                    u.parsed.error = merged.error.clone();
+                    u
+                }
+            });
         // The request as the engine runs it: the parsed filters added to the request's own.
         let request = &match &understanding {
             Some(u) => SearchRequest {
@@ -650,6 +677,7 @@ impl Engine {
             facet_distribution,
             facet_stats,
             semantic_hit_count,
+            reranked: false,
             parsed_query: understanding.map(|u| u.parsed),
             degraded,
             processing_time_ms: started.elapsed().as_millis() as u64,

@@ -2,8 +2,8 @@
 //!
 //! Rules. The request's own filters always win over a parsed one. Explicit constraints (a price,
 //! a clearly named category or product type, "en stock") become filters. Soft ones become
-//! boosts; a colour, material or style that the lexicon calls unambiguous also becomes an
-//! attribute filter, dropped again ("relaxed") if it leaves nothing. Relative price bands are
+//! boosts; a colour, material or style that the lexicon calls unambiguous, written without a
+//! typo, also becomes an attribute filter, dropped again ("relaxed") if it leaves nothing. Relative price bands are
 //! resolved on the generation's prices of the named category (cheap: the lowest third).
 
 use std::collections::BTreeMap;
@@ -246,7 +246,12 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
                     })
                     .cloned()
                     .collect();
-                if *filter && !request.attributes.contains_key(facet.key()) && !known.is_empty() {
+                // A word read through a typo is a guess ("marie" is not "marine"): a boost only.
+                if *filter
+                    && !c.typo
+                    && !request.attributes.contains_key(facet.key())
+                    && !known.is_empty()
+                {
                     let list = filters
                         .attributes
                         .entry(facet.key().to_owned())

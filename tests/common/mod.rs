@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod fake_claude;
+
 /// A committed fixture export under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -87,4 +89,14 @@ pub fn model() -> std::sync::Arc<dyn vivr_search::vectors::Embedder> {
             Arc::new(LocalEmbedder::open(dir).expect("run tools/install-models.sh"))
         })
         .clone()
+}
+
+/// The demo catalog (`data/demo`), imported and indexed once per test binary (lexical only).
+pub fn demo() -> &'static Built {
+    use std::sync::OnceLock;
+    static DEMO: OnceLock<Built> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+        build_export(tempfile::tempdir().unwrap(), &export, None)
+    })
 }
