@@ -92,3 +92,59 @@ fn search_without_an_index_says_what_to_do() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("run `vivr-search reindex` first"));
 }
+
+#[test]
+fn stats_sums_the_logged_claude_calls_per_task() {
+    use vivr_search::catalog::{Catalog, LlmCall};
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let call = |task: &str, latency_ms, success, cache_hit, at| LlmCall {
+        at,
+        task: task.into(),
+        model: "m".into(),
+        input: "lampe".into(),
+        output: None,
+        input_tokens: Some(100),
+        output_tokens: Some(10),
+        latency_ms,
+        success,
+        error: (!success).then(|| "HTTP 500".into()),
+        cache_hit,
+    };
+    for c in [
+        call("intent", 300, true, false, now),
+        call("intent", 900, false, false, now),
+        call("intent", 0, true, true, now),
+        call("rerank", 500, true, false, now),
+        call("rerank", 500, true, false, now - 3 * 86_400),
+    ] {
+        catalog.record_llm_call(&c).unwrap();
+    }
+    let out = vivr(dir.path())
+        .args(["stats", "--since", "1d", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats[0]["task"], "intent");
+    assert_eq!(stats[0]["requests"], 3);
+    assert_eq!(stats[0]["calls"], 2);
+    assert_eq!(stats[0]["errors"], 1);
+    assert_eq!(stats[0]["cacheHits"], 1);
+    assert_eq!(stats[0]["avgLatencyMs"], 600.0);
+    assert_eq!(
+        stats[1]["requests"], 1,
+        "the 3-day-old call is outside the period"
+    );
+    let out = vivr(dir.path())
+        .args(["stats", "--since", "7d"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("50.0 %"), "error rate of intent: {table}");
+}

@@ -6,6 +6,7 @@ mod import;
 mod reindex;
 mod search;
 mod serve;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ enum Command {
     Serve(serve::Args),
     /// Search from the terminal.
     Search(search::Args),
+    /// What Claude did over a period: calls, cache hits, errors, latency, tokens per task.
+    Stats(stats::Args),
 }
 
 /// The embedding model, or `None` with a warning: the engine then runs lexical-only.
@@ -85,7 +88,7 @@ pub fn main() -> ExitCode {
     let result = cli.config().and_then(|mut config| {
         match &cli.command {
             Command::Serve(args) => args.apply(&mut config),
-            Command::Import(_) | Command::Reindex(_) | Command::Search(_) => {}
+            Command::Import(_) | Command::Reindex(_) | Command::Search(_) | Command::Stats(_) => {}
         }
         config.validate()?;
         match cli.command {
@@ -93,6 +96,7 @@ pub fn main() -> ExitCode {
             Command::Reindex(args) => reindex::run(args, &config),
             Command::Serve(args) => serve::run(args, &config),
             Command::Search(args) => search::run(args, &config),
+            Command::Stats(args) => stats::run(args, &config),
         }
     });
     match result {
