@@ -1,0 +1,219 @@
+//! Query understanding: the local intent parser, and what Claude adds to a submitted search's
+//! latency, against the local fake of the Messages API (`tests/common/fake_claude.rs`).
+//!
+//!     cargo bench --bench intent                          # 100,000 products
+//!     VIVR_BENCH_PRODUCTS=2400 cargo bench --bench intent # demo-sized
+//!
+//! Before criterion runs, the bench prints:
+//! - the local parse's p50/p99/max over 200 rounds of the query mix (target: p99 < 0.2 ms);
+//! - with the fake answering after 300 ms, the latency a submitted search gains over the same
+//!   search without Claude (target: the delay plus at most 20 ms);
+//! - with the fake hanging, the response time against the rerank deadline (target: the
+//!   deadline plus at most 50 ms).
+//!
+//! The fixture has no vectors: full mode answers lexically (the same on both sides of the
+//! comparison). Claude's cache is off so every search calls the fake.
+
+mod fixture;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/common/fake_claude.rs"]
+mod fake_claude;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use fake_claude::{FakeClaude, Recorded, Reply};
+use serde_json::json;
+use vivr_search::config::LlmSettings;
+use vivr_search::llm::Claude;
+use vivr_search::search::intent;
+use vivr_search::search::{Engine, SearchRequest, search_with_claude};
+
+/// Sentences as shoppers type them, with the storefront plan's examples.
+const INTENT_QUERIES: &[&str] = &[
+    "lampe moderne moins de 200 euros",
+    "canape confortable pour petit salon",
+    "decoration murale boheme",
+    "tapis rouge pas cher",
+    "table basse en chêne moins de 300 euros",
+    "canapé 3 places velours bleu canard",
+    "clic-clac gris anthracite",
+    "luminaire pour table de nuit",
+    "lit 160x200 bois massif",
+    "miroir rond diamètre 60 cm",
+    "suspension laiton entre 100 et 250 €",
+    "fauteuil scandinve en stock",
+    "coussins blancs 45x45",
+    "plaid laine haut de gamme",
+    "étagère industrielle métal noir",
+    "chaise de bureau ergonomique",
+    "vase céramique art déco",
+    "armoire 2 portes chêne à partir de 500",
+    "bougie parfumée petit prix",
+    "tapis salon 200x290 jute",
+    "lampadaire arc doré",
+    "commode 6 tiroirs blanche",
+    "housse de couette lin 240x220",
+    "guirlande lumineuse extérieur",
+    "meuble tv noyer < 600€",
+    "rideaux velours vert sauge",
+    "console entrée marbre",
+    "tabouret de bar rotin",
+    "panier osier rangement salle de bain",
+    "applique murale minimaliste",
+];
+
+fn parse_report(engine: &Engine) {
+    let live = engine.generation();
+    let known = |w: &str| live.text().knows_word(w);
+    let mut micros = Vec::new();
+    for _ in 0..200 {
+        for q in INTENT_QUERIES {
+            let started = Instant::now();
+            let parsed = intent::parse(black_box(q), &known);
+            micros.push(started.elapsed().as_secs_f64() * 1e6);
+            assert!(!parsed.constraints.is_empty(), "{q}: nothing understood");
+        }
+    }
+    let (p50, p99, max) = fixture::percentiles(micros);
+    eprintln!(
+        "local parse ({} queries × 200): p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+        INTENT_QUERIES.len(),
+        p50,
+        p99,
+        max
+    );
+}
+
+fn claude(fake: &FakeClaude, intent_ms: u64, rerank_ms: u64) -> Claude {
+    Claude::new(
+        LlmSettings {
+            api_key: Some("bench-key".into()),
+            base_url: fake.base_url(),
+            intent_deadline_ms: intent_ms,
+            rerank_deadline_ms: rerank_ms,
+            cache_capacity: 0,
+            rate_limit_requests: 0,
+            ..LlmSettings::default()
+        },
+        None,
+    )
+}
+
+fn submitted(q: &str) -> SearchRequest {
+    SearchRequest {
+        q: q.to_owned(),
+        limit: 20,
+        ..SearchRequest::default()
+    }
+}
+
+/// Milliseconds of one search without Claude (the local answer), the best of three.
+fn local_ms(engine: &Engine, q: &str) -> f64 {
+    let wide = SearchRequest {
+        limit: 30,
+        ..submitted(q)
+    };
+    (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            engine.search(&wide).unwrap();
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn claude_report(engine: &Engine) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let delay = Duration::from_millis(300);
+        let answering = FakeClaude::start(Arc::new(move |r: &Recorded, _| {
+            let input = if r.task() == "intent" {
+                fake_claude::intent(json!({}))
+            } else {
+                let mut ids = r.candidate_ids();
+                ids.reverse();
+                fake_claude::ranking(&ids)
+            };
+            Reply::After(delay, Box::new(Reply::Tool(input)))
+        }))
+        .await;
+        let client = claude(&answering, 800, 1_500);
+        let mut added = Vec::new();
+        for q in INTENT_QUERIES {
+            let local = local_ms(engine, q);
+            let started = Instant::now();
+            let r = search_with_claude(engine, &client, &submitted(q))
+                .await
+                .unwrap();
+            let total = started.elapsed().as_secs_f64() * 1e3;
+            assert!(
+                r.degraded.iter().all(|d| !d.starts_with("claude")),
+                "{q}: {:?}",
+                r.degraded
+            );
+            added.push((total - local) * 1e3);
+        }
+        let (p50, p99, max) = fixture::percentiles(added);
+        eprintln!(
+            "fake answering after 300 ms: added latency p50 {:.1} ms, max {:.1} ms (target ≤ 320 ms), {} searches",
+            p50 / 1e3,
+            max.max(p99) / 1e3,
+            INTENT_QUERIES.len()
+        );
+
+        let hanging = FakeClaude::start(Arc::new(|_: &Recorded, _| Reply::Hang)).await;
+        let client = claude(&hanging, 800, 1_500);
+        let mut over = Vec::new();
+        for q in &INTENT_QUERIES[..6] {
+            let started = Instant::now();
+            let r = search_with_claude(engine, &client, &submitted(q))
+                .await
+                .unwrap();
+            let total = started.elapsed().as_secs_f64() * 1e3;
+            assert!(!r.hits.is_empty(), "{q}: the local answer is complete");
+            over.push((total - 1_500.0) * 1e3);
+        }
+        let (p50, _, max) = fixture::percentiles(over);
+        eprintln!(
+            "fake hanging (deadlines 800/1500 ms): response at rerank deadline + {:.1} ms p50, + {:.1} ms max (target ≤ 50 ms)",
+            p50 / 1e3,
+            max / 1e3
+        );
+    });
+}
+
+fn main() {
+    let products = fixture::products();
+    let fixture = fixture::fixture(products);
+    eprintln!("intent bench on {products} products");
+    parse_report(&fixture.engine);
+    claude_report(&fixture.engine);
+
+    let mut c = Criterion::default().configure_from_args();
+    let live = fixture.engine.generation();
+    let known = |w: &str| live.text().knows_word(w);
+    c.bench_function("intent/parse query mix", |b| {
+        b.iter(|| {
+            for q in INTENT_QUERIES {
+                black_box(intent::parse(black_box(q), &known));
+            }
+        })
+    });
+    c.bench_function("intent/instant search with intent", |b| {
+        b.iter(|| {
+            let r = fixture
+                .engine
+                .search(&SearchRequest {
+                    q: "lampe moderne moins de 200 euros".into(),
+                    mode: vivr_search::search::Mode::Instant,
+                    ..SearchRequest::default()
+                })
+                .unwrap();
+            assert!(r.estimated_total_hits > 0);
+        })
+    });
+    c.final_summary();
+}
