@@ -20,10 +20,17 @@ vivr-search is serving the demo catalog on http://127.0.0.1:7700. Try, from anot
 
   curl -s localhost:7700/v1/search -H 'content-type: application/json' \
        -d '{"q": "canpé velours", "limit": 3, "facets": ["category", "price"]}'
+  curl -s localhost:7700/api/ai/search -H 'content-type: application/json' \
+       -d '{"query": "lampe moderne moins de 200 euros", "limit": 3}'
+  curl -s localhost:7700/api/ai/search/suggest -H 'content-type: application/json' \
+       -d '{"query": "tapis rouge pas ch"}'
   curl -s localhost:7700/v1/products/prod_0000001
   curl -s localhost:7700/v1/recommend -H 'content-type: application/json' \
        -d '{"kind": "complete-the-look", "productId": "prod_0000001", "limit": 4}'
   target/release/vivr-search search "lampe de chevet laiton"
+
+Claude refines submitted searches when ANTHROPIC_API_KEY is set (see the README); without it
+everything is local.
 
 HELP
 exec "$bin" serve

@@ -73,6 +73,17 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             hit.ranking_score
         );
     }
+    if let Some(parsed) = &response.parsed_query {
+        let understood: Vec<&str> = parsed
+            .understood
+            .iter()
+            .filter(|u| u.applied != crate::search::Applied::Ignored)
+            .map(|u| u.label.as_str())
+            .collect();
+        if !understood.is_empty() {
+            println!("understood: {}", understood.join(", "));
+        }
+    }
     if !response.dropped_words.is_empty() {
         println!("ignored words: {}", response.dropped_words.join(", "));
     }
