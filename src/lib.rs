@@ -10,6 +10,7 @@
 //! - [`llm`]: the Claude client (intent and rerank) behind a cache, deadlines and guards;
 //! - [`search`]: the `Engine` facade used by every front end;
 //! - [`recommend`]: similar, bought together, personalized, complete the look, trending;
+//! - [`eval`]: relevance evaluation of a judged query set;
 //! - [`api`]: the axum HTTP API;
 //! - [`cli`]: the command line and composition root.
 //!
@@ -29,6 +30,8 @@ pub mod llm;
 pub mod search;
 
 pub mod recommend;
+
+pub mod eval;
 
 pub mod api;
 pub mod cli;

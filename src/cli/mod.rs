@@ -2,6 +2,7 @@
 //! catalog and the engine, and hands them to the library. Output for humans goes to stdout,
 //! logs and reports to stderr.
 
+mod eval;
 mod import;
 mod reindex;
 mod search;
@@ -42,6 +43,8 @@ enum Command {
     Serve(serve::Args),
     /// Search from the terminal.
     Search(search::Args),
+    /// Evaluate relevance on a judged query set (NDCG@10, MRR, P@5, R@50, zero results).
+    Eval(eval::Args),
     /// What Claude did over a period: calls, cache hits, errors, latency, tokens per task.
     Stats(stats::Args),
 }
@@ -88,7 +91,11 @@ pub fn main() -> ExitCode {
     let result = cli.config().and_then(|mut config| {
         match &cli.command {
             Command::Serve(args) => args.apply(&mut config),
-            Command::Import(_) | Command::Reindex(_) | Command::Search(_) | Command::Stats(_) => {}
+            Command::Import(_)
+            | Command::Reindex(_)
+            | Command::Search(_)
+            | Command::Stats(_)
+            | Command::Eval(_) => {}
         }
         config.validate()?;
         match cli.command {
@@ -97,6 +104,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args, &config),
             Command::Search(args) => search::run(args, &config),
             Command::Stats(args) => stats::run(args, &config),
+            Command::Eval(args) => eval::run(args, &config),
         }
     });
     match result {

@@ -27,7 +27,9 @@ use tantivy::{
 };
 
 pub use build::{ReindexOptions, Staged, stage};
-pub use query::{PlannedWord, Tier, match_tier, plan_words, typo_budget, within_edits};
+pub use query::{
+    PlannedWord, Tier, loosen_typos, match_tier, plan_words, typo_budget, within_edits,
+};
 pub(crate) use schema::{FACETS, TEXT_SOURCES};
 
 use collect::{AggregateCollector, Aggregates};

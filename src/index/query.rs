@@ -101,6 +101,21 @@ pub fn plan_words(query: &str) -> Vec<PlannedWord> {
         .collect()
 }
 
+/// The words with one more typo allowed on those of 5 letters or more (at most 2): the last
+/// resort of a search that found nothing.
+pub fn loosen_typos(words: &[PlannedWord]) -> Vec<PlannedWord> {
+    words
+        .iter()
+        .map(|w| {
+            let mut w = w.clone();
+            if w.typos > 0 && w.exact.chars().count() >= 5 {
+                w.typos = (w.typos + 1).min(2);
+            }
+            w
+        })
+        .collect()
+}
+
 fn constant(query: Box<dyn Query>, score: f32) -> Box<dyn Query> {
     Box::new(ConstScoreQuery::new(query, score))
 }
@@ -367,6 +382,14 @@ mod tests {
         let only_stop = plan_words("la");
         assert_eq!(only_stop.len(), 1, "a query of stop words keeps them");
         assert!(plan_words("  ,; ").is_empty());
+    }
+
+    #[test]
+    fn loosening_adds_one_edit_to_long_words_only() {
+        let words = plan_words("lit fuieuil lampadiare");
+        let loose = loosen_typos(&words);
+        let budgets: Vec<u8> = loose.iter().map(|w| w.typos).collect();
+        assert_eq!(budgets, [0, 2, 2]);
     }
 
     #[test]

@@ -310,7 +310,7 @@ pub struct SearchResponse {
 }
 
 /// A category with its product count (subcategories included) and children.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryNode {
     /// Id.
@@ -598,6 +598,23 @@ impl Engine {
             });
         }
         let request = relaxed_request.as_ref().unwrap_or(request);
+        // Nothing at all: a word may be misspelt beyond its budget ("fuieuil" is 2 edits from
+        // "fauteuil" in 7 letters). One more edit for words of 5 letters or more, then retry.
+        let mut loosened = None;
+        if lexical.total == 0 {
+            let loose = index::loosen_typos(&words);
+            if loose != words {
+                let found = generation.search(&LexicalRequest {
+                    words: &loose,
+                    filters: &request.filters,
+                    ..lexical_request.clone()
+                })?;
+                if found.total > 0 {
+                    lexical = found;
+                    loosened = Some(loose);
+                }
+            }
+        }
         // Words the parser left free ("canapé confortable") may match nothing in what the query
         // named: the named constraints alone answer, and the words are reported dropped.
         if lexical.total == 0
@@ -617,6 +634,7 @@ impl Engine {
                 lexical = without_words;
             }
         }
+        let words = loosened.unwrap_or(words);
         let kept: Vec<PlannedWord> = words
             .iter()
             .filter(|w| !lexical.dropped.contains(w))

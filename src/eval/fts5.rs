@@ -1,0 +1,88 @@
+//! The plain peer: the catalog in SQLite FTS5 (the `unicode61` tokenizer with diacritics
+//! removed, BM25 ranking, the query's words OR-ed), what an engineer builds in an afternoon.
+//! The same judged set runs through it for a side-by-side comparison.
+
+use rusqlite::Connection;
+
+use super::{EvalHit, EvalQuery};
+use crate::catalog::{Catalog, CatalogError, Product, strip_html};
+
+/// An in-memory FTS5 index of the catalog.
+pub struct Fts5Peer {
+    conn: Connection,
+}
+
+impl Fts5Peer {
+    /// Indexes every product: name, category names, attribute values, brand, tags, description.
+    pub fn build(catalog: &Catalog) -> Result<Fts5Peer, CatalogError> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE products USING fts5(
+                 id UNINDEXED, price UNINDEXED, category UNINDEXED,
+                 name, categories, attributes, description,
+                 tokenize = 'unicode61 remove_diacritics 2');",
+        )?;
+        let tree = catalog.category_tree()?;
+        let insert = |p: &Product| -> Result<(), CatalogError> {
+            let path = tree.path(&p.category_id);
+            conn.execute(
+                "INSERT INTO products (id, price, category, name, categories, attributes, description)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rusqlite::params![
+                    p.id,
+                    p.price,
+                    path.last().map(|c| c.slug.clone()).unwrap_or_default(),
+                    p.name,
+                    path.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" "),
+                    [p.all_attribute_values(), p.brand.as_deref().into_iter().collect(), p.tags.iter().map(String::as_str).collect()]
+                        .concat()
+                        .join(" "),
+                    p.description.as_deref().map(strip_html).unwrap_or_default(),
+                ],
+            )?;
+            Ok(())
+        };
+        catalog.for_each_product(|p| insert(&p))?;
+        Ok(Fts5Peer { conn })
+    }
+
+    /// The best `limit` products for a query, BM25 first; `categories`: a leaf slug's path.
+    pub fn search(
+        &self,
+        query: &EvalQuery,
+        limit: usize,
+        paths: &std::collections::HashMap<String, Vec<String>>,
+    ) -> Result<Vec<EvalHit>, CatalogError> {
+        // Each word quoted (FTS5 syntax characters are data), OR-ed.
+        let words: Vec<String> = query
+            .text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{w}\""))
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, price, category FROM products WHERE products MATCH ?1
+              ORDER BY bm25(products) LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![words.join(" OR "), limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, f64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut hits = Vec::new();
+        for row in rows {
+            let (id, price, category) = row?;
+            hits.push(EvalHit {
+                id,
+                price,
+                categories: paths.get(&category).cloned().unwrap_or_default(),
+            });
+        }
+        Ok(hits)
+    }
+}
