@@ -13,10 +13,14 @@ fn search(request: SearchRequest) -> SearchResponse {
 }
 
 fn q(query: &str) -> SearchResponse {
+    page(query, 20)
+}
+
+fn page(query: &str, limit: i64) -> SearchResponse {
     search(SearchRequest {
         q: query.to_owned(),
         mode: vivr_search::search::Mode::Instant,
-        limit: 50,
+        limit,
         ..Default::default()
     })
 }
@@ -41,14 +45,15 @@ fn under(response: &SearchResponse, slug: &str) -> bool {
 
 #[test]
 fn lampe_moderne_moins_de_200_euros() {
-    let r = q("lampe moderne moins de 200 euros");
+    // A page of 5: enough modern lamps under 200 € to fill it, the style filters.
+    let r = page("lampe moderne moins de 200 euros", 5);
     let parsed = r.parsed_query.as_ref().expect("parsed");
     assert_eq!(parsed.filters.category.as_deref(), Some("luminaires"));
     assert_eq!(parsed.filters.max_price, Some(200.0));
     assert_eq!(parsed.filters.attributes["style"], ["moderne"]);
     assert_eq!(parsed.free_text, "");
     assert_eq!(parsed.search_text, "lampe");
-    assert!(!r.hits.is_empty());
+    assert_eq!(r.hits.len(), 5);
     assert!(under(&r, "luminaires"));
     for hit in &r.hits {
         assert!(hit.price <= 200.0, "{} at {}", hit.name, hit.price);
@@ -57,6 +62,17 @@ fn lampe_moderne_moins_de_200_euros() {
     assert!(r.hits[0].name.starts_with("Lampe"), "{}", r.hits[0].name);
     let labels: Vec<&str> = parsed.understood.iter().map(|u| u.label.as_str()).collect();
     assert_eq!(labels, ["Luminaires", "style moderne", "moins de 200 €"]);
+    // A page of 100 is more than the modern lamps: the style becomes a boost, other lamps fill
+    // the page below the modern ones; category and price still hold.
+    let r = page("lampe moderne moins de 200 euros", 100);
+    let parsed = r.parsed_query.as_ref().unwrap();
+    assert_eq!(parsed.relaxed, ["style: moderne"]);
+    assert!(r.hits.iter().all(|h| h.price <= 200.0) && under(&r, "luminaires"));
+    let modern = |h: &vivr_search::search::SearchHit| {
+        attribute(&h.id, "style").contains(&"moderne".to_owned())
+    };
+    assert!(modern(&r.hits[0]));
+    assert!(r.hits.iter().any(|h| !modern(h)));
 }
 
 #[test]
@@ -79,12 +95,12 @@ fn canape_confortable_pour_petit_salon() {
 
 #[test]
 fn decoration_murale_boheme() {
-    let r = q("decoration murale boheme");
+    let r = page("decoration murale boheme", 3);
     let parsed = r.parsed_query.as_ref().unwrap();
     assert_eq!(parsed.filters.category.as_deref(), Some("decoration"));
     assert_eq!(parsed.filters.attributes["style"], ["bohème"]);
     assert_eq!(parsed.free_text, "murale");
-    assert!(!r.hits.is_empty());
+    assert_eq!(r.hits.len(), 3);
     assert!(under(&r, "decoration"));
     for hit in &r.hits {
         assert!(attribute(&hit.id, "style").contains(&"bohème".to_owned()));

@@ -567,9 +567,11 @@ impl Engine {
             facets: !facets.is_empty(),
         };
         let mut lexical = generation.search(&lexical_request)?;
-        // Parsed attribute filters are a guess: when they leave nothing, they become boosts only.
+        // Parsed attribute filters are a guess: when they leave less than the page, they become
+        // boosts, so the exact matches come first and near ones (another colour, another style)
+        // fill the page below them instead of an empty or thin answer.
         let mut relaxed_request = None;
-        if lexical.total == 0
+        if lexical.total < offset + limit
             && let Some(u) = understanding.as_mut()
             && let Some(relaxed) = u.relaxed_filters.take()
         {
@@ -598,10 +600,12 @@ impl Engine {
             });
         }
         let request = relaxed_request.as_ref().unwrap_or(request);
-        // Nothing at all: a word may be misspelt beyond its budget ("fuieuil" is 2 edits from
-        // "fauteuil" in 7 letters). One more edit for words of 5 letters or more, then retry.
+        // Words dropped, or nothing at all: a word may be misspelt beyond its budget ("fuieuil"
+        // is 2 edits from "fauteuil" in 7 letters; "apliqe" from "applique"). A corrected word is
+        // better than a dropped one: one more edit for words of 5 letters or more, then retry,
+        // and keep that answer when it drops fewer words.
         let mut loosened = None;
-        if lexical.total == 0 {
+        if lexical.total == 0 || !lexical.dropped.is_empty() {
             let loose = index::loosen_typos(&words);
             if loose != words {
                 let found = generation.search(&LexicalRequest {
@@ -609,7 +613,9 @@ impl Engine {
                     filters: &request.filters,
                     ..lexical_request.clone()
                 })?;
-                if found.total > 0 {
+                let better = found.total > 0
+                    && (lexical.total == 0 || found.dropped.len() < lexical.dropped.len());
+                if better {
                     lexical = found;
                     loosened = Some(loose);
                 }

@@ -3,7 +3,8 @@
 //! Rules. The request's own filters always win over a parsed one. Explicit constraints (a price,
 //! a clearly named category or product type, "en stock") become filters. Soft ones become
 //! boosts; a colour, material or style that the lexicon calls unambiguous, written without a
-//! typo, also becomes an attribute filter, dropped again ("relaxed") if it leaves nothing. Relative price bands are
+//! typo, also becomes an attribute filter, dropped again ("relaxed", the boost staying) when it
+//! leaves less than the page. Relative price bands are
 //! resolved on the generation's prices of the named category (cheap: the lowest third).
 
 use std::collections::BTreeMap;
@@ -102,7 +103,8 @@ pub struct ParsedQuery {
     pub product_type: Option<String>,
     /// Each constraint and how it was used.
     pub understood: Vec<Understood>,
-    /// Parsed attribute filters dropped because, with them, nothing matched.
+    /// Parsed attribute filters dropped because, with them, less than the page matched (they
+    /// still rank as boosts).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub relaxed: Vec<String>,
     /// Why Claude's parse is not used, when it was asked.
