@@ -415,3 +415,17 @@ fn facets_with_more_values_than_a_bitmask_holds_are_counted_exactly() {
         .unwrap();
     assert_eq!(filtered.estimated_total_hits, 2);
 }
+
+#[test]
+fn a_word_misspelt_beyond_its_budget_is_corrected_before_it_is_dropped() {
+    let built = common::build("mini");
+    // "apliqe" is 2 edits from "applique" in 6 letters (budget 1): one more edit is tried
+    // before the word is dropped, so "murale" alone does not answer.
+    let r = words(&built, "apliqe murale");
+    assert_eq!(ids(&r), ["p05"]);
+    assert!(r.dropped_words.is_empty(), "{:?}", r.dropped_words);
+    // A single word that matches nothing within its budget gets the same second chance:
+    // "cnapeé" is 2 edits from "canape" in 6 letters.
+    let r = words(&built, "cnapeé");
+    assert_eq!(ids(&r).first(), Some(&"p01"), "{:?}", ids(&r));
+}

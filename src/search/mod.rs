@@ -600,12 +600,13 @@ impl Engine {
             });
         }
         let request = relaxed_request.as_ref().unwrap_or(request);
-        // Words dropped, or nothing at all: a word may be misspelt beyond its budget ("fuieuil"
-        // is 2 edits from "fauteuil" in 7 letters; "apliqe" from "applique"). A corrected word is
-        // better than a dropped one: one more edit for words of 5 letters or more, then retry,
-        // and keep that answer when it drops fewer words.
+        // Nothing at all, or words dropped from a short query: a word may be misspelt beyond its
+        // budget ("fuieuil" is 2 edits from "fauteuil" in 7 letters; "apliqe" from "applique").
+        // A corrected word is better than a dropped one: one more edit for words of 5 letters or
+        // more, then retry, and keep that answer when it drops fewer words. Longer queries keep
+        // their drops: among many words, a dropped one is more likely noise than a typo.
         let mut loosened = None;
-        if lexical.total == 0 || !lexical.dropped.is_empty() {
+        if lexical.total == 0 || (!lexical.dropped.is_empty() && words.len() <= 3) {
             let loose = index::loosen_typos(&words);
             if loose != words {
                 let found = generation.search(&LexicalRequest {
