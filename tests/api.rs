@@ -526,6 +526,39 @@ async fn the_storefront_search_and_suggest_routes_and_metrics() {
         .find(|c| c["label"] == "moins de 100 €")
         .expect("price chip");
     assert_eq!(cheap["filters"]["maxPrice"], 100.0);
+    // While the query is one word, category names complete it too; past it, they do not.
+    let (_, body) = call(
+        &app,
+        post(
+            "/api/ai/search/suggest",
+            json!({"query": "lum"}).to_string(),
+        ),
+    )
+    .await;
+    assert!(
+        body["completions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "Luminaires"),
+        "{body}"
+    );
+    let (_, body) = call(
+        &app,
+        post(
+            "/api/ai/search/suggest",
+            json!({"query": "lampe lum"}).to_string(),
+        ),
+    )
+    .await;
+    assert!(
+        !body["completions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "Luminaires"),
+        "{body}"
+    );
     let (status, body) = call(&app, post("/api/ai/search/suggest", "{\"q\": \"x\"}")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 

@@ -105,11 +105,14 @@ impl Engine {
         })
     }
 
-    /// Category names whose folded form starts with the query's last word.
+    /// Category names with a word that starts with the query, while it is one word ("lam" →
+    /// "Lampes de chevet"); past the first word the query has its own subject.
     fn matching_categories(&self, prefix: &str) -> Vec<String> {
-        let Some(last) = crate::text::words(prefix).pop().map(|w| w.exact) else {
+        let words = crate::text::words(prefix);
+        let [word] = words.as_slice() else {
             return Vec::new();
         };
+        let last = word.exact.clone();
         if last.chars().count() < 2 {
             return Vec::new();
         }
