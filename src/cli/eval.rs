@@ -107,12 +107,8 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         }
     };
     if args.compare_fts5 {
-        let catalog = Catalog::open(&config.db)?;
-        let peer = eval::Fts5Peer::build(&catalog)?;
-        let engine = Engine::open(Catalog::open(&config.db)?, &config.index_dir)?;
-        let paths = eval::category_paths(&engine.categories()?);
-        let peer_report =
-            eval::evaluate(&queries, &qrels, |q| peer.search(q, eval::DEPTH, &paths))?;
+        let peer = eval::Fts5Peer::build(&Catalog::open(&config.db)?)?;
+        let peer_report = eval::evaluate(&queries, &qrels, |q| peer.search(q, eval::DEPTH))?;
         if args.json {
             let both = serde_json::json!({ "vivr": report, "fts5": peer_report });
             println!("{}", serde_json::to_string_pretty(&both)?);

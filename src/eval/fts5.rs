@@ -18,7 +18,7 @@ impl Fts5Peer {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(
             "CREATE VIRTUAL TABLE products USING fts5(
-                 id UNINDEXED, price UNINDEXED, category UNINDEXED,
+                 id UNINDEXED, price UNINDEXED, category_path UNINDEXED,
                  name, categories, attributes, description,
                  tokenize = 'unicode61 remove_diacritics 2');",
         )?;
@@ -26,12 +26,13 @@ impl Fts5Peer {
         let insert = |p: &Product| -> Result<(), CatalogError> {
             let path = tree.path(&p.category_id);
             conn.execute(
-                "INSERT INTO products (id, price, category, name, categories, attributes, description)
+                "INSERT INTO products (id, price, category_path, name, categories, attributes, description)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 rusqlite::params![
                     p.id,
                     p.price,
-                    path.last().map(|c| c.slug.clone()).unwrap_or_default(),
+                    // The slugs of the category and its ancestors, for the violation check.
+                    path.iter().map(|c| c.slug.as_str()).collect::<Vec<_>>().join(" "),
                     p.name,
                     path.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" "),
                     [p.all_attribute_values(), p.brand.as_deref().into_iter().collect(), p.tags.iter().map(String::as_str).collect()]
@@ -46,13 +47,8 @@ impl Fts5Peer {
         Ok(Fts5Peer { conn })
     }
 
-    /// The best `limit` products for a query, BM25 first; `categories`: a leaf slug's path.
-    pub fn search(
-        &self,
-        query: &EvalQuery,
-        limit: usize,
-        paths: &std::collections::HashMap<String, Vec<String>>,
-    ) -> Result<Vec<EvalHit>, CatalogError> {
+    /// The best `limit` products for a query, BM25 first.
+    pub fn search(&self, query: &EvalQuery, limit: usize) -> Result<Vec<EvalHit>, CatalogError> {
         // Each word quoted (FTS5 syntax characters are data), OR-ed.
         let words: Vec<String> = query
             .text
@@ -64,7 +60,7 @@ impl Fts5Peer {
             return Ok(Vec::new());
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, price, category FROM products WHERE products MATCH ?1
+            "SELECT id, price, category_path FROM products WHERE products MATCH ?1
               ORDER BY bm25(products) LIMIT ?2",
         )?;
         let rows = stmt.query_map(rusqlite::params![words.join(" OR "), limit as i64], |r| {
@@ -76,11 +72,11 @@ impl Fts5Peer {
         })?;
         let mut hits = Vec::new();
         for row in rows {
-            let (id, price, category) = row?;
+            let (id, price, path) = row?;
             hits.push(EvalHit {
                 id,
                 price,
-                categories: paths.get(&category).cloned().unwrap_or_default(),
+                categories: path.split(' ').map(str::to_owned).collect(),
             });
         }
         Ok(hits)

@@ -116,7 +116,7 @@ pub struct Answer<T> {
 }
 
 /// Token counts from the API's `usage`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Usage {
     input: u64,
     output: u64,
@@ -244,15 +244,7 @@ impl Claude {
         }
         if let Some(value) = self.cached(&key) {
             self.metrics.cache_hit(task);
-            self.log(
-                task,
-                logged_input,
-                None,
-                Usage::default(),
-                started,
-                None,
-                true,
-            );
+            self.log(task, logged_input, started, Logged::CacheHit);
             return Ok(Answer {
                 value,
                 cached: true,
@@ -282,7 +274,7 @@ impl Claude {
                 let json = serde_json::to_string(&value).unwrap_or_default();
                 self.metrics
                     .call(task, true, latency_ms, (usage.input, usage.output));
-                self.log(task, logged_input, Some(&json), usage, started, None, false);
+                self.log(task, logged_input, started, Logged::Answer(&json, usage));
                 self.memory.put(key.clone(), json.clone());
                 if let Some(store) = &self.store
                     && let Err(e) = store.llm_cache_put(&key, task.name(), &json, unix_now())
@@ -296,15 +288,7 @@ impl Claude {
             }
             Err(e) => {
                 self.metrics.call(task, false, latency_ms, (0, 0));
-                self.log(
-                    task,
-                    logged_input,
-                    None,
-                    Usage::default(),
-                    started,
-                    Some(&e),
-                    false,
-                );
+                self.log(task, logged_input, started, Logged::Failure(&e));
                 tracing::warn!(task = task.name(), error = %e, latency_ms, "Claude call failed");
                 Err(e)
             }
@@ -389,20 +373,15 @@ impl Claude {
         }
     }
 
-    /// Records a call (or a cache hit) in the replica's log, off the request's path.
-    #[allow(clippy::too_many_arguments)]
-    fn log(
-        &self,
-        task: Task,
-        input: &str,
-        output: Option<&str>,
-        usage: Usage,
-        started: Instant,
-        error: Option<&LlmError>,
-        cache_hit: bool,
-    ) {
+    /// Records a call (or a cache hit) in the replica's log, off the request path.
+    fn log(&self, task: Task, input: &str, started: Instant, outcome: Logged) {
         let Some(store) = self.store.clone() else {
             return;
+        };
+        let (output, usage, error) = match outcome {
+            Logged::CacheHit => (None, None, None),
+            Logged::Answer(output, usage) => (Some(output), Some(usage), None),
+            Logged::Failure(e) => (None, None, Some(e)),
         };
         let call = LlmCall {
             at: unix_now(),
@@ -410,12 +389,12 @@ impl Claude {
             model: self.settings.model.clone(),
             input: mask::truncate(input, LOG_CHARS),
             output: output.map(|o| mask::truncate(o, LOG_CHARS)),
-            input_tokens: (!cache_hit && error.is_none()).then_some(usage.input),
-            output_tokens: (!cache_hit && error.is_none()).then_some(usage.output),
+            input_tokens: usage.map(|u| u.input),
+            output_tokens: usage.map(|u| u.output),
             latency_ms: started.elapsed().as_millis() as u64,
             success: error.is_none(),
             error: error.map(ToString::to_string),
-            cache_hit,
+            cache_hit: matches!(outcome, Logged::CacheHit),
         };
         let write = move || {
             if let Err(e) = store.record_llm_call(&call) {
@@ -429,6 +408,17 @@ impl Claude {
             Err(_) => write(),
         }
     }
+}
+
+/// What a logged call came to.
+#[derive(Clone, Copy)]
+enum Logged<'a> {
+    /// Served from the cache: no call made.
+    CacheHit,
+    /// A valid answer (as stored) and its tokens.
+    Answer(&'a str, Usage),
+    /// The call failed.
+    Failure(&'a LlmError),
 }
 
 /// What is sent of a query: personal data masked, capped at [`prompts::MAX_QUERY_CHARS`].
