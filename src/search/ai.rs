@@ -14,7 +14,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::intent::{self, Ask, Constraint, Facet, Intent};
-use super::{Engine, IntentSource, Mode, SearchError, SearchRequest, SearchResponse};
+use super::{Engine, IntentSource, Live, Mode, SearchError, SearchRequest, SearchResponse};
 use crate::llm::{Candidate, Claude, LlmIntent, Vocabulary, VocabularyCategory};
 
 /// An intent parsed elsewhere, with where it came from.
@@ -60,8 +60,9 @@ async fn with_claude(
         return engine.search(request);
     }
     let started = Instant::now();
-    let vocabulary = engine.vocabulary();
-    let local_intent = intent::parse(&request.q, &|w| engine.generation().text().knows_word(w));
+    let live = engine.generation();
+    let vocabulary = live.vocabulary();
+    let local_intent = intent::parse(&request.q, &|w| live.text().knows_word(w));
     // The local search fetches a rerank's worth of hits; the page is cut after the rerank.
     let wide = SearchRequest {
         limit: request
@@ -70,7 +71,7 @@ async fn with_claude(
             .min(super::MAX_LIMIT as i64),
         ..request.clone()
     };
-    let intent_call = claude.intent(&request.q, &vocabulary);
+    let intent_call = claude.intent(&request.q, vocabulary);
     let local_and_rerank = async {
         let local = engine.search(&wide)?;
         let ranking = rerank(engine, claude, &request.q, &local).await;
@@ -237,33 +238,36 @@ fn apply_ranking(response: &mut SearchResponse, ids: &[String]) -> bool {
         .any(|(h, id)| &h.id != id)
 }
 
-impl Engine {
-    /// What the intent prompt tells Claude about the store: the live generation's categories,
-    /// attribute values and price range.
-    pub(crate) fn vocabulary(&self) -> Vocabulary {
-        let live = self.generation();
-        let text = live.text();
-        let d = text.dictionaries();
-        let values = |facet: Facet| d.attributes.get(facet.key()).cloned().unwrap_or_default();
-        Vocabulary {
-            categories: d
-                .categories
-                .iter()
-                .map(|c| VocabularyCategory {
-                    slug: c.slug.clone(),
-                    name: c.name.clone(),
-                })
-                .collect(),
-            colors: values(Facet::Color),
-            materials: values(Facet::Material),
-            styles: values(Facet::Style),
-            rooms: values(Facet::Room),
-            price_range: text
-                .price_quantile(None, 0.0)
-                .zip(text.price_quantile(None, 1.0)),
-        }
+impl Live {
+    /// What the intent prompt tells Claude about the store: the generation's categories,
+    /// attribute values and price range, built once per generation.
+    pub(crate) fn vocabulary(&self) -> &Vocabulary {
+        self.vocabulary.get_or_init(|| {
+            let d = self.text.dictionaries();
+            let values = |facet: Facet| d.attributes.get(facet.key()).cloned().unwrap_or_default();
+            Vocabulary {
+                categories: d
+                    .categories
+                    .iter()
+                    .map(|c| VocabularyCategory {
+                        slug: c.slug.clone(),
+                        name: c.name.clone(),
+                    })
+                    .collect(),
+                colors: values(Facet::Color),
+                materials: values(Facet::Material),
+                styles: values(Facet::Style),
+                rooms: values(Facet::Room),
+                price_range: self
+                    .text
+                    .price_quantile(None, 0.0)
+                    .zip(self.text.price_quantile(None, 1.0)),
+            }
+        })
     }
+}
 
+impl Engine {
     /// The first hits of a response as rerank candidates (no customer or order data).
     fn candidates(&self, response: &SearchResponse) -> Vec<Candidate> {
         let live = self.generation();

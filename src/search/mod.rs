@@ -395,6 +395,8 @@ pub struct Live {
     text: Generation,
     vectors: Result<VectorSet, String>,
     signals: Result<Signals, String>,
+    /// The store's vocabulary for Claude's intent prompt, built on first use.
+    vocabulary: std::sync::OnceLock<crate::llm::Vocabulary>,
 }
 
 impl Live {
@@ -422,6 +424,7 @@ impl Live {
             text,
             vectors,
             signals,
+            vocabulary: std::sync::OnceLock::new(),
         })
     }
 
