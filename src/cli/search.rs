@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::index::{Filters, Sort};
-use crate::search::{Engine, SearchRequest};
+use crate::search::{Engine, Mode, SearchRequest};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -29,13 +29,22 @@ pub(crate) struct Args {
     /// relevance, price-asc, price-desc, newest, popular, rating.
     #[arg(long, default_value = "relevance")]
     sort: String,
+    /// `instant` (lexical) or `full` (lexical and semantic, as a submitted search).
+    #[arg(long, default_value = "full")]
+    mode: String,
     /// Print the engine's JSON response instead of a table.
     #[arg(long)]
     json: bool,
 }
 
 pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(Catalog::open(&config.db)?, &config.index_dir)?;
+    let mode: Mode = args.mode.parse()?;
+    // Instant mode never embeds, so it does not load the model.
+    let embedder = (mode == Mode::Full)
+        .then(|| super::embedder(config))
+        .flatten();
+    let engine = Engine::open_with(Catalog::open(&config.db)?, &config.index_dir, embedder)?
+        .with_semantic_ratio(config.semantic_ratio);
     let request = SearchRequest {
         q: args.query,
         filters: Filters {
@@ -46,6 +55,7 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             ..Filters::default()
         },
         sort: args.sort.parse::<Sort>()?,
+        mode,
         limit: args.limit,
         highlight: false,
         ..SearchRequest::default()
