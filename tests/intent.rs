@@ -254,3 +254,18 @@ fn small_and_large_rank_by_size_within_the_type() {
         "small rugs {small} cm², large rugs {large} cm²"
     );
 }
+
+#[test]
+fn a_name_typed_in_full_finds_its_product_first_though_a_word_reads_as_a_colour() {
+    // "Blanche" is this table's name and also reads as the colour white; the table is made of
+    // oak but is not white. The words the intent read as attributes still count in names.
+    let name = "Table basse rectangulaire Blanche en chêne";
+    assert!(!attribute("prod_0001977", "color").contains(&"blanc".to_owned()));
+    let r = q(name);
+    assert_eq!(
+        r.hits[0].name,
+        name,
+        "{:?}",
+        r.hits.iter().map(|h| &h.name).collect::<Vec<_>>()
+    );
+}

@@ -124,6 +124,21 @@ fn the_word_with_fewest_matches_is_dropped_first() {
 }
 
 #[test]
+fn a_thin_answer_is_followed_by_the_products_missing_its_rarest_word() {
+    let built = common::build("mini");
+    // Only p04 is "Lampe … Lumio"; fewer than a page, so "lumio" (the rarest word) becomes
+    // optional: p04 first, then the other lamps ("rampe" is one edit from "lampe"). Nothing is
+    // reported dropped.
+    let r = words(&built, "lampe lumio");
+    assert_eq!(ids(&r).first(), Some(&"p04"), "{:?}", ids(&r));
+    let mut rest: Vec<&str> = ids(&r)[1..].to_vec();
+    rest.sort_unstable();
+    assert_eq!(rest, ["p03", "p06", "p14"]);
+    assert_eq!(r.estimated_total_hits, 4);
+    assert!(r.dropped_words.is_empty(), "{:?}", r.dropped_words);
+}
+
+#[test]
 fn filters_and_sorts_are_correct() {
     let built = common::build("mini");
     let all = |filters: Filters, sort: Sort| {
@@ -420,9 +435,10 @@ fn facets_with_more_values_than_a_bitmask_holds_are_counted_exactly() {
 fn a_word_misspelt_beyond_its_budget_is_corrected_before_it_is_dropped() {
     let built = common::build("mini");
     // "apliqe" is 2 edits from "applique" in 6 letters (budget 1): one more edit is tried
-    // before the word is dropped, so "murale" alone does not answer.
+    // before the word is dropped, so "murale" alone does not answer: the applique comes first,
+    // the other "murale" product after it (a thin answer lists what misses its rarest word).
     let r = words(&built, "apliqe murale");
-    assert_eq!(ids(&r), ["p05"]);
+    assert_eq!(ids(&r), ["p05", "p13"]);
     assert!(r.dropped_words.is_empty(), "{:?}", r.dropped_words);
     // A single word that matches nothing within its budget gets the same second chance:
     // "cnapeé" is 2 edits from "canape" in 6 letters.

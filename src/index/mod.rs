@@ -240,6 +240,9 @@ pub enum Boost {
     },
     /// A word anywhere in the product's texts.
     Word(PlannedWord),
+    /// A folded word, exactly, in the product's name: a word the intent read as an attribute
+    /// ("blanche") may be part of the name typed in full ("Table basse Blanche en chêne").
+    NameWord(String),
     /// A size class within the product's category ([`SIZE_SMALL`] or [`SIZE_LARGE`]).
     SizeClass(u64),
 }
@@ -256,6 +259,10 @@ pub const SIZE_UNKNOWN: u64 = 3;
 /// Score of one boost a product has: below the 10 points between two match tiers (a better
 /// text match always wins), above the popularity tie-break (at most 0.5).
 pub const BOOST_SCORE: f32 = 4.0;
+
+/// A query whose words together match fewer products than this also lists, after them, the
+/// products that miss its rarest word (a name typed in full still finds its substitutes).
+pub const THIN_RESULTS: usize = 10;
 
 /// A lexical search.
 #[derive(Debug, Clone)]
@@ -465,7 +472,9 @@ impl Generation {
     }
 
     /// Runs a lexical search; when all words together match nothing, drops the word with the
-    /// fewest matches (ties: the later word) and tries again, down to one word.
+    /// fewest matches (ties: the later word) and tries again, down to one word. When they match
+    /// fewer than [`THIN_RESULTS`] products, that word becomes optional instead: the products
+    /// with every word still come first (the word's score), then those missing it.
     pub fn search(&self, request: &LexicalRequest) -> Result<LexicalResult, IndexError> {
         let searcher = self.reader.searcher();
         let filter = self.filter_query(request.filters);
@@ -480,19 +489,43 @@ impl Generation {
             let queries: Vec<&dyn Query> = words.iter().map(|(_, q)| q.as_ref()).collect();
             let q = query::boosted(query::text_query(&queries, filter.as_deref()), &boosts);
             let (docs, total, aggregates) = self.collect(&searcher, q.as_ref(), request)?;
-            if total > 0 || words.len() <= 1 {
+            if words.len() <= 1 || total >= THIN_RESULTS {
                 return self.result(&searcher, docs, total, aggregates, dropped, request.facets);
             }
-            let mut rarest = (usize::MAX, 0);
-            for (i, (_, word_query)) in words.iter().enumerate() {
-                let alone = query::text_query(&[word_query.as_ref()], filter.as_deref());
-                let n = searcher.search(alone.as_ref(), &Count)?;
-                if n <= rarest.0 {
-                    rarest = (n, i);
-                }
+            let rarest = self.rarest(&searcher, &words, filter.as_deref())?;
+            if total == 0 {
+                dropped.push(words.remove(rarest).0);
+                continue;
             }
-            dropped.push(words.remove(rarest.1).0);
+            let (_, optional) = words.remove(rarest);
+            let queries: Vec<&dyn Query> = words.iter().map(|(_, q)| q.as_ref()).collect();
+            let mut required = query::text_query(&queries, filter.as_deref());
+            required = Box::new(BooleanQuery::new(vec![
+                (Occur::Must, required),
+                (Occur::Should, optional),
+            ]));
+            let q = query::boosted(required, &boosts);
+            let (docs, total, aggregates) = self.collect(&searcher, q.as_ref(), request)?;
+            return self.result(&searcher, docs, total, aggregates, dropped, request.facets);
         }
+    }
+
+    /// The index in `words` of the word that matches the fewest products alone (ties: the later).
+    fn rarest(
+        &self,
+        searcher: &Searcher,
+        words: &[(PlannedWord, Box<dyn Query>)],
+        filter: Option<&dyn Query>,
+    ) -> Result<usize, IndexError> {
+        let mut rarest = (usize::MAX, 0);
+        for (i, (_, word_query)) in words.iter().enumerate() {
+            let alone = query::text_query(&[word_query.as_ref()], filter);
+            let n = searcher.search(alone.as_ref(), &Count)?;
+            if n <= rarest.0 {
+                rarest = (n, i);
+            }
+        }
+        Ok(rarest.1)
     }
 
     /// One query per boost, scoring [`BOOST_SCORE`] where it matches.
@@ -527,6 +560,10 @@ impl Generation {
                     Box::new(BooleanQuery::new(terms))
                 }
                 Boost::Word(word) => query::word_query(searcher, f, word)?,
+                Boost::NameWord(word) => Box::new(TermQuery::new(
+                    Term::from_field_text(f.text[0].0, word),
+                    IndexRecordOption::Basic,
+                )),
                 Boost::SizeClass(class) => Box::new(TermQuery::new(
                     Term::from_field_u64(f.size_class, *class),
                     IndexRecordOption::Basic,

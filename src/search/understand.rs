@@ -238,6 +238,11 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
                     facet: facet.key().to_owned(),
                     values: values.clone(),
                 });
+                boosts.extend(
+                    plan_words(&c.words)
+                        .into_iter()
+                        .map(|w| Boost::NameWord(w.exact)),
+                );
                 let known: Vec<String> = values
                     .iter()
                     .filter(|v| {
