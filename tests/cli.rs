@@ -148,3 +148,185 @@ fn stats_sums_the_logged_claude_calls_per_task() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("50.0 %"), "error rate of intent: {table}");
 }
+
+/// Kills a spawned server when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `vivr-search eval … --json` on the built fixture: the report as JSON.
+fn eval_json(built: &common::Built, sets: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let out = vivr(built.dir.path())
+        .env_remove("ANTHROPIC_API_KEY")
+        .args(["eval", "--json", "--queries"])
+        .arg(sets.join("queries.tsv"))
+        .arg("--qrels")
+        .arg(sets.join("qrels.tsv"))
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Query id → reciprocal rank, from a report.
+fn rr(report: &serde_json::Value) -> std::collections::BTreeMap<String, f64> {
+    report["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["id"].as_str().unwrap().to_owned(),
+                q["rr"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn eval_scores_the_engine_in_process_over_http_beside_fts5_and_with_claude() {
+    use common::fake_claude::{FakeClaude, Recorded, Reply, intent, ranking};
+    use vivr_search::eval;
+    use vivr_search::search::Mode;
+
+    let built = common::build("mini");
+    let sets = tempfile::tempdir().unwrap();
+    // Each query's judged product is the engine's own first hit: a reciprocal rank of 1 locally,
+    // and of less once a reranker reverses the candidates.
+    let first = |q: &str| -> String {
+        let out = vivr(built.dir.path())
+            .args(["search", "--json", "--mode", "instant", q])
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(r["hits"].as_array().unwrap().len() >= 2, "{r}");
+        r["hits"][0]["id"].as_str().unwrap().to_owned()
+    };
+    std::fs::write(
+        sets.path().join("queries.tsv"),
+        "id\ttext\tclass\nq1\tcanapé\ttype\nq2\tlampe\ttype\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sets.path().join("qrels.tsv"),
+        format!(
+            "query_id\tproduct_id\tgrade\nq1\t{}\t3\nq2\t{}\t3\n",
+            first("canapé"),
+            first("lampe")
+        ),
+    )
+    .unwrap();
+
+    // In-process: the command reports what the library computes.
+    let report = eval_json(&built, sets.path(), &["--mode", "instant"]);
+    let queries = eval::read_queries(&sets.path().join("queries.tsv")).unwrap();
+    let qrels = eval::read_qrels(&sets.path().join("qrels.tsv")).unwrap();
+    let library = eval::evaluate_engine(&built.engine, Mode::Instant, &queries, &qrels).unwrap();
+    assert_eq!(
+        report["overall"],
+        serde_json::to_value(&library.overall).unwrap()
+    );
+    assert_eq!(report["overall"]["queries"], 2);
+    assert_eq!(report["overall"]["mrr"], 1.0);
+
+    // Beside FTS5: both reports, same queries.
+    let both = eval_json(
+        &built,
+        sets.path(),
+        &["--mode", "instant", "--compare-fts5"],
+    );
+    assert_eq!(both["vivr"]["overall"], report["overall"]);
+    assert_eq!(both["fts5"]["overall"]["queries"], 2);
+
+    // Over HTTP: a running server gives the same figures.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _server = Child(
+        vivr(built.dir.path())
+            .env_remove("ANTHROPIC_API_KEY")
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .spawn()
+            .unwrap(),
+    );
+    let up = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "the server did not start");
+    let url = format!("http://127.0.0.1:{port}");
+    let remote = eval_json(&built, sets.path(), &["--mode", "instant", "--url", &url]);
+    assert_eq!(remote["overall"], report["overall"]);
+
+    // With Claude (a fake that reverses the candidates): submitted searches ask it, and the
+    // scores are of the reranked answers.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(FakeClaude::start(std::sync::Arc::new(
+        |r: &Recorded, _| match r.task() {
+            "intent" => Reply::Tool(intent(serde_json::json!({}))),
+            _ => {
+                let mut ids = r.candidate_ids();
+                ids.reverse();
+                Reply::Tool(ranking(&ids))
+            }
+        },
+    )));
+    let out = vivr(built.dir.path())
+        .env("ANTHROPIC_API_KEY", "test-key")
+        .env("ANTHROPIC_BASE_URL", fake.base_url())
+        .env("VIVR_MODELS_DIR", "/nonexistent")
+        .args([
+            "eval",
+            "--json",
+            "--mode",
+            "full",
+            "--ai",
+            "on",
+            "--queries",
+        ])
+        .arg(sets.path().join("queries.tsv"))
+        .arg("--qrels")
+        .arg(sets.path().join("qrels.tsv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let with_claude: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fake.count("rerank"), 2, "one rerank per query");
+    for (id, rr) in rr(&with_claude) {
+        assert!(
+            rr < 1.0,
+            "{id}: the reversed order puts the judged product lower: {rr}"
+        );
+    }
+    // Without a key, --ai on refuses rather than quietly scoring the local engine.
+    let out = vivr(built.dir.path())
+        .env_remove("ANTHROPIC_API_KEY")
+        .args(["eval", "--ai", "on", "--queries"])
+        .arg(sets.path().join("queries.tsv"))
+        .arg("--qrels")
+        .arg(sets.path().join("qrels.tsv"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--ai on"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
