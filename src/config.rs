@@ -66,6 +66,10 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Bearer token of the admin routes; admin routes are disabled without one.
     pub admin_token: Option<String>,
+    /// Bearer token required on `/mcp` when set (`MCP_AUTH_TOKEN`).
+    pub mcp_auth_token: Option<String>,
+    /// `Host` names `/mcp` accepts besides loopback ones (`VIVR_MCP_ALLOWED_HOSTS`, commas).
+    pub mcp_allowed_hosts: Vec<String>,
     /// How often a running server checks for a new generation, in seconds (0: never).
     pub reload_poll_secs: u64,
     /// Request timeout, in milliseconds.
@@ -162,6 +166,8 @@ impl Default for Config {
             models_dir: PathBuf::from("models"),
             bind: SocketAddr::from(([127, 0, 0, 1], 7700)),
             admin_token: None,
+            mcp_auth_token: None,
+            mcp_allowed_hosts: Vec::new(),
             reload_poll_secs: 2,
             request_timeout_ms: 5_000,
             body_limit_bytes: 64 * 1024,
@@ -229,6 +235,17 @@ impl Config {
         }
         if let Some(v) = env("VIVR_ADMIN_TOKEN") {
             config.admin_token = Some(v).filter(|t| !t.is_empty());
+        }
+        if let Some(v) = env("MCP_AUTH_TOKEN") {
+            config.mcp_auth_token = Some(v).filter(|t| !t.is_empty());
+        }
+        if let Some(v) = env("VIVR_MCP_ALLOWED_HOSTS") {
+            config.mcp_allowed_hosts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(v) = env("VIVR_RELOAD_POLL_SECS") {
             config.reload_poll_secs = parse_env("VIVR_RELOAD_POLL_SECS", v)?;

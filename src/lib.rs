@@ -35,6 +35,8 @@ pub mod eval;
 
 pub mod api;
 pub mod cli;
+/// The MCP server for AI agents, over the same engine.
+pub mod mcp;
 
 pub mod lru;
 pub mod progress;

@@ -28,6 +28,7 @@ fn app(built: common::Built) -> (axum::Router, common::Built) {
         admin_token: Some(Arc::from(TOKEN)),
         request_timeout: Duration::from_secs(5),
         body_limit: 4096,
+        mcp: Default::default(),
     };
     (router(state), built)
 }
@@ -268,6 +269,7 @@ async fn admin_routes_are_off_without_a_token() {
         admin_token: None,
         request_timeout: Duration::from_secs(5),
         body_limit: 4096,
+        mcp: Default::default(),
     });
     let request = Request::post("/admin/reload")
         .header("authorization", format!("Bearer {TOKEN}"))

@@ -3,7 +3,7 @@
 //! Routes: `POST /v1/search`, `POST /v1/similar`, `POST /v1/recommend`, `GET /v1/products/{idOrSlug}`,
 //! `GET /v1/categories`, `GET /health`, `POST /admin/reload` (bearer token), and the storefront's
 //! `POST /api/ai/recommendations`, `POST /api/ai/search`, `POST /api/ai/search/suggest`, and
-//! `GET /metrics` (Prometheus). Handlers are thin: a DTO, one call into
+//! `GET /metrics` (Prometheus), and the MCP endpoint `/mcp` (streamable HTTP, [`crate::mcp`]). Handlers are thin: a DTO, one call into
 //! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it
 //! with `oneshot`.
 
@@ -49,12 +49,32 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Largest body accepted, in bytes.
     pub body_limit: usize,
+    /// Who may use the MCP endpoint at `/mcp`.
+    pub mcp: McpAccess,
+}
+
+/// Access to `/mcp` beyond loopback defaults.
+#[derive(Clone, Default)]
+pub struct McpAccess {
+    /// When set, requests without `Authorization: Bearer <token>` get 401.
+    pub token: Option<Arc<str>>,
+    /// `Host` names accepted besides localhost, 127.0.0.1 and ::1.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// The API's router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.body_limit;
     let timeout = state.request_timeout;
+    let mcp = Router::new()
+        .nest_service(
+            "/mcp",
+            crate::mcp::http_service(state.engine.clone(), &state.mcp.allowed_hosts),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.mcp.token.clone(),
+            require_mcp_token,
+        ));
     Router::new()
         .route("/v1/search", post(search))
         .route("/v1/similar", post(similar))
@@ -68,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/admin/reload", post(reload))
         .with_state(state)
+        .merge(mcp)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(Extension(BodyLimit(body_limit)))
         .layer(TimeoutLayer::with_status_code(
@@ -217,6 +238,25 @@ async fn reload(
         reloaded,
         generation: state.engine.generation().manifest().generation,
     }))
+}
+
+/// Lets a request through to `/mcp` when no token is configured or it carries the token.
+async fn require_mcp_token(
+    State(token): State<Option<Arc<str>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    if let Some(expected) = token.as_deref() {
+        let given = request
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+            return Err(ApiError::Unauthorized);
+        }
+    }
+    Ok(next.run(request).await)
 }
 
 /// Compares secrets without an early exit on the first differing byte.

@@ -191,6 +191,30 @@ impl Catalog {
         row.transpose()
     }
 
+    /// `limit` products from the `offset`-th, in id order (a stable page for listings).
+    pub fn products_page(&self, offset: u64, limit: u64) -> Result<Vec<Product>, CatalogError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id LIMIT ?1 OFFSET ?2");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([limit as i64, offset as i64], |r| Ok(product_from_row(r)))?;
+        let mut products = Vec::new();
+        for row in rows {
+            products.push(row??);
+        }
+        Ok(products)
+    }
+
+    /// Product slugs starting with `prefix`, in order, at most `limit` (for completions).
+    pub fn slugs_with_prefix(&self, prefix: &str, limit: u64) -> Result<Vec<String>, CatalogError> {
+        let conn = self.conn();
+        // A range rather than LIKE: no wildcard escaping, and the slug index serves it.
+        let mut stmt = conn.prepare_cached(
+            "SELECT slug FROM products WHERE slug >= ?1 AND slug < ?1 || char(1114111) ORDER BY slug LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![prefix, limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Calls `f` on every product, in id order.
     pub fn for_each_product<E: From<CatalogError>>(
         &self,

@@ -4,6 +4,7 @@
 
 mod eval;
 mod import;
+mod mcp;
 mod reindex;
 mod search;
 mod serve;
@@ -47,6 +48,8 @@ enum Command {
     Eval(eval::Args),
     /// What Claude did over a period: calls, cache hits, errors, latency, tokens per task.
     Stats(stats::Args),
+    /// Serve the MCP endpoint over stdio (for agents that start the engine themselves).
+    Mcp(mcp::Args),
 }
 
 /// The embedding model, or `None` with a warning: the engine then runs lexical-only.
@@ -95,6 +98,7 @@ pub fn main() -> ExitCode {
             | Command::Reindex(_)
             | Command::Search(_)
             | Command::Stats(_)
+            | Command::Mcp(_)
             | Command::Eval(_) => {}
         }
         config.validate()?;
@@ -105,6 +109,7 @@ pub fn main() -> ExitCode {
             Command::Search(args) => search::run(args, &config),
             Command::Stats(args) => stats::run(args, &config),
             Command::Eval(args) => eval::run(args, &config),
+            Command::Mcp(args) => mcp::run(args, &config),
         }
     });
     match result {

@@ -1,0 +1,473 @@
+//! The MCP endpoint through the router (no socket): each tool's happy path and invalid
+//! arguments, resources, prompts, completion, and access control (Origin, Host, token).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use vivr_search::api::{AppState, McpAccess, router};
+
+fn app(built: &common::Built, mcp: McpAccess) -> axum::Router {
+    let engine = Arc::new(
+        vivr_search::search::Engine::open(
+            vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
+            &built.index_dir(),
+        )
+        .unwrap(),
+    );
+    router(AppState {
+        engine,
+        claude: Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
+        admin_token: None,
+        request_timeout: Duration::from_secs(5),
+        body_limit: 64 * 1024,
+        mcp,
+    })
+}
+
+/// A JSON-RPC request to `/mcp` as a streamable HTTP client sends it.
+fn rpc(method: &str, params: Value) -> Request<Body> {
+    Request::post("/mcp")
+        .header("host", "127.0.0.1:7700")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(Body::from(
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
+        ))
+        .unwrap()
+}
+
+async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // A JSON answer, or the data line of an event stream.
+    let body = serde_json::from_str(&text)
+        .ok()
+        .or_else(|| {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .find_map(|d| serde_json::from_str(d.trim()).ok())
+        })
+        .unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// The `result` of a call, which must succeed at the protocol level.
+async fn result(app: &axum::Router, method: &str, params: Value) -> Value {
+    let (status, body) = send(app, rpc(method, params)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.get("result")
+        .cloned()
+        .unwrap_or_else(|| panic!("{body}"))
+}
+
+async fn tool(app: &axum::Router, name: &str, arguments: Value) -> Value {
+    result(
+        app,
+        "tools/call",
+        json!({"name": name, "arguments": arguments}),
+    )
+    .await
+}
+
+/// A tool error: `isError` and a message mentioning `needle`.
+fn assert_tool_error(result: &Value, needle: &str) {
+    assert_eq!(result["isError"], true, "{result}");
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains(needle), "{text}");
+}
+
+#[tokio::test]
+async fn tools_are_listed_in_order_with_schemas_and_read_only_hints() {
+    let built = common::build("mini");
+    let app = app(&built, McpAccess::default());
+    let init = result(
+        &app,
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+    )
+    .await;
+    assert_eq!(init["protocolVersion"], "2025-11-25");
+    assert_eq!(init["serverInfo"]["name"], "vivr-search");
+    let tools = result(&app, "tools/list", json!({})).await;
+    let names: Vec<&str> = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "search_products",
+            "get_product_details",
+            "get_similar_products",
+            "check_stock_availability",
+            "get_category_products",
+            "get_recommendations"
+        ]
+    );
+    for t in tools["tools"].as_array().unwrap() {
+        assert_eq!(t["annotations"]["readOnlyHint"], true, "{t}");
+        assert_eq!(t["outputSchema"]["type"], "object", "{t}");
+        assert_eq!(t["inputSchema"]["type"], "object", "{t}");
+        assert!(t["description"].as_str().unwrap().len() > 80, "{t}");
+    }
+}
+
+#[tokio::test]
+async fn search_products_finds_a_typo_and_reports_structured_content() {
+    let built = common::build("mini");
+    let app = app(&built, McpAccess::default());
+    let r = tool(
+        &app,
+        "search_products",
+        json!({"query": "canpé", "limit": 5}),
+    )
+    .await;
+    assert_ne!(r["isError"], true, "{r}");
+    let products = r["structuredContent"]["products"].as_array().unwrap();
+    assert!(!products.is_empty());
+    assert!(
+        products.iter().all(|p| p["category"]["slug"] == "canapes"),
+        "{r}"
+    );
+    // The same JSON as text, for clients that read only content.
+    let text: Value = serde_json::from_str(r["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(text, r["structuredContent"]);
+
+    let r = tool(
+        &app,
+        "search_products",
+        json!({"maxPrice": 100, "sortBy": "price-desc"}),
+    )
+    .await;
+    let prices: Vec<f64> = r["structuredContent"]["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["price"].as_f64().unwrap())
+        .collect();
+    assert!(!prices.is_empty() && prices.iter().all(|p| *p <= 100.0));
+    assert!(prices.windows(2).all(|w| w[0] >= w[1]), "{prices:?}");
+
+    assert_tool_error(
+        &tool(&app, "search_products", json!({"limit": 500})).await,
+        "maximum of 50",
+    );
+    assert_tool_error(
+        &tool(&app, "search_products", json!({"sortBy": "cheapest"})).await,
+        "invalid arguments",
+    );
+    assert_tool_error(
+        &tool(&app, "search_products", json!({"colour": "bleu"})).await,
+        "unknown field",
+    );
+    assert_tool_error(
+        &tool(&app, "search_products", json!({"category": "nowhere"})).await,
+        "no category has the slug",
+    );
+}
+
+#[tokio::test]
+async fn product_details_take_exactly_one_key() {
+    let built = common::build("mini");
+    let app = app(&built, McpAccess::default());
+    let by_id = tool(&app, "get_product_details", json!({"productId": "p01"})).await;
+    let slug = by_id["structuredContent"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_slug = tool(&app, "get_product_details", json!({"slug": slug})).await;
+    assert_eq!(by_id["structuredContent"], by_slug["structuredContent"]);
+    assert_eq!(by_id["structuredContent"]["id"], "p01");
+    assert!(
+        !by_id["structuredContent"]["categories"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_tool_error(
+        &tool(&app, "get_product_details", json!({})).await,
+        "slug or its productId",
+    );
+    assert_tool_error(
+        &tool(
+            &app,
+            "get_product_details",
+            json!({"slug": "a", "productId": "b"}),
+        )
+        .await,
+        "not both",
+    );
+    assert_tool_error(
+        &tool(&app, "get_product_details", json!({"productId": "p99"})).await,
+        "no product has the id or slug \"p99\"",
+    );
+}
+
+#[tokio::test]
+async fn stock_availability_and_alternatives() {
+    let built = common::build("mini");
+    let app = app(&built, McpAccess::default());
+    let detail = tool(&app, "get_product_details", json!({"productId": "p01"})).await;
+    let stock = detail["structuredContent"]["stock"].as_i64().unwrap();
+    let r = tool(
+        &app,
+        "check_stock_availability",
+        json!({"productId": "p01"}),
+    )
+    .await;
+    assert_eq!(r["structuredContent"]["quantityAvailable"], stock);
+    assert_eq!(r["structuredContent"]["available"], stock >= 1);
+    let more = u32::try_from(stock + 1).unwrap();
+    let r = tool(
+        &app,
+        "check_stock_availability",
+        json!({"productId": "p01", "quantity": more}),
+    )
+    .await;
+    assert_eq!(r["structuredContent"]["available"], false, "{r}");
+    assert_eq!(r["structuredContent"]["quantityRequested"], more);
+    assert!(r["structuredContent"]["alternatives"].is_array());
+    assert_tool_error(
+        &tool(
+            &app,
+            "check_stock_availability",
+            json!({"productId": "p01", "quantity": 0}),
+        )
+        .await,
+        "at least 1",
+    );
+    assert_tool_error(
+        &tool(&app, "check_stock_availability", json!({"quantity": 2})).await,
+        "missing field `productId`",
+    );
+}
+
+#[tokio::test]
+async fn category_products_page_with_a_cursor() {
+    let built = common::build("mini");
+    let app = app(&built, McpAccess::default());
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let total = loop {
+        let mut args = json!({"categorySlug": "luminaires", "limit": 2, "sortBy": "price-asc"});
+        if let Some(c) = &cursor {
+            args["cursor"] = json!(c);
+        }
+        let r = tool(&app, "get_category_products", args).await;
+        let page = &r["structuredContent"];
+        seen.extend(
+            page["products"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].clone()),
+        );
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break page["total"].as_u64().unwrap(),
+        }
+    };
+    assert!(total > 2, "more than one page");
+    assert_eq!(seen.len() as u64, total);
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no product twice");
+    assert_tool_error(
+        &tool(
+            &app,
+            "get_category_products",
+            json!({"categorySlug": "luminaires", "cursor": "abc"}),
+        )
+        .await,
+        "cursor",
+    );
+    assert_tool_error(
+        &tool(
+            &app,
+            "get_category_products",
+            json!({"categorySlug": "nowhere"}),
+        )
+        .await,
+        "no category",
+    );
+}
+
+#[tokio::test]
+async fn similar_products_and_recommendations() {
+    let built = common::build("mini");
+    let app = app(&built, McpAccess::default());
+    // The mini fixture has no vectors: similar products degrade and say so, never fail.
+    let r = tool(&app, "get_similar_products", json!({"productId": "p01"})).await;
+    assert_ne!(r["isError"], true, "{r}");
+    assert!(r["structuredContent"]["products"].is_array());
+    assert_tool_error(
+        &tool(&app, "get_similar_products", json!({"productId": "nope"})).await,
+        "no product",
+    );
+    let r = tool(
+        &app,
+        "get_recommendations",
+        json!({"kind": "trending", "limit": 3}),
+    )
+    .await;
+    assert_ne!(r["isError"], true, "{r}");
+    for p in r["structuredContent"]["products"].as_array().unwrap() {
+        assert!(p["reason"].as_str().is_some_and(|s| !s.is_empty()), "{p}");
+    }
+    assert_tool_error(
+        &tool(
+            &app,
+            "get_recommendations",
+            json!({"kind": "bought-together"}),
+        )
+        .await,
+        "need productId",
+    );
+    assert_tool_error(
+        &tool(&app, "get_recommendations", json!({"kind": "everything"})).await,
+        "invalid arguments",
+    );
+}
+
+#[tokio::test]
+async fn resources_prompts_and_completion() {
+    let built = common::build("mini");
+    let app = app(&built, McpAccess::default());
+    let list = result(&app, "resources/list", json!({})).await;
+    let uris: Vec<&str> = list["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &uris[..3],
+        [
+            "vivr://products/categories",
+            "vivr://products/featured",
+            "vivr://products/catalog"
+        ]
+    );
+    assert_eq!(uris.len(), 3 + 15, "the fixture's 15 products fit one page");
+    for uri in &uris {
+        let read = result(&app, "resources/read", json!({"uri": uri})).await;
+        let contents = &read["contents"][0];
+        assert_eq!(contents["mimeType"], "application/json");
+        serde_json::from_str::<Value>(contents["text"].as_str().unwrap()).unwrap();
+    }
+    let page = result(
+        &app,
+        "resources/read",
+        json!({"uri": "vivr://catalog/page/1"}),
+    )
+    .await;
+    let page: Value = serde_json::from_str(page["contents"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(page["products"].as_array().unwrap().len(), 15);
+    let (_, missing) = send(
+        &app,
+        rpc("resources/read", json!({"uri": "vivr://catalog/page/9"})),
+    )
+    .await;
+    assert!(missing["error"]["message"].as_str().is_some(), "{missing}");
+    let templates = result(&app, "resources/templates/list", json!({})).await;
+    assert_eq!(templates["resourceTemplates"].as_array().unwrap().len(), 2);
+
+    let prompts = result(&app, "prompts/list", json!({})).await;
+    assert_eq!(prompts["prompts"].as_array().unwrap().len(), 2);
+    let prompt = result(
+        &app,
+        "prompts/get",
+        json!({"name": "search_assistant", "arguments": {"need": "une lampe pour lire au lit", "category": "luminaires"}}),
+    )
+    .await;
+    let text = prompt["messages"][0]["content"]["text"].as_str().unwrap();
+    assert!(text.contains("une lampe pour lire au lit") && text.contains("search_products"));
+    let (_, bad) = send(
+        &app,
+        rpc(
+            "prompts/get",
+            json!({"name": "search_assistant", "arguments": {}}),
+        ),
+    )
+    .await;
+    assert!(
+        bad["error"]["message"].as_str().unwrap().contains("need"),
+        "{bad}"
+    );
+
+    let done = result(
+        &app,
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "search_assistant"}, "argument": {"name": "category", "value": "lu"}}),
+    )
+    .await;
+    assert_eq!(done["completion"]["values"], json!(["luminaires"]));
+    let done = result(
+        &app,
+        "completion/complete",
+        json!({"ref": {"type": "ref/resource", "uri": "vivr://products/{slug}"}, "argument": {"name": "slug", "value": "canape"}}),
+    )
+    .await;
+    let slugs = done["completion"]["values"].as_array().unwrap();
+    assert!(
+        !slugs.is_empty()
+            && slugs
+                .iter()
+                .all(|s| s.as_str().unwrap().starts_with("canape"))
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_origin_or_host_is_403_and_a_missing_token_401() {
+    let built = common::build("mini");
+    let open = app(&built, McpAccess::default());
+    let mut request = rpc("tools/list", json!({}));
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    assert_eq!(send(&open, request).await.0, StatusCode::FORBIDDEN);
+    let mut request = rpc("tools/list", json!({}));
+    request
+        .headers_mut()
+        .insert("origin", "http://localhost:7700".parse().unwrap());
+    assert_eq!(send(&open, request).await.0, StatusCode::OK);
+    let mut request = rpc("tools/list", json!({}));
+    request
+        .headers_mut()
+        .insert("host", "evil.example".parse().unwrap());
+    assert_eq!(send(&open, request).await.0, StatusCode::FORBIDDEN);
+
+    let guarded = app(
+        &built,
+        McpAccess {
+            token: Some(Arc::from("mcp-secret-token")),
+            allowed_hosts: Vec::new(),
+        },
+    );
+    assert_eq!(
+        send(&guarded, rpc("tools/list", json!({}))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut request = rpc("tools/list", json!({}));
+    request
+        .headers_mut()
+        .insert("authorization", "Bearer wrong".parse().unwrap());
+    assert_eq!(send(&guarded, request).await.0, StatusCode::UNAUTHORIZED);
+    let mut request = rpc("tools/list", json!({}));
+    request
+        .headers_mut()
+        .insert("authorization", "Bearer mcp-secret-token".parse().unwrap());
+    assert_eq!(send(&guarded, request).await.0, StatusCode::OK);
+}
