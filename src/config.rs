@@ -324,6 +324,9 @@ impl Config {
         if self.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(invalid("admin_token", "must be at least 16 characters"));
         }
+        if self.mcp_auth_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(invalid("mcp_auth_token", "must be at least 16 characters"));
+        }
         Ok(())
     }
 }

@@ -31,17 +31,31 @@ fn app(built: &common::Built, mcp: McpAccess) -> axum::Router {
     })
 }
 
-/// A JSON-RPC request to `/mcp` as a streamable HTTP client sends it.
-fn rpc(method: &str, params: Value) -> Request<Body> {
-    Request::post("/mcp")
+/// A JSON-RPC message to `/mcp` as a streamable HTTP client sends it (a request when `id` is
+/// given, else a notification), within `session` when there is one.
+fn message(method: &str, params: Value, id: Option<u64>, session: Option<&str>) -> Request<Body> {
+    let mut body = json!({"jsonrpc": "2.0", "method": method, "params": params});
+    if let Some(id) = id {
+        body["id"] = json!(id);
+    }
+    let mut request = Request::post("/mcp")
         .header("host", "127.0.0.1:7700")
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-11-25")
-        .body(Body::from(
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
-        ))
-        .unwrap()
+        .header("mcp-protocol-version", "2025-11-25");
+    if let Some(session) = session {
+        request = request.header("mcp-session-id", session);
+    }
+    request.body(Body::from(body.to_string())).unwrap()
+}
+
+fn initialize() -> Request<Body> {
+    message(
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+        Some(0),
+        None,
+    )
 }
 
 async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
@@ -49,7 +63,7 @@ async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value)
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    // A JSON answer, or the data line of an event stream.
+    // A JSON answer, or the message of an event stream.
     let body = serde_json::from_str(&text)
         .ok()
         .or_else(|| {
@@ -61,18 +75,52 @@ async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value)
     (status, body)
 }
 
+/// An initialized MCP session.
+struct Session {
+    app: axum::Router,
+    id: String,
+}
+
+async fn connect(app: axum::Router) -> Session {
+    let response = app.clone().oneshot(initialize()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let id = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let notified = app
+        .clone()
+        .oneshot(message(
+            "notifications/initialized",
+            json!({}),
+            None,
+            Some(&id),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(notified.status(), StatusCode::ACCEPTED);
+    Session { app, id }
+}
+
+impl Session {
+    async fn call(&self, method: &str, params: Value) -> Value {
+        send(&self.app, message(method, params, Some(1), Some(&self.id)))
+            .await
+            .1
+    }
+}
+
 /// The `result` of a call, which must succeed at the protocol level.
-async fn result(app: &axum::Router, method: &str, params: Value) -> Value {
-    let (status, body) = send(app, rpc(method, params)).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+async fn result(session: &Session, method: &str, params: Value) -> Value {
+    let body = session.call(method, params).await;
     body.get("result")
         .cloned()
         .unwrap_or_else(|| panic!("{body}"))
 }
 
-async fn tool(app: &axum::Router, name: &str, arguments: Value) -> Value {
+async fn tool(session: &Session, name: &str, arguments: Value) -> Value {
     result(
-        app,
+        session,
         "tools/call",
         json!({"name": name, "arguments": arguments}),
     )
@@ -89,13 +137,8 @@ fn assert_tool_error(result: &Value, needle: &str) {
 #[tokio::test]
 async fn tools_are_listed_in_order_with_schemas_and_read_only_hints() {
     let built = common::build("mini");
-    let app = app(&built, McpAccess::default());
-    let init = result(
-        &app,
-        "initialize",
-        json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
-    )
-    .await;
+    let app = connect(app(&built, McpAccess::default())).await;
+    let init = send(&app.app, initialize()).await.1["result"].clone();
     assert_eq!(init["protocolVersion"], "2025-11-25");
     assert_eq!(init["serverInfo"]["name"], "vivr-search");
     let tools = result(&app, "tools/list", json!({})).await;
@@ -127,7 +170,7 @@ async fn tools_are_listed_in_order_with_schemas_and_read_only_hints() {
 #[tokio::test]
 async fn search_products_finds_a_typo_and_reports_structured_content() {
     let built = common::build("mini");
-    let app = app(&built, McpAccess::default());
+    let app = connect(app(&built, McpAccess::default())).await;
     let r = tool(
         &app,
         "search_products",
@@ -181,7 +224,7 @@ async fn search_products_finds_a_typo_and_reports_structured_content() {
 #[tokio::test]
 async fn product_details_take_exactly_one_key() {
     let built = common::build("mini");
-    let app = app(&built, McpAccess::default());
+    let app = connect(app(&built, McpAccess::default())).await;
     let by_id = tool(&app, "get_product_details", json!({"productId": "p01"})).await;
     let slug = by_id["structuredContent"]["slug"]
         .as_str()
@@ -218,7 +261,7 @@ async fn product_details_take_exactly_one_key() {
 #[tokio::test]
 async fn stock_availability_and_alternatives() {
     let built = common::build("mini");
-    let app = app(&built, McpAccess::default());
+    let app = connect(app(&built, McpAccess::default())).await;
     let detail = tool(&app, "get_product_details", json!({"productId": "p01"})).await;
     let stock = detail["structuredContent"]["stock"].as_i64().unwrap();
     let r = tool(
@@ -257,7 +300,7 @@ async fn stock_availability_and_alternatives() {
 #[tokio::test]
 async fn category_products_page_with_a_cursor() {
     let built = common::build("mini");
-    let app = app(&built, McpAccess::default());
+    let app = connect(app(&built, McpAccess::default())).await;
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     let total = loop {
@@ -307,7 +350,7 @@ async fn category_products_page_with_a_cursor() {
 #[tokio::test]
 async fn similar_products_and_recommendations() {
     let built = common::build("mini");
-    let app = app(&built, McpAccess::default());
+    let app = connect(app(&built, McpAccess::default())).await;
     // The mini fixture has no vectors: similar products degrade and say so, never fail.
     let r = tool(&app, "get_similar_products", json!({"productId": "p01"})).await;
     assert_ne!(r["isError"], true, "{r}");
@@ -344,7 +387,7 @@ async fn similar_products_and_recommendations() {
 #[tokio::test]
 async fn resources_prompts_and_completion() {
     let built = common::build("mini");
-    let app = app(&built, McpAccess::default());
+    let app = connect(app(&built, McpAccess::default())).await;
     let list = result(&app, "resources/list", json!({})).await;
     let uris: Vec<&str> = list["resources"]
         .as_array()
@@ -375,11 +418,9 @@ async fn resources_prompts_and_completion() {
     .await;
     let page: Value = serde_json::from_str(page["contents"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(page["products"].as_array().unwrap().len(), 15);
-    let (_, missing) = send(
-        &app,
-        rpc("resources/read", json!({"uri": "vivr://catalog/page/9"})),
-    )
-    .await;
+    let missing = app
+        .call("resources/read", json!({"uri": "vivr://catalog/page/9"}))
+        .await;
     assert!(missing["error"]["message"].as_str().is_some(), "{missing}");
     let templates = result(&app, "resources/templates/list", json!({})).await;
     assert_eq!(templates["resourceTemplates"].as_array().unwrap().len(), 2);
@@ -394,14 +435,12 @@ async fn resources_prompts_and_completion() {
     .await;
     let text = prompt["messages"][0]["content"]["text"].as_str().unwrap();
     assert!(text.contains("une lampe pour lire au lit") && text.contains("search_products"));
-    let (_, bad) = send(
-        &app,
-        rpc(
+    let bad = app
+        .call(
             "prompts/get",
             json!({"name": "search_assistant", "arguments": {}}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert!(
         bad["error"]["message"].as_str().unwrap().contains("need"),
         "{bad}"
@@ -433,17 +472,17 @@ async fn resources_prompts_and_completion() {
 async fn a_foreign_origin_or_host_is_403_and_a_missing_token_401() {
     let built = common::build("mini");
     let open = app(&built, McpAccess::default());
-    let mut request = rpc("tools/list", json!({}));
+    let mut request = initialize();
     request
         .headers_mut()
         .insert("origin", "https://evil.example".parse().unwrap());
     assert_eq!(send(&open, request).await.0, StatusCode::FORBIDDEN);
-    let mut request = rpc("tools/list", json!({}));
+    let mut request = initialize();
     request
         .headers_mut()
         .insert("origin", "http://localhost:7700".parse().unwrap());
     assert_eq!(send(&open, request).await.0, StatusCode::OK);
-    let mut request = rpc("tools/list", json!({}));
+    let mut request = initialize();
     request
         .headers_mut()
         .insert("host", "evil.example".parse().unwrap());
@@ -457,15 +496,15 @@ async fn a_foreign_origin_or_host_is_403_and_a_missing_token_401() {
         },
     );
     assert_eq!(
-        send(&guarded, rpc("tools/list", json!({}))).await.0,
+        send(&guarded, initialize()).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let mut request = rpc("tools/list", json!({}));
+    let mut request = initialize();
     request
         .headers_mut()
         .insert("authorization", "Bearer wrong".parse().unwrap());
     assert_eq!(send(&guarded, request).await.0, StatusCode::UNAUTHORIZED);
-    let mut request = rpc("tools/list", json!({}));
+    let mut request = initialize();
     request
         .headers_mut()
         .insert("authorization", "Bearer mcp-secret-token".parse().unwrap());

