@@ -66,6 +66,10 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Bearer token of the admin routes; admin routes are disabled without one.
     pub admin_token: Option<String>,
+    /// Requests the server accepts per window, API and `/mcp` together (0: no limit).
+    pub rate_limit_requests: u32,
+    /// The rate-limit window, in milliseconds.
+    pub rate_limit_window_ms: u64,
     /// Bearer token required on `/mcp` when set (`MCP_AUTH_TOKEN`).
     pub mcp_auth_token: Option<String>,
     /// `Host` names `/mcp` accepts besides loopback ones (`VIVR_MCP_ALLOWED_HOSTS`, commas).
@@ -166,6 +170,8 @@ impl Default for Config {
             models_dir: PathBuf::from("models"),
             bind: SocketAddr::from(([127, 0, 0, 1], 7700)),
             admin_token: None,
+            rate_limit_requests: 0,
+            rate_limit_window_ms: 1_000,
             mcp_auth_token: None,
             mcp_allowed_hosts: Vec::new(),
             reload_poll_secs: 2,
@@ -235,6 +241,12 @@ impl Config {
         }
         if let Some(v) = env("VIVR_ADMIN_TOKEN") {
             config.admin_token = Some(v).filter(|t| !t.is_empty());
+        }
+        if let Some(v) = env("VIVR_RATE_LIMIT_REQUESTS") {
+            config.rate_limit_requests = parse_env("VIVR_RATE_LIMIT_REQUESTS", v)?;
+        }
+        if let Some(v) = env("VIVR_RATE_LIMIT_WINDOW_MS") {
+            config.rate_limit_window_ms = parse_env("VIVR_RATE_LIMIT_WINDOW_MS", v)?;
         }
         if let Some(v) = env("MCP_AUTH_TOKEN") {
             config.mcp_auth_token = Some(v).filter(|t| !t.is_empty());
@@ -323,6 +335,9 @@ impl Config {
         }
         if self.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(invalid("admin_token", "must be at least 16 characters"));
+        }
+        if self.rate_limit_window_ms == 0 {
+            return Err(invalid("rate_limit_window_ms", "must be above 0"));
         }
         if self.mcp_auth_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(invalid("mcp_auth_token", "must be at least 16 characters"));

@@ -14,7 +14,8 @@
 //! - [`api`]: the axum HTTP API;
 //! - [`cli`]: the command line and composition root.
 //!
-//! [`progress`] (progress of the long jobs) and [`lru`] (a small shared cache) are utilities.
+//! [`progress`] (progress of the long jobs), [`lru`] (a small shared cache) and [`limit`] (a
+//! rate limiter) are utilities.
 
 pub mod config;
 
@@ -38,6 +39,7 @@ pub mod cli;
 /// The MCP server for AI agents, over the same engine.
 pub mod mcp;
 
+pub mod limit;
 pub mod lru;
 pub mod progress;
 

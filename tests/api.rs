@@ -29,6 +29,10 @@ fn app(built: common::Built) -> (axum::Router, common::Built) {
         request_timeout: Duration::from_secs(5),
         body_limit: 4096,
         mcp: Default::default(),
+        rate_limit: Arc::new(vivr_search::limit::RateLimiter::new(
+            0,
+            Duration::from_secs(1),
+        )),
     };
     (router(state), built)
 }
@@ -270,6 +274,10 @@ async fn admin_routes_are_off_without_a_token() {
         request_timeout: Duration::from_secs(5),
         body_limit: 4096,
         mcp: Default::default(),
+        rate_limit: Arc::new(vivr_search::limit::RateLimiter::new(
+            0,
+            Duration::from_secs(1),
+        )),
     });
     let request = Request::post("/admin/reload")
         .header("authorization", format!("Bearer {TOKEN}"))

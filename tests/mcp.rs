@@ -12,8 +12,13 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use vivr_search::api::{AppState, McpAccess, router};
+use vivr_search::limit::RateLimiter;
 
 fn app(built: &common::Built, mcp: McpAccess) -> axum::Router {
+    limited_app(built, mcp, RateLimiter::new(0, Duration::from_secs(1)))
+}
+
+fn limited_app(built: &common::Built, mcp: McpAccess, limiter: RateLimiter) -> axum::Router {
     let engine = Arc::new(
         vivr_search::search::Engine::open(
             vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
@@ -28,6 +33,7 @@ fn app(built: &common::Built, mcp: McpAccess) -> axum::Router {
         request_timeout: Duration::from_secs(5),
         body_limit: 64 * 1024,
         mcp,
+        rate_limit: Arc::new(limiter),
     })
 }
 
@@ -509,4 +515,25 @@ async fn a_foreign_origin_or_host_is_403_and_a_missing_token_401() {
         .headers_mut()
         .insert("authorization", "Bearer mcp-secret-token".parse().unwrap());
     assert_eq!(send(&guarded, request).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_api_and_mcp_share_the_rate_limit() {
+    let built = common::build("mini");
+    let app = limited_app(
+        &built,
+        McpAccess::default(),
+        RateLimiter::new(2, Duration::from_secs(60)),
+    );
+    assert_eq!(send(&app, initialize()).await.0, StatusCode::OK);
+    let health = Request::get("/health").body(Body::empty()).unwrap();
+    assert_eq!(send(&app, health).await.0, StatusCode::OK);
+    // The window is full: both the MCP endpoint and the API refuse, and say when to retry.
+    let response = app.clone().oneshot(initialize()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "60");
+    let health = Request::get("/health").body(Body::empty()).unwrap();
+    let (status, body) = send(&app, health).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["code"], "rate_limited");
 }

@@ -37,6 +37,9 @@ pub enum ApiError {
     /// A recommendation request was refused.
     #[error(transparent)]
     Recommend(#[from] RecommendError),
+    /// Too many requests in the server's rate-limit window; retry after this many seconds.
+    #[error("too many requests: retry in {0} s")]
+    RateLimited(u64),
     /// A failure outside the engine (a task that panicked).
     #[error("internal error: {0}")]
     Internal(String),
@@ -63,6 +66,9 @@ impl ApiError {
             }
             ApiError::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled", "auth"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_api_key", "auth"),
+            ApiError::RateLimited(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "rate_limit")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
             ApiError::Recommend(e) => match e {
                 RecommendError::UnknownKind(_) => (
@@ -117,13 +123,17 @@ fn classify_search(e: &SearchError) -> (StatusCode, &'static str, &'static str) 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, kind) = self.classify();
+        let retry_after = match self {
+            ApiError::RateLimited(secs) => Some(secs),
+            _ => None,
+        };
         let message = if status.is_server_error() {
             tracing::error!(error = %self, "internal error");
             "an internal error occurred; it has been logged".to_owned()
         } else {
             self.to_string()
         };
-        (
+        let mut response = (
             status,
             Json(ErrorBody {
                 message,
@@ -131,6 +141,12 @@ impl IntoResponse for ApiError {
                 kind,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

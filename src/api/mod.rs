@@ -51,6 +51,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// Who may use the MCP endpoint at `/mcp`.
     pub mcp: McpAccess,
+    /// Requests per window over the whole server, the API and `/mcp` alike.
+    pub rate_limit: Arc<crate::limit::RateLimiter>,
 }
 
 /// Access to `/mcp` beyond loopback defaults.
@@ -87,8 +89,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/categories", get(categories))
         .route("/health", get(health))
         .route("/admin/reload", post(reload))
-        .with_state(state)
         .merge(mcp)
+        .layer(axum::middleware::from_fn_with_state(
+            state.rate_limit.clone(),
+            rate_limit,
+        ))
+        .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(Extension(BodyLimit(body_limit)))
         .layer(TimeoutLayer::with_status_code(
@@ -238,6 +244,20 @@ async fn reload(
         reloaded,
         generation: state.engine.generation().manifest().generation,
     }))
+}
+
+/// Refuses a request with 429 when the server's rate-limit window is full.
+async fn rate_limit(
+    State(limiter): State<Arc<crate::limit::RateLimiter>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    if !limiter.try_acquire(std::time::Instant::now()) {
+        return Err(ApiError::RateLimited(
+            limiter.window().as_secs_f64().ceil() as u64
+        ));
+    }
+    Ok(next.run(request).await)
 }
 
 /// Lets a request through to `/mcp` when no token is configured or it carries the token.

@@ -54,6 +54,10 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         admin_token: config.admin_token.as_deref().map(Arc::from),
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         body_limit: config.body_limit_bytes,
+        rate_limit: Arc::new(crate::limit::RateLimiter::new(
+            config.rate_limit_requests,
+            Duration::from_millis(config.rate_limit_window_ms),
+        )),
         mcp: api::McpAccess {
             token: config.mcp_auth_token.as_deref().map(Arc::from),
             allowed_hosts: config.mcp_allowed_hosts.clone(),

@@ -1,45 +1,8 @@
-//! What keeps Claude from slowing the engine down: a rate limiter and a circuit breaker.
+//! What keeps Claude from slowing the engine down: a circuit breaker (and the rate limiter of
+//! [`crate::limit`]).
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// At most `limit` calls per sliding `window` (0: no limit).
-#[derive(Debug)]
-pub(crate) struct RateLimiter {
-    limit: u32,
-    window: Duration,
-    calls: Mutex<VecDeque<Instant>>,
-}
-
-impl RateLimiter {
-    pub(crate) fn new(limit: u32, window: Duration) -> RateLimiter {
-        RateLimiter {
-            limit,
-            window,
-            calls: Mutex::new(VecDeque::new()),
-        }
-    }
-
-    /// Takes a slot if one is free.
-    pub(crate) fn try_acquire(&self, now: Instant) -> bool {
-        if self.limit == 0 {
-            return true;
-        }
-        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-        while calls
-            .front()
-            .is_some_and(|&t| now.duration_since(t) >= self.window)
-        {
-            calls.pop_front();
-        }
-        if calls.len() >= self.limit as usize {
-            return false;
-        }
-        calls.push_back(now);
-        true
-    }
-}
 
 /// Opens after `threshold` consecutive failures and skips calls for `cooldown`; then lets calls
 /// through again (one failure re-opens it, one success closes it).
@@ -94,20 +57,6 @@ impl Breaker {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_rate_limit_slides() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(10));
-        let t0 = Instant::now();
-        assert!(limiter.try_acquire(t0));
-        assert!(limiter.try_acquire(t0 + Duration::from_secs(1)));
-        assert!(!limiter.try_acquire(t0 + Duration::from_secs(2)));
-        assert!(
-            limiter.try_acquire(t0 + Duration::from_secs(10)),
-            "the first slot freed"
-        );
-        assert!(RateLimiter::new(0, Duration::from_secs(1)).try_acquire(t0));
-    }
 
     #[test]
     fn the_breaker_opens_cools_down_and_closes() {

@@ -20,8 +20,9 @@ use serde_json::Value;
 
 use crate::catalog::{Catalog, LlmCall};
 use crate::config::LlmSettings;
+use crate::limit::RateLimiter;
 use crate::lru::Lru;
-use guard::{Breaker, RateLimiter};
+use guard::Breaker;
 pub use metrics::Metrics;
 pub use prompts::{
     Candidate, LlmIntent, MAX_RERANK_CANDIDATES, PROMPT_VERSION, Ranking, Vocabulary,
