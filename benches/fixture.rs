@@ -181,6 +181,41 @@ pub fn semantic_fixture(products: usize) -> Fixture {
     }
 }
 
+/// The demo catalog (`data/demo`) with its semantic layer, imported and indexed once under
+/// `target/bench-data/demo` (the model from `tools/install-models.sh`).
+pub fn demo_fixture() -> Fixture {
+    let dir = root().join("demo");
+    let db = dir.join("catalog.db");
+    let index_dir = dir.join("index");
+    let model = model();
+    let fresh =
+        index::Generation::open_live(&index_dir).is_ok_and(|g| g.manifest().vectors.is_some());
+    if !fresh {
+        let catalog = Catalog::open(&db).unwrap();
+        let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+        let report = catalog.import(&export, ImportOptions::default()).unwrap();
+        assert!(report.rejects.is_empty());
+        let started = Instant::now();
+        vivr_search::search::reindex(
+            &catalog,
+            &index_dir,
+            Some(model.as_ref()),
+            &ReindexOptions::default(),
+        )
+        .unwrap();
+        eprintln!(
+            "fixture: indexed the demo catalog with vectors in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let catalog = Catalog::open(&db).unwrap();
+    let products = catalog.product_count().unwrap() as usize;
+    Fixture {
+        engine: Engine::open_with(catalog, &index_dir, Some(model)).unwrap(),
+        products,
+    }
+}
+
 /// Resident memory of this process, in MiB (Linux).
 pub fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

@@ -113,6 +113,20 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
+/// The listener with `TCP_NODELAY` on every connection: event-stream answers (MCP) go out in
+/// several small writes, which Nagle's algorithm would hold back for the peer's delayed ACK
+/// (40 ms on Linux).
+pub fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    })
+}
+
 // Searches take a few milliseconds of CPU: they run on the async worker directly rather than
 // paying a hop to the blocking pool; Claude's calls are awaited, never blocked on.
 async fn search(

@@ -84,7 +84,7 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         }
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         tracing::info!(addr = %listener.local_addr()?, "serving");
-        axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(api::nodelay(listener), api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
