@@ -537,3 +537,53 @@ async fn the_api_and_mcp_share_the_rate_limit() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["code"], "rate_limited");
 }
+
+#[tokio::test]
+async fn a_body_over_the_api_limit_is_refused() {
+    let built = common::build("mini");
+    let app = connect(app(&built, McpAccess::default())).await;
+    let huge = "canapé ".repeat(20_000);
+    let request = message(
+        "tools/call",
+        json!({"name": "search_products", "arguments": {"query": huge}}),
+        Some(1),
+        Some(&app.id),
+    );
+    let (status, _) = send(&app.app, request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn resources_list_pages_through_every_product() {
+    let demo = common::demo();
+    let app = connect(app(demo, McpAccess::default())).await;
+    let mut uris = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let params = cursor.as_ref().map_or(json!({}), |c| json!({"cursor": c}));
+        let page = result(&app, "resources/list", params).await;
+        pages += 1;
+        uris.extend(
+            page["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["uri"].as_str().unwrap().to_owned()),
+        );
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let products = demo.engine.catalog().product_count().unwrap() as usize;
+    assert_eq!(uris.len(), 3 + products);
+    assert_eq!(pages, products.div_ceil(100));
+    let mut unique = uris.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), uris.len(), "no resource listed twice");
+    let last = uris.last().unwrap();
+    let read = result(&app, "resources/read", json!({"uri": last})).await;
+    assert_eq!(read["contents"][0]["uri"], json!(last));
+}

@@ -71,7 +71,11 @@ pub fn router(state: AppState) -> Router {
     let mcp = Router::new()
         .nest_service(
             "/mcp",
-            crate::mcp::http_service(state.engine.clone(), &state.mcp.allowed_hosts),
+            crate::mcp::http_service(
+                state.engine.clone(),
+                &state.mcp.allowed_hosts,
+                state.body_limit,
+            ),
         )
         .layer(axum::middleware::from_fn_with_state(
             state.mcp.token.clone(),

@@ -289,10 +289,11 @@ const LOOPBACK_ORIGINS: [&str; 6] = [
 /// The streamable HTTP service mounted at `/mcp`: protocol sessions (`Mcp-Session-Id`, answers
 /// as event streams, several streams per session) over stateless handlers (a session holds no
 /// state of ours), `Host` limited to loopback names plus `allowed_hosts`, browser `Origin`s to
-/// loopback pages.
+/// loopback pages, bodies up to `body_limit` bytes (the API's).
 pub fn http_service(
     engine: Arc<Engine>,
     allowed_hosts: &[String],
+    body_limit: usize,
 ) -> rmcp::transport::StreamableHttpService<
     CatalogServer,
     rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
@@ -304,7 +305,8 @@ pub fn http_service(
         .chain(allowed_hosts.iter().cloned());
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
-        .with_allowed_origins(LOOPBACK_ORIGINS);
+        .with_allowed_origins(LOOPBACK_ORIGINS)
+        .with_max_request_body_bytes(body_limit);
     rmcp::transport::StreamableHttpService::new(
         move || Ok(CatalogServer::new(engine.clone())),
         Arc::default(),
