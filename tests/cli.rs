@@ -121,16 +121,7 @@ fn stats_sums_the_logged_claude_calls_per_task() {
     ] {
         catalog.record_llm_call(&c).unwrap();
     }
-    let out = vivr(dir.path())
-        .args(["stats", "--since", "1d", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stats = json_out(vivr(dir.path()).args(["stats", "--since", "1d", "--json"]));
     assert_eq!(stats[0]["task"], "intent");
     assert_eq!(stats[0]["requests"], 3);
     assert_eq!(stats[0]["calls"], 2);
@@ -159,23 +150,31 @@ impl Drop for Child {
     }
 }
 
-/// `vivr-search eval … --json` on the built fixture: the report as JSON.
-fn eval_json(built: &common::Built, sets: &std::path::Path, extra: &[&str]) -> serde_json::Value {
-    let out = vivr(built.dir.path())
-        .env_remove("ANTHROPIC_API_KEY")
-        .args(["eval", "--json", "--queries"])
+/// `vivr-search eval` on the built fixture and the query set in `sets`, without a Claude key.
+fn eval_cmd(built: &common::Built, sets: &std::path::Path) -> Command {
+    let mut cmd = vivr(built.dir.path());
+    cmd.env_remove("ANTHROPIC_API_KEY")
+        .args(["eval", "--queries"])
         .arg(sets.join("queries.tsv"))
         .arg("--qrels")
-        .arg(sets.join("qrels.tsv"))
-        .args(extra)
-        .output()
-        .unwrap();
+        .arg(sets.join("qrels.tsv"));
+    cmd
+}
+
+/// The JSON a successful command printed.
+fn json_out(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `vivr-search eval … --json`: the report.
+fn eval_json(built: &common::Built, sets: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    json_out(eval_cmd(built, sets).arg("--json").args(extra))
 }
 
 /// Query id → reciprocal rank, from a report.
@@ -283,30 +282,13 @@ fn eval_scores_the_engine_in_process_over_http_beside_fts5_and_with_claude() {
             }
         },
     )));
-    let out = vivr(built.dir.path())
-        .env("ANTHROPIC_API_KEY", "test-key")
-        .env("ANTHROPIC_BASE_URL", fake.base_url())
-        .env("VIVR_MODELS_DIR", "/nonexistent")
-        .args([
-            "eval",
-            "--json",
-            "--mode",
-            "full",
-            "--ai",
-            "on",
-            "--queries",
-        ])
-        .arg(sets.path().join("queries.tsv"))
-        .arg("--qrels")
-        .arg(sets.path().join("qrels.tsv"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let with_claude = json_out(
+        eval_cmd(&built, sets.path())
+            .env("ANTHROPIC_API_KEY", "test-key")
+            .env("ANTHROPIC_BASE_URL", fake.base_url())
+            .env("VIVR_MODELS_DIR", "/nonexistent")
+            .args(["--json", "--mode", "full", "--ai", "on"]),
     );
-    let with_claude: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(fake.count("rerank"), 2, "one rerank per query");
     for (id, rr) in rr(&with_claude) {
         assert!(
@@ -315,12 +297,8 @@ fn eval_scores_the_engine_in_process_over_http_beside_fts5_and_with_claude() {
         );
     }
     // Without a key, --ai on refuses rather than quietly scoring the local engine.
-    let out = vivr(built.dir.path())
-        .env_remove("ANTHROPIC_API_KEY")
-        .args(["eval", "--ai", "on", "--queries"])
-        .arg(sets.path().join("queries.tsv"))
-        .arg("--qrels")
-        .arg(sets.path().join("qrels.tsv"))
+    let out = eval_cmd(&built, sets.path())
+        .args(["--ai", "on"])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -77,14 +77,7 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let report = match &args.url {
         Some(url) => runtime.block_on(remote(url, mode, &queries, &qrels))?,
         None => {
-            let engine = Engine::open_with(
-                Catalog::open(&config.db)?,
-                &config.index_dir,
-                (mode == Mode::Full)
-                    .then(|| super::embedder(config))
-                    .flatten(),
-            )?
-            .with_semantic_ratio(config.semantic_ratio);
+            let engine = super::engine(config, mode)?;
             if args.ai == "on" {
                 let claude = Claude::new(config.llm.clone(), Some(Catalog::open(&config.db)?));
                 if let Err(why) = claude.search_enabled() {

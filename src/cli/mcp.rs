@@ -4,22 +4,14 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::search::Engine;
+use crate::search::Mode;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {}
 
 pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    let engine = Arc::new(
-        Engine::open_with(
-            Catalog::open(&config.db)?,
-            &config.index_dir,
-            super::embedder(config),
-        )?
-        .with_semantic_ratio(config.semantic_ratio),
-    );
+    let engine = Arc::new(super::engine(config, Mode::Full)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

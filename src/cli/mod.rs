@@ -63,6 +63,23 @@ pub(crate) fn embedder(config: &Config) -> Option<std::sync::Arc<dyn crate::vect
     }
 }
 
+/// The engine on the configured replica and live generation; with the embedding model when
+/// `mode` is full (instant mode never embeds, so it does not load the model).
+pub(crate) fn engine(
+    config: &Config,
+    mode: crate::search::Mode,
+) -> anyhow::Result<crate::search::Engine> {
+    let embedder = (mode == crate::search::Mode::Full)
+        .then(|| embedder(config))
+        .flatten();
+    Ok(crate::search::Engine::open_with(
+        crate::catalog::Catalog::open(&config.db)?,
+        &config.index_dir,
+        embedder,
+    )?
+    .with_semantic_ratio(config.semantic_ratio))
+}
+
 impl Cli {
     fn config(&self) -> anyhow::Result<Config> {
         let file = self

@@ -2,10 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::index::{Filters, Sort};
-use crate::search::{Engine, Mode, SearchRequest};
+use crate::search::{Mode, SearchRequest};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -39,12 +38,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let mode: Mode = args.mode.parse()?;
-    // Instant mode never embeds, so it does not load the model.
-    let embedder = (mode == Mode::Full)
-        .then(|| super::embedder(config))
-        .flatten();
-    let engine = Engine::open_with(Catalog::open(&config.db)?, &config.index_dir, embedder)?
-        .with_semantic_ratio(config.semantic_ratio);
+    let engine = super::engine(config, mode)?;
     let request = SearchRequest {
         q: args.query,
         filters: Filters {

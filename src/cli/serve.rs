@@ -10,7 +10,7 @@ use crate::api::{self, AppState};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::llm::Claude;
-use crate::search::Engine;
+use crate::search::Mode;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -28,14 +28,7 @@ impl Args {
 }
 
 pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
-    let engine = Arc::new(
-        Engine::open_with(
-            Catalog::open(&config.db)?,
-            &config.index_dir,
-            super::embedder(config),
-        )?
-        .with_semantic_ratio(config.semantic_ratio),
-    );
+    let engine = Arc::new(super::engine(config, Mode::Full)?);
     match (&config.llm.api_key, config.llm.enable_search) {
         (None, _) => tracing::info!("no ANTHROPIC_API_KEY: searches are local only"),
         (Some(_), false) => tracing::info!("ENABLE_AI_SEARCH is off: searches are local only"),
