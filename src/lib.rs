@@ -38,6 +38,8 @@ pub mod api;
 pub mod cli;
 /// The MCP server for AI agents, over the same engine.
 pub mod mcp;
+/// The demo storefront page at `/`.
+pub mod web;
 
 pub mod limit;
 pub mod lru;

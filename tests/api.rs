@@ -586,3 +586,37 @@ async fn the_storefront_search_and_suggest_routes_and_metrics() {
             .contains("vivr_llm_errors_total{task=\"intent\"} 0")
     );
 }
+
+#[tokio::test]
+async fn the_storefront_page_and_its_assets_are_served_same_origin_only() {
+    let (app, _built) = app(common::build("mini"));
+    for (path, content_type, needle) in [
+        ("/", "text/html", "id=\"q\""),
+        ("/assets/app.js", "text/javascript", "/v1/search"),
+        ("/assets/app.css", "text/css", ".grid"),
+    ] {
+        let response = app.clone().oneshot(get(path)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let headers = response.headers().clone();
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type),
+            "{path}"
+        );
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(text.contains(needle), "{path}");
+        // No fonts, scripts or styles from elsewhere.
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{path}"
+        );
+    }
+}

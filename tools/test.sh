@@ -31,3 +31,6 @@ cargo test --locked
 
 echo "== MCP: official conformance suite and TypeScript SDK client"
 bash tools/mcp-check.sh
+
+echo "== demo storefront in headless Chromium"
+bash tools/e2e.sh

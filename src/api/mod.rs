@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/admin/reload", post(reload))
         .merge(mcp)
+        .merge(crate::web::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.rate_limit.clone(),
             rate_limit,

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The demo storefront in a real browser: installs Debian's Chromium when it is missing (as
+# root) and playwright-core (pinned in tools/e2e/package-lock.json), indexes the demo catalog
+# with the embedding model in a temp folder, serves it on a free loopback port, and runs
+# tools/e2e/storefront.mjs (screenshots in target/e2e/). Run by tools/test.sh after `cargo test`.
+# Skips, saying so, only where Chromium cannot be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+target=${CARGO_TARGET_DIR:-$root/target}
+bin=${VIVR_BIN:-$target/debug/vivr-search}
+chromium=/usr/bin/chromium
+
+if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing Chromium (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || true
+fi
+if [ ! -x "$chromium" ]; then
+    echo "SKIPPED: the storefront browser tests need Chromium at $chromium, and it cannot be installed here (needs root and apt-get)"
+    exit 0
+fi
+if ! command -v npm >/dev/null; then
+    echo "npm not found: install Node.js (apt-get install nodejs npm) to run the browser tests" >&2
+    exit 1
+fi
+(cd tools/e2e && npm ci --no-audit --no-fund --loglevel=error)
+[ -n "${VIVR_BIN:-}" ] || cargo build --locked --quiet
+
+work=$(mktemp -d)
+server=
+cleanup() {
+    local status=$?
+    if [ -n "$server" ]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+
+export VIVR_MODELS_DIR=$root/models RUST_LOG=warn
+echo "== demo index (with the embedding model)"
+"$bin" --db "$work/catalog.db" --index-dir "$work/index" import data/demo >/dev/null
+"$bin" --db "$work/catalog.db" --index-dir "$work/index" reindex >/dev/null 2>&1
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin" --db "$work/catalog.db" --index-dir "$work/index" serve --bind "127.0.0.1:$port" 2>"$work/serve.log" &
+server=$!
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+echo "== storefront in Chromium ($("$chromium" --version 2>/dev/null || echo chromium))"
+mkdir -p "$target/e2e"
+node tools/e2e/storefront.mjs "http://127.0.0.1:$port" "$target/e2e"
