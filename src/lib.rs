@@ -11,7 +11,8 @@
 //! - [`search`]: the `Engine` facade used by every front end;
 //! - [`recommend`]: similar, bought together, personalized, complete the look, trending;
 //! - [`eval`]: relevance evaluation of a judged query set;
-//! - [`api`]: the axum HTTP API;
+//! - [`api`]: the axum HTTP API, which also serves [`mcp`] (the MCP server for agents) and
+//!   [`web`] (the demo storefront page);
 //! - [`cli`]: the command line and composition root.
 //!
 //! [`progress`] (progress of the long jobs), [`lru`] (a small shared cache) and [`limit`] (a
