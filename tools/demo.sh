@@ -16,7 +16,12 @@ bin=target/release/vivr-search
 "$bin" reindex
 cat <<'HELP'
 
-vivr-search is serving the demo catalog on http://127.0.0.1:7700. Try, from another terminal:
+vivr-search is serving the demo catalog on http://127.0.0.1:7700.
+
+Open http://127.0.0.1:7700/ in a browser for the demo storefront. MCP clients can connect to
+http://127.0.0.1:7700/mcp, or start `target/release/vivr-search mcp` over stdio.
+
+Try, from another terminal:
 
   curl -s localhost:7700/v1/search -H 'content-type: application/json' \
        -d '{"q": "canpé velours", "limit": 3, "facets": ["category", "price"]}'
