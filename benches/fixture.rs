@@ -10,58 +10,14 @@ use vivr_search::catalog::{Catalog, ImportOptions};
 use vivr_search::index::{self, ReindexOptions};
 use vivr_search::search::Engine;
 
-/// 1–4 word French queries as shoppers type them: exact, plural, missing accents, typos
-/// (1 and 2 edits, swapped letters), sizes, colours, materials.
-pub const QUERY_MIX: &[&str] = &[
-    "canapé",
-    "canape velours",
-    "canpé d'angle gris",
-    "lampe de chevet laiton",
-    "lampes",
-    "suspenssion",
-    "lampadaire industriel",
-    "applique murale noire",
-    "l'applique",
-    "table basse chene",
-    "table a manger extensible",
-    "chaise velours vert",
-    "tabouret de bar",
-    "fauteuil rotin",
-    "pouf",
-    "lit 160x200",
-    "tete de lit velours",
-    "bureau chene",
-    "miroir rond doré",
-    "mirroir",
-    "vase ceramique",
-    "bougie parfumee",
-    "bougeoir laiton",
-    "cadre photo",
-    "horloge murale",
-    "plante artificielle",
-    "coussin bleu canard",
-    "cousin lin",
-    "plaid laine",
-    "tapis laine 160x230",
-    "tapsi",
-    "rideau lin blanc",
-    "housse de couette lin",
-    "drap housse 160x200",
-    "taie d'oreiller",
-    "serviette de bain",
-    "etagere murale",
-    "bibliotheque noyer",
-    "panier osier",
-    "comode 3 tiroirs",
-    "buffet noyer",
-    "meuble tv",
-    "portemanteau",
-    "armoire 2 portes",
-    "scandinave",
-    "luminaire",
-    "guirlande lumineuse",
-    "console marbre",
-];
+/// 1–4 word French queries as shoppers type them, one per line: exact, plural, missing accents,
+/// typos (1 and 2 edits, swapped letters), sizes, colours, materials.
+pub const QUERY_MIX_FILE: &str = include_str!("query-mix.txt");
+
+/// The queries of [`QUERY_MIX_FILE`] (also read by `tools/bench-load.sh`).
+pub fn query_mix() -> Vec<&'static str> {
+    QUERY_MIX_FILE.lines().filter(|l| !l.trim().is_empty()).collect()
+}
 
 pub struct Fixture {
     pub engine: Engine,

@@ -138,7 +138,7 @@ async fn one_session_report(url: &str) {
     let mut first = Vec::new();
     let mut warm = Vec::new();
     for round in 0..10 {
-        for q in fixture::QUERY_MIX {
+        for q in fixture::query_mix() {
             let started = Instant::now();
             let n = session.search(q).await.unwrap();
             let micros = started.elapsed().as_secs_f64() * 1e6;
@@ -150,7 +150,7 @@ async fn one_session_report(url: &str) {
     let (f50, f99, fmax) = fixture::percentiles(first);
     eprintln!(
         "one session, tools/call search_products ({} queries × 9 rounds): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p50 ≤ 10 ms)",
-        fixture::QUERY_MIX.len(),
+        fixture::query_mix().len(),
         ms(p50),
         ms(p99),
         ms(max)
@@ -177,7 +177,8 @@ async fn concurrent_report(url: &str, sessions: usize, calls: usize) {
                     Err(e) => errors.push(format!("initialize: {e}")),
                     Ok(session) => {
                         for k in 0..calls {
-                            let q = fixture::QUERY_MIX[(i * 7 + k) % fixture::QUERY_MIX.len()];
+                            let mix = fixture::query_mix();
+                            let q = mix[(i * 7 + k) % mix.len()];
                             let t = Instant::now();
                             match session.search(q).await {
                                 Ok(_) => micros.push(t.elapsed().as_secs_f64() * 1e6),

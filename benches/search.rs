@@ -37,7 +37,7 @@ fn run(engine: &Engine, request: &SearchRequest) -> usize {
 }
 
 fn latency_report(engine: &Engine, products: usize) {
-    let requests: Vec<SearchRequest> = fixture::QUERY_MIX.iter().map(|q| request(q)).collect();
+    let requests: Vec<SearchRequest> = fixture::query_mix().into_iter().map(request).collect();
     for r in &requests {
         run(engine, r);
     }
@@ -52,7 +52,7 @@ fn latency_report(engine: &Engine, products: usize) {
     let (p50, p99, max) = fixture::percentiles(micros.clone());
     println!(
         "lexical search, {products} products, {} queries x 20, facets on: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        fixture::QUERY_MIX.len(),
+        fixture::query_mix().len(),
         p50 / 1e3,
         p99 / 1e3,
         max / 1e3
@@ -66,7 +66,7 @@ fn main() {
 
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group(format!("search/{}", fixture.products));
-    let mix: Vec<SearchRequest> = fixture::QUERY_MIX.iter().map(|q| request(q)).collect();
+    let mix: Vec<SearchRequest> = fixture::query_mix().into_iter().map(request).collect();
     let mut next = 0;
     group.bench_function("mix_facets", |b| {
         b.iter(|| {

@@ -156,7 +156,7 @@ fn main() {
         timed(&anchors, 1, |id| similar(engine, id, under_100.clone())),
     );
 
-    let queries: Vec<&str> = fixture::QUERY_MIX.to_vec();
+    let queries: Vec<&str> = fixture::query_mix();
     print(
         "hybrid search, cached query embedding",
         timed(&queries, 10, |q| hybrid(engine, q)),

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# HTTP load on POST /v1/search with wrk (Debian package): the French query mix of
+# benches/query-mix.txt in `instant` and `full` mode, 16 and 64 connections, 30 s each, against
+# the release server on the generated bench catalog (the one `cargo bench` uses, with vectors).
+# Prints a markdown table (throughput, p50/p99/max latency, errors, server RSS before and
+# after) and writes target/bench-load.json.
+#
+#   bash tools/bench-load.sh                     # 100,000 products
+#   VIVR_BENCH_PRODUCTS=2400 LOAD_SECONDS=10 bash tools/bench-load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+products=${VIVR_BENCH_PRODUCTS:-100000}
+seconds=${LOAD_SECONDS:-30}
+target=${CARGO_TARGET_DIR:-target}
+dir=target/bench-data/$products-seed7
+
+if ! command -v wrk >/dev/null; then
+    echo "== installing wrk (Debian package)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
+fi
+bash tools/install-models.sh >/dev/null
+cargo build --release --locked --quiet
+bin=$target/release/vivr-search
+vivr() { RUST_LOG=warn "$bin" --db "$dir/catalog.db" --index-dir "$dir/index" "$@"; }
+
+if [ ! -f "$dir/export/products.ndjson" ]; then
+    echo "== generating $products products"
+    python3 tools/gen_catalog.py --products "$products" --seed 7 --out "$dir/export"
+fi
+has_vectors() {
+    python3 - "$dir/index" <<'PY'
+import json, os, sys
+try:
+    live = os.path.realpath(os.path.join(sys.argv[1], "current"))
+    sys.exit(0 if json.load(open(os.path.join(live, "manifest.json"))).get("vectors") else 1)
+except OSError:
+    sys.exit(1)
+PY
+}
+# A generation this binary cannot read (an older format) is rebuilt too.
+if ! has_vectors || ! vivr search --mode instant canapé >/dev/null 2>&1; then
+    echo "== importing and indexing with the model (embeddings come from the replica's cache after the first time)"
+    vivr import "$dir/export" >/dev/null
+    vivr reindex
+fi
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The binary itself in the background (not through the function): $! must be its pid.
+RUST_LOG=warn "$bin" --db "$dir/catalog.db" --index-dir "$dir/index" serve --bind "127.0.0.1:$port" \
+    >/dev/null 2>"$target/bench-load-serve.log" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+rss() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status"; }
+
+results=$target/bench-load.jsonl
+: >"$results"
+for mode in instant full; do
+    # Warm-up: query vectors, caches and page cache, as a running server has them.
+    MODE=$mode wrk -t2 -c16 -d5s -s tools/load/search.lua "http://127.0.0.1:$port" >/dev/null
+    for connections in 16 64; do
+        before=$(rss)
+        line=$(MODE=$mode wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s \
+            -s tools/load/search.lua "http://127.0.0.1:$port" | grep '^{')
+        after=$(rss)
+        echo "$line" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+r.update(mode=sys.argv[1], connections=int(sys.argv[2]), rss_before_mib=int(sys.argv[3]),
+         rss_after_mib=int(sys.argv[4]), products=int(sys.argv[5]))
+print(json.dumps(r))' "$mode" "$connections" "$before" "$after" "$products" >>"$results"
+    done
+done
+python3 - "$results" "$target/bench-load.json" "$products" "$(nproc)" <<'PY'
+import json, sys, datetime, platform
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+json.dump(rows, open(sys.argv[2], "w"), indent=2)
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"\nHTTP load on POST /v1/search, {int(sys.argv[3]):,} products, {sys.argv[4]} cores ({cpu}), "
+      f"{datetime.date.today()}, wrk -t2, query mix benches/query-mix.txt\n")
+print("| mode | connections | requests/s | p50 | p99 | max | errors | server RSS before → after |")
+print("|---|---|---|---|---|---|---|---|")
+for r in rows:
+    errors = r["non_2xx"] + r["socket_errors"]
+    print(f"| {r['mode']} | {r['connections']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} ms | "
+          f"{r['p99_ms']:.2f} ms | {r['max_ms']:.1f} ms | {errors} | "
+          f"{r['rss_before_mib']} → {r['rss_after_mib']} MiB |")
+print(f"\nJSON: {sys.argv[2]}")
+PY
