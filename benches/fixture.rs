@@ -16,7 +16,10 @@ pub const QUERY_MIX_FILE: &str = include_str!("query-mix.txt");
 
 /// The queries of [`QUERY_MIX_FILE`] (also read by `tools/bench-load.sh`).
 pub fn query_mix() -> Vec<&'static str> {
-    QUERY_MIX_FILE.lines().filter(|l| !l.trim().is_empty()).collect()
+    QUERY_MIX_FILE
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect()
 }
 
 pub struct Fixture {
