@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::tools::{self, ProductCard, ProductInfo};
 use crate::index::{Filters, Sort};
-use crate::search::{CategoryNode, Engine, Mode, SearchRequest};
+use crate::search::{Engine, Mode, SearchRequest};
 
 /// Products per page of `resources/list` and of `vivr://catalog/page/{n}`.
 pub(crate) const PAGE: u64 = 100;
@@ -388,7 +388,7 @@ pub(crate) fn complete(
     let ArgumentInfo { name, value, .. } = &request.argument;
     let values = match (&request.r#ref, name.as_str()) {
         (Reference::Prompt(p), "category") if p.name == SEARCH_PROMPT => {
-            category_slugs(engine, value)?
+            category_slugs(engine, value)
         }
         (Reference::Resource(r), "slug") if r.uri == "vivr://products/{slug}" => engine
             .catalog()
@@ -404,17 +404,16 @@ pub(crate) fn complete(
     Ok(CompleteResult::new(completion))
 }
 
-fn category_slugs(engine: &Engine, prefix: &str) -> Result<Vec<String>, ErrorData> {
-    fn walk(nodes: &[CategoryNode], prefix: &str, out: &mut Vec<String>) {
-        for n in nodes {
-            if n.slug.starts_with(prefix) {
-                out.push(n.slug.clone());
-            }
-            walk(&n.children, prefix, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(&engine.categories().map_err(internal)?, prefix, &mut out);
-    out.sort();
-    Ok(out)
+fn category_slugs(engine: &Engine, prefix: &str) -> Vec<String> {
+    let live = engine.generation();
+    let mut slugs: Vec<String> = live
+        .text()
+        .dictionaries()
+        .categories
+        .iter()
+        .filter(|c| c.slug.starts_with(prefix))
+        .map(|c| c.slug.clone())
+        .collect();
+    slugs.sort();
+    slugs
 }

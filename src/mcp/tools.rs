@@ -346,17 +346,21 @@ fn unknown_product(id: &str) -> String {
     )
 }
 
+/// Whether the live generation knows the category slug; read from its facet dictionary, not
+/// the replica, since it runs on every tool call that names a category.
 pub(crate) fn category_exists(engine: &Engine, slug: &str) -> ToolResult<()> {
-    fn find(nodes: &[crate::search::CategoryNode], slug: &str) -> bool {
-        nodes
-            .iter()
-            .any(|n| n.slug == slug || find(&n.children, slug))
-    }
-    let tree = engine.categories().map_err(|e| e.to_string())?;
-    if find(&tree, slug) {
+    let live = engine.generation();
+    if live.text().category_ord(slug).is_some() {
         return Ok(());
     }
-    let top: Vec<&str> = tree.iter().map(|n| n.slug.as_str()).collect();
+    let top: Vec<&str> = live
+        .text()
+        .dictionaries()
+        .categories
+        .iter()
+        .filter(|c| c.parent.is_none())
+        .map(|c| c.slug.as_str())
+        .collect();
     Err(format!(
         "no category has the slug {slug:?}; top categories are {}; the resource vivr://products/categories lists them all",
         top.join(", ")
