@@ -248,11 +248,7 @@ async fn reload(
         .admin_token
         .as_deref()
         .ok_or(ApiError::AdminDisabled)?;
-    let given = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+    if !bearer_is(&headers, expected) {
         return Err(ApiError::Unauthorized);
     }
     let engine = state.engine.clone();
@@ -285,17 +281,22 @@ async fn require_mcp_token(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Result<axum::response::Response, ApiError> {
-    if let Some(expected) = token.as_deref() {
-        let given = request
-            .headers()
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
-            return Err(ApiError::Unauthorized);
-        }
+    if token
+        .as_deref()
+        .is_some_and(|expected| !bearer_is(request.headers(), expected))
+    {
+        return Err(ApiError::Unauthorized);
     }
     Ok(next.run(request).await)
+}
+
+/// Whether the request carries `Authorization: Bearer <expected>`.
+fn bearer_is(headers: &HeaderMap, expected: &str) -> bool {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
 }
 
 /// Compares secrets without an early exit on the first differing byte.
