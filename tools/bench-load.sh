@@ -44,16 +44,9 @@ if ! has_vectors || ! vivr search --mode instant canapé >/dev/null 2>&1; then
     vivr reindex
 fi
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# The binary itself in the background (not through the function): $! must be its pid.
-RUST_LOG=warn "$bin" --db "$dir/catalog.db" --index-dir "$dir/index" serve --bind "127.0.0.1:$port" \
-    >/dev/null 2>"$target/bench-load-serve.log" &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+source tools/lib/serve.sh
+trap stop_server EXIT
+serve_index "$bin" "$dir/catalog.db" "$dir/index" "$target/bench-load-serve.log"
 rss() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status"; }
 
 results=$target/bench-load.jsonl

