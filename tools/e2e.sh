@@ -29,14 +29,7 @@ fi
 [ -n "${VIVR_BIN:-}" ] || cargo build --locked --quiet
 
 source tools/lib/serve.sh
-work=$(mktemp -d)
-cleanup() {
-    local status=$?
-    stop_server
-    rm -rf "$work"
-    exit "$status"
-}
-trap cleanup EXIT
+use_work_dir
 
 export VIVR_MODELS_DIR=$root/models RUST_LOG=warn
 echo "== demo index (with the embedding model)"

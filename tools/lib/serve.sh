@@ -2,7 +2,8 @@
 # loopback port for the script's checks and stops it when the script exits.
 #
 #   serve_index BIN DB INDEX_DIR LOG   # sets $port and $server (the server's own pid)
-#   trap stop_server EXIT              # or call stop_server from the script's own exit trap
+#   trap stop_server EXIT              # or, with a temp folder:
+#   use_work_dir                       # sets $work; on exit stops the server and removes it
 
 server=
 
@@ -27,4 +28,11 @@ stop_server() {
         wait "$server" 2>/dev/null || true
         server=
     fi
+}
+
+# A temp folder in $work, removed (and the server stopped) when the script exits, keeping the
+# script's exit status.
+use_work_dir() {
+    work=$(mktemp -d)
+    trap 'status=$?; stop_server; rm -rf "$work"; exit $status' EXIT
 }
