@@ -1,84 +1,175 @@
-//! Shared setup of the benches: a generated catalog of `VIVR_BENCH_PRODUCTS` products (default
-//! 100,000; seed 7), imported and indexed once under `target/bench-data/`, and the French query
-//! mix the benches run. Build steps are timed and printed the first time they run.
+//! Shared setup of the benches.
+//!
+//! The catalog is chosen by `VIVR_BENCH_PRODUCTS`: `demo` (the bundled `data/demo`), or a number
+//! of generated products (`tools/gen_catalog.py`, seed 7; default 100,000). It is imported and
+//! indexed once under `target/bench-data/`; build steps are timed and printed when they run.
+//!
+//! The semantic stages need vectors: real multilingual-e5-small embeddings (kept in the
+//! replica's embedding cache after the first time), or, from 1,000,000 products on (or with
+//! `VIVR_BENCH_VECTORS=synthetic`), [`SyntheticEmbedder`]'s: embedding a million products with
+//! the real model would take about ten hours on 2 cores. Reports say which.
+//!
+//! Latency reports (`report`) print p50/p99/max and append one JSON line per measure to
+//! `target/bench-report/<bench>.jsonl`, which `tools/bench-results.sh` turns into
+//! `benches/RESULTS.md` (criterion reports means; the targets are percentiles).
 #![allow(dead_code, unreachable_pub)]
 
+use std::hint::black_box;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use vivr_search::catalog::{Catalog, ImportOptions};
 use vivr_search::index::{self, ReindexOptions};
 use vivr_search::search::Engine;
+use vivr_search::vectors::{Embedder, LocalEmbedder, VectorError};
 
 /// 1–4 word French queries as shoppers type them, one per line: exact, plural, missing accents,
 /// typos (1 and 2 edits, swapped letters), sizes, colours, materials.
 pub const QUERY_MIX_FILE: &str = include_str!("query-mix.txt");
 
+/// Misspelled queries (typos, dropped and doubled letters, phonetic spellings), for the
+/// zero-result rate of `benches/peers.rs`.
+pub const MISSPELLED_FILE: &str = include_str!("misspelled.txt");
+
+fn lines(file: &'static str) -> Vec<&'static str> {
+    file.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
 /// The queries of [`QUERY_MIX_FILE`] (also read by `tools/bench-load.sh`).
 pub fn query_mix() -> Vec<&'static str> {
-    QUERY_MIX_FILE
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect()
+    lines(QUERY_MIX_FILE)
+}
+
+/// The queries of [`MISSPELLED_FILE`].
+pub fn misspelled() -> Vec<&'static str> {
+    lines(MISSPELLED_FILE)
+}
+
+/// Which catalog a bench runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// The bundled demo catalog.
+    Demo,
+    /// A generated catalog of that many products.
+    Generated(usize),
+}
+
+/// Products from which the semantic fixture uses synthetic vectors.
+pub const SYNTHETIC_FROM: usize = 1_000_000;
+
+impl Scale {
+    /// `demo` or the number of products, as reports and group names show it.
+    pub fn label(self) -> String {
+        match self {
+            Scale::Demo => "demo".to_owned(),
+            Scale::Generated(n) => n.to_string(),
+        }
+    }
+
+    /// Where its export, replica and index live.
+    pub fn dir(self) -> PathBuf {
+        match self {
+            Scale::Demo => root().join("demo"),
+            Scale::Generated(n) => root().join(format!("{n}-seed7")),
+        }
+    }
+
+    /// Its export folder (generated the first time).
+    pub fn export(self) -> PathBuf {
+        match self {
+            Scale::Demo => manifest_dir().join("data/demo"),
+            Scale::Generated(n) => {
+                let export = self.dir().join("export");
+                if !export.join("products.ndjson").is_file() {
+                    generate(n, &export);
+                }
+                export
+            }
+        }
+    }
+
+    /// Whether its semantic fixture uses [`SyntheticEmbedder`].
+    pub fn synthetic_vectors(self) -> bool {
+        std::env::var("VIVR_BENCH_VECTORS").is_ok_and(|v| v == "synthetic")
+            || matches!(self, Scale::Generated(n) if n >= SYNTHETIC_FROM)
+    }
+}
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn root() -> PathBuf {
+    manifest_dir().join("target/bench-data")
+}
+
+/// The catalog of `VIVR_BENCH_PRODUCTS` (`demo` or a number; default 100,000).
+pub fn scale() -> Scale {
+    match std::env::var("VIVR_BENCH_PRODUCTS").as_deref() {
+        Ok("demo") => Scale::Demo,
+        Ok(n) => Scale::Generated(n.parse().expect("VIVR_BENCH_PRODUCTS: `demo` or a number")),
+        Err(_) => Scale::Generated(100_000),
+    }
+}
+
+/// Runs the generator into `export`.
+pub fn generate(products: usize, export: &Path) {
+    let started = Instant::now();
+    let status = std::process::Command::new("python3")
+        .arg(manifest_dir().join("tools/gen_catalog.py"))
+        .args(["--products", &products.to_string(), "--seed", "7", "--out"])
+        .arg(export)
+        .status()
+        .expect("python3 runs tools/gen_catalog.py");
+    assert!(status.success(), "catalog generation failed");
+    eprintln!(
+        "fixture: generated {products} products in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 pub struct Fixture {
     pub engine: Engine,
+    pub scale: Scale,
     pub products: usize,
+    /// Whether the engine's vectors are synthetic ([`SyntheticEmbedder`]).
+    pub synthetic: bool,
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data")
-}
-
-/// Products in the bench catalog.
-pub fn products() -> usize {
-    std::env::var("VIVR_BENCH_PRODUCTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
-}
-
-/// Opens (building the first time) the bench catalog of `products` products.
-pub fn fixture(products: usize) -> Fixture {
-    let (db, index_dir) = build(products);
-    Fixture {
-        engine: Engine::open(Catalog::open(&db).unwrap(), &index_dir).unwrap(),
-        products,
+impl Fixture {
+    /// The catalog as reports name it: `100000`, `demo`, `1000000 (synthetic vectors)`.
+    pub fn label(&self) -> String {
+        if self.synthetic {
+            format!("{} (synthetic vectors)", self.scale.label())
+        } else {
+            self.scale.label()
+        }
     }
 }
 
-/// Generates, imports and indexes the bench catalog the first time; returns the paths of its
-/// replica and index folder.
-fn build(products: usize) -> (PathBuf, PathBuf) {
-    let dir = root().join(format!("{products}-seed7"));
-    let export = dir.join("export");
+/// The replica and index folder of `scale`, imported and indexed (text only) the first time.
+pub fn paths(scale: Scale) -> (PathBuf, PathBuf) {
+    let dir = scale.dir();
     let db = dir.join("catalog.db");
     let index_dir = dir.join("index");
-    if !export.join("products.ndjson").is_file() {
-        let started = Instant::now();
-        let status = std::process::Command::new("python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/gen_catalog.py"))
-            .args(["--products", &products.to_string(), "--seed", "7", "--out"])
-            .arg(&export)
-            .status()
-            .expect("python3 runs tools/gen_catalog.py");
-        assert!(status.success(), "catalog generation failed");
-        eprintln!(
-            "fixture: generated {products} products in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
     // No generation, or one this binary cannot read (an older format): build one. The replica
     // is kept when it holds the catalog: its embedding cache took an hour to fill.
     if index::Generation::open_live(&index_dir).is_err() {
+        let export = scale.export();
+        std::fs::create_dir_all(&dir).unwrap();
         let catalog = Catalog::open(&db).unwrap();
-        if catalog.product_count().unwrap() < products as u64 {
+        if catalog.product_count().unwrap() == 0 {
             let started = Instant::now();
             let report = catalog.import(&export, ImportOptions::default()).unwrap();
             assert!(report.rejects.is_empty());
             eprintln!(
-                "fixture: imported {products} products in {:.1} s",
+                "fixture: imported {} in {:.1} s",
+                scale.label(),
                 started.elapsed().as_secs_f64()
             );
         }
@@ -86,27 +177,59 @@ fn build(products: usize) -> (PathBuf, PathBuf) {
         vivr_search::search::reindex(&catalog, &index_dir, None, &ReindexOptions::default())
             .unwrap();
         eprintln!(
-            "fixture: indexed {products} products in {:.1} s",
+            "fixture: indexed {} in {:.1} s",
+            scale.label(),
             started.elapsed().as_secs_f64()
         );
     }
     (db, index_dir)
 }
 
+/// The catalog of [`scale`] for lexical stages: no embedding model.
+pub fn fixture() -> Fixture {
+    fixture_of(scale())
+}
+
+/// The catalog of `scale` for lexical stages: no embedding model.
+pub fn fixture_of(scale: Scale) -> Fixture {
+    let (db, index_dir) = paths(scale);
+    let catalog = Catalog::open(&db).unwrap();
+    Fixture {
+        products: catalog.product_count().unwrap() as usize,
+        engine: Engine::open(catalog, &index_dir).unwrap(),
+        scale,
+        synthetic: false,
+    }
+}
+
 /// The embedding model installed by `tools/install-models.sh`.
-pub fn model() -> std::sync::Arc<vivr_search::vectors::LocalEmbedder> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    std::sync::Arc::new(
-        vivr_search::vectors::LocalEmbedder::open(&dir).expect("run tools/install-models.sh"),
+pub fn model() -> Arc<LocalEmbedder> {
+    Arc::new(
+        LocalEmbedder::open(&manifest_dir().join("models")).expect("run tools/install-models.sh"),
     )
 }
 
-/// The bench catalog of `products` products with its semantic layer: the live generation is
-/// rebuilt with the model when it lacks vectors, order signals or neighbour lists. Embeddings
-/// come from the replica's cache after the first time (100,000 products: about an hour of
-/// embedding on 2 cores, once).
-pub fn semantic_fixture(products: usize) -> Fixture {
-    let (db, index_dir) = build(products);
+/// The embedder of `scale`'s semantic fixture: the real model or [`SyntheticEmbedder`].
+pub fn embedder(scale: Scale) -> Arc<dyn Embedder> {
+    if scale.synthetic_vectors() {
+        Arc::new(SyntheticEmbedder)
+    } else {
+        model()
+    }
+}
+
+/// The catalog of [`scale`] with its semantic layer. The live generation is rebuilt with the
+/// embedder when it lacks vectors of that embedder, order signals or neighbour lists; real
+/// embeddings come from the replica's cache after the first time (100,000 products: about an
+/// hour of embedding on 2 cores, once).
+pub fn semantic_fixture() -> Fixture {
+    semantic_fixture_of(scale())
+}
+
+/// The catalog of `scale` with its semantic layer (see [`semantic_fixture`]).
+pub fn semantic_fixture_of(scale: Scale) -> Fixture {
+    let (db, index_dir) = paths(scale);
+    let embedder = embedder(scale);
     let live = index::live_generation_dir(&index_dir).unwrap();
     let complete = live.join("signals.json").is_file()
         && live.join("vectors/neighbours.bin").is_file()
@@ -114,70 +237,118 @@ pub fn semantic_fixture(products: usize) -> Fixture {
             .unwrap()
             .manifest()
             .vectors
-            .is_some();
-    let model = model();
+            .as_ref()
+            .is_some_and(|v| v.model_id == embedder.model_id());
     if !complete {
         let catalog = Catalog::open(&db).unwrap();
         let started = Instant::now();
         let manifest = vivr_search::search::reindex(
             &catalog,
             &index_dir,
-            Some(model.as_ref()),
+            Some(embedder.as_ref()),
             &ReindexOptions::default(),
         )
         .unwrap();
         let vectors = manifest.vectors.unwrap();
         eprintln!(
-            "fixture: reindexed {products} products with vectors in {:.1} s ({} texts embedded, {:.1} s embedding)",
+            "fixture: reindexed {} with {} vectors in {:.1} s ({} texts embedded, {:.1} s embedding)",
+            scale.label(),
+            embedder.model_id(),
             started.elapsed().as_secs_f64(),
             vectors.embedded,
             vectors.embed_ms as f64 / 1e3
         );
     }
+    let catalog = Catalog::open(&db).unwrap();
     Fixture {
-        engine: Engine::open_with(Catalog::open(&db).unwrap(), &index_dir, Some(model)).unwrap(),
-        products,
+        products: catalog.product_count().unwrap() as usize,
+        engine: Engine::open_with(catalog, &index_dir, Some(embedder)).unwrap(),
+        scale,
+        synthetic: scale.synthetic_vectors(),
     }
 }
 
-/// The demo catalog (`data/demo`) with its semantic layer, imported and indexed once under
-/// `target/bench-data/demo` (the model from `tools/install-models.sh`).
-pub fn demo_fixture() -> Fixture {
-    let dir = root().join("demo");
-    let db = dir.join("catalog.db");
-    let index_dir = dir.join("index");
-    let model = model();
-    let fresh =
-        index::Generation::open_live(&index_dir).is_ok_and(|g| g.manifest().vectors.is_some());
-    if !fresh {
-        let catalog = Catalog::open(&db).unwrap();
-        let export = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-        let report = catalog.import(&export, ImportOptions::default()).unwrap();
-        assert!(report.rejects.is_empty());
-        let started = Instant::now();
-        vivr_search::search::reindex(
-            &catalog,
-            &index_dir,
-            Some(model.as_ref()),
-            &ReindexOptions::default(),
-        )
-        .unwrap();
-        eprintln!(
-            "fixture: indexed the demo catalog with vectors in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
+/// Stand-in vectors for catalogs too large to embed here: each word (its stemmed form) gets a
+/// fixed pseudo-random direction, a text the normalised sum of its words' directions, mixed
+/// with one direction shared by every text. Texts sharing words are near, like real
+/// embeddings; the shared part puts cosines between unrelated texts near 0.8, where
+/// multilingual-e5-small puts them, so fusion sees the same score range. The cost of a k-NN
+/// search depends on the dimension and the graph, not on where the vectors come from.
+pub struct SyntheticEmbedder;
+
+const SYNTHETIC_DIMENSION: usize = 384;
+
+/// The next value of a splitmix64 sequence.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Adds `weight` times the pseudo-random direction of `seed` (entries in -1..1) to `v`.
+fn add_direction(v: &mut [f32], seed: u64, weight: f32) {
+    let mut state = seed;
+    for x in v.iter_mut() {
+        *x += weight * ((splitmix(&mut state) >> 40) as f32 / (1u64 << 23) as f32 - 1.0);
     }
-    let catalog = Catalog::open(&db).unwrap();
-    let products = catalog.product_count().unwrap() as usize;
-    Fixture {
-        engine: Engine::open_with(catalog, &index_dir, Some(model)).unwrap(),
-        products,
+}
+
+fn normalise(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+impl SyntheticEmbedder {
+    fn embed(text: &str) -> Vec<f32> {
+        let mut words = vec![0.0; SYNTHETIC_DIMENSION];
+        for word in vivr_search::text::words(text).iter().filter(|w| !w.stop) {
+            let seed = word.stem.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100_0000_01B3)
+            });
+            add_direction(&mut words, seed, 1.0);
+        }
+        normalise(&mut words);
+        let mut v = vec![0.0; SYNTHETIC_DIMENSION];
+        add_direction(&mut v, 7, 1.0);
+        normalise(&mut v);
+        for (x, w) in v.iter_mut().zip(&words) {
+            *x = 0.9 * *x + 0.45 * w;
+        }
+        normalise(&mut v);
+        v
+    }
+}
+
+impl Embedder for SyntheticEmbedder {
+    fn model_id(&self) -> &str {
+        "synthetic-words-384"
+    }
+
+    fn dimension(&self) -> usize {
+        SYNTHETIC_DIMENSION
+    }
+
+    fn embed_passages(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, VectorError> {
+        Ok(texts.iter().map(|t| SyntheticEmbedder::embed(t)).collect())
+    }
+
+    fn embed_query(&self, text: &str) -> Result<Vec<f32>, VectorError> {
+        Ok(SyntheticEmbedder::embed(text))
     }
 }
 
 /// Resident memory of this process, in MiB (Linux).
 pub fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    rss_of("self")
+}
+
+/// Resident memory of process `pid` (or `self`), in MiB.
+pub fn rss_of(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -188,9 +359,74 @@ pub fn rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// Bytes of the files under `path`.
+pub fn disk_bytes(path: &Path) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path)
+            .map(|entries| entries.flatten().map(|e| disk_bytes(&e.path())).sum())
+            .unwrap_or(0),
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    }
+}
+
 /// p50, p99 and max of durations in microseconds.
 pub fn percentiles(mut micros: Vec<f64>) -> (f64, f64, f64) {
     micros.sort_by(f64::total_cmp);
     let at = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize];
     (at(0.50), at(0.99), *micros.last().unwrap())
+}
+
+/// p50/p99/max in microseconds of `f` over `rounds` passes of `inputs`, after one warm-up
+/// pass. `f` checks its own result and returns something the optimiser must keep.
+pub fn timed<T, R>(inputs: &[T], rounds: usize, mut f: impl FnMut(&T) -> R) -> (f64, f64, f64) {
+    for input in inputs {
+        black_box(f(input));
+    }
+    let mut micros = Vec::with_capacity(inputs.len() * rounds);
+    for _ in 0..rounds {
+        for input in inputs {
+            let started = Instant::now();
+            black_box(f(input));
+            micros.push(started.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    percentiles(micros)
+}
+
+/// Prints a latency measure and records it in `target/bench-report/<bench>.jsonl`.
+pub fn report(bench: &str, catalog: &str, what: &str, (p50, p99, max): (f64, f64, f64)) {
+    println!(
+        "{bench} [{catalog}] {what}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        p50 / 1e3,
+        p99 / 1e3,
+        max / 1e3
+    );
+    record(
+        bench,
+        serde_json::json!({
+            "catalog": catalog, "what": what,
+            "p50_ms": p50 / 1e3, "p99_ms": p99 / 1e3, "max_ms": max / 1e3,
+        }),
+    );
+}
+
+/// Prints a figure that is not a latency (throughput, memory, size) and records it.
+pub fn report_value(bench: &str, catalog: &str, what: &str, value: f64, unit: &str) {
+    println!("{bench} [{catalog}] {what}: {value:.1} {unit}");
+    record(
+        bench,
+        serde_json::json!({ "catalog": catalog, "what": what, "value": value, "unit": unit }),
+    );
+}
+
+fn record(bench: &str, line: serde_json::Value) {
+    let dir = manifest_dir().join("target/bench-report");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{bench}.jsonl")))
+        .unwrap();
+    writeln!(file, "{line}").unwrap();
 }

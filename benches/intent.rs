@@ -66,7 +66,9 @@ const INTENT_QUERIES: &[&str] = &[
     "applique murale minimaliste",
 ];
 
-fn parse_report(engine: &Engine) {
+const BENCH: &str = "intent";
+
+fn parse_report(engine: &Engine, label: &str) {
     let live = engine.generation();
     let known = |w: &str| live.text().knows_word(w);
     let mut micros = Vec::new();
@@ -78,18 +80,19 @@ fn parse_report(engine: &Engine) {
             assert!(!parsed.constraints.is_empty(), "{q}: nothing understood");
         }
     }
-    let (p50, p99, max) = fixture::percentiles(micros);
-    eprintln!(
-        "local parse ({} queries × 200): p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
-        INTENT_QUERIES.len(),
-        p50,
-        p99,
-        max
+    fixture::report(
+        BENCH,
+        label,
+        &format!(
+            "local intent parse ({} queries x 200)",
+            INTENT_QUERIES.len()
+        ),
+        fixture::percentiles(micros),
     );
 }
 
 /// The storefront's suggest route (local only): every prefix of the mix's queries from 2 chars.
-fn suggest_report(engine: &Engine) {
+fn suggest_report(engine: &Engine, label: &str) {
     let mut micros = Vec::new();
     for _ in 0..3 {
         for q in INTENT_QUERIES {
@@ -101,13 +104,11 @@ fn suggest_report(engine: &Engine) {
             }
         }
     }
-    let n = micros.len();
-    let (p50, p99, max) = fixture::percentiles(micros);
-    eprintln!(
-        "suggest ({n} prefixes): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        p50 / 1e3,
-        p99 / 1e3,
-        max / 1e3
+    fixture::report(
+        BENCH,
+        label,
+        &format!("suggest ({} prefixes)", micros.len()),
+        fixture::percentiles(micros),
     );
 }
 
@@ -149,7 +150,7 @@ fn local_ms(engine: &Engine, q: &str) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-fn claude_report(engine: &Engine) {
+fn claude_report(engine: &Engine, label: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let delay = Duration::from_millis(300);
@@ -190,12 +191,14 @@ fn claude_report(engine: &Engine) {
             );
             added.push((total - local) * 1e3);
         }
-        let (p50, p99, max) = fixture::percentiles(added);
-        eprintln!(
-            "fake answering after 300 ms: added latency p50 {:.1} ms, max {:.1} ms (target ≤ 320 ms), {} searches",
-            p50 / 1e3,
-            max.max(p99) / 1e3,
-            INTENT_QUERIES.len()
+        fixture::report(
+            BENCH,
+            label,
+            &format!(
+                "latency Claude adds, fake answering after 300 ms ({} searches; target <= 320 ms)",
+                INTENT_QUERIES.len()
+            ),
+            fixture::percentiles(added),
         );
 
         let hanging = FakeClaude::start(Arc::new(|_: &Recorded, _| Reply::Hang)).await;
@@ -210,22 +213,21 @@ fn claude_report(engine: &Engine) {
             assert!(!r.hits.is_empty(), "{q}: the local answer is complete");
             over.push((total - 1_500.0) * 1e3);
         }
-        let (p50, _, max) = fixture::percentiles(over);
-        eprintln!(
-            "fake hanging (deadlines 800/1500 ms): response at rerank deadline + {:.1} ms p50, + {:.1} ms max (target ≤ 50 ms)",
-            p50 / 1e3,
-            max / 1e3
+        fixture::report(
+            BENCH,
+            label,
+            "answer time beyond the 1,500 ms rerank deadline, fake hanging (target <= 50 ms)",
+            fixture::percentiles(over),
         );
     });
 }
 
 fn main() {
-    let products = fixture::products();
-    let fixture = fixture::fixture(products);
-    eprintln!("intent bench on {products} products");
-    parse_report(&fixture.engine);
-    suggest_report(&fixture.engine);
-    claude_report(&fixture.engine);
+    let fixture = fixture::fixture();
+    let label = fixture.label();
+    parse_report(&fixture.engine, &label);
+    suggest_report(&fixture.engine, &label);
+    claude_report(&fixture.engine, &label);
 
     let mut c = Criterion::default().configure_from_args();
     let live = fixture.engine.generation();

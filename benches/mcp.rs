@@ -129,6 +129,8 @@ async fn serve(fixture: fixture::Fixture) -> String {
     format!("http://{addr}/mcp")
 }
 
+const BENCH: &str = "mcp";
+
 fn ms(micros: f64) -> f64 {
     micros / 1e3
 }
@@ -146,20 +148,20 @@ async fn one_session_report(url: &str) {
             if round == 0 { &mut first } else { &mut warm }.push(micros);
         }
     }
-    let (p50, p99, max) = fixture::percentiles(warm.clone());
-    let (f50, f99, fmax) = fixture::percentiles(first);
-    eprintln!(
-        "one session, tools/call search_products ({} queries × 9 rounds): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p50 ≤ 10 ms)",
-        fixture::query_mix().len(),
-        ms(p50),
-        ms(p99),
-        ms(max)
+    fixture::report(
+        BENCH,
+        "demo",
+        &format!(
+            "one session, tools/call search_products ({} queries x 9 rounds)",
+            fixture::query_mix().len()
+        ),
+        fixture::percentiles(warm),
     );
-    eprintln!(
-        "  first round (query embeddings computed): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        ms(f50),
-        ms(f99),
-        ms(fmax)
+    fixture::report(
+        BENCH,
+        "demo",
+        "one session, first round (query embeddings computed)",
+        fixture::percentiles(first),
     );
 }
 
@@ -214,10 +216,26 @@ async fn concurrent_report(url: &str, sessions: usize, calls: usize) {
     if let Some(e) = errors.first() {
         eprintln!("  first error: {e}");
     }
+    let what = format!("{sessions} sessions at once, {calls} calls each");
+    fixture::report(BENCH, "demo", &what, (p50, p99, max));
+    fixture::report_value(
+        BENCH,
+        "demo",
+        &format!("{what}: throughput"),
+        micros.len() as f64 / elapsed,
+        "calls/s",
+    );
+    fixture::report_value(
+        BENCH,
+        "demo",
+        &format!("{what}: errors"),
+        errors.len() as f64,
+        "errors",
+    );
 }
 
 fn main() {
-    let fixture = fixture::demo_fixture();
+    let fixture = fixture::semantic_fixture_of(fixture::Scale::Demo);
     eprintln!(
         "MCP bench on the demo catalog ({} products, with vectors)",
         fixture.products
