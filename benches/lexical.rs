@@ -45,6 +45,23 @@ fn run(engine: &Engine, request: &SearchRequest) -> usize {
     response.hits.len()
 }
 
+/// Prints the five slowest queries of the mix (median of 10 runs each): where to look first.
+fn slowest(engine: &Engine, requests: &[SearchRequest]) {
+    let mut medians: Vec<(f64, &str)> = requests
+        .iter()
+        .map(|r| {
+            let (p50, _, _) = fixture::timed(std::slice::from_ref(r), 10, |r| run(engine, r));
+            (p50, r.q.as_str())
+        })
+        .collect();
+    medians.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let top: Vec<String> = medians[..5.min(medians.len())]
+        .iter()
+        .map(|(us, q)| format!("{q:?} {:.2} ms", us / 1e3))
+        .collect();
+    println!("slowest queries: {}", top.join(", "));
+}
+
 fn main() {
     let fixture = fixture::fixture();
     let engine = &fixture.engine;
@@ -71,6 +88,7 @@ fn main() {
         fixture::timed(&without_facets, 20, |r| run(engine, r)),
     );
     fixture::report_value(BENCH, &label, "process RSS", fixture::rss_mib(), "MiB");
+    slowest(engine, &with_facets);
 
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group(format!("lexical/{}", fixture.scale.label()));

@@ -321,17 +321,21 @@ pub fn match_tier(
 
 /// Whether two words are within `max` edits (insert, delete, substitute, swap of neighbours).
 pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
     let max = usize::from(max);
-    if a.len().abs_diff(b.len()) > max {
+    // Cheap rejection first: this runs for every query word against every word of a hit's
+    // fuzzy fields, and most pairs are far apart in length.
+    let (a_len, b_len) = (a.chars().count(), b.chars().count());
+    if a_len.abs_diff(b_len) > max {
         return false;
     }
-    // Optimal string alignment distance, rows of the full matrix.
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // Optimal string alignment distance, three rolling rows of the full matrix.
     let mut two_back: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = vec![0; b.len() + 1];
     for i in 1..=a.len() {
-        let mut row = vec![i; b.len() + 1];
+        row[0] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
             row[j] = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
@@ -342,7 +346,9 @@ pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
         if row.iter().min().is_some_and(|&m| m > max) {
             return false;
         }
-        two_back = std::mem::replace(&mut prev, row);
+        // two_back <- prev <- row; the old two_back is overwritten next round.
+        std::mem::swap(&mut two_back, &mut prev);
+        std::mem::swap(&mut prev, &mut row);
     }
     prev[b.len()] <= max
 }

@@ -1,29 +1,85 @@
 //! Highlights and explanations, computed from the stored text of a hit with the same matcher
 //! the query planner uses ([`match_tier`]), so a `<mark>` always shows why a product matched.
+//!
+//! Analysing the stored texts is most of a lexical search's cost (measured: three quarters of
+//! it on the demo catalog when every text was analysed twice), so [`Analysed`] analyses each
+//! text of a hit at most once, when first needed, for both the score and the highlights.
+
+use std::cell::OnceCell;
 
 use serde::Serialize;
 
 use crate::index::{PlannedWord, TEXT_SOURCES, Tier, match_tier};
 use crate::text;
 
-/// Wraps the words of `text` that match a query word in `<mark>`; the rest is HTML-escaped.
-/// With `crop`, keeps about that many words around the first match.
+/// The stored texts of a hit (one per [`TEXT_SOURCES`] entry), each analysed on first use.
+pub(crate) struct Analysed<'a> {
+    texts: &'a [String],
+    words: [OnceCell<Vec<text::Word>>; TEXT_SOURCES.len()],
+}
+
+impl<'a> Analysed<'a> {
+    pub(crate) fn new(texts: &'a [String]) -> Analysed<'a> {
+        Analysed {
+            texts,
+            words: Default::default(),
+        }
+    }
+
+    /// The text of source `i` ("" when the hit has none).
+    pub(crate) fn text(&self, i: usize) -> &'a str {
+        self.texts.get(i).map_or("", String::as_str)
+    }
+
+    /// The words of source `i`, if they were analysed already.
+    fn cached(&self, i: usize) -> Option<&[text::Word]> {
+        self.words[i].get().map(Vec::as_slice)
+    }
+
+    /// The words of source `i`.
+    pub(crate) fn words(&self, i: usize) -> &[text::Word] {
+        self.words[i].get_or_init(|| text::words(self.text(i)))
+    }
+}
+
+/// Wraps the words of source `source` of a hit that match a query word in `<mark>`; the rest is
+/// HTML-escaped. With `crop`, keeps about that many words around the first match.
 pub(crate) fn highlight(
-    text: &str,
+    analysed: &Analysed<'_>,
+    source: usize,
     words: &[PlannedWord],
-    fuzzy: bool,
     crop: Option<usize>,
 ) -> String {
-    let tokens = text::words(text);
-    let matched: Vec<bool> = tokens
-        .iter()
-        .map(|t| {
-            !t.stop
-                && words
-                    .iter()
-                    .any(|w| match_tier(w, &t.exact, &t.stem, fuzzy).is_some())
-        })
-        .collect();
+    let text = analysed.text(source);
+    let fuzzy = TEXT_SOURCES[source].fuzzy;
+    let is_match = |t: &text::Word| {
+        !t.stop
+            && words
+                .iter()
+                .any(|w| match_tier(w, &t.exact, &t.stem, fuzzy).is_some())
+    };
+    // A cropped text not analysed yet is analysed only up to the end of its window (and one
+    // word more, which tells the crop the text goes on): the rest would not be shown.
+    let streamed: Vec<text::Word>;
+    let tokens: &[text::Word] = match (crop, analysed.cached(source)) {
+        (Some(n), None) => {
+            let mut taken = Vec::new();
+            let mut first = None;
+            for word in text::words_iter(text) {
+                if first.is_none() && is_match(&word) {
+                    first = Some(taken.len());
+                }
+                taken.push(word);
+                if first.is_some_and(|f: usize| taken.len() > f.saturating_sub(n / 3) + n) {
+                    break;
+                }
+            }
+            streamed = taken;
+            &streamed
+        }
+        _ => analysed.words(source),
+    };
+    let matched: Vec<bool> = tokens.iter().map(is_match).collect();
     let (from, to, cut_start, cut_end) = match crop {
         Some(n) if tokens.len() > n => {
             let first = matched.iter().position(|&m| m).unwrap_or(0);
@@ -92,15 +148,19 @@ pub struct WordMatch {
     pub score: f32,
 }
 
-/// The best match of each word over a hit's stored texts (one per [`TEXT_SOURCES`] entry).
-pub(crate) fn explain(words: &[PlannedWord], texts: &[String]) -> Vec<WordMatch> {
-    let analysed: Vec<Vec<text::Word>> = texts.iter().map(|t| text::words(t)).collect();
+/// The best match of each word over a hit's stored texts. Sources come in decreasing weight:
+/// one that cannot beat a word's best match (an exact match in a heavier field) is skipped,
+/// and never analysed when no word needs it.
+pub(crate) fn explain(words: &[PlannedWord], analysed: &Analysed<'_>) -> Vec<WordMatch> {
     words
         .iter()
         .map(|w| {
             let mut best: Option<(Tier, &'static str, f32)> = None;
-            for (source, tokens) in TEXT_SOURCES.iter().zip(&analysed) {
-                for t in tokens.iter().filter(|t| !t.stop) {
+            for (i, source) in TEXT_SOURCES.iter().enumerate() {
+                if best.is_some_and(|(_, _, s)| s >= Tier::Exact.base() + source.weight) {
+                    break;
+                }
+                for t in analysed.words(i).iter().filter(|t| !t.stop) {
                     if let Some(tier) = match_tier(w, &t.exact, &t.stem, source.fuzzy) {
                         let score = tier.base() + source.weight;
                         if best.is_none_or(|(_, _, s)| score > s) {
@@ -132,7 +192,8 @@ mod tests {
     #[test]
     fn marks_matches_and_escapes_the_rest() {
         let words = plan_words("canpe velours");
-        let got = highlight("Canapé <d'angle> en velours", &words, true, None);
+        let texts = ["Canapé <d'angle> en velours".to_owned()];
+        let got = highlight(&Analysed::new(&texts), 0, &words, None);
         assert_eq!(
             got,
             "<mark>Canapé</mark> &lt;d'angle&gt; en <mark>velours</mark>"
@@ -143,7 +204,8 @@ mod tests {
     fn crops_around_the_first_match() {
         let words = plan_words("lampe");
         let text = "Un deux trois quatre cinq six sept huit neuf dix onze douze lampe treize quatorze quinze seize dix-sept";
-        let got = highlight(text, &words, false, Some(6));
+        let texts: Vec<String> = ["", "", "", "", "", text].map(str::to_owned).to_vec();
+        let got = highlight(&Analysed::new(&texts), 5, &words, Some(6));
         assert!(got.starts_with('…') && got.ends_with('…'), "{got}");
         assert!(got.contains("<mark>lampe</mark>"), "{got}");
     }
@@ -162,7 +224,7 @@ mod tests {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        let got = explain(&words, &texts);
+        let got = explain(&words, &Analysed::new(&texts));
         assert_eq!(
             (got[0].tier, got[0].field),
             (Some(Tier::Exact), Some("name"))

@@ -825,7 +825,8 @@ fn lexical_hit(
     categories: &[FacetCategory],
 ) -> SearchHit {
     let QueryWords { kept, marks } = words;
-    let words = highlight::explain(kept, &hit.texts);
+    let analysed = highlight::Analysed::new(&hit.texts);
+    let words = highlight::explain(kept, &analysed);
     let text_score: f32 = words.iter().map(|w| w.score).sum();
     let ranking_score = if kept.is_empty() {
         1.0
@@ -833,8 +834,8 @@ fn lexical_hit(
         text_score / (highlight::max_word_score() * kept.len() as f32)
     };
     let formatted = request.highlight.then(|| Formatted {
-        name: highlight::highlight(&hit.texts[0], marks, true, None),
-        description: highlight::highlight(&hit.texts[5], marks, false, Some(24)),
+        name: highlight::highlight(&analysed, 0, marks, None),
+        description: highlight::highlight(&analysed, 5, marks, Some(24)),
     });
     let details = request.explain.then_some(RankingDetails {
         words,

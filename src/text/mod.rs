@@ -84,10 +84,17 @@ pub struct Word {
 /// Splits a text into words and analyses each one as the index does, keeping stop words
 /// (flagged) so the query planner can decide what to do with them.
 pub fn words(text: &str) -> Vec<Word> {
-    let mut tokenizer = WordTokenizer;
-    let mut stream = tokenizer.token_stream(text);
-    let mut words = Vec::new();
-    while stream.advance() {
+    words_iter(text).collect()
+}
+
+/// The words of [`words`], one at a time: a caller that needs only the first few (a cropped
+/// highlight) stops early.
+pub fn words_iter(text: &str) -> impl Iterator<Item = Word> + '_ {
+    let mut stream = tokenizer::WordTokenStream::new(text);
+    std::iter::from_fn(move || {
+        if !stream.advance() {
+            return None;
+        }
         let token = stream.token();
         let mut exact = token.text.clone();
         lowercase(&mut exact);
@@ -97,16 +104,15 @@ pub fn words(text: &str) -> Vec<Word> {
         fold(&mut exact);
         let mut stemmed = exact.clone();
         stem(&mut stemmed);
-        words.push(Word {
+        Some(Word {
             raw: token.text.clone(),
             offset_from: token.offset_from,
             offset_to: token.offset_to,
             exact,
             stem: stemmed,
             stop,
-        });
-    }
-    words
+        })
+    })
 }
 
 /// What caches key a query on: trimmed, lower-cased, single spaces ("  Lampe   DE chevet " →

@@ -4,15 +4,25 @@
 //! usual lists delete sizes ("taille M") and "vitamine D". The filter runs before accent folding
 //! and matches the accented form, so `maïs` survives while `mais` is dropped.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
-static STOP_WORDS: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| super::data_lines(include_str!("../../data/lang/stopwords-fr.txt")).collect());
+/// The list, sorted: a binary search over a few hundred short words costs less than hashing
+/// the word, and every word of every highlighted text is looked up.
+static STOP_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut words: Vec<&str> =
+        super::data_lines(include_str!("../../data/lang/stopwords-fr.txt")).collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+});
+
+/// Bytes of the longest stop word: longer words (most of a product text) skip the search.
+static LONGEST: LazyLock<usize> =
+    LazyLock::new(|| STOP_WORDS.iter().map(|w| w.len()).max().unwrap_or(0));
 
 /// Whether a lower-cased, elision-free word is a stop word.
 pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.contains(word)
+    word.len() <= *LONGEST && STOP_WORDS.binary_search(&word).is_ok()
 }
 
 /// Drops stop words.

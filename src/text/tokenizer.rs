@@ -29,6 +29,13 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
+        WordTokenStream::new(text)
+    }
+}
+
+impl WordTokenStream<'_> {
+    /// A stream over `text` (what [`WordTokenizer`] returns, without borrowing one).
+    pub(crate) fn new(text: &str) -> WordTokenStream<'_> {
         WordTokenStream {
             text,
             cursor: 0,
@@ -38,9 +45,7 @@ impl Tokenizer for WordTokenizer {
             },
         }
     }
-}
 
-impl WordTokenStream<'_> {
     /// Byte range of the next word at or after `self.cursor`, if any.
     fn next_word(&mut self) -> Option<(usize, usize)> {
         let rest = &self.text[self.cursor..];
