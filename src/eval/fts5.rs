@@ -2,20 +2,46 @@
 //! removed, BM25 ranking, the query's words OR-ed), what an engineer builds in an afternoon.
 //! The same judged set runs through it for a side-by-side comparison.
 
+use std::path::Path;
+
 use rusqlite::Connection;
 
 use super::{EvalHit, EvalQuery};
 use crate::catalog::{Catalog, CatalogError, Product, strip_html};
 
-/// An in-memory FTS5 index of the catalog.
+/// An FTS5 index of the catalog, in memory (the evaluation) or in a file (the peers bench,
+/// which measures its size and opens it from several threads).
 pub struct Fts5Peer {
     conn: Connection,
 }
 
 impl Fts5Peer {
-    /// Indexes every product: name, category names, attribute values, brand, tags, description.
+    /// Indexes every product in memory (see [`Fts5Peer::build_in`]).
     pub fn build(catalog: &Catalog) -> Result<Fts5Peer, CatalogError> {
-        let conn = Connection::open_in_memory()?;
+        Fts5Peer::build_in(catalog, Connection::open_in_memory()?)
+    }
+
+    /// Indexes every product into a new database file at `path` (replaced if present).
+    pub fn build_file(catalog: &Catalog, path: &Path) -> Result<Fts5Peer, CatalogError> {
+        if path.exists() {
+            std::fs::remove_file(path).map_err(|source| CatalogError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
+        Fts5Peer::build_in(catalog, Connection::open(path)?)
+    }
+
+    /// Opens an index written by [`Fts5Peer::build_file`].
+    pub fn open(path: &Path) -> Result<Fts5Peer, CatalogError> {
+        Ok(Fts5Peer {
+            conn: Connection::open(path)?,
+        })
+    }
+
+    /// Indexes every product into `conn`, in one transaction: name, category names, attribute
+    /// values, brand, tags, description.
+    fn build_in(catalog: &Catalog, conn: Connection) -> Result<Fts5Peer, CatalogError> {
         conn.execute_batch(
             "CREATE VIRTUAL TABLE products USING fts5(
                  id UNINDEXED, price UNINDEXED, category_path UNINDEXED,
@@ -43,15 +69,21 @@ impl Fts5Peer {
             )?;
             Ok(())
         };
+        conn.execute_batch("BEGIN")?;
         catalog.for_each_product(|p| insert(&p))?;
+        conn.execute_batch("COMMIT")?;
         Ok(Fts5Peer { conn })
     }
 
     /// The best `limit` products for a query, BM25 first.
     pub fn search(&self, query: &EvalQuery, limit: usize) -> Result<Vec<EvalHit>, CatalogError> {
+        self.search_text(&query.text, limit)
+    }
+
+    /// The best `limit` products for a text, BM25 first.
+    pub fn search_text(&self, text: &str, limit: usize) -> Result<Vec<EvalHit>, CatalogError> {
         // Each word quoted (FTS5 syntax characters are data), OR-ed.
-        let words: Vec<String> = query
-            .text
+        let words: Vec<String> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(|w| format!("\"{w}\""))
