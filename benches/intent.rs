@@ -232,14 +232,15 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     let live = fixture.engine.generation();
     let known = |w: &str| live.text().knows_word(w);
-    c.bench_function("intent/parse query mix", |b| {
+    let mut group = c.benchmark_group(format!("intent/{}", fixture.scale.label()));
+    group.bench_function("parse_mix", |b| {
         b.iter(|| {
             for q in INTENT_QUERIES {
                 black_box(intent::parse(black_box(q), &known));
             }
         })
     });
-    c.bench_function("intent/instant search with intent", |b| {
+    group.bench_function("instant_search_with_intent", |b| {
         b.iter(|| {
             let r = fixture
                 .engine
@@ -252,5 +253,6 @@ fn main() {
             assert!(r.estimated_total_hits > 0);
         })
     });
+    group.finish();
     c.final_summary();
 }

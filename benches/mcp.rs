@@ -252,7 +252,8 @@ fn main() {
     let session = runtime
         .block_on(Session::open(reqwest::Client::new(), &url))
         .unwrap();
-    c.bench_function("mcp/tools/call search_products over HTTP", |b| {
+    let mut group = c.benchmark_group("mcp/demo");
+    group.bench_function("tools_call_search_products_http", |b| {
         b.iter(|| {
             let n = runtime
                 .block_on(session.search("canapé velours bleu"))
@@ -260,5 +261,6 @@ fn main() {
             assert!(n > 0);
         })
     });
+    group.finish();
     c.final_summary();
 }
