@@ -63,9 +63,15 @@ pub(crate) fn highlight(
     let streamed: Vec<text::Word>;
     let tokens: &[text::Word] = match (crop, analysed.cached(source)) {
         (Some(n), None) => {
+            let may_match = initials_filter(words, fuzzy);
             let mut taken = Vec::new();
             let mut first = None;
-            for word in text::words_iter(text) {
+            for (from, to) in text::spans(text) {
+                let word = if may_match(&text[from..to]) {
+                    text::word_at(text, from, to)
+                } else {
+                    unmatchable(from, to)
+                };
                 if first.is_none() && is_match(&word) {
                     first = Some(taken.len());
                 }
@@ -120,6 +126,42 @@ pub(crate) fn highlight(
         out.push('…');
     }
     out
+}
+
+/// Whether a word as written may match one of `words`, from its first letter alone: exact
+/// and stem matches share the first letter of the analysed forms ([`text::initial`]), but for
+/// elisions and a few irregular plurals. Prefix and typo matches (fuzzy fields) need not, so
+/// there every word may match. Most words of a description fail this test and are never
+/// analysed: analysing them was a fifth of a lexical search at 100,000 products.
+fn initials_filter(words: &[PlannedWord], fuzzy: bool) -> impl Fn(&str) -> bool {
+    let initials: Vec<char> = words
+        .iter()
+        .flat_map(|w| [w.exact.chars().next(), w.stem.chars().next()])
+        .flatten()
+        .collect();
+    move |raw: &str| {
+        let Some(c) = raw.chars().next() else {
+            return false;
+        };
+        let c = text::initial(c);
+        fuzzy
+            || initials.contains(&c)
+            || text::stem_changes_initial(c)
+            || raw.chars().any(text::is_apostrophe)
+    }
+}
+
+/// A word that matches nothing, standing for one [`initials_filter`] ruled out: only its
+/// offsets count (the crop).
+fn unmatchable(from: usize, to: usize) -> text::Word {
+    text::Word {
+        raw: String::new(),
+        offset_from: from,
+        offset_to: to,
+        exact: String::new(),
+        stem: String::new(),
+        stop: true,
+    }
 }
 
 fn escape_into(text: &str, out: &mut String) {
@@ -208,6 +250,36 @@ mod tests {
         let got = highlight(&Analysed::new(&texts), 5, &words, Some(6));
         assert!(got.starts_with('…') && got.ends_with('…'), "{got}");
         assert!(got.contains("<mark>lampe</mark>"), "{got}");
+    }
+
+    #[test]
+    fn a_crop_streamed_and_filtered_by_initials_marks_what_full_analysis_marks() {
+        let description = "Éclairage doux : l'applique en laiton brossé éclaire les yeux \
+            sans éblouir. Ses abat-jour plissés, œuvre d'artisans, s'accordent aux lampes \
+            Opale et aux suspensions Œil-de-bœuf. Entretien : un chiffon doux.";
+        for query in [
+            "applique laiton",
+            "lampe",
+            "oeil",
+            "eclairage",
+            "abat jour plisse",
+            "oeuvre",
+            "artisan",
+            "suspension doux",
+        ] {
+            let words = plan_words(query);
+            let texts: Vec<String> = ["", "", "", "", "", description]
+                .map(str::to_owned)
+                .to_vec();
+            for crop in [4, 10, 24, 200] {
+                let streamed = highlight(&Analysed::new(&texts), 5, &words, Some(crop));
+                let analysed = Analysed::new(&texts);
+                analysed.words(5);
+                let full = highlight(&analysed, 5, &words, Some(crop));
+                assert_eq!(streamed, full, "{query}, crop {crop}");
+                assert!(full.contains("<mark>"), "{query}, crop {crop}: {full}");
+            }
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub use elision::strip_elision;
 pub use filter::MapFilter;
 pub use fold::fold;
 pub use lowercase::lowercase;
-pub use stem::stem;
+pub use stem::{stem, stem_changes_initial};
 pub use stopwords::{is_stop_word, remove_stop_words};
 pub use tokenizer::WordTokenizer;
 pub(crate) use tokenizer::is_apostrophe;
@@ -90,29 +90,52 @@ pub fn words(text: &str) -> Vec<Word> {
 /// The words of [`words`], one at a time: a caller that needs only the first few (a cropped
 /// highlight) stops early.
 pub fn words_iter(text: &str) -> impl Iterator<Item = Word> + '_ {
+    spans(text).map(|(from, to)| word_at(text, from, to))
+}
+
+/// Byte offsets of the words of `text`, as the tokenizer splits them, before any analysis.
+pub fn spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut stream = tokenizer::WordTokenStream::new(text);
     std::iter::from_fn(move || {
-        if !stream.advance() {
-            return None;
-        }
-        let token = stream.token();
-        let mut exact = token.text.clone();
-        lowercase(&mut exact);
-        normalize_apostrophes(&mut exact);
-        strip_elision(&mut exact);
-        let stop = is_stop_word(&exact);
-        fold(&mut exact);
-        let mut stemmed = exact.clone();
-        stem(&mut stemmed);
-        Some(Word {
-            raw: token.text.clone(),
-            offset_from: token.offset_from,
-            offset_to: token.offset_to,
-            exact,
-            stem: stemmed,
-            stop,
-        })
+        stream
+            .advance()
+            .then(|| (stream.token().offset_from, stream.token().offset_to))
     })
+}
+
+/// Analyses the word at `text[from..to]` (a span of [`spans`]).
+pub fn word_at(text: &str, from: usize, to: usize) -> Word {
+    let raw = &text[from..to];
+    let mut exact = raw.to_owned();
+    lowercase(&mut exact);
+    normalize_apostrophes(&mut exact);
+    strip_elision(&mut exact);
+    let stop = is_stop_word(&exact);
+    fold(&mut exact);
+    let mut stemmed = exact.clone();
+    stem(&mut stemmed);
+    Word {
+        raw: raw.to_owned(),
+        offset_from: from,
+        offset_to: to,
+        exact,
+        stem: stemmed,
+        stop,
+    }
+}
+
+/// The first letter of a word's analysed forms, from its first character as written: the
+/// lower-cased, folded character (`É` → `e`, `Œ` → `o`). Neither stemming nor folding changes a
+/// word's first letter, except the elisions (a word with an apostrophe) and the irregular
+/// plurals of [`stem_changes_initial`].
+pub fn initial(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let mut s = String::new();
+    s.extend(c.to_lowercase());
+    fold(&mut s);
+    s.chars().next().unwrap_or(c)
 }
 
 /// What caches key a query on: trimmed, lower-cased, single spaces ("  Lampe   DE chevet " →

@@ -36,6 +36,24 @@ static INVARIANTS: LazyLock<HashSet<String>> = LazyLock::new(|| {
         .collect()
 });
 
+/// First letters of the words the lists map to a key of another first letter (`yeux` → `oeil`).
+static INITIAL_CHANGES: LazyLock<Vec<char>> = LazyLock::new(|| {
+    let mut initials: Vec<char> = PLURALS
+        .iter()
+        .chain(FEMININES.iter())
+        .filter(|(from, to)| from.chars().next() != to.chars().next())
+        .filter_map(|(from, _)| from.chars().next())
+        .collect();
+    initials.sort_unstable();
+    initials.dedup();
+    initials
+});
+
+/// Whether stemming may change the first letter of a (folded) word starting with `initial`.
+pub fn stem_changes_initial(initial: char) -> bool {
+    INITIAL_CHANGES.contains(&initial)
+}
+
 /// Feminine endings and their masculine replacement, longest first.
 const FEMININE_ENDINGS: [(&str, &str); 11] = [
     ("eille", "eil"),
