@@ -7,7 +7,12 @@
 # graphs are built once under target/bench-data), about 40 minutes after.
 #
 #   bash tools/bench-results.sh
-#   RESULTS_CATALOGS="demo 100000" bash tools/bench-results.sh   # skip the million
+#   RESULTS_CATALOGS="demo 100000" bash tools/bench-results.sh   # without the million...
+#   RESULTS_CATALOGS=1000000 RESULTS_APPEND=1 bash tools/bench-results.sh  # ...which comes later
+#
+# The demo-only benches run with `demo`; the peers and the HTTP load with `100000`; the scale
+# curve's 10,000 and 100,000 with `100000`, its 1,000,000 with `1000000`. RESULTS_APPEND=1 keeps
+# the figures of an earlier run and adds these.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
@@ -17,7 +22,10 @@ criterion=(--warm-up-time 1 --measurement-time 3 --noplot)
 
 bash tools/install-models.sh >/dev/null
 cargo bench --no-run --quiet
-rm -rf "$target/bench-report"
+has() { case " $catalogs " in *" $1 "*) return 0 ;; esac; return 1; }
+if [ "${RESULTS_APPEND:-0}" != 1 ]; then
+    rm -rf "$target/bench-report" "$target/bench-scale.jsonl"
+fi
 mkdir -p "$target/bench-report"
 run() {
     local catalog=$1 bench=$2
@@ -28,8 +36,10 @@ run() {
         exit 1
     }
 }
-run demo analysis
-run demo mcp
+if has demo; then
+    run demo analysis
+    run demo mcp
+fi
 for catalog in $catalogs; do
     for bench in lexical filter knn fusion engine similar ingest; do
         run "$catalog" "$bench"
@@ -37,10 +47,13 @@ for catalog in $catalogs; do
     # The intent bench calls a fake Claude: its figures do not depend on the catalog's size.
     [ "$catalog" = 1000000 ] || run "$catalog" intent
 done
-bash tools/bench-peers.sh
-bash tools/bench-load.sh
-sizes="10000 100000"
-case " $catalogs " in *" 1000000 "*) sizes="$sizes 1000000" ;; esac
-SCALE_SIZES=$sizes bash tools/bench-scale.sh
+if has 100000; then
+    bash tools/bench-peers.sh
+    bash tools/bench-load.sh
+fi
+sizes=
+has 100000 && sizes="10000 100000"
+has 1000000 && sizes="$sizes 1000000"
+[ -z "$sizes" ] || SCALE_APPEND=1 SCALE_SIZES=$sizes bash tools/bench-scale.sh
 python3 tools/bench_results.py "$target" benches/RESULTS.md
 echo "wrote benches/RESULTS.md"

@@ -5,13 +5,14 @@
 #
 #   bash tools/bench-scale.sh
 #   SCALE_SIZES="10000 100000" bash tools/bench-scale.sh
+#   SCALE_APPEND=1 SCALE_SIZES=1000000 bash tools/bench-scale.sh   # add to an earlier run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
 sizes=${SCALE_SIZES:-10000 100000 1000000}
 
 results=$target/bench-scale.jsonl
-: >"$results"
+[ "${SCALE_APPEND:-0}" = 1 ] || : >"$results"
 for n in $sizes; do
     echo "== $n products"
     VIVR_BENCH_PRODUCTS=$n cargo bench --quiet --bench scale | grep '^{' >/dev/null
@@ -19,7 +20,9 @@ done
 
 python3 - "$results" "$target/bench-scale.json" <<'PY'
 import datetime, json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+# The last run of each size, smallest first.
+rows = sorted({r["products"]: r for r in (json.loads(l) for l in open(sys.argv[1]) if l.strip())}.values(),
+              key=lambda r: r["products"])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 cores = sum(1 for l in open("/proc/cpuinfo") if l.startswith("processor"))
 json.dump({"date": str(datetime.date.today()), "cpu": cpu, "cores": cores, "sizes": rows},
