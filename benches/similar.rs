@@ -65,7 +65,7 @@ fn main() {
     fixture::report(
         BENCH,
         &label,
-        &format!("similar products (limit 10), {} anchors x 3", anchors.len()),
+        "similar products (limit 10), anchors x 3",
         fixture::timed(&anchors, 3, |id| similar(engine, id, &any)),
     );
     fixture::report(
