@@ -1,6 +1,7 @@
 //! Vector search: HNSW k-NN (k = 10) over the generation's vectors, unfiltered and filtered
-//! (category, price and stock: the filtered search scans the category's rows when they are
-//! few, walks the graph otherwise).
+//! (category, price and stock; price and stock alone). A filtered search asks the unfiltered
+//! graph for more rows when the filter keeps many, and scans the rows exactly when it keeps few
+//! (`VectorSet::knn`).
 //!
 //!     cargo bench --bench knn                             # 100,000 products, real vectors
 //!     VIVR_BENCH_PRODUCTS=demo cargo bench --bench knn
@@ -51,11 +52,22 @@ fn main() {
         "k-NN k=10 over every vector",
         fixture::timed(&rows, 1, |&r| knn(vectors, &everything, r)),
     );
+    let cheap = VectorFilter {
+        max_price: Some(50.0),
+        in_stock: Some(true),
+        ..VectorFilter::default()
+    };
     fixture::report(
         BENCH,
         &label,
         "k-NN k=10, filtered (luminaires, <= 200 EUR, in stock)",
         fixture::timed(&rows, 1, |&r| knn(vectors, &lighting, r)),
+    );
+    fixture::report(
+        BENCH,
+        &label,
+        "k-NN k=10, filtered (<= 50 EUR, in stock)",
+        fixture::timed(&rows, 1, |&r| knn(vectors, &cheap, r)),
     );
 
     let mut c = Criterion::default().configure_from_args();
@@ -71,6 +83,12 @@ fn main() {
         b.iter(|| {
             next = (next + 1) % rows.len();
             knn(vectors, &lighting, rows[next])
+        })
+    });
+    group.bench_function("k10_filtered_price", |b| {
+        b.iter(|| {
+            next = (next + 1) % rows.len();
+            knn(vectors, &cheap, rows[next])
         })
     });
     group.finish();

@@ -262,8 +262,13 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
             .iter()
             .map(|r| r.0)
             .collect();
-        let approx = ann.search(set.vector(row), k, &|r| r != row);
-        found += approx.iter().filter(|(r, _)| exact.contains(r)).count();
+        let approx = ann.search(set.vector(row), k + 1);
+        found += approx
+            .iter()
+            .filter(|(r, _)| *r != row)
+            .take(k)
+            .filter(|(r, _)| exact.contains(r))
+            .count();
     }
     let recall = found as f64 / (queries.len() * k) as f64;
     eprintln!(
@@ -283,18 +288,6 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
         let listed: Vec<u32> = set.neighbours(row)[..k].iter().map(|p| p.0).collect();
         assert_eq!(listed, exact, "row {row}");
     }
-
-    // A selective filter inside the graph search still yields k hits that all pass it.
-    let item = set.item(0).clone();
-    let filter = VectorFilter {
-        category: item.categories.last().copied(),
-        max_price: Some(150.0),
-        ..VectorFilter::default()
-    };
-    let accept = |r: usize| filter.accepts(set.item(r));
-    let filtered = ann.search(set.vector(0), k, &accept);
-    assert_eq!(filtered.len(), k);
-    assert!(filtered.iter().all(|(r, _)| accept(*r)));
 }
 
 #[test]

@@ -60,10 +60,17 @@ struct Meta {
 /// 1,660 exact queries/s against 1,170 for HNSW at 10,000 vectors) and always exact.
 pub const EXACT_BELOW: usize = 10_000;
 /// A category filter with at most this many products is answered by an exact scan of that
-/// category's rows: the graph search, filtered down to a few percent of its nodes, explores
-/// most of the graph (measured at 100,000 vectors: 98 ms p50 for a 20 % category) where the
-/// scan costs a few dot products per product of the category.
+/// category's rows: a few thousand dot products cost less than a graph search over-fetched for
+/// the filter.
 const SCAN_CATEGORY_BELOW: usize = 25_000;
+/// At most this many rows are sampled to estimate which share of the candidates a filter keeps.
+const PASS_RATE_SAMPLE: usize = 1_024;
+/// A filtered graph search asks the unfiltered graph for this many times the rows the filter is
+/// expected to keep, so that `k` of them pass even when the estimate is low.
+const OVERFETCH_MARGIN: f64 = 2.0;
+/// The largest unfiltered graph search a filter may ask for; a filter that would need more is
+/// selective enough that an exact scan of the rows that pass is the cheaper way.
+const OVERFETCH_MAX: usize = 512;
 
 /// Which products a k-NN search may return.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -319,10 +326,15 @@ impl VectorSet {
         self.ann.as_ref()
     }
 
-    /// The `k` rows most similar to `query` that pass `filter` (but `exclude`), best first: an
-    /// exact scan below [`EXACT_BELOW`] vectors or without a graph, else the HNSW graph with the
-    /// filter inside the search, completed by an exact scan when a very selective filter leaves
-    /// the graph search short of `k`.
+    /// The `k` rows most similar to `query` that pass `filter` (but `exclude`), best first.
+    ///
+    /// The candidates are the rows of the filter's category, or every row. A small category
+    /// ([`SCAN_CATEGORY_BELOW`]), a small set ([`EXACT_BELOW`]) or no graph give an exact scan.
+    /// Otherwise the share of candidates the filter keeps is estimated on a sample, and the
+    /// unfiltered graph is asked for enough rows that `k` of them should pass; when that would
+    /// be too many rows ([`OVERFETCH_MAX`]), or too few of them pass, the candidates are
+    /// scanned exactly. The filter never runs inside the graph search (see
+    /// [`AnnIndex::search`]).
     pub fn knn(
         &self,
         query: &[f32],
@@ -330,25 +342,61 @@ impl VectorSet {
         filter: &VectorFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
-        if let Some(rows) = filter.category.and_then(|c| self.rows_in_category.get(&c))
-            && rows.len() < SCAN_CATEGORY_BELOW
-        {
-            let rows = rows.iter().map(|&r| r as usize);
-            return self.scan(rows, query, k, filter, exclude);
-        }
+        let category_rows = filter
+            .category
+            .map(|c| self.rows_in_category.get(&c).map_or(&[][..], Vec::as_slice));
+        let scan_candidates = || match category_rows {
+            Some(rows) => self.scan(rows.iter().map(|&r| r as usize), query, k, filter, exclude),
+            None => self.exact_knn(query, k, filter, exclude),
+        };
+        let candidates = category_rows.map_or(self.items.len(), <[u32]>::len);
         let Some(ann) = self
             .ann
             .as_ref()
             .filter(|_| self.items.len() >= EXACT_BELOW)
+            .filter(|_| category_rows.is_none_or(|rows| rows.len() >= SCAN_CATEGORY_BELOW))
         else {
-            return self.exact_knn(query, k, filter, exclude);
+            return scan_candidates();
         };
-        let accept = |row: usize| Some(row) != exclude && filter.accepts(&self.items[row]);
-        let found = ann.search(query, k, &accept);
-        if found.len() < k {
-            return self.exact_knn(query, k, filter, exclude);
+        let wanted = k + usize::from(exclude.is_some());
+        let fetch = if *filter == VectorFilter::default() {
+            wanted
+        } else {
+            let pass_rate = self.pass_rate(category_rows, filter);
+            if pass_rate == 0.0 {
+                return scan_candidates();
+            }
+            (wanted as f64 / pass_rate * OVERFETCH_MARGIN).ceil() as usize
+        };
+        if fetch > OVERFETCH_MAX {
+            return scan_candidates();
+        }
+        let found: Vec<(usize, f32)> = ann
+            .search(query, fetch)
+            .into_iter()
+            .filter(|&(row, _)| Some(row) != exclude && filter.accepts(&self.items[row]))
+            .take(k)
+            .collect();
+        if found.len() < k.min(candidates) {
+            return scan_candidates();
         }
         found
+    }
+
+    /// The share of the candidates (the rows of `category_rows`, or every row) that pass
+    /// `filter`, estimated on at most [`PASS_RATE_SAMPLE`] rows spread evenly over them.
+    fn pass_rate(&self, category_rows: Option<&[u32]>, filter: &VectorFilter) -> f64 {
+        let candidates = category_rows.map_or(self.items.len(), <[u32]>::len);
+        if candidates == 0 {
+            return 0.0;
+        }
+        let sampled = candidates.min(PASS_RATE_SAMPLE);
+        let passing = (0..sampled)
+            .map(|i| i * candidates / sampled)
+            .map(|i| category_rows.map_or(i, |rows| rows[i] as usize))
+            .filter(|&row| filter.accepts(&self.items[row]))
+            .count();
+        passing as f64 / sampled as f64
     }
 
     /// The `k` rows most similar to `query` (cosine; vectors are normalised) that pass `filter`,
@@ -457,6 +505,92 @@ mod tests {
         }
     }
 
+    /// `n` pseudo-random unit vectors of `dimension` (a fixed LCG, so the test is repeatable).
+    fn random_unit_vectors(n: usize, dimension: usize) -> Vec<Vec<f32>> {
+        let mut state: u64 = 7;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        };
+        (0..n)
+            .map(|_| {
+                let v: Vec<f32> = (0..dimension).map(|_| next()).collect();
+                let norm = dot(&v, &v).sqrt();
+                v.into_iter().map(|x| x / norm).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn filtered_knn_over_the_graph_passes_the_filter_and_matches_the_exact_scan() {
+        let n = EXACT_BELOW;
+        let items = (0..n)
+            .map(|i| item(&format!("p{i}"), vec![0], (i % 1000) as f64, (i % 3) as i64))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        VectorSet::write(
+            dir.path(),
+            "m",
+            16,
+            items,
+            &random_unit_vectors(n, 16),
+            true,
+        )
+        .unwrap();
+        let set = VectorSet::open(dir.path(), "m").unwrap();
+        let k = 10;
+        let ids = |found: &[(usize, f32)]| found.iter().map(|r| r.0).collect::<Vec<_>>();
+        let queries: Vec<usize> = (0..n).step_by(n / 40).collect();
+
+        // Most rows pass: the over-fetched graph search, close to the exact answer.
+        let most = VectorFilter {
+            max_price: Some(799.0),
+            in_stock: Some(true),
+            ..Default::default()
+        };
+        let mut agreed = 0;
+        for &row in &queries {
+            let found = set.knn(set.vector(row), k, &most, Some(row));
+            assert_eq!(found.len(), k);
+            assert!(
+                found
+                    .iter()
+                    .all(|&(r, _)| r != row && most.accepts(set.item(r)))
+            );
+            let exact = ids(&set.exact_knn(set.vector(row), k, &most, Some(row)));
+            agreed += ids(&found).iter().filter(|r| exact.contains(r)).count();
+        }
+        let recall = agreed as f64 / (queries.len() * k) as f64;
+        assert!(
+            recall >= 0.9,
+            "recall@10 with a permissive filter: {recall}"
+        );
+
+        // Few rows pass (0.3 %): the exact scan of the rows that pass.
+        let few = VectorFilter {
+            max_price: Some(2.0),
+            ..Default::default()
+        };
+        for &row in &queries {
+            assert_eq!(
+                ids(&set.knn(set.vector(row), k, &few, None)),
+                ids(&set.exact_knn(set.vector(row), k, &few, None))
+            );
+        }
+
+        // None pass, and no filter at all.
+        let none = VectorFilter {
+            max_price: Some(-1.0),
+            ..Default::default()
+        };
+        assert!(set.knn(set.vector(0), k, &none, None).is_empty());
+        let everything = set.knn(set.vector(0), k, &VectorFilter::default(), Some(0));
+        assert_eq!(everything.len(), k);
+        assert!(everything.iter().all(|&(r, _)| r != 0));
+    }
+
     #[test]
     fn round_trip_filters_and_model_check() {
         let dir = tempfile::tempdir().unwrap();
@@ -474,7 +608,7 @@ mod tests {
             3,
             "the graph is dumped and reloaded"
         );
-        let nearest = set.ann().unwrap().search(&[0.0, 1.0], 1, &|_| true);
+        let nearest = set.ann().unwrap().search(&[0.0, 1.0], 1);
         assert_eq!(nearest[0].0, 2);
         let all = set.exact_knn(&[1.0, 0.0], 3, &VectorFilter::default(), None);
         assert_eq!(all.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
