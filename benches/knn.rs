@@ -66,12 +66,12 @@ fn main() {
     // The usual case (a lamp's similar lamps, a lighting query): anchors inside the category,
     // whose neighbourhood in the graph holds rows that pass. The anchors above are anywhere, so
     // most of them have no lighting nearby and fall back to scanning the category.
+    let in_lighting = VectorFilter {
+        category: lighting.category,
+        ..VectorFilter::default()
+    };
     let lighting_rows: Vec<usize> = (0..vectors.len())
-        .filter(|&r| {
-            lighting
-                .category
-                .is_some_and(|c| vectors.item(r).categories.contains(&c))
-        })
+        .filter(|&r| in_lighting.accepts(vectors.item(r)))
         .collect();
     let lighting_anchors: Vec<usize> = lighting_rows
         .iter()

@@ -84,8 +84,7 @@ impl AnnIndex {
     /// There is no filter argument on purpose: hnsw_rs's filtered search stops early only once
     /// its candidate list holds `ef` accepted points, so a filter that rejects most nodes makes
     /// it walk most of the graph (166 ms p50 at 1,000,000 vectors for lighting under 200 € in
-    /// stock). Filters are
-    /// applied by the caller on an over-fetched unfiltered search instead
+    /// stock). Filters are applied by the caller on an over-fetched unfiltered search instead
     /// ([`super::VectorSet::knn`]).
     pub fn search(&self, query: &[f32], k: usize) -> Vec<(usize, f32)> {
         if k == 0 || self.is_empty() {

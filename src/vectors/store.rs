@@ -360,7 +360,6 @@ impl VectorSet {
             }
             None => self.exact_knn(query, k, filter, exclude),
         };
-        let candidates = category_rows.map_or(self.items.len(), <[u32]>::len);
         let Some(ann) = self
             .ann
             .as_ref()
@@ -373,10 +372,7 @@ impl VectorSet {
         let fetch = if *filter == VectorFilter::default() {
             wanted
         } else {
-            // The graph holds every row: the share that passes is the candidates' share of the
-            // rows times the share of candidates that pass.
-            let share =
-                self.pass_rate(category_rows, filter) * candidates as f64 / self.items.len() as f64;
+            let share = self.pass_share(category_rows, filter);
             if share == 0.0 {
                 return scan_candidates();
             }
@@ -398,15 +394,16 @@ impl VectorSet {
         if found.len() < k && fetch < OVERFETCH_MAX {
             found = passing(OVERFETCH_MAX);
         }
-        if found.len() < k.min(candidates) {
+        if found.len() < k.min(category_rows.map_or(self.items.len(), <[u32]>::len)) {
             return scan_candidates();
         }
         found
     }
 
-    /// The share of the candidates (the rows of `category_rows`, or every row) that pass
-    /// `filter`, estimated on at most [`PASS_RATE_SAMPLE`] rows spread evenly over them.
-    fn pass_rate(&self, category_rows: Option<&[u32]>, filter: &VectorFilter) -> f64 {
+    /// The share of all rows (the graph's population) that pass `filter`: the candidates' share
+    /// of the rows (those of `category_rows`, or every row) times the share of candidates that
+    /// pass, estimated on at most [`PASS_RATE_SAMPLE`] candidates spread evenly over them.
+    fn pass_share(&self, category_rows: Option<&[u32]>, filter: &VectorFilter) -> f64 {
         let candidates = category_rows.map_or(self.items.len(), <[u32]>::len);
         if candidates == 0 {
             return 0.0;
@@ -417,7 +414,7 @@ impl VectorSet {
             .map(|i| category_rows.map_or(i, |rows| rows[i] as usize))
             .filter(|&row| filter.accepts(&self.items[row]))
             .count();
-        passing as f64 / sampled as f64
+        passing as f64 / sampled as f64 * candidates as f64 / self.items.len() as f64
     }
 
     /// The `k` rows most similar to `query` (cosine; vectors are normalised) that pass `filter`,
