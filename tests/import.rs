@@ -282,3 +282,68 @@ fn a_missing_required_file_is_an_error() {
         .unwrap_err();
     assert!(err.to_string().contains("categories.ndjson"), "{err}");
 }
+
+#[test]
+fn a_repeated_id_and_control_characters_in_names_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = common::copy_fixture("mini", dir.path());
+    common::append(
+        &export,
+        "products.ndjson",
+        &[
+            &product_line("g1", "first", ""),
+            &product_line("g1", "second", ""),
+            &product_line("x1", "x1", "").replace("Produit x1", "Produit\\u0007x1"),
+            &product_line("x2", "x2", "").replace("Produit x2", "Produit\\nx2"),
+        ],
+    );
+    common::append(
+        &export,
+        "categories.ndjson",
+        &[
+            r#"{"id":"c-deco","slug":"deco-bis","name":"Déco bis"}"#,
+            r#"{"id":"c-esc","slug":"esc","name":"Esc\u001b[31m"}"#,
+        ],
+    );
+    let catalog = open(&dir);
+    let report = catalog.import(&export, ImportOptions::default()).unwrap();
+    let reasons: Vec<(&str, usize, &str)> = report
+        .rejects
+        .iter()
+        .map(|r| (r.file.as_str(), r.line, r.reason.as_str()))
+        .collect();
+    let has = |file: &str, needle: &str| {
+        reasons
+            .iter()
+            .any(|(f, _, reason)| *f == file && reason.contains(needle))
+    };
+    assert!(
+        has(
+            "products.ndjson",
+            "id: \"g1\" is already on line 16 of this export"
+        ),
+        "{reasons:?}"
+    );
+    assert!(
+        has(
+            "products.ndjson",
+            "name: contains a control character (U+0007)"
+        ),
+        "{reasons:?}"
+    );
+    assert!(
+        has(
+            "products.ndjson",
+            "name: contains a control character (U+000A)"
+        ),
+        "{reasons:?}"
+    );
+    assert!(
+        has("categories.ndjson", "id: \"c-deco\" is already on line"),
+        "{reasons:?}"
+    );
+    assert!(has("categories.ndjson", "U+001B"), "{reasons:?}");
+    // The first line of a repeated id is the one kept.
+    assert_eq!(catalog.product("g1").unwrap().unwrap().slug, "first");
+    assert!(catalog.product("x1").unwrap().is_none());
+}

@@ -259,7 +259,7 @@ fn parse_category(text: &str, line: usize) -> Result<CategoryRow, Reason> {
     {
         return Err(format!("slug: {slug:?} must match [a-z0-9-]+"));
     }
-    let name = l.string("name")?;
+    let name = l.name("name")?;
     let parent_id = l.opt_string("parentId")?;
     if parent_id.as_deref() == Some(id.as_str()) {
         return Err("parentId: a category cannot be its own parent".to_owned());
@@ -284,6 +284,12 @@ fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError>
     let mut slug_owner: HashMap<String, (String, usize)> = HashMap::new();
     for (line, text) in ndjson_lines(path)? {
         let row = text.and_then(|t| parse_category(&t, line)).and_then(|row| {
+            if let Some(first) = rows.iter().find(|r| r.id == row.id) {
+                return Err(format!(
+                    "id: {:?} is already on line {} of this export (the first line is kept)",
+                    row.id, first.line
+                ));
+            }
             match slug_owner.get(&row.slug) {
                 Some((owner, at)) if *owner != row.id => Err(format!(
                     "slug: {:?} is already used by category {owner:?} on line {at}",
@@ -295,7 +301,6 @@ fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError>
         match row {
             Ok(row) => {
                 slug_owner.insert(row.slug.clone(), (row.id.clone(), line));
-                rows.retain(|r| r.id != row.id); // the last line for an id wins
                 rows.push(row);
             }
             Err(reason) => {
@@ -446,7 +451,7 @@ fn parse_product(mut l: Line) -> Result<ProductLine, Reason> {
         return Ok(ProductLine::Tombstone(id));
     }
     let slug = l.string("slug")?;
-    let name = l.string("name")?;
+    let name = l.name("name")?;
     if name.chars().count() > 300 {
         return Err("name: longer than 300 characters".to_owned());
     }
@@ -501,7 +506,8 @@ fn import_products(im: &mut Importer, path: &Path, full: bool) -> Result<(), Cat
         stmt.query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?
     };
-    let mut seen: HashSet<String> = HashSet::new();
+    // Each id's first line in this export: a second line for it is reported, not last-wins.
+    let mut first_line: HashMap<String, usize> = HashMap::new();
     let mut slug_owner: HashMap<String, String> = HashMap::new();
     let mut unreadable = 0usize;
     let mut progress = Progress::new("products", None);
@@ -514,12 +520,25 @@ fn import_products(im: &mut Importer, path: &Path, full: bool) -> Result<(), Cat
             .and_then(|l| l.0.get("id"))
             .and_then(Value::as_str)
             .map(str::to_owned);
-        match &id {
-            Some(id) => {
-                seen.insert(id.clone());
+        let repeated = match &id {
+            Some(id) => match first_line.get(id) {
+                Some(&first) => Some(format!(
+                    "id: {id:?} is already on line {first} of this export (the first line is kept)"
+                )),
+                None => {
+                    first_line.insert(id.clone(), line);
+                    None
+                }
+            },
+            None => {
+                unreadable += 1;
+                None
             }
-            None => unreadable += 1,
-        }
+        };
+        let parsed = match repeated {
+            Some(reason) => Err(reason),
+            None => parsed,
+        };
         let outcome = parsed.and_then(parse_product).and_then(|p| match p {
             ProductLine::Upsert(row) if !categories.contains(&row.category_id) => Err(format!(
                 "categoryId: {:?} names no category",
@@ -568,7 +587,7 @@ fn import_products(im: &mut Importer, path: &Path, full: bool) -> Result<(), Cat
                 let mut insert = im
                     .tx
                     .prepare("INSERT OR IGNORE INTO temp.import_seen (id) VALUES (?1)")?;
-                for id in &seen {
+                for id in first_line.keys() {
                     insert.execute([id])?;
                 }
             }

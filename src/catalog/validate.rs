@@ -43,6 +43,19 @@ impl Line {
             .ok_or_else(|| format!("{key}: required non-empty string is missing"))
     }
 
+    /// A required non-empty string on one line: a name shown in lists and prompts holds no
+    /// control character (a newline, a tab, an escape sequence).
+    pub(crate) fn name(&mut self, key: &str) -> Result<String, Reason> {
+        let name = self.string(key)?;
+        match name.chars().find(|c| c.is_control()) {
+            Some(c) => Err(format!(
+                "{key}: contains a control character (U+{:04X})",
+                c as u32
+            )),
+            None => Ok(name),
+        }
+    }
+
     /// An optional string.
     pub(crate) fn opt_string(&mut self, key: &str) -> Result<Option<String>, Reason> {
         match self.take(key) {
