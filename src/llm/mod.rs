@@ -35,6 +35,8 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// Longest input or output kept in the call log, in characters.
 const LOG_CHARS: usize = 500;
 
+/// Longest `retry-after` honoured; any deadline is shorter, so such a wait means no retry.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 /// First wait between two attempts when the API gives no `retry-after`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -365,7 +367,8 @@ impl Claude {
             };
             let retryable = status == 429 || status == 529 || (500..600).contains(&status);
             let wait = retry_after.unwrap_or(backoff);
-            if !retryable || Instant::now() + wait >= deadline {
+            let retry_at = Instant::now().checked_add(wait);
+            if !retryable || retry_at.is_none_or(|at| at >= deadline) {
                 return Err(error);
             }
             tracing::debug!(status, wait_ms = wait.as_millis() as u64, "retrying Claude");
@@ -429,11 +432,21 @@ fn prepare(query: &str) -> String {
 }
 
 /// `retry-after` in seconds (or `retry-after-ms`), when the API sends one.
+/// Whatever the server sends (`inf`, `1e300`, `-5`, `NaN`), the conversion is checked: a value
+/// no `Duration` holds, or longer than [`MAX_RETRY_WAIT`], is capped there (the deadline caps
+/// it further).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let get = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok();
-    get("retry-after-ms")
-        .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
-        .or_else(|| get("retry-after").map(|s| Duration::from_secs_f64(s.max(0.0))))
+    let secs = get("retry-after-ms")
+        .map(|ms| ms / 1000.0)
+        .or_else(|| get("retry-after"))?;
+    if secs.is_nan() {
+        return None;
+    }
+    Some(
+        Duration::try_from_secs_f64(secs.max(0.0))
+            .map_or(MAX_RETRY_WAIT, |wait| wait.min(MAX_RETRY_WAIT)),
+    )
 }
 
 /// The `error.message` of an API error body, or the body itself.
@@ -446,4 +459,36 @@ fn api_error_message(body: &str) -> String {
 
 fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(name: &'static str, value: &str) -> reqwest::header::HeaderMap {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(name, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn retry_after_never_panics_and_is_capped() {
+        let wait = |name, value| retry_after(&headers(name, value));
+        assert_eq!(wait("retry-after", "2"), Some(Duration::from_secs(2)));
+        assert_eq!(
+            wait("retry-after-ms", "150"),
+            Some(Duration::from_millis(150))
+        );
+        for huge in ["inf", "1e300", "18446744073709551616", "-inf"] {
+            let capped = wait("retry-after", huge);
+            assert!(
+                capped.is_some_and(|w| w <= MAX_RETRY_WAIT),
+                "{huge}: {capped:?}"
+            );
+        }
+        assert_eq!(wait("retry-after", "-inf"), Some(Duration::ZERO));
+        assert_eq!(wait("retry-after", "-5"), Some(Duration::ZERO));
+        assert_eq!(wait("retry-after", "NaN"), None);
+        assert_eq!(wait("retry-after", "Wed, 21 Oct 2026 07:28:00 GMT"), None);
+    }
 }
