@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use serde_json::{Value, json};
-use vivr_search::api::{AppState, McpAccess, router};
+use vivr_search::api::{AppState, router};
 
 /// An MCP session over streamable HTTP, as a client holds it.
 struct Session {
@@ -107,22 +107,23 @@ impl Session {
 
 /// Serves the engine's router on a free loopback port; the MCP endpoint's address.
 async fn serve(fixture: fixture::Fixture) -> String {
-    let state = AppState {
-        engine: Arc::new(fixture.engine),
-        claude: Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
-        admin_token: None,
-        request_timeout: Duration::from_secs(10),
-        body_limit: 64 * 1024,
-        mcp: McpAccess::default(),
-        rate_limit: Arc::new(vivr_search::limit::RateLimiter::new(
-            0,
-            Duration::from_secs(1),
-        )),
+    let config = vivr_search::config::Config {
+        request_timeout_ms: 10_000,
+        ..vivr_search::config::Config::default()
     };
+    let state = AppState::new(
+        Arc::new(fixture.engine),
+        Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
+        &config,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(vivr_search::api::nodelay(listener), router(state))
+        let limits = vivr_search::api::ConnectionLimits {
+            max_connections: config.max_connections,
+            header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
+        };
+        vivr_search::api::serve(listener, router(state), limits, std::future::pending())
             .await
             .unwrap()
     });

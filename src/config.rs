@@ -2,13 +2,17 @@
 //! environment variables, then command-line flags (applied by `cli`). Validated once at start.
 //!
 //! Environment variables: `VIVR_DB`, `VIVR_INDEX_DIR`, `VIVR_MODELS_DIR`, `VIVR_BIND`, `VIVR_ADMIN_TOKEN`,
+//! `VIVR_SERVER_TOKEN`, `VIVR_RATE_LIMIT_REQUESTS`, `VIVR_RATE_LIMIT_WINDOW_MS`,
+//! `VIVR_SERVER_RATE_LIMIT_REQUESTS`, `VIVR_TRUSTED_PROXIES`, `VIVR_MAX_CONNECTIONS`,
+//! `VIVR_HEADER_READ_TIMEOUT_MS`, `MCP_AUTH_TOKEN`, `VIVR_MCP_ALLOWED_HOSTS`,
+//! `VIVR_MCP_MAX_SESSIONS`, `VIVR_MCP_MAX_SESSIONS_PER_CLIENT`, `VIVR_MCP_SESSION_IDLE_SECS`,
 //! `VIVR_RELOAD_POLL_SECS`, `VIVR_REQUEST_TIMEOUT_MS`, `VIVR_BODY_LIMIT_BYTES`,
 //! `VIVR_SEMANTIC_RATIO`; for Claude (the storefront's names): `ANTHROPIC_API_KEY`,
 //! `ANTHROPIC_BASE_URL`, `AI_DEFAULT_MODEL`, `AI_RATE_LIMIT_REQUESTS`, `AI_RATE_LIMIT_WINDOW_MS`,
 //! `ENABLE_AI_SEARCH`, `ENABLE_AI_RECOMMENDATIONS`, and `VIVR_LLM_INTENT_DEADLINE_MS`,
 //! `VIVR_LLM_RERANK_DEADLINE_MS`, `VIVR_LLM_CACHE_TTL_SECS`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -64,16 +68,39 @@ pub struct Config {
     pub models_dir: PathBuf,
     /// Address the HTTP server binds to (loopback by default).
     pub bind: SocketAddr,
-    /// Bearer token of the admin routes; admin routes are disabled without one.
+    /// Bearer token of the admin routes; admin routes are disabled without one (16 characters
+    /// at least).
     pub admin_token: Option<String>,
-    /// Requests the server accepts per window, API and `/mcp` together (0: no limit).
+    /// Bearer token of the storefront's server (trusted server-to-server calls: personalising
+    /// by a user's orders and wishlist, its own rate limit); 16 characters at least.
+    pub server_token: Option<String>,
+    /// Requests one client address may make per window, API and `/mcp` alike, `/health` and
+    /// `/metrics` exempt (0: no limit).
     pub rate_limit_requests: u32,
-    /// The rate-limit window, in milliseconds.
+    /// The rate-limit window, in milliseconds (both limits).
     pub rate_limit_window_ms: u64,
-    /// Bearer token required on `/mcp` when set (`MCP_AUTH_TOKEN`).
+    /// Requests per window for a caller with the server or admin token, per address (0: no
+    /// limit): the storefront's server calls from one address for all its shoppers.
+    pub server_rate_limit_requests: u32,
+    /// Proxies whose `X-Forwarded-For` is believed (`VIVR_TRUSTED_PROXIES`, commas); from any
+    /// other peer the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Open connections at most; more are closed at once.
+    pub max_connections: usize,
+    /// A connection that has not sent a request's headers within this many milliseconds is
+    /// closed (slow or idle clients).
+    pub header_read_timeout_ms: u64,
+    /// Bearer token required on `/mcp` when set (`MCP_AUTH_TOKEN`, 16 characters at least).
     pub mcp_auth_token: Option<String>,
     /// `Host` names `/mcp` accepts besides loopback ones (`VIVR_MCP_ALLOWED_HOSTS`, commas).
     pub mcp_allowed_hosts: Vec<String>,
+    /// MCP sessions open at most; at the cap the least recently used one is closed.
+    pub mcp_max_sessions: usize,
+    /// MCP sessions one client address may hold; at the cap its least recently used one is
+    /// closed.
+    pub mcp_max_sessions_per_client: usize,
+    /// An MCP session unused for this many seconds is closed.
+    pub mcp_session_idle_secs: u64,
     /// How often a running server checks for a new generation, in seconds (0: never).
     pub reload_poll_secs: u64,
     /// Request timeout, in milliseconds.
@@ -109,7 +136,10 @@ pub struct LlmSettings {
     pub rate_limit_window_ms: u64,
     /// Claude for submitted searches.
     pub enable_search: bool,
-    /// Claude for recommendations (reserved: recommendations do not call Claude yet).
+    /// The recommendation routes and tool (`ENABLE_AI_RECOMMENDATIONS`, the storefront's
+    /// switch for its recommendation blocks): off, they answer the coded error
+    /// `recommendations_disabled`, which the storefront falls back from. Recommendations never
+    /// call Claude, so the switch is about the feature, not the model.
     pub enable_recommendations: bool,
     /// How long a cached answer is reused, in seconds.
     pub cache_ttl_secs: u64,
@@ -136,6 +166,9 @@ impl std::fmt::Debug for LlmSettings {
             .finish_non_exhaustive()
     }
 }
+
+/// Shortest bearer token accepted (admin, server and MCP tokens).
+pub const MIN_TOKEN_LEN: usize = 16;
 
 /// The public Messages API.
 pub const ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
@@ -170,10 +203,18 @@ impl Default for Config {
             models_dir: PathBuf::from("models"),
             bind: SocketAddr::from(([127, 0, 0, 1], 7700)),
             admin_token: None,
+            server_token: None,
             rate_limit_requests: 0,
             rate_limit_window_ms: 1_000,
+            server_rate_limit_requests: 0,
+            trusted_proxies: Vec::new(),
+            max_connections: 1_024,
+            header_read_timeout_ms: 10_000,
             mcp_auth_token: None,
             mcp_allowed_hosts: Vec::new(),
+            mcp_max_sessions: 1_000,
+            mcp_max_sessions_per_client: 100,
+            mcp_session_idle_secs: 300,
             reload_poll_secs: 2,
             request_timeout_ms: 5_000,
             body_limit_bytes: 64 * 1024,
@@ -195,6 +236,11 @@ fn parse_flag(name: &'static str, value: String) -> Result<bool, ConfigError> {
             value,
         }),
     }
+}
+
+/// The items of a comma-separated list, trimmed, empty ones skipped.
+fn list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn parse_env<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
@@ -242,6 +288,32 @@ impl Config {
         if let Some(v) = env("VIVR_ADMIN_TOKEN") {
             config.admin_token = Some(v).filter(|t| !t.is_empty());
         }
+        if let Some(v) = env("VIVR_SERVER_TOKEN") {
+            config.server_token = Some(v).filter(|t| !t.is_empty());
+        }
+        if let Some(v) = env("VIVR_SERVER_RATE_LIMIT_REQUESTS") {
+            config.server_rate_limit_requests = parse_env("VIVR_SERVER_RATE_LIMIT_REQUESTS", v)?;
+        }
+        if let Some(v) = env("VIVR_TRUSTED_PROXIES") {
+            config.trusted_proxies = list(&v)
+                .map(|ip| parse_env("VIVR_TRUSTED_PROXIES", ip.to_owned()))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = env("VIVR_MAX_CONNECTIONS") {
+            config.max_connections = parse_env("VIVR_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = env("VIVR_HEADER_READ_TIMEOUT_MS") {
+            config.header_read_timeout_ms = parse_env("VIVR_HEADER_READ_TIMEOUT_MS", v)?;
+        }
+        if let Some(v) = env("VIVR_MCP_MAX_SESSIONS") {
+            config.mcp_max_sessions = parse_env("VIVR_MCP_MAX_SESSIONS", v)?;
+        }
+        if let Some(v) = env("VIVR_MCP_MAX_SESSIONS_PER_CLIENT") {
+            config.mcp_max_sessions_per_client = parse_env("VIVR_MCP_MAX_SESSIONS_PER_CLIENT", v)?;
+        }
+        if let Some(v) = env("VIVR_MCP_SESSION_IDLE_SECS") {
+            config.mcp_session_idle_secs = parse_env("VIVR_MCP_SESSION_IDLE_SECS", v)?;
+        }
         if let Some(v) = env("VIVR_RATE_LIMIT_REQUESTS") {
             config.rate_limit_requests = parse_env("VIVR_RATE_LIMIT_REQUESTS", v)?;
         }
@@ -252,12 +324,7 @@ impl Config {
             config.mcp_auth_token = Some(v).filter(|t| !t.is_empty());
         }
         if let Some(v) = env("VIVR_MCP_ALLOWED_HOSTS") {
-            config.mcp_allowed_hosts = v
-                .split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(str::to_owned)
-                .collect();
+            config.mcp_allowed_hosts = list(&v).map(str::to_owned).collect();
         }
         if let Some(v) = env("VIVR_RELOAD_POLL_SECS") {
             config.reload_poll_secs = parse_env("VIVR_RELOAD_POLL_SECS", v)?;
@@ -333,14 +400,32 @@ impl Config {
         if !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://")) {
             return Err(invalid("llm.base_url", "must be an http(s) URL"));
         }
-        if self.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
-            return Err(invalid("admin_token", "must be at least 16 characters"));
+        for (name, token) in [
+            ("admin_token (VIVR_ADMIN_TOKEN)", &self.admin_token),
+            ("server_token (VIVR_SERVER_TOKEN)", &self.server_token),
+            ("mcp_auth_token (MCP_AUTH_TOKEN)", &self.mcp_auth_token),
+        ] {
+            if token.as_ref().is_some_and(|t| t.len() < MIN_TOKEN_LEN) {
+                return Err(invalid(name, "must be at least 16 characters"));
+            }
         }
         if self.rate_limit_window_ms == 0 {
             return Err(invalid("rate_limit_window_ms", "must be above 0"));
         }
-        if self.mcp_auth_token.as_ref().is_some_and(|t| t.len() < 16) {
-            return Err(invalid("mcp_auth_token", "must be at least 16 characters"));
+        if self.max_connections == 0 {
+            return Err(invalid("max_connections", "must be above 0"));
+        }
+        if self.header_read_timeout_ms == 0 {
+            return Err(invalid("header_read_timeout_ms", "must be above 0"));
+        }
+        if self.mcp_max_sessions == 0
+            || self.mcp_max_sessions_per_client == 0
+            || self.mcp_session_idle_secs == 0
+        {
+            return Err(invalid(
+                "mcp sessions",
+                "caps and idle time must be above 0",
+            ));
         }
         Ok(())
     }

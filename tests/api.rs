@@ -3,7 +3,6 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -13,6 +12,7 @@ use tower::ServiceExt;
 use vivr_search::api::{AppState, router};
 
 const TOKEN: &str = "test-admin-token-0123456789";
+const SERVER_TOKEN: &str = "test-server-token-0123456789";
 
 fn app(built: common::Built) -> (axum::Router, common::Built) {
     let engine = Arc::new(
@@ -22,18 +22,17 @@ fn app(built: common::Built) -> (axum::Router, common::Built) {
         )
         .unwrap(),
     );
-    let state = AppState {
-        engine,
-        claude: Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
-        admin_token: Some(Arc::from(TOKEN)),
-        request_timeout: Duration::from_secs(5),
-        body_limit: 4096,
-        mcp: Default::default(),
-        rate_limit: Arc::new(vivr_search::limit::RateLimiter::new(
-            0,
-            Duration::from_secs(1),
-        )),
+    let config = vivr_search::config::Config {
+        admin_token: Some(TOKEN.to_owned()),
+        server_token: Some(SERVER_TOKEN.to_owned()),
+        body_limit_bytes: 4096,
+        ..vivr_search::config::Config::default()
     };
+    let state = AppState::new(
+        engine,
+        Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
+        &config,
+    );
     (router(state), built)
 }
 
@@ -267,18 +266,11 @@ async fn admin_routes_are_off_without_a_token() {
         )
         .unwrap(),
     );
-    let app = router(AppState {
+    let app = router(AppState::new(
         engine,
-        claude: Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
-        admin_token: None,
-        request_timeout: Duration::from_secs(5),
-        body_limit: 4096,
-        mcp: Default::default(),
-        rate_limit: Arc::new(vivr_search::limit::RateLimiter::new(
-            0,
-            Duration::from_secs(1),
-        )),
-    });
+        Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
+        &vivr_search::config::Config::default(),
+    ));
     let request = Request::post("/admin/reload")
         .header("authorization", format!("Bearer {TOKEN}"))
         .body(Body::empty())

@@ -4,21 +4,16 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use vivr_search::api::{AppState, McpAccess, router};
-use vivr_search::limit::RateLimiter;
+use vivr_search::api::{AppState, router};
+use vivr_search::config::Config;
 
-fn app(built: &common::Built, mcp: McpAccess) -> axum::Router {
-    limited_app(built, mcp, RateLimiter::new(0, Duration::from_secs(1)))
-}
-
-fn limited_app(built: &common::Built, mcp: McpAccess, limiter: RateLimiter) -> axum::Router {
+fn app(built: &common::Built, config: Config) -> axum::Router {
     let engine = Arc::new(
         vivr_search::search::Engine::open(
             vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
@@ -26,15 +21,11 @@ fn limited_app(built: &common::Built, mcp: McpAccess, limiter: RateLimiter) -> a
         )
         .unwrap(),
     );
-    router(AppState {
+    router(AppState::new(
         engine,
-        claude: Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
-        admin_token: None,
-        request_timeout: Duration::from_secs(5),
-        body_limit: 64 * 1024,
-        mcp,
-        rate_limit: Arc::new(limiter),
-    })
+        Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
+        &config,
+    ))
 }
 
 /// A JSON-RPC message to `/mcp` as a streamable HTTP client sends it (a request when `id` is
@@ -143,7 +134,7 @@ fn assert_tool_error(result: &Value, needle: &str) {
 #[tokio::test]
 async fn tools_are_listed_in_order_with_schemas_and_read_only_hints() {
     let built = common::build("mini");
-    let app = connect(app(&built, McpAccess::default())).await;
+    let app = connect(app(&built, Config::default())).await;
     let init = send(&app.app, initialize()).await.1["result"].clone();
     assert_eq!(init["protocolVersion"], "2025-11-25");
     assert_eq!(init["serverInfo"]["name"], "vivr-search");
@@ -176,7 +167,7 @@ async fn tools_are_listed_in_order_with_schemas_and_read_only_hints() {
 #[tokio::test]
 async fn search_products_finds_a_typo_and_reports_structured_content() {
     let built = common::build("mini");
-    let app = connect(app(&built, McpAccess::default())).await;
+    let app = connect(app(&built, Config::default())).await;
     let r = tool(
         &app,
         "search_products",
@@ -230,7 +221,7 @@ async fn search_products_finds_a_typo_and_reports_structured_content() {
 #[tokio::test]
 async fn product_details_take_exactly_one_key() {
     let built = common::build("mini");
-    let app = connect(app(&built, McpAccess::default())).await;
+    let app = connect(app(&built, Config::default())).await;
     let by_id = tool(&app, "get_product_details", json!({"productId": "p01"})).await;
     let slug = by_id["structuredContent"]["slug"]
         .as_str()
@@ -267,7 +258,7 @@ async fn product_details_take_exactly_one_key() {
 #[tokio::test]
 async fn stock_availability_and_alternatives() {
     let built = common::build("mini");
-    let app = connect(app(&built, McpAccess::default())).await;
+    let app = connect(app(&built, Config::default())).await;
     let detail = tool(&app, "get_product_details", json!({"productId": "p01"})).await;
     let stock = detail["structuredContent"]["stock"].as_i64().unwrap();
     let r = tool(
@@ -306,7 +297,7 @@ async fn stock_availability_and_alternatives() {
 #[tokio::test]
 async fn category_products_page_with_a_cursor() {
     let built = common::build("mini");
-    let app = connect(app(&built, McpAccess::default())).await;
+    let app = connect(app(&built, Config::default())).await;
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     let total = loop {
@@ -356,7 +347,7 @@ async fn category_products_page_with_a_cursor() {
 #[tokio::test]
 async fn similar_products_and_recommendations() {
     let built = common::build("mini");
-    let app = connect(app(&built, McpAccess::default())).await;
+    let app = connect(app(&built, Config::default())).await;
     // The mini fixture has no vectors: similar products degrade and say so, never fail.
     let r = tool(&app, "get_similar_products", json!({"productId": "p01"})).await;
     assert_ne!(r["isError"], true, "{r}");
@@ -393,7 +384,7 @@ async fn similar_products_and_recommendations() {
 #[tokio::test]
 async fn resources_prompts_and_completion() {
     let built = common::build("mini");
-    let app = connect(app(&built, McpAccess::default())).await;
+    let app = connect(app(&built, Config::default())).await;
     let list = result(&app, "resources/list", json!({})).await;
     let uris: Vec<&str> = list["resources"]
         .as_array()
@@ -477,7 +468,7 @@ async fn resources_prompts_and_completion() {
 #[tokio::test]
 async fn a_foreign_origin_or_host_is_403_and_a_missing_token_401() {
     let built = common::build("mini");
-    let open = app(&built, McpAccess::default());
+    let open = app(&built, Config::default());
     let mut request = initialize();
     request
         .headers_mut()
@@ -496,9 +487,9 @@ async fn a_foreign_origin_or_host_is_403_and_a_missing_token_401() {
 
     let guarded = app(
         &built,
-        McpAccess {
-            token: Some(Arc::from("mcp-secret-token")),
-            allowed_hosts: Vec::new(),
+        Config {
+            mcp_auth_token: Some("mcp-secret-token".to_owned()),
+            ..Config::default()
         },
     );
     assert_eq!(
@@ -517,31 +508,88 @@ async fn a_foreign_origin_or_host_is_403_and_a_missing_token_401() {
     assert_eq!(send(&guarded, request).await.0, StatusCode::OK);
 }
 
+/// `request` as sent from `ip`.
+fn from(ip: &str, mut request: Request<Body>) -> Request<Body> {
+    let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    request
+}
+
 #[tokio::test]
-async fn the_api_and_mcp_share_the_rate_limit() {
+async fn the_api_and_mcp_share_a_clients_rate_limit() {
     let built = common::build("mini");
-    let app = limited_app(
+    let app = app(
         &built,
-        McpAccess::default(),
-        RateLimiter::new(2, Duration::from_secs(60)),
+        Config {
+            rate_limit_requests: 2,
+            rate_limit_window_ms: 60_000,
+            server_token: Some("server-token-0123456789".to_owned()),
+            ..Config::default()
+        },
     );
-    assert_eq!(send(&app, initialize()).await.0, StatusCode::OK);
-    let health = Request::get("/health").body(Body::empty()).unwrap();
-    assert_eq!(send(&app, health).await.0, StatusCode::OK);
-    // The window is full: both the MCP endpoint and the API refuse, and say when to retry.
-    let response = app.clone().oneshot(initialize()).await.unwrap();
+    let categories = || Request::get("/v1/categories").body(Body::empty()).unwrap();
+    assert_eq!(
+        send(&app, from("192.0.2.1", initialize())).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app, from("192.0.2.1", categories())).await.0,
+        StatusCode::OK
+    );
+    // The client's budget is spent: both the MCP endpoint and the API refuse, and say when to
+    // retry (the budget refills evenly over the window).
+    let response = app
+        .clone()
+        .oneshot(from("192.0.2.1", initialize()))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(response.headers()["retry-after"], "60");
-    let health = Request::get("/health").body(Body::empty()).unwrap();
-    let (status, body) = send(&app, health).await;
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry), "{retry}");
+    let (status, body) = send(&app, from("192.0.2.1", categories())).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["code"], "rate_limited");
+    // Probes are never limited; another client has its own budget; so has the storefront's
+    // server, whatever its address.
+    let health = Request::get("/health").body(Body::empty()).unwrap();
+    assert_eq!(
+        send(&app, from("192.0.2.1", health)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app, from("192.0.2.2", categories())).await.0,
+        StatusCode::OK
+    );
+    let mut trusted = categories();
+    trusted.headers_mut().insert(
+        "authorization",
+        "Bearer server-token-0123456789".parse().unwrap(),
+    );
+    assert_eq!(
+        send(&app, from("192.0.2.1", trusted)).await.0,
+        StatusCode::OK
+    );
+    // X-Forwarded-For from an untrusted peer is the client's own claim: ignored.
+    let mut spoofed = categories();
+    spoofed
+        .headers_mut()
+        .insert("x-forwarded-for", "198.51.100.9".parse().unwrap());
+    assert_eq!(
+        send(&app, from("192.0.2.1", spoofed)).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]
 async fn a_body_over_the_api_limit_is_refused() {
     let built = common::build("mini");
-    let app = connect(app(&built, McpAccess::default())).await;
+    let app = connect(app(&built, Config::default())).await;
     let huge = "canapé ".repeat(20_000);
     let request = message(
         "tools/call",
@@ -556,7 +604,7 @@ async fn a_body_over_the_api_limit_is_refused() {
 #[tokio::test]
 async fn resources_list_pages_through_every_product() {
     let demo = common::demo();
-    let app = connect(app(demo, McpAccess::default())).await;
+    let app = connect(app(demo, Config::default())).await;
     let mut uris = Vec::new();
     let mut cursor: Option<String> = None;
     let mut pages = 0;
@@ -586,4 +634,137 @@ async fn resources_list_pages_through_every_product() {
     let last = uris.last().unwrap();
     let read = result(&app, "resources/read", json!({"uri": last})).await;
     assert_eq!(read["contents"][0]["uri"], json!(last));
+}
+
+#[tokio::test]
+async fn cursors_are_bounded_and_search_products_pages_with_one() {
+    let built = common::build("mini");
+    let app = connect(app(&built, Config::default())).await;
+    // A cursor far past the result window is a tool error that says what to do, not an
+    // allocation sized by the caller's number.
+    for cursor in [
+        "1000000000000",
+        "9999999999999999999",
+        "9223372036854775807",
+    ] {
+        let r = tool(
+            &app,
+            "get_category_products",
+            json!({"categorySlug": "luminaires", "cursor": cursor}),
+        )
+        .await;
+        assert_eq!(r["isError"], true, "{r}");
+        let text = r["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("narrow") || text.contains("cursor"), "{text}");
+    }
+    let r = tool(
+        &app,
+        "search_products",
+        json!({"query": "lampe", "cursor": "1000000000000"}),
+    )
+    .await;
+    assert_tool_error(&r, "narrow the query");
+    // search_products accepts the nextCursor it gives.
+    let first = tool(&app, "search_products", json!({"limit": 2})).await;
+    let next = first["structuredContent"]["nextCursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = tool(&app, "search_products", json!({"limit": 2, "cursor": next})).await;
+    assert_ne!(second["isError"], true, "{second}");
+    assert_ne!(
+        first["structuredContent"]["products"][0]["id"],
+        second["structuredContent"]["products"][0]["id"]
+    );
+    // A resource cursor past the catalog is refused at the protocol level.
+    let body = app
+        .call("resources/list", json!({"cursor": "18446744073709551615"}))
+        .await;
+    assert_eq!(body["error"]["code"], -32602, "{body}");
+}
+
+#[tokio::test]
+async fn sessions_are_capped_per_client_least_recently_used_first() {
+    let built = common::build("mini");
+    let app = app(
+        &built,
+        Config {
+            mcp_max_sessions_per_client: 2,
+            ..Config::default()
+        },
+    );
+    let open = |ip: &'static str| {
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(from(ip, initialize())).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.headers()["mcp-session-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let ping = |ip: &'static str, id: String| {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                from(ip, message("ping", json!({}), Some(7), Some(&id))),
+            )
+            .await
+        }
+    };
+    let a1 = open("192.0.2.1").await;
+    let b1 = open("192.0.2.2").await;
+    let a2 = open("192.0.2.1").await;
+    assert_eq!(ping("192.0.2.1", a1.clone()).await.0, StatusCode::OK);
+    // a1 was used last: a's third session closes a2, its least recently used.
+    let a3 = open("192.0.2.1").await;
+    let (status, body) = ping("192.0.2.1", a2).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["code"], "mcp_session_not_found", "{body}");
+    for (ip, id) in [("192.0.2.1", a1), ("192.0.2.1", a3), ("192.0.2.2", b1)] {
+        assert_eq!(ping(ip, id).await.0, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_get_coded_answers() {
+    let built = common::build("mini");
+    let app = app(&built, Config::default());
+    let raw = |body: Body, length: Option<usize>| {
+        let mut request = Request::post("/mcp")
+            .header("host", "127.0.0.1:7700")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        if let Some(n) = length {
+            request = request.header("content-length", n);
+        }
+        request.body(body).unwrap()
+    };
+    let (status, body) = send(&app, raw(Body::from("{\"jsonrpc\": \"2.0\", "), None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], -32700, "{body}");
+    // Declared too large: refused before the body is read.
+    let (status, body) = send(&app, raw(Body::empty(), Some(10_000_000))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["code"], "payload_too_large", "{body}");
+    // Too large without a declared length (a router request has no content-length header
+    // unless one is set): the same answer, once the limit is read.
+    let (status, body) = send(&app, raw(Body::from(" ".repeat(200_000)), None)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["code"], "payload_too_large", "{body}");
+    // rmcp's own refusals (no Accept header) come in the JSON error shape.
+    let request = Request::post("/mcp")
+        .header("host", "127.0.0.1:7700")
+        .header("content-type", "application/json")
+        .body(Body::from(initialize_body()))
+        .unwrap();
+    let (status, body) = send(&app, request).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(body["code"], "mcp_not_acceptable", "{body}");
+}
+
+fn initialize_body() -> String {
+    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}).to_string()
 }

@@ -159,3 +159,126 @@ fn opening_an_empty_index_folder_says_what_to_do() {
         "{err}"
     );
 }
+
+/// The largest `.store` file of a generation's text index, damaged in its middle.
+fn damage_store(generation: &std::path::Path) {
+    let store = std::fs::read_dir(generation.join("text"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "store"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .expect("a .store file");
+    let mut bytes = std::fs::read(&store).unwrap();
+    let middle = bytes.len() / 2;
+    for b in &mut bytes[middle.saturating_sub(16)..middle + 16] {
+        *b ^= 0xA5;
+    }
+    std::fs::write(&store, bytes).unwrap();
+}
+
+fn reindex(built: &common::Built) {
+    let catalog = Catalog::open(&built.db()).unwrap();
+    search::reindex(
+        &catalog,
+        &built.index_dir(),
+        None,
+        &ReindexOptions::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_corrupt_generation_is_refused_and_the_previous_one_keeps_serving() {
+    let built = common::build("mini");
+    let request = SearchRequest {
+        q: "canapé".into(),
+        ..Default::default()
+    };
+    let before = built.engine.search(&request).unwrap().estimated_total_hits;
+    let first = built.engine.generation().manifest().generation;
+    reindex(&built);
+    let live = built.index_dir().join(live_name(&built));
+    damage_store(&live);
+    // A running engine refuses it on reload, keeps its generation and says so in /health.
+    assert!(built.engine.reload().is_err());
+    assert_eq!(built.engine.generation().manifest().generation, first);
+    assert_eq!(
+        built.engine.search(&request).unwrap().estimated_total_hits,
+        before
+    );
+    let health = built.engine.health().unwrap();
+    let refused = health.refused_generation.expect("reported");
+    assert_eq!(refused.dir, live);
+    assert!(refused.reason.contains("checksum"), "{}", refused.reason);
+    // Not tried again until `current` moves.
+    assert!(!built.engine.reload().unwrap());
+    // An engine started on it serves the previous generation instead.
+    let engine =
+        search::Engine::open(Catalog::open(&built.db()).unwrap(), &built.index_dir()).unwrap();
+    assert_eq!(engine.generation().manifest().generation, first);
+    assert!(engine.health().unwrap().refused_generation.is_some());
+    assert_eq!(
+        engine.search(&request).unwrap().estimated_total_hits,
+        before
+    );
+    // A good generation clears the report.
+    reindex(&built);
+    assert!(built.engine.reload().unwrap());
+    assert!(built.engine.health().unwrap().refused_generation.is_none());
+}
+
+#[test]
+fn a_truncated_index_file_is_refused_at_load() {
+    let built = common::build("mini");
+    let first = live_name(&built);
+    reindex(&built);
+    let live = built.index_dir().join(live_name(&built));
+    let idx = std::fs::read_dir(live.join("text"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .expect("an .idx file");
+    let len = std::fs::metadata(&idx).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&idx)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let err = Generation::open(&live).err().expect("refused");
+    assert!(!err.to_string().is_empty());
+    let engine =
+        search::Engine::open(Catalog::open(&built.db()).unwrap(), &built.index_dir()).unwrap();
+    assert_eq!(
+        engine.generation().text().dir(),
+        built.index_dir().join(first)
+    );
+}
+
+#[test]
+fn a_second_reindex_fails_at_once_while_one_holds_the_lock() {
+    let built = common::build("mini");
+    let before = live_name(&built);
+    let held = index::lock_for_writing(&built.index_dir()).unwrap();
+    let catalog = Catalog::open(&built.db()).unwrap();
+    let err = search::reindex(
+        &catalog,
+        &built.index_dir(),
+        None,
+        &ReindexOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, SearchError::Index(index::IndexError::Locked { .. })),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert_eq!(live_name(&built), before, "nothing was touched");
+    drop(held);
+    reindex(&built);
+    assert_ne!(live_name(&built), before);
+}

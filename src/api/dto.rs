@@ -40,6 +40,15 @@ pub(crate) struct SearchBody {
     semantic_ratio: Option<f32>,
     /// Parse the query's intent into filters and boosts (default true).
     intent: Option<bool>,
+    /// The storefront's visitor id: who submitted the search, for completions.
+    session_id: Option<String>,
+}
+
+impl SearchBody {
+    /// The visitor id, when sent.
+    pub(crate) fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
 }
 
 /// Filters of a search.
@@ -239,6 +248,8 @@ pub(crate) struct StorefrontQueryBody {
     pub(crate) query: String,
     /// Products to return (default 20, at most 100; search only).
     pub(crate) limit: Option<i64>,
+    /// The storefront's visitor id: who submitted the search, for completions.
+    pub(crate) session_id: Option<String>,
 }
 
 /// Response of `POST /api/ai/search`, in the storefront's shape.

@@ -40,9 +40,34 @@ pub enum ApiError {
     /// Too many requests in the server's rate-limit window; retry after this many seconds.
     #[error("too many requests: retry in {0} s")]
     RateLimited(u64),
-    /// A failure outside the engine (a task that panicked).
+    /// A failure outside the engine (a task or a request that panicked).
     #[error("internal error: {0}")]
     Internal(String),
+    /// No route has this path.
+    #[error("no route {0}; the API's routes are listed in the README")]
+    RouteNotFound(String),
+    /// The route exists, not with this method.
+    #[error("method {0} is not allowed on this route")]
+    MethodNotAllowed(String),
+    /// The request (its body included) took longer than the server's timeout.
+    #[error("the request took longer than {0} ms")]
+    Timeout(u64),
+    /// A request names a user without the right to read that user's data.
+    #[error(
+        "personalising by userId needs the storefront's server token (VIVR_SERVER_TOKEN); an anonymous caller may send cartItems, viewHistory and wishlist itself"
+    )]
+    UserAuthRequired,
+    /// `ENABLE_AI_RECOMMENDATIONS` is off.
+    #[error("recommendations are disabled on this server (ENABLE_AI_RECOMMENDATIONS=false)")]
+    RecommendationsDisabled,
+    /// A refusal of the MCP transport (rmcp), with its status.
+    #[error("{message}")]
+    Mcp {
+        /// rmcp's status.
+        status: StatusCode,
+        /// rmcp's text.
+        message: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -70,6 +95,24 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "rate_limit")
             }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal"),
+            ApiError::RouteNotFound(_) => (StatusCode::NOT_FOUND, "route_not_found", INVALID),
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                INVALID,
+            ),
+            ApiError::Timeout(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "request_timeout",
+                "unavailable",
+            ),
+            ApiError::UserAuthRequired => (StatusCode::UNAUTHORIZED, "user_auth_required", "auth"),
+            ApiError::RecommendationsDisabled => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "recommendations_disabled",
+                "unavailable",
+            ),
+            ApiError::Mcp { status, .. } => (*status, mcp_code(*status), INVALID),
             ApiError::Recommend(e) => match e {
                 RecommendError::UnknownKind(_) => (
                     StatusCode::BAD_REQUEST,
@@ -96,6 +139,20 @@ impl ApiError {
     }
 }
 
+/// The code of an MCP transport refusal, by its status.
+fn mcp_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "mcp_session_not_found",
+        StatusCode::NOT_ACCEPTABLE => "mcp_not_acceptable",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "mcp_unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::FORBIDDEN => "mcp_forbidden",
+        StatusCode::UNAUTHORIZED => "invalid_api_key",
+        s if s.is_server_error() => "internal",
+        _ => "mcp_invalid_request",
+    }
+}
+
 /// Status, stable code and type of an engine error, whichever route it came through.
 fn classify_search(e: &SearchError) -> (StatusCode, &'static str, &'static str) {
     use SearchError as S;
@@ -107,6 +164,7 @@ fn classify_search(e: &SearchError) -> (StatusCode, &'static str, &'static str) 
             (StatusCode::BAD_REQUEST, "invalid_search_limit", INVALID)
         }
         S::NegativeOffset(_) => (StatusCode::BAD_REQUEST, "invalid_search_offset", INVALID),
+        S::OffsetTooLarge(_) => (StatusCode::BAD_REQUEST, "offset_too_large", INVALID),
         S::InvalidPriceRange(_) => (StatusCode::BAD_REQUEST, "invalid_price_range", INVALID),
         S::UnknownSort(_) => (StatusCode::BAD_REQUEST, "invalid_search_sort", INVALID),
         S::UnknownFacet(_) => (StatusCode::BAD_REQUEST, "invalid_search_facets", INVALID),

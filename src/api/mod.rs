@@ -7,28 +7,35 @@
 //! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it
 //! with `oneshot`.
 
+mod client;
 mod dto;
 mod error;
 mod extract;
+mod listen;
+mod mcp_edge;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+pub use client::{Caller, ClientAddr, ClientLimits};
 pub use error::ApiError;
+pub use listen::{ConnectionLimits, serve};
+pub use mcp_edge::SessionLimits;
 
+use client::Identity;
 use dto::{
     ContextBody, ContextReply, RecommendBody, SearchBody, SearchReply, SimilarBody,
     StorefrontQueryBody, StorefrontSearchReply,
 };
 use extract::{ApiJson, BodyLimit};
 
+use crate::config::Config;
 use crate::llm::Claude;
 use crate::recommend::{self, Context, RecommendRequest, RecommendResponse};
 use crate::search::{
@@ -36,47 +43,86 @@ use crate::search::{
     Suggestions, search_with_claude,
 };
 
-/// Shared state of the handlers.
+/// Shared state of the handlers, made from the [`Config`] by [`AppState::new`].
 #[derive(Clone)]
 pub struct AppState {
-    /// The engine.
-    pub engine: Arc<Engine>,
-    /// The Claude client (submitted searches); without a key it never calls.
-    pub claude: Arc<Claude>,
-    /// Bearer token of the admin routes; `None` disables them.
-    pub admin_token: Option<Arc<str>>,
-    /// Request timeout.
-    pub request_timeout: Duration,
-    /// Largest body accepted, in bytes.
-    pub body_limit: usize,
-    /// Who may use the MCP endpoint at `/mcp`.
-    pub mcp: McpAccess,
-    /// Requests per window over the whole server, the API and `/mcp` alike.
-    pub rate_limit: Arc<crate::limit::RateLimiter>,
+    engine: Arc<Engine>,
+    claude: Arc<Claude>,
+    identity: Arc<Identity>,
+    limits: Arc<ClientLimits>,
+    request_timeout: Duration,
+    body_limit: usize,
+    mcp: McpAccess,
+    recommendations_enabled: bool,
 }
 
 /// Access to `/mcp` beyond loopback defaults.
-#[derive(Clone, Default)]
-pub struct McpAccess {
+#[derive(Clone)]
+struct McpAccess {
     /// When set, requests without `Authorization: Bearer <token>` get 401.
-    pub token: Option<Arc<str>>,
+    token: Option<Arc<str>>,
     /// `Host` names accepted besides localhost, 127.0.0.1 and ::1.
-    pub allowed_hosts: Vec<String>,
+    allowed_hosts: Vec<String>,
+    /// Caps of the protocol sessions.
+    sessions: SessionLimits,
 }
 
-/// The API's router.
+impl AppState {
+    /// The state of a server over `engine` and `claude`, configured by `config` (tokens, rate
+    /// limits, timeout, body limit, MCP access and sessions).
+    pub fn new(engine: Arc<Engine>, claude: Arc<Claude>, config: &Config) -> AppState {
+        let token = |t: &Option<String>| t.as_deref().map(Arc::from);
+        AppState {
+            engine,
+            claude,
+            identity: Arc::new(Identity {
+                admin_token: token(&config.admin_token),
+                server_token: token(&config.server_token),
+                trusted_proxies: config.trusted_proxies.clone(),
+            }),
+            limits: Arc::new(ClientLimits::new(
+                config.rate_limit_requests,
+                config.server_rate_limit_requests,
+                Duration::from_millis(config.rate_limit_window_ms),
+            )),
+            request_timeout: Duration::from_millis(config.request_timeout_ms),
+            body_limit: config.body_limit_bytes,
+            mcp: McpAccess {
+                token: token(&config.mcp_auth_token),
+                allowed_hosts: config.mcp_allowed_hosts.clone(),
+                sessions: SessionLimits {
+                    max_total: config.mcp_max_sessions,
+                    max_per_client: config.mcp_max_sessions_per_client,
+                    idle: Duration::from_secs(config.mcp_session_idle_secs),
+                },
+            },
+            recommendations_enabled: config.llm.enable_recommendations,
+        }
+    }
+}
+
+/// The API's router. Layers, outermost first: tracing, a panic becomes a coded 500, a
+/// `content-length` over the limit is refused before the body is read, the request timeout
+/// (a coded 503), the body limit, who is calling, the per-client rate limit.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.body_limit;
     let timeout = state.request_timeout;
+    let sessions = Arc::new(mcp_edge::SessionCap::new(state.mcp.sessions));
     let mcp = Router::new()
         .nest_service(
             "/mcp",
             crate::mcp::http_service(
                 state.engine.clone(),
+                sessions.manager(),
+                state.recommendations_enabled,
                 &state.mcp.allowed_hosts,
-                state.body_limit,
+                body_limit,
             ),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            (sessions, body_limit),
+            mcp_edge::mcp_edge,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.mcp.token.clone(),
             require_mcp_token,
@@ -95,17 +141,28 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/reload", post(reload))
         .merge(mcp)
         .merge(crate::web::routes())
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            state.rate_limit.clone(),
-            rate_limit,
+            state.limits.clone(),
+            client::rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.identity.clone(),
+            client::identify,
         ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(Extension(BodyLimit(body_limit)))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        .layer(axum::middleware::from_fn_with_state(
             timeout,
+            request_timeout,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit,
+            refuse_large_content_length,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 let route = req
@@ -118,32 +175,78 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-/// The listener with `TCP_NODELAY` on every connection: event-stream answers (MCP) go out in
-/// several small writes, which Nagle's algorithm would hold back for the peer's delayed ACK
-/// (40 ms on Linux).
-pub fn nodelay(
-    listener: tokio::net::TcpListener,
-) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = std::net::SocketAddr> {
-    use axum::serve::ListenerExt;
-    listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    })
+async fn route_not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::RouteNotFound(uri.path().to_owned())
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
+}
+
+/// The request, its body included, within the server's timeout; else a coded 503.
+async fn request_timeout(
+    State(timeout): State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    tokio::time::timeout(timeout, next.run(request))
+        .await
+        .map_err(|_| ApiError::Timeout(timeout.as_millis() as u64))
+}
+
+/// A declared body larger than the limit is refused before a byte of it is read.
+async fn refuse_large_content_length(
+    State(limit): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    Ok(next.run(request).await)
+}
+
+/// A request that panicked answers the coded 500 (and is logged), never a dropped connection.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    ApiError::Internal(format!("request panicked: {what}")).into_response()
 }
 
 // Searches take a few milliseconds of CPU: they run on the async worker directly rather than
 // paying a hop to the blocking pool; Claude's calls are awaited, never blocked on.
 async fn search(
     State(state): State<AppState>,
+    Extension(client): Extension<ClientAddr>,
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<SearchReply>, ApiError> {
+    let submitter = submitter(body.session_id(), client);
     let request = SearchRequest::try_from(body)?;
     let response = search_with_claude(&state.engine, &state.claude, &request).await?;
+    state.engine.remember_query(&request, &response, &submitter);
     Ok(Json(SearchReply {
         response,
         request_uid: uuid::Uuid::new_v4().to_string(),
     }))
+}
+
+/// Who submitted a search, for completions: the storefront's visitor id when it sends one,
+/// else the client's address (so the storefront's server, one address for all its shoppers,
+/// never vouches for a query on its own).
+fn submitter(session_id: Option<&str>, client: ClientAddr) -> String {
+    match session_id {
+        Some(id) => format!("session:{id}"),
+        None => format!("addr:{}", client.0),
+    }
 }
 
 async fn similar(
@@ -154,21 +257,41 @@ async fn similar(
     Ok(Json(state.engine.similar(&request)?))
 }
 
+/// Refuses a recommendation request when the feature is off, or when it names a user and the
+/// caller is not the storefront's server: a user's orders and wishlist are theirs.
+fn check_recommendation(
+    state: &AppState,
+    caller: Caller,
+    request: &RecommendRequest,
+) -> Result<(), ApiError> {
+    if !state.recommendations_enabled {
+        return Err(ApiError::RecommendationsDisabled);
+    }
+    if request.user_id.is_some() && !caller.is_trusted() {
+        return Err(ApiError::UserAuthRequired);
+    }
+    Ok(())
+}
+
 async fn recommend(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<RecommendBody>,
 ) -> Result<Json<RecommendResponse>, ApiError> {
     let request = RecommendRequest::try_from(body)?;
+    check_recommendation(&state, caller, &request)?;
     Ok(Json(recommend::recommend(&state.engine, &request)?))
 }
 
 /// The storefront's route: kinds chosen by the page's context.
 async fn storefront_recommendations(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<ContextBody>,
 ) -> Result<Json<ContextReply>, ApiError> {
     let context: Context = body.context.parse()?;
     let request = RecommendRequest::from(body);
+    check_recommendation(&state, caller, &request)?;
     let response = recommend::for_context(&state.engine, context, &request)?;
     Ok(Json(ContextReply {
         recommendations: response.hits,
@@ -181,14 +304,17 @@ async fn storefront_recommendations(
 /// The storefront's submitted search: `full` mode, Claude when configured.
 async fn storefront_search(
     State(state): State<AppState>,
+    Extension(client): Extension<ClientAddr>,
     ApiJson(body): ApiJson<StorefrontQueryBody>,
 ) -> Result<Json<StorefrontSearchReply>, ApiError> {
+    let submitter = submitter(body.session_id.as_deref(), client);
     let request = SearchRequest {
         q: body.query,
         limit: body.limit.unwrap_or(20),
         ..SearchRequest::default()
     };
     let response = search_with_claude(&state.engine, &state.claude, &request).await?;
+    state.engine.remember_query(&request, &response, &submitter);
     Ok(Json(StorefrontSearchReply {
         success: true,
         suggestions: crate::search::chips(&response),
@@ -221,8 +347,9 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
 
 async fn product(
     State(state): State<AppState>,
-    Path(id_or_slug): Path<String>,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<ProductDetail>, ApiError> {
+    let Path(id_or_slug) = path.map_err(|e| ApiError::InvalidField(e.body_text()))?;
     Ok(Json(state.engine.product(&id_or_slug)?))
 }
 
@@ -242,13 +369,12 @@ struct Reloaded {
 
 async fn reload(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<Reloaded>, ApiError> {
-    let expected = state
-        .admin_token
-        .as_deref()
-        .ok_or(ApiError::AdminDisabled)?;
-    if !bearer_is(&headers, expected) {
+    if state.identity.admin_token.is_none() {
+        return Err(ApiError::AdminDisabled);
+    }
+    if caller != Caller::Admin {
         return Err(ApiError::Unauthorized);
     }
     let engine = state.engine.clone();
@@ -261,20 +387,6 @@ async fn reload(
     }))
 }
 
-/// Refuses a request with 429 when the server's rate-limit window is full.
-async fn rate_limit(
-    State(limiter): State<Arc<crate::limit::RateLimiter>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Result<axum::response::Response, ApiError> {
-    if !limiter.try_acquire(std::time::Instant::now()) {
-        return Err(ApiError::RateLimited(
-            limiter.window().as_secs_f64().ceil() as u64
-        ));
-    }
-    Ok(next.run(request).await)
-}
-
 /// Lets a request through to `/mcp` when no token is configured or it carries the token.
 async fn require_mcp_token(
     State(token): State<Option<Arc<str>>>,
@@ -283,23 +395,39 @@ async fn require_mcp_token(
 ) -> Result<axum::response::Response, ApiError> {
     if token
         .as_deref()
-        .is_some_and(|expected| !bearer_is(request.headers(), expected))
+        .is_some_and(|expected| !client::bearer_is(request.headers(), expected))
     {
         return Err(ApiError::Unauthorized);
     }
     Ok(next.run(request).await)
 }
 
-/// Whether the request carries `Authorization: Bearer <expected>`.
-fn bearer_is(headers: &HeaderMap, expected: &str) -> bool {
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+    use axum::http::StatusCode;
+    use tower::ServiceExt;
 
-/// Compares secrets without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    #[tokio::test]
+    async fn a_panicking_request_is_a_coded_500_not_a_dropped_connection() {
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .layer(CatchPanicLayer::custom(panic_response));
+        let request = axum::http::Request::get("/boom")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body: serde_json::Value =
+            serde_json::from_slice(&to_bytes(response.into_body(), 4096).await.unwrap()).unwrap();
+        assert_eq!(body["code"], "internal");
+        assert!(
+            !body["message"].as_str().unwrap().contains("boom"),
+            "5xx bodies stay generic"
+        );
+    }
 }

@@ -15,6 +15,9 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(crate::mcp::serve_stdio(engine))?;
+    runtime.block_on(crate::mcp::serve_stdio(
+        engine,
+        config.llm.enable_recommendations,
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

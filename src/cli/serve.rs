@@ -38,23 +38,14 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             "Claude refines submitted searches"
         ),
     }
-    let state = AppState {
-        engine: engine.clone(),
-        claude: Arc::new(Claude::new(
-            config.llm.clone(),
-            Some(Catalog::open(&config.db)?),
-        )),
-        admin_token: config.admin_token.as_deref().map(Arc::from),
-        request_timeout: Duration::from_millis(config.request_timeout_ms),
-        body_limit: config.body_limit_bytes,
-        rate_limit: Arc::new(crate::limit::RateLimiter::new(
-            config.rate_limit_requests,
-            Duration::from_millis(config.rate_limit_window_ms),
-        )),
-        mcp: api::McpAccess {
-            token: config.mcp_auth_token.as_deref().map(Arc::from),
-            allowed_hosts: config.mcp_allowed_hosts.clone(),
-        },
+    let claude = Arc::new(Claude::new(
+        config.llm.clone(),
+        Some(Catalog::open(&config.db)?),
+    ));
+    let state = AppState::new(engine.clone(), claude, config);
+    let limits = api::ConnectionLimits {
+        max_connections: config.max_connections,
+        header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -77,7 +68,7 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         }
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         tracing::info!(addr = %listener.local_addr()?, "serving");
-        axum::serve(api::nodelay(listener), api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        api::serve(listener, api::router(state), limits, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -55,7 +55,7 @@ impl Default for ReindexOptions<'_> {
     }
 }
 
-fn generation_number(name: &str) -> Option<u64> {
+pub(crate) fn generation_number(name: &str) -> Option<u64> {
     name.strip_prefix(GEN_PREFIX)?.parse().ok()
 }
 

@@ -72,6 +72,60 @@ pub enum IndexError {
     /// The reindex was cancelled; the live generation is untouched.
     #[error("reindex cancelled; the live generation is untouched")]
     Cancelled,
+    /// Another process writes generations in this folder now.
+    #[error(
+        "another reindex or sync is writing {path} ({holder}); wait for it to finish, then run this again"
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as it wrote itself in the file.
+        holder: String,
+    },
+}
+
+/// The lock file of an index folder.
+const LOCK_FILE: &str = "write.lock";
+
+/// An exclusive hold on an index folder's generations, for the whole of a reindex (or a
+/// sync): two writers would each delete the other's half-built generation. Released when
+/// dropped, or by the kernel when the process dies.
+#[derive(Debug)]
+pub struct WriteLock {
+    _file: std::fs::File,
+}
+
+/// Takes the index folder's write lock, or fails at once when another process holds it.
+pub fn lock_for_writing(index_dir: &Path) -> Result<WriteLock, IndexError> {
+    use std::io::{Read, Seek, Write};
+    std::fs::create_dir_all(index_dir).map_err(io_error(index_dir))?;
+    let path = index_dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io_error(&path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = match holder.trim() {
+                "" => "a running process".to_owned(),
+                h => h.to_owned(),
+            };
+            return Err(IndexError::Locked { path, holder });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_error(&path)(e)),
+    }
+    let me = format!("pid {}", std::process::id());
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(me.as_bytes()))
+        .map_err(io_error(&path))?;
+    Ok(WriteLock { _file: file })
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -337,6 +391,22 @@ pub fn live_generation_dir(index_dir: &Path) -> Result<PathBuf, IndexError> {
     Ok(dir)
 }
 
+/// The complete generations of an index folder (those with a manifest), newest first.
+pub fn complete_generation_dirs(index_dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<(u64, PathBuf)> = std::fs::read_dir(index_dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let number = build::generation_number(entry.file_name().to_str()?)?;
+            let dir = entry.path();
+            dir.join(build::MANIFEST).is_file().then_some((number, dir))
+        })
+        .collect();
+    found.sort_by_key(|(number, _)| std::cmp::Reverse(*number));
+    found.into_iter().map(|(_, dir)| dir).collect()
+}
+
 impl Generation {
     /// Opens the live generation of `index_dir`.
     pub fn open_live(index_dir: &Path) -> Result<Generation, IndexError> {
@@ -357,6 +427,21 @@ impl Generation {
         }
         let dictionaries: Dictionaries = read_json(&dir.join(build::DICTIONARIES))?;
         let index = Index::open_in_dir(dir.join(build::TEXT_DIR))?;
+        // Every segment file is read once and its checksum checked before anything is mapped
+        // for searching: a damaged or truncated file is refused here, instead of panicking in
+        // every search that reads it (or killing the process with SIGBUS past its end).
+        let damaged = index.validate_checksum()?;
+        if !damaged.is_empty() {
+            let mut files: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
+            files.sort();
+            return Err(IndexError::Corrupt {
+                path: dir.join(build::TEXT_DIR),
+                message: format!(
+                    "checksum mismatch in {}: run `vivr-search reindex`",
+                    files.join(", ")
+                ),
+            });
+        }
         crate::text::register(index.tokenizers());
         let fields = schema::fields_of(&index.schema())?;
         let reader = index

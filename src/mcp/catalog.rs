@@ -38,11 +38,16 @@ pub(crate) fn list_resources(
     engine: &Engine,
     cursor: Option<String>,
 ) -> Result<ListResourcesResult, ErrorData> {
+    let total = engine.catalog().product_count().map_err(internal)?;
     let offset = match cursor {
         None => 0,
+        // A cursor this server gave is at most the product count; any other is refused before
+        // it reaches SQLite (where a u64 past i64::MAX would wrap to a negative offset).
         Some(c) => c
             .parse::<u64>()
-            .map_err(|_| ErrorData::invalid_params(format!("unknown cursor {c:?}"), None))?,
+            .ok()
+            .filter(|o| *o <= total)
+            .ok_or_else(|| ErrorData::invalid_params(format!("unknown cursor {c:?}"), None))?,
     };
     let mut resources = Vec::new();
     if offset == 0 {
@@ -68,7 +73,6 @@ pub(crate) fn list_resources(
         .products_page(offset, PAGE)
         .map_err(internal)?;
     let next = offset + products.len() as u64;
-    let total = engine.catalog().product_count().map_err(internal)?;
     resources.extend(products.into_iter().map(|p| {
         Resource::new(format!("{PRODUCT_PREFIX}{}", p.slug), p.slug)
             .with_title(p.name)

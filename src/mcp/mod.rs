@@ -47,12 +47,17 @@ const TOOL_ORDER: [&str; 6] = [
 #[derive(Clone)]
 pub struct CatalogServer {
     engine: Arc<Engine>,
+    recommendations_enabled: bool,
 }
 
 impl CatalogServer {
-    /// A server over `engine`.
-    pub fn new(engine: Arc<Engine>) -> CatalogServer {
-        CatalogServer { engine }
+    /// A server over `engine`; `get_recommendations` answers a tool error when
+    /// `recommendations_enabled` is false (`ENABLE_AI_RECOMMENDATIONS`).
+    pub fn new(engine: Arc<Engine>, recommendations_enabled: bool) -> CatalogServer {
+        CatalogServer {
+            engine,
+            recommendations_enabled,
+        }
     }
 }
 
@@ -158,6 +163,9 @@ impl CatalogServer {
         &self,
         arguments: Parameters<RecommendationsArgs>,
     ) -> Result<Json<ProductList>, String> {
+        if !self.recommendations_enabled {
+            return Err("recommendations are disabled on this store for now: use get_similar_products or search_products instead".into());
+        }
         run(arguments, |a| tools::recommendations(&self.engine, a))
     }
 }
@@ -288,10 +296,13 @@ const LOOPBACK_ORIGINS: [&str; 6] = [
 
 /// The streamable HTTP service mounted at `/mcp`: protocol sessions (`Mcp-Session-Id`, answers
 /// as event streams, several streams per session) over stateless handlers (a session holds no
-/// state of ours), `Host` limited to loopback names plus `allowed_hosts`, browser `Origin`s to
-/// loopback pages, bodies up to `body_limit` bytes (the API's).
+/// state of ours), kept by `sessions` (whose caps the API sets), `Host` limited to loopback
+/// names plus `allowed_hosts`, browser `Origin`s to loopback pages, bodies up to `body_limit`
+/// bytes (the API's).
 pub fn http_service(
     engine: Arc<Engine>,
+    sessions: Arc<rmcp::transport::streamable_http_server::session::local::LocalSessionManager>,
+    recommendations_enabled: bool,
     allowed_hosts: &[String],
     body_limit: usize,
 ) -> rmcp::transport::StreamableHttpService<
@@ -308,16 +319,16 @@ pub fn http_service(
         .with_allowed_origins(LOOPBACK_ORIGINS)
         .with_max_request_body_bytes(body_limit);
     rmcp::transport::StreamableHttpService::new(
-        move || Ok(CatalogServer::new(engine.clone())),
-        Arc::default(),
+        move || Ok(CatalogServer::new(engine.clone(), recommendations_enabled)),
+        sessions,
         config,
     )
 }
 
 /// Serves one client over stdin and stdout until it closes them (`vivr-search mcp`).
-pub async fn serve_stdio(engine: Arc<Engine>) -> anyhow::Result<()> {
+pub async fn serve_stdio(engine: Arc<Engine>, recommendations_enabled: bool) -> anyhow::Result<()> {
     use rmcp::ServiceExt;
-    let running = CatalogServer::new(engine)
+    let running = CatalogServer::new(engine, recommendations_enabled)
         .serve(rmcp::transport::stdio())
         .await?;
     running.waiting().await?;

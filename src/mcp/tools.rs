@@ -65,6 +65,9 @@ pub struct SearchProductsArgs {
     pub sort_by: Option<SortBy>,
     /// Products to return, 1 to 50 (default 10).
     pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page, to get the next one (up to the 10,000th product;
+    /// past it, narrow the query instead).
+    pub cursor: Option<String>,
 }
 
 /// Arguments of `get_product_details`: exactly one of the two.
@@ -108,7 +111,8 @@ pub struct CategoryProductsArgs {
     pub sort_by: Option<SortBy>,
     /// Products per page, 1 to 50 (default 10).
     pub limit: Option<u32>,
-    /// The `nextCursor` of the previous page, to get the next one.
+    /// The `nextCursor` of the previous page, to get the next one (up to the 10,000th product;
+    /// past it, sort or filter with search_products instead).
     pub cursor: Option<String>,
 }
 
@@ -339,6 +343,16 @@ fn limit(limit: Option<u32>) -> ToolResult<i64> {
     }
 }
 
+/// The offset a `nextCursor` stands for (the engine bounds how deep it may go).
+fn cursor_offset(cursor: Option<&str>) -> ToolResult<i64> {
+    match cursor {
+        None => Ok(0),
+        Some(c) => c.parse::<i64>().ok().filter(|o| *o >= 0).ok_or_else(|| {
+            format!("cursor {c:?} is not one this tool gave: pass the nextCursor of the previous page, or omit it for the first page")
+        }),
+    }
+}
+
 /// An unknown product, with what to do about it.
 fn unknown_product(id: &str) -> String {
     format!(
@@ -373,7 +387,10 @@ fn list(engine: &Engine, request: &SearchRequest) -> ToolResult<ProductList> {
     let shown = request.offset + response.hits.len() as i64;
     let total = response.estimated_total_hits as u64;
     Ok(ProductList {
-        next_cursor: (shown < total as i64 && !response.hits.is_empty()).then(|| shown.to_string()),
+        next_cursor: (shown < total as i64
+            && shown < crate::search::MAX_RESULT_WINDOW as i64
+            && !response.hits.is_empty())
+        .then(|| shown.to_string()),
         understood: response.parsed_query.as_ref().and_then(understood),
         dropped_words: response.dropped_words,
         degraded: response.degraded,
@@ -409,6 +426,7 @@ pub(crate) fn search_products(engine: &Engine, a: SearchProductsArgs) -> ToolRes
         },
         sort: a.sort_by.map(Sort::from).unwrap_or_default(),
         limit: limit(a.limit)?,
+        offset: cursor_offset(a.cursor.as_deref())?,
         mode: Mode::Full,
         highlight: false,
         ..SearchRequest::default()
@@ -501,12 +519,7 @@ pub(crate) fn category_products(
     a: CategoryProductsArgs,
 ) -> ToolResult<ProductList> {
     category_exists(engine, &a.category_slug)?;
-    let offset = match &a.cursor {
-        None => 0,
-        Some(c) => c.parse::<i64>().ok().filter(|o| *o >= 0).ok_or_else(|| {
-            format!("cursor {c:?} is not one this tool gave: pass the nextCursor of the previous page, or omit it for the first page")
-        })?,
-    };
+    let offset = cursor_offset(a.cursor.as_deref())?;
     let request = SearchRequest {
         filters: Filters {
             category: Some(a.category_slug),

@@ -30,23 +30,18 @@ pub(crate) struct MergedIntent {
 const RERANK_DEPTH: usize = crate::llm::MAX_RERANK_CANDIDATES;
 
 /// Runs a search, asking Claude for the intent and the order of the first hits when the request
-/// is a submitted one (`full` mode, intent on, first page) and Claude is configured. Submitted
-/// queries that find products are remembered for completions.
+/// is a submitted one (`full` mode, intent on, first page) and Claude is configured.
 pub async fn search_with_claude(
     engine: &Engine,
     claude: &Claude,
     request: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
     let submitted = request.mode == Mode::Full && !request.q.trim().is_empty();
-    let response = if submitted && request.intent && request.offset == 0 {
-        with_claude(engine, claude, request).await?
+    if submitted && request.intent && request.offset == 0 {
+        with_claude(engine, claude, request).await
     } else {
-        engine.search(request)?
-    };
-    if submitted && response.estimated_total_hits > 0 {
-        engine.remember_query(&request.q);
+        engine.search(request)
     }
-    Ok(response)
 }
 
 async fn with_claude(

@@ -44,6 +44,9 @@ use crate::vectors::{self, Embedder, VectorError, VectorSet};
 pub const MAX_QUERY_CHARS: usize = 512;
 /// Largest page accepted.
 pub const MAX_LIMIT: usize = 100;
+/// Deepest hit a request may reach (`offset + limit`), as Elasticsearch's `max_result_window`:
+/// memory for a page is allocated from the offset, so a caller's number never sizes it.
+pub const MAX_RESULT_WINDOW: usize = 10_000;
 
 /// Errors of the engine. User errors first, then internal ones.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +66,11 @@ pub enum SearchError {
     /// Negative `offset`.
     #[error("offset {0} must not be negative")]
     NegativeOffset(i64),
+    /// `offset + limit` beyond [`MAX_RESULT_WINDOW`].
+    #[error(
+        "offset {0} with this limit reaches past hit {MAX_RESULT_WINDOW}, the deepest served: narrow the query (a category, a price range, more words) instead of paging further"
+    )]
+    OffsetTooLarge(i64),
     /// `minPrice` above `maxPrice`, or a negative or non-finite price.
     #[error("invalid price range: {0}")]
     InvalidPriceRange(String),
@@ -350,6 +358,20 @@ pub struct Health {
     pub semantic: SemanticHealth,
     /// The order signals' state (recommendations).
     pub signals: SignalsHealth,
+    /// The generation `current` points at, when it could not be opened (damaged files): the
+    /// engine serves the previous one meanwhile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_generation: Option<RefusedGeneration>,
+}
+
+/// A generation the engine refused to serve, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusedGeneration {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Why it was refused.
+    pub reason: String,
 }
 
 /// Whether the generation has order signals, and why not.
@@ -384,6 +406,8 @@ pub struct Engine {
     index_dir: PathBuf,
     embedder: Option<Arc<dyn Embedder>>,
     live: RwLock<Arc<Live>>,
+    /// The last generation that could not be opened; not tried again until `current` moves.
+    refused: RwLock<Option<RefusedGeneration>>,
     semantic_ratio: f32,
     query_vectors: hybrid::QueryVectors,
     past_queries: suggest::PastQueries,
@@ -463,12 +487,33 @@ impl Engine {
         embedder: Option<Arc<dyn Embedder>>,
     ) -> Result<Engine, SearchError> {
         let dir = index::live_generation_dir(index_dir)?;
-        let live = Live::open(&dir, embedder.as_deref())?;
+        let (live, refused) = match Live::open(&dir, embedder.as_deref()) {
+            Ok(live) => (live, None),
+            Err(e) => {
+                // Serve the newest older generation that opens (reindex keeps the previous
+                // one), and report the refused one in /health.
+                tracing::error!(dir = %dir.display(), error = %e, "live generation refused");
+                let older = index::complete_generation_dirs(index_dir)
+                    .into_iter()
+                    .filter(|d| *d != dir)
+                    .find_map(|d| Live::open(&d, embedder.as_deref()).ok());
+                let Some(live) = older else {
+                    return Err(e);
+                };
+                tracing::warn!(
+                    generation = live.manifest().generation,
+                    "serving an older generation"
+                );
+                let reason = e.to_string();
+                (live, Some(RefusedGeneration { dir, reason }))
+            }
+        };
         Ok(Engine {
             catalog,
             index_dir: index_dir.to_owned(),
             embedder,
             live: RwLock::new(Arc::new(live)),
+            refused: RwLock::new(refused),
             semantic_ratio: hybrid::DEFAULT_SEMANTIC_RATIO,
             query_vectors: hybrid::QueryVectors::new(hybrid::QUERY_CACHE_SIZE),
             past_queries: suggest::PastQueries::default(),
@@ -497,13 +542,33 @@ impl Engine {
         &self.catalog
     }
 
-    /// Swaps in the generation `current` points at, if it changed. Returns whether it did.
+    /// Swaps in the generation `current` points at, if it changed. Returns whether it did. A
+    /// generation that cannot be opened (damaged files) is an error, the current one keeps
+    /// serving, and it is reported by [`Engine::health`] and not tried again until `current`
+    /// moves.
     pub fn reload(&self) -> Result<bool, SearchError> {
         let dir = index::live_generation_dir(&self.index_dir)?;
-        if dir == self.generation().text().dir() {
+        let refused_already = self
+            .refused
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|r| r.dir == dir);
+        if dir == self.generation().text().dir() || refused_already {
             return Ok(false);
         }
-        let generation = Arc::new(Live::open(&dir, self.embedder.as_deref())?);
+        let generation = match Live::open(&dir, self.embedder.as_deref()) {
+            Ok(generation) => Arc::new(generation),
+            Err(e) => {
+                *self.refused.write().unwrap_or_else(|p| p.into_inner()) =
+                    Some(RefusedGeneration {
+                        dir,
+                        reason: e.to_string(),
+                    });
+                return Err(e);
+            }
+        };
+        *self.refused.write().unwrap_or_else(|p| p.into_inner()) = None;
         tracing::info!(
             generation = generation.manifest().generation,
             "reloaded index generation"
@@ -803,6 +868,11 @@ impl Engine {
                     reason: Some(reason.to_owned()),
                 },
             },
+            refused_generation: self
+                .refused
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
         })
     }
 }
@@ -879,13 +949,15 @@ pub(crate) fn search_hit(
 
 /// Builds a new generation (text index, order signals, then vectors when an embedder is given)
 /// and makes it live. Without an embedder the generation has no vectors and says so in its
-/// manifest.
+/// manifest. The index folder's write lock is held throughout: a second reindex fails at once
+/// with [`IndexError::Locked`].
 pub fn reindex(
     catalog: &Catalog,
     index_dir: &Path,
     embedder: Option<&dyn Embedder>,
     options: &ReindexOptions,
 ) -> Result<Manifest, SearchError> {
+    let _lock = index::lock_for_writing(index_dir)?;
     let staged = index::stage(catalog, index_dir, options)?;
     Signals::build(catalog)?.write(&staged.dir())?;
     let vectors = match embedder {
@@ -950,6 +1022,9 @@ fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), Sear
     let limit = page_limit(request.limit)?;
     if request.offset < 0 {
         return Err(SearchError::NegativeOffset(request.offset));
+    }
+    if request.offset as u64 + limit as u64 > MAX_RESULT_WINDOW as u64 {
+        return Err(SearchError::OffsetTooLarge(request.offset));
     }
     let f = &request.filters;
     check_prices(f)?;

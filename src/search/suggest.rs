@@ -2,7 +2,6 @@
 //! (product names and categories that match the typed words, popular past queries that start
 //! with them) and refinement chips from the parsed intent.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -11,7 +10,7 @@ use super::{Applied, Engine, IntentFilters, Mode, SearchError, SearchRequest, Se
 
 /// Completions returned at most.
 const MAX_COMPLETIONS: usize = 8;
-/// Past queries remembered (the least used are forgotten first).
+/// Past queries remembered (the least recently submitted are forgotten first).
 const MAX_PAST_QUERIES: usize = 5_000;
 
 /// A refinement chip: a label and the filters it stands for.
@@ -33,41 +32,105 @@ pub struct Suggestions {
     pub ai_suggestions: Vec<Chip>,
 }
 
-/// Submitted queries that found products, with how often they were submitted.
-#[derive(Debug, Default)]
+/// Distinct submitters a query needs before it is offered as a completion: what one visitor
+/// types (an e-mail, a name, junk) is never shown to another.
+const MIN_SUBMITTERS: usize = 3;
+/// Distinct submitters counted per query (enough to rank by).
+const MAX_COUNTED_SUBMITTERS: usize = 32;
+/// Queries one submitter may add or vouch for; beyond, its searches add nothing.
+const MAX_QUERIES_PER_SUBMITTER: u32 = 20;
+/// Submitters whose budget is remembered (the least recent are forgotten).
+const MAX_SUBMITTERS: usize = 50_000;
+
+/// A remembered query: who submitted it (hashed) and how often.
+#[derive(Debug)]
+struct PastQuery {
+    submitters: Vec<u64>,
+    count: u64,
+}
+
+#[derive(Debug)]
+struct Remembered {
+    queries: lru::LruCache<String, PastQuery>,
+    budgets: lru::LruCache<u64, u32>,
+}
+
+/// Submitted queries that found products, offered as completions once several distinct
+/// submitters typed them. A submitter is the request's `sessionId` (the storefront's visitor
+/// id), else the client's address; it is kept only as a keyed hash.
+#[derive(Debug)]
 pub(crate) struct PastQueries {
-    counts: Mutex<HashMap<String, u64>>,
+    remembered: Mutex<Remembered>,
+    hasher: std::hash::RandomState,
+}
+
+impl Default for PastQueries {
+    fn default() -> Self {
+        let capacity = |n: usize| std::num::NonZeroUsize::new(n).expect("non-zero capacity");
+        PastQueries {
+            remembered: Mutex::new(Remembered {
+                queries: lru::LruCache::new(capacity(MAX_PAST_QUERIES)),
+                budgets: lru::LruCache::new(capacity(MAX_SUBMITTERS)),
+            }),
+            hasher: std::hash::RandomState::new(),
+        }
+    }
 }
 
 impl PastQueries {
-    /// Remembers a submitted query that found products.
-    pub(crate) fn record(&self, query: &str) {
+    /// Remembers a submitted query that found products. A query holding personal data (an
+    /// e-mail, a phone number, a street address: the masking Claude's prompts get) is never
+    /// remembered.
+    pub(crate) fn record(&self, query: &str, submitter: &str) {
+        if crate::llm::mask::mask_sensitive(query) != query {
+            return;
+        }
         let key = crate::text::normalize_query(query);
         if key.is_empty() || key.chars().count() > 80 {
             return;
         }
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        if counts.len() >= MAX_PAST_QUERIES && !counts.contains_key(&key) {
-            // Forget the least submitted one.
-            if let Some(rare) = counts
-                .iter()
-                .min_by_key(|(_, n)| **n)
-                .map(|(k, _)| k.clone())
-            {
-                counts.remove(&rare);
+        let submitter = std::hash::BuildHasher::hash_one(&self.hasher, submitter);
+        let mut guard = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+        let Remembered { queries, budgets } = &mut *guard;
+        let known = queries
+            .peek(&key)
+            .is_some_and(|q| q.submitters.contains(&submitter));
+        if !known {
+            // A new query, or a new voice for one: it spends the submitter's budget.
+            let spent = budgets.get_or_insert_mut(submitter, || 0);
+            if *spent >= MAX_QUERIES_PER_SUBMITTER {
+                return;
             }
+            *spent += 1;
         }
-        *counts.entry(key).or_default() += 1;
+        let past = queries.get_or_insert_mut(key, || PastQuery {
+            submitters: Vec::new(),
+            count: 0,
+        });
+        if !known && past.submitters.len() < MAX_COUNTED_SUBMITTERS {
+            past.submitters.push(submitter);
+        }
+        past.count += 1;
     }
 
-    /// The most submitted past queries that start with `prefix` (normalised), most first.
+    /// The past queries submitted by enough distinct submitters that start with `prefix`
+    /// (normalised), the most submitters first.
     fn starting_with(&self, prefix: &str, n: usize) -> Vec<String> {
-        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut found: Vec<(&String, &u64)> = counts
+        let guard = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+        let mut found: Vec<(&String, &PastQuery)> = guard
+            .queries
             .iter()
-            .filter(|(q, _)| q.starts_with(prefix) && q.as_str() != prefix)
+            .filter(|(q, p)| {
+                p.submitters.len() >= MIN_SUBMITTERS
+                    && q.starts_with(prefix)
+                    && q.as_str() != prefix
+            })
             .collect();
-        found.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        found.sort_by(|a, b| {
+            (b.1.submitters.len(), b.1.count)
+                .cmp(&(a.1.submitters.len(), a.1.count))
+                .then_with(|| a.0.cmp(b.0))
+        });
         found.into_iter().take(n).map(|(q, _)| q.clone()).collect()
     }
 }
@@ -131,9 +194,19 @@ impl Engine {
             .collect()
     }
 
-    /// Remembers a submitted query that found products (for completions).
-    pub(crate) fn remember_query(&self, query: &str) {
-        self.past_queries.record(query);
+    /// Remembers a submitted search that found products, for completions: `full` mode and a
+    /// query typed (keystrokes in `instant` mode are not submissions). `submitter` is who sent
+    /// it (a session id, else the client's address).
+    pub fn remember_query(
+        &self,
+        request: &SearchRequest,
+        response: &SearchResponse,
+        submitter: &str,
+    ) {
+        let submitted = request.mode == Mode::Full && !request.q.trim().is_empty();
+        if submitted && response.estimated_total_hits > 0 {
+            self.past_queries.record(&request.q, submitter);
+        }
     }
 }
 
