@@ -15,7 +15,7 @@
 //!   [`web`] (the demo storefront page);
 //! - [`cli`]: the command line and composition root.
 //!
-//! [`progress`] (progress of the long jobs), [`lru`] (a small shared cache) and [`limit`] (a
+//! [`progress`] (progress of the long jobs), [`cache`] (a shared LRU cache) and [`limit`] (a
 //! rate limiter) are utilities.
 
 pub mod config;
@@ -42,8 +42,8 @@ pub mod mcp;
 /// The demo storefront page at `/`.
 pub mod web;
 
+pub mod cache;
 pub mod limit;
-pub mod lru;
 pub mod progress;
 
 pub use search::{Engine, SearchRequest, SearchResponse};

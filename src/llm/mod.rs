@@ -18,10 +18,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::cache::SharedLru;
 use crate::catalog::{Catalog, LlmCall};
 use crate::config::LlmSettings;
 use crate::limit::RateLimiter;
-use crate::lru::Lru;
 use guard::Breaker;
 pub use metrics::Metrics;
 pub use prompts::{
@@ -129,11 +129,13 @@ struct Usage {
 pub struct Claude {
     settings: LlmSettings,
     http: reqwest::Client,
-    memory: Lru<String>,
+    memory: SharedLru<String>,
     store: Option<std::sync::Arc<Catalog>>,
     limiter: RateLimiter,
     breaker: Breaker,
     metrics: Metrics,
+    /// Call-log writes not done yet, and their wake-up for [`Claude::flush_log`].
+    log_pending: std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>,
 }
 
 impl Claude {
@@ -145,7 +147,7 @@ impl Claude {
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Claude {
-            memory: Lru::new(settings.cache_capacity),
+            memory: SharedLru::new(settings.cache_capacity),
             limiter: RateLimiter::new(
                 settings.rate_limit_requests,
                 Duration::from_millis(settings.rate_limit_window_ms),
@@ -158,6 +160,7 @@ impl Claude {
             http,
             store: store.map(std::sync::Arc::new),
             metrics: Metrics::default(),
+            log_pending: std::sync::Arc::default(),
         }
     }
 
@@ -192,7 +195,7 @@ impl Claude {
         let key = self.cache_key(Task::Intent, &crate::text::normalize_query(&query), &[]);
         let body = prompts::intent_request(&self.settings.model, &query, vocabulary);
         self.run(Task::Intent, key, &query, body, |input| {
-            prompts::read_intent(prompts::tool_input(input, "record_intent")?, vocabulary)
+            prompts::read_intent(input.tool_input("record_intent")?, vocabulary)
         })
         .await
     }
@@ -210,7 +213,7 @@ impl Claude {
         let key = self.cache_key(Task::Rerank, &crate::text::normalize_query(&query), &ids);
         let body = prompts::rerank_request(&self.settings.model, &query, intent, candidates);
         self.run(Task::Rerank, key, &query, body, |input| {
-            prompts::read_ranking(prompts::tool_input(input, "record_ranking")?, &ids)
+            prompts::read_ranking(input.tool_input("record_ranking")?, &ids)
         })
         .await
     }
@@ -238,7 +241,7 @@ impl Claude {
         key: String,
         logged_input: &str,
         body: Value,
-        read: impl Fn(&Value) -> Result<T, LlmError>,
+        read: impl Fn(&prompts::MessagesAnswer) -> Result<T, LlmError>,
     ) -> Result<Answer<T>, LlmError> {
         let started = Instant::now();
         if let Err(skip) = self.search_enabled() {
@@ -322,7 +325,7 @@ impl Claude {
         body: &Value,
         deadline: Instant,
         budget: Duration,
-    ) -> Result<(Value, Usage), LlmError> {
+    ) -> Result<(prompts::MessagesAnswer, Usage), LlmError> {
         let url = format!("{}/v1/messages", self.settings.base_url);
         let key = self.settings.api_key.as_deref().unwrap_or_default();
         let deadline_ms = budget.as_millis() as u64;
@@ -353,13 +356,10 @@ impl Claude {
                     Ok(result) => result?,
                 };
             if status == 200 {
-                let answer: Value = serde_json::from_str(&text)
-                    .map_err(|e| LlmError::Malformed(format!("not JSON: {e}")))?;
-                let usage = Usage {
-                    input: answer["usage"]["input_tokens"].as_u64().unwrap_or(0),
-                    output: answer["usage"]["output_tokens"].as_u64().unwrap_or(0),
-                };
-                return Ok((answer, usage));
+                let answer: prompts::MessagesAnswer = serde_json::from_str(&text)
+                    .map_err(|e| LlmError::Malformed(format!("not a Messages answer: {e}")))?;
+                let (input, output) = answer.tokens();
+                return Ok((answer, Usage { input, output }));
             }
             let error = LlmError::Status {
                 status,
@@ -374,6 +374,20 @@ impl Claude {
             tracing::debug!(status, wait_ms = wait.as_millis() as u64, "retrying Claude");
             tokio::time::sleep(wait).await;
             backoff *= 2;
+        }
+    }
+
+    /// Waits until every call logged so far is written to the replica (the log is written off
+    /// the request path).
+    pub async fn flush_log(&self) {
+        let (pending, done) = &*self.log_pending;
+        loop {
+            // Created before the check: a write finishing in between still wakes it.
+            let notified = done.notified();
+            if pending.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -400,10 +414,14 @@ impl Claude {
             error: error.map(ToString::to_string),
             cache_hit: matches!(outcome, Logged::CacheHit),
         };
+        let pending = self.log_pending.clone();
+        pending.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let write = move || {
             if let Err(e) = store.record_llm_call(&call) {
                 tracing::warn!(error = %e, "cannot log a Claude call");
             }
+            pending.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            pending.1.notify_waiters();
         };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -451,10 +469,8 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// The `error.message` of an API error body, or the body itself.
 fn api_error_message(body: &str) -> String {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| body.to_owned())
+    serde_json::from_str::<prompts::ApiErrorBody>(body)
+        .map_or_else(|_| body.to_owned(), prompts::ApiErrorBody::message)
 }
 
 fn unix_now() -> i64 {

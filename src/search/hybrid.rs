@@ -25,7 +25,7 @@ pub(super) const QUERY_CACHE_SIZE: usize = 1024;
 const STRONG_LEXICAL: f32 = 0.9;
 
 /// An LRU cache of query vectors by normalised query.
-pub(super) type QueryVectors = crate::lru::Lru<Vec<f32>>;
+pub(super) type QueryVectors = crate::cache::SharedLru<Vec<f32>>;
 
 impl Engine {
     /// The query's vector, from the cache or the model.
