@@ -18,6 +18,12 @@ use super::ann::AnnIndex;
 
 const META: &str = "meta.json";
 const DATA: &str = "vectors.f32";
+// Vector and neighbour files hold native-endian words (cast with bytemuck, no copy per value):
+// files are little-endian on every machine this runs on; a big-endian build is refused.
+const _: () = assert!(
+    cfg!(target_endian = "little"),
+    "vector files are little-endian"
+);
 const NEIGHBOURS_FILE: &str = "neighbours.bin";
 
 /// Neighbours precomputed per product at reindex (for similar products). Deep enough that,
@@ -144,12 +150,8 @@ impl VectorSet {
         graph: bool,
     ) -> Result<(), VectorError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let data: Vec<u8> = vectors
-            .iter()
-            .flatten()
-            .flat_map(|x| x.to_le_bytes())
-            .collect();
-        std::fs::write(dir.join(DATA), data).map_err(io(dir))?;
+        let data: Vec<f32> = vectors.iter().flatten().copied().collect();
+        std::fs::write(dir.join(DATA), bytemuck::cast_slice::<f32, u8>(&data)).map_err(io(dir))?;
         let hnsw = if graph && !vectors.is_empty() {
             let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
             let started = std::time::Instant::now();
@@ -196,10 +198,7 @@ impl VectorSet {
                 meta.dimension
             )));
         }
-        let data = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let data = bytemuck::pod_collect_to_vec::<u8, f32>(&bytes);
         let by_id = meta
             .items
             .iter()
@@ -234,49 +233,24 @@ impl VectorSet {
     /// Computes each row's [`NEIGHBOURS`] nearest rows (itself excluded, no filter) on every
     /// core, and writes them beside the vectors in `dir`.
     pub fn write_neighbours(&self, dir: &Path) -> Result<(), VectorError> {
-        let n = self.len();
-        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-        let chunk = n.div_ceil(threads).max(1);
+        use rayon::prelude::*;
         let everything = VectorFilter::default();
-        let lists: Vec<Vec<(u32, f32)>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..n)
-                .step_by(chunk)
-                .map(|start| {
-                    let everything = &everything;
-                    scope.spawn(move || {
-                        let mut pairs = Vec::with_capacity(chunk * NEIGHBOURS);
-                        for row in start..(start + chunk).min(n) {
-                            let found =
-                                self.knn(self.vector(row), NEIGHBOURS, everything, Some(row));
-                            for i in 0..NEIGHBOURS {
-                                pairs.push(
-                                    found
-                                        .get(i)
-                                        .map_or((u32::MAX, 0.0), |&(r, s)| (r as u32, s)),
-                                );
-                            }
-                        }
-                        pairs
-                    })
+        // Each row's list as words: the row, then the score's bits; a missing entry is
+        // (u32::MAX, 0.0). A panicking worker panics here, it is never silently empty.
+        let words: Vec<u32> = (0..self.len())
+            .into_par_iter()
+            .flat_map_iter(|row| {
+                let found = self.knn(self.vector(row), NEIGHBOURS, &everything, Some(row));
+                (0..NEIGHBOURS).flat_map(move |i| {
+                    let (r, s) = found
+                        .get(i)
+                        .map_or((u32::MAX, 0.0), |&(r, s)| (r as u32, s));
+                    [r, s.to_bits()]
                 })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
-        let bytes: Vec<u8> = lists
-            .iter()
-            .flatten()
-            .flat_map(|(r, s)| r.to_le_bytes().into_iter().chain(s.to_le_bytes()))
+            })
             .collect();
-        if bytes.len() != n * NEIGHBOURS * 8 {
-            return Err(VectorError::Io(
-                "a neighbour worker failed; no neighbour lists written".to_owned(),
-            ));
-        }
         let path = dir.join(NEIGHBOURS_FILE);
-        std::fs::write(&path, bytes).map_err(io(&path))
+        std::fs::write(&path, bytemuck::cast_slice::<u32, u8>(&words)).map_err(io(&path))
     }
 
     /// The precomputed nearest rows of `row`, best first (empty without neighbour lists).
@@ -468,14 +442,9 @@ fn read_neighbours(dir: &Path, rows: usize) -> Result<(Vec<(u32, f32)>, usize), 
             bytes.len()
         )));
     }
-    let pairs: Vec<(u32, f32)> = bytes
-        .chunks_exact(8)
-        .map(|b| {
-            (
-                u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                f32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-            )
-        })
+    let pairs: Vec<(u32, f32)> = bytemuck::pod_collect_to_vec::<u8, u32>(&bytes)
+        .chunks_exact(2)
+        .map(|w| (w[0], f32::from_bits(w[1])))
         .collect();
     if pairs
         .iter()
