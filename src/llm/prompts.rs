@@ -192,15 +192,70 @@ pub fn rerank_request(model: &str, query: &str, intent: &Value, candidates: &[Ca
     request(model, RERANK_SYSTEM, rerank_tool(), &payload, 1_200)
 }
 
-/// The input of the forced tool call of a Messages API answer.
-pub(crate) fn tool_input<'a>(answer: &'a Value, tool: &str) -> Result<&'a Value, LlmError> {
-    answer["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|block| block["type"] == "tool_use" && block["name"] == tool)
-        .map(|block| &block["input"])
-        .ok_or_else(|| LlmError::Malformed(format!("no {tool} tool call in the answer")))
+/// A Messages API answer: the parts this client reads, typed.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MessagesAnswer {
+    #[serde(default)]
+    content: Vec<ContentBlock>,
+    #[serde(default)]
+    usage: ApiUsage,
+}
+
+/// A block of an answer's content: a tool call, or anything else (text) that is not read.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ContentBlock {
+    ToolUse {
+        name: String,
+        input: Value,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// Tokens an answer cost.
+#[derive(Debug, Default, Deserialize)]
+struct ApiUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+}
+
+/// The body of an API error: `{ "error": { "message" } }`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ApiErrorBody {
+    error: ApiErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiErrorDetail {
+    message: String,
+}
+
+impl ApiErrorBody {
+    /// The error's message.
+    pub(crate) fn message(self) -> String {
+        self.error.message
+    }
+}
+
+impl MessagesAnswer {
+    /// The input of the forced tool call `tool`.
+    pub(crate) fn tool_input(&self, tool: &str) -> Result<&Value, LlmError> {
+        self.content
+            .iter()
+            .find_map(|block| match block {
+                ContentBlock::ToolUse { name, input } if name == tool => Some(input),
+                _ => None,
+            })
+            .ok_or_else(|| LlmError::Malformed(format!("no {tool} tool call in the answer")))
+    }
+
+    /// Input and output tokens.
+    pub(crate) fn tokens(&self) -> (u64, u64) {
+        (self.usage.input_tokens, self.usage.output_tokens)
+    }
 }
 
 /// Reads and validates an intent answer: values outside the vocabulary are dropped, prices must
