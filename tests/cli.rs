@@ -248,24 +248,26 @@ fn eval_scores_the_engine_in_process_over_http_beside_fts5_and_with_claude() {
     assert_eq!(both["fts5"]["overall"]["queries"], 2);
 
     // Over HTTP: a running server gives the same figures.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _server = Child(
+    // Port 0: the server picks a free port and prints the address it bound.
+    let mut server = Child(
         vivr(built.dir.path())
             .env_remove("ANTHROPIC_API_KEY")
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap(),
     );
-    let up = (0..200).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "the server did not start");
-    let url = format!("http://127.0.0.1:{port}");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the server printed {line:?}"))
+        .to_owned();
     let remote = eval_json(&built, sets.path(), &["--mode", "instant", "--url", &url]);
     assert_eq!(remote["overall"], report["overall"]);
 

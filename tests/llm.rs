@@ -360,7 +360,8 @@ async fn a_cache_hit_makes_no_second_call_and_survives_a_restart() {
     );
     assert!(third.reranked);
     // Every call and cache hit is logged; stats add them up per task.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    claude.flush_log().await;
+    restarted.flush_log().await;
     let stats = store().llm_stats(0).unwrap();
     let intent = stats.iter().find(|s| s.task == "intent").unwrap();
     assert_eq!(

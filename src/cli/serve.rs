@@ -67,7 +67,10 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             });
         }
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
-        tracing::info!(addr = %listener.local_addr()?, "serving");
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "serving");
+        // One plain line on stdout, for scripts and tests that bind port 0.
+        println!("listening on http://{addr}");
         api::serve(listener, api::router(state), limits, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
