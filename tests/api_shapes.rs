@@ -24,9 +24,14 @@ fn paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
         Value::Object(map) => {
             for (key, v) in map {
                 // Maps keyed by data (facet values, attribute names) are not shape.
-                let data_keyed = ["facetDistribution", "facetDistribution.*", "facetStats", "attributes"]
-                    .iter()
-                    .any(|keyed| prefix.ends_with(keyed));
+                let data_keyed = [
+                    "facetDistribution",
+                    "facetDistribution.*",
+                    "facetStats",
+                    "attributes",
+                ]
+                .iter()
+                .any(|keyed| prefix.ends_with(keyed));
                 let path = if data_keyed {
                     format!("{prefix}.*")
                 } else {
@@ -68,7 +73,9 @@ async fn every_public_response_keeps_its_shape() {
         (
             "POST",
             "/v1/search",
-            Some(json!({"q": "canapé velours moins de 1000 euros", "facets": ["*"], "explain": true})),
+            Some(
+                json!({"q": "canapé velours moins de 1000 euros", "facets": ["*"], "explain": true}),
+            ),
         ),
         ("POST", "/v1/similar", Some(json!({"id": "p01"}))),
         (
@@ -81,8 +88,16 @@ async fn every_public_response_keeps_its_shape() {
             "/api/ai/recommendations",
             Some(json!({"context": "product", "productId": "p01"})),
         ),
-        ("POST", "/api/ai/search", Some(json!({"query": "lampe moins de 100 euros"}))),
-        ("POST", "/api/ai/search/suggest", Some(json!({"query": "lampe moins de 100"}))),
+        (
+            "POST",
+            "/api/ai/search",
+            Some(json!({"query": "lampe moins de 100 euros"})),
+        ),
+        (
+            "POST",
+            "/api/ai/search/suggest",
+            Some(json!({"query": "lampe moins de 100"})),
+        ),
         ("GET", "/v1/products/p01", None),
         ("GET", "/v1/categories", None),
         ("GET", "/health", None),
@@ -95,7 +110,10 @@ async fn every_public_response_keeps_its_shape() {
             .uri(uri)
             .header("content-type", "application/json")
             .header("authorization", format!("Bearer {SERVER}"))
-            .body(body.as_ref().map_or(Body::empty(), |b| Body::from(b.to_string())))
+            .body(
+                body.as_ref()
+                    .map_or(Body::empty(), |b| Body::from(b.to_string())),
+            )
             .unwrap();
         let response = app.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
@@ -108,7 +126,8 @@ async fn every_public_response_keeps_its_shape() {
             snapshot.push_str(&format!("  {key}\n"));
         }
     }
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/api-shapes.txt");
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/api-shapes.txt");
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&file, &snapshot).unwrap();
     }

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::index::{Filters, Sort};
-use crate::recommend::{Context, Kind, RecommendError, RecommendRequest, Recommendation};
+use crate::recommend::{Kind, RecommendError, RecommendRequest, RecommendResponse, Recommendation};
 use crate::search::{
-    Chip, Mode, ParsedQuery, SearchError, SearchHit, SearchRequest, SearchResponse, SimilarRequest,
+    self, CategoryNode, Chip, Health, Mode, ParsedQuery, ProductDetail, SearchError, SearchHit,
+    SearchRequest, SearchResponse, SimilarRequest, SimilarResponse,
 };
 
 /// Body of `POST /v1/search`.
@@ -233,8 +234,8 @@ impl From<ContextBody> for RecommendRequest {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ContextReply {
-    pub(crate) recommendations: Vec<Recommendation>,
-    pub(crate) context: Context,
+    pub(crate) recommendations: Vec<RecommendedHit>,
+    pub(crate) context: &'static str,
     pub(crate) processing_time_ms: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) degraded: Vec<String>,
@@ -258,7 +259,7 @@ pub(crate) struct StorefrontQueryBody {
 pub(crate) struct StorefrontSearchReply {
     pub(crate) success: bool,
     /// The products.
-    pub(crate) data: Vec<SearchHit>,
+    pub(crate) data: Vec<Hit>,
     /// What was understood (`parsedQuery`).
     pub(crate) intent: Option<ParsedQuery>,
     /// Refinement chips.
@@ -294,11 +295,436 @@ impl TryFrom<SearchBody> for SearchRequest {
     }
 }
 
-/// Response of `POST /v1/search`: the engine's response plus the request's id.
+// ---- Responses. The engine's types carry no wire names; each response is built here, so a
+// field renamed inside the engine cannot change the public JSON (tests/api_shapes.rs pins it).
+
+/// A product's category in a hit.
+#[derive(Debug, Serialize)]
+pub(crate) struct HitCategory {
+    id: String,
+    slug: String,
+    name: String,
+}
+
+impl From<search::HitCategory> for HitCategory {
+    fn from(c: search::HitCategory) -> HitCategory {
+        HitCategory {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+        }
+    }
+}
+
+/// Highlighted fields of a hit (`_formatted`).
+#[derive(Debug, Serialize)]
+pub(crate) struct Highlights {
+    name: String,
+    description: String,
+}
+
+/// Why a hit ranks where it does (`_rankingScoreDetails`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct SearchReply {
+pub(crate) struct RankingDetails {
+    words: Vec<search::WordMatch>,
+    text_score: f32,
+    sort_score: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lexical_score: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    semantic_score: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fused_score: Option<f32>,
+}
+
+/// A product in a list of hits.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Hit {
+    id: String,
+    slug: String,
+    name: String,
+    price: f64,
+    compare_price: Option<f64>,
+    category: HitCategory,
+    image: Option<String>,
+    in_stock: bool,
+    rating: Option<f64>,
+    #[serde(rename = "_formatted", skip_serializing_if = "Option::is_none")]
+    formatted: Option<Highlights>,
+    #[serde(rename = "_rankingScore")]
+    ranking_score: f32,
+    #[serde(
+        rename = "_rankingScoreDetails",
+        skip_serializing_if = "Option::is_none"
+    )]
+    ranking_score_details: Option<RankingDetails>,
+}
+
+impl From<SearchHit> for Hit {
+    fn from(h: SearchHit) -> Hit {
+        Hit {
+            id: h.id,
+            slug: h.slug,
+            name: h.name,
+            price: h.price,
+            compare_price: h.compare_price,
+            category: h.category.into(),
+            image: h.image,
+            in_stock: h.in_stock,
+            rating: h.rating,
+            formatted: h.formatted.map(|f| Highlights {
+                name: f.name,
+                description: f.description,
+            }),
+            ranking_score: h.ranking_score,
+            ranking_score_details: h.ranking_score_details.map(|d| RankingDetails {
+                words: d.words,
+                text_score: d.text_score,
+                sort_score: d.sort_score,
+                lexical_score: d.lexical_score,
+                semantic_score: d.semantic_score,
+                fused_score: d.fused_score,
+            }),
+        }
+    }
+}
+
+fn hits(hits: Vec<SearchHit>) -> Vec<Hit> {
+    hits.into_iter().map(Hit::from).collect()
+}
+
+/// Minimum and maximum of a numeric facet.
+#[derive(Debug, Serialize)]
+pub(crate) struct FacetStats {
+    min: f64,
+    max: f64,
+}
+
+/// Response of `POST /v1/search` (and of `vivr-search search --json`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchReply {
+    hits: Vec<Hit>,
+    query: String,
+    dropped_words: Vec<String>,
+    estimated_total_hits: usize,
+    offset: usize,
+    limit: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facet_distribution: Option<BTreeMap<String, BTreeMap<String, u64>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facet_stats: Option<BTreeMap<String, FacetStats>>,
+    semantic_hit_count: usize,
+    reranked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parsed_query: Option<ParsedQuery>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    degraded: Vec<String>,
+    processing_time_ms: u64,
+    request_uid: String,
+}
+
+impl SearchReply {
+    /// The reply to a search, with the request's id.
+    pub fn new(r: SearchResponse, request_uid: String) -> SearchReply {
+        SearchReply {
+            hits: hits(r.hits),
+            query: r.query,
+            dropped_words: r.dropped_words,
+            estimated_total_hits: r.estimated_total_hits,
+            offset: r.offset,
+            limit: r.limit,
+            facet_distribution: r.facet_distribution,
+            facet_stats: r.facet_stats.map(|stats| {
+                stats
+                    .into_iter()
+                    .map(|(name, s)| {
+                        (
+                            name,
+                            FacetStats {
+                                min: s.min,
+                                max: s.max,
+                            },
+                        )
+                    })
+                    .collect()
+            }),
+            semantic_hit_count: r.semantic_hit_count,
+            reranked: r.reranked,
+            parsed_query: r.parsed_query,
+            degraded: r.degraded,
+            processing_time_ms: r.processing_time_ms,
+            request_uid,
+        }
+    }
+}
+
+/// Response of `POST /v1/similar`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SimilarReply {
+    hits: Vec<Hit>,
+    id: String,
+    processing_time_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    degraded: Option<String>,
+}
+
+impl From<SimilarResponse> for SimilarReply {
+    fn from(r: SimilarResponse) -> SimilarReply {
+        SimilarReply {
+            hits: hits(r.hits),
+            id: r.id,
+            processing_time_ms: r.processing_time_ms,
+            degraded: r.degraded,
+        }
+    }
+}
+
+/// Why a product is recommended.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Reason {
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product_id: Option<String>,
+}
+
+/// A recommended product: a hit and its reason.
+#[derive(Debug, Serialize)]
+pub(crate) struct RecommendedHit {
     #[serde(flatten)]
-    pub(crate) response: SearchResponse,
-    pub(crate) request_uid: String,
+    hit: Hit,
+    reason: Reason,
+}
+
+impl From<Recommendation> for RecommendedHit {
+    fn from(r: Recommendation) -> RecommendedHit {
+        RecommendedHit {
+            hit: r.hit.into(),
+            reason: Reason {
+                code: r.reason.code.as_str(),
+                message: r.reason.message,
+                product_id: r.reason.product_id,
+            },
+        }
+    }
+}
+
+/// Response of `POST /v1/recommend`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RecommendReply {
+    hits: Vec<RecommendedHit>,
+    kind: &'static str,
+    processing_time_ms: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    degraded: Vec<String>,
+}
+
+impl From<RecommendResponse> for RecommendReply {
+    fn from(r: RecommendResponse) -> RecommendReply {
+        RecommendReply {
+            hits: r.hits.into_iter().map(RecommendedHit::from).collect(),
+            kind: r.kind.as_str(),
+            processing_time_ms: r.processing_time_ms,
+            degraded: r.degraded,
+        }
+    }
+}
+
+/// Response of `GET /v1/products/{idOrSlug}`: the product's own fields, its stock state and
+/// its category path.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProductReply {
+    id: String,
+    slug: String,
+    name: String,
+    description: Option<String>,
+    price: f64,
+    compare_price: Option<f64>,
+    currency: String,
+    stock: i64,
+    featured: bool,
+    category_id: String,
+    images: Vec<String>,
+    brand: Option<String>,
+    tags: Vec<String>,
+    attributes: serde_json::Map<String, serde_json::Value>,
+    created_at: String,
+    updated_at: String,
+    rating: Option<f64>,
+    review_count: u32,
+    in_stock: bool,
+    category_path: Vec<HitCategory>,
+}
+
+impl From<ProductDetail> for ProductReply {
+    fn from(d: ProductDetail) -> ProductReply {
+        let p = d.product;
+        ProductReply {
+            id: p.id,
+            slug: p.slug,
+            name: p.name,
+            description: p.description,
+            price: p.price,
+            compare_price: p.compare_price,
+            currency: p.currency,
+            stock: p.stock,
+            featured: p.featured,
+            category_id: p.category_id,
+            images: p.images,
+            brand: p.brand,
+            tags: p.tags,
+            attributes: p.attributes,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            rating: p.rating,
+            review_count: p.review_count,
+            in_stock: d.in_stock,
+            category_path: d.category_path.into_iter().map(HitCategory::from).collect(),
+        }
+    }
+}
+
+/// A category of `GET /v1/categories`, with its product count and children.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CategoryReply {
+    id: String,
+    slug: String,
+    name: String,
+    product_count: u64,
+    children: Vec<CategoryReply>,
+}
+
+impl From<CategoryNode> for CategoryReply {
+    fn from(c: CategoryNode) -> CategoryReply {
+        CategoryReply {
+            id: c.id,
+            slug: c.slug,
+            name: c.name,
+            product_count: c.product_count,
+            children: c.children.into_iter().map(CategoryReply::from).collect(),
+        }
+    }
+}
+
+/// What `/health` tells of the live generation (not the manifest file as written).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IndexHealth {
+    format_version: u32,
+    generation: u64,
+    catalog: CatalogMark,
+    products: u64,
+    categories: u64,
+    built_at: String,
+    build_ms: u64,
+    vectors: Option<VectorsHealth>,
+}
+
+/// The replica's state a generation was built from.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CatalogMark {
+    import_seq: i64,
+    max_updated_at: Option<String>,
+}
+
+/// The vectors of the live generation.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VectorsHealth {
+    model_id: String,
+    dimension: usize,
+    count: usize,
+    embedded: usize,
+    embed_ms: u64,
+}
+
+/// A layer's state: whether it serves, and why not.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SemanticState {
+    available: bool,
+    vectors: usize,
+    reason: Option<String>,
+}
+
+/// The order signals' state.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SignalsState {
+    available: bool,
+    orders: u64,
+    trending: usize,
+    reason: Option<String>,
+}
+
+/// A generation the engine refused to serve.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RefusedState {
+    dir: String,
+    reason: String,
+}
+
+/// Response of `GET /health`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HealthReply {
+    index: IndexHealth,
+    catalog_products: u64,
+    semantic: SemanticState,
+    signals: SignalsState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused_generation: Option<RefusedState>,
+}
+
+impl From<Health> for HealthReply {
+    fn from(h: Health) -> HealthReply {
+        let m = h.index;
+        HealthReply {
+            index: IndexHealth {
+                format_version: m.format_version,
+                generation: m.generation,
+                catalog: CatalogMark {
+                    import_seq: m.catalog.import_seq,
+                    max_updated_at: m.catalog.max_updated_at,
+                },
+                products: m.products,
+                categories: m.categories,
+                built_at: m.built_at,
+                build_ms: m.build_ms,
+                vectors: m.vectors.map(|v| VectorsHealth {
+                    model_id: v.model_id,
+                    dimension: v.dimension,
+                    count: v.count,
+                    embedded: v.embedded,
+                    embed_ms: v.embed_ms,
+                }),
+            },
+            catalog_products: h.catalog_products,
+            semantic: SemanticState {
+                available: h.semantic.available,
+                vectors: h.semantic.vectors,
+                reason: h.semantic.reason,
+            },
+            signals: SignalsState {
+                available: h.signals.available,
+                orders: h.signals.orders,
+                trending: h.signals.trending,
+                reason: h.signals.reason,
+            },
+            refused_generation: h.refused_generation.map(|r| RefusedState {
+                dir: r.dir.display().to_string(),
+                reason: r.reason,
+            }),
+        }
+    }
 }

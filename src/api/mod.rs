@@ -24,24 +24,23 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use client::{Caller, ClientAddr, ClientLimits};
+pub use dto::SearchReply;
 pub use error::ApiError;
 pub use listen::{ConnectionLimits, serve};
 pub use mcp_edge::SessionLimits;
 
 use client::Identity;
 use dto::{
-    ContextBody, ContextReply, RecommendBody, SearchBody, SearchReply, SimilarBody,
-    StorefrontQueryBody, StorefrontSearchReply,
+    CategoryReply, ContextBody, ContextReply, HealthReply, ProductReply, RecommendBody,
+    RecommendReply, RecommendedHit, SearchBody, SimilarBody, SimilarReply, StorefrontQueryBody,
+    StorefrontSearchReply,
 };
 use extract::{ApiJson, BodyLimit};
 
 use crate::config::Config;
 use crate::llm::Claude;
-use crate::recommend::{self, Context, RecommendRequest, RecommendResponse};
-use crate::search::{
-    CategoryNode, Engine, Health, ProductDetail, SearchRequest, SimilarRequest, SimilarResponse,
-    Suggestions, search_with_claude,
-};
+use crate::recommend::{self, Context, RecommendRequest};
+use crate::search::{Engine, SearchRequest, SimilarRequest, Suggestions, search_with_claude};
 
 /// Shared state of the handlers, made from the [`Config`] by [`AppState::new`].
 #[derive(Clone)]
@@ -233,10 +232,10 @@ async fn search(
     let request = SearchRequest::try_from(body)?;
     let response = search_with_claude(&state.engine, &state.claude, &request).await?;
     state.engine.remember_query(&request, &response, &submitter);
-    Ok(Json(SearchReply {
+    Ok(Json(SearchReply::new(
         response,
-        request_uid: uuid::Uuid::new_v4().to_string(),
-    }))
+        uuid::Uuid::new_v4().to_string(),
+    )))
 }
 
 /// Who submitted a search, for completions: the storefront's visitor id when it sends one,
@@ -252,9 +251,9 @@ fn submitter(session_id: Option<&str>, client: ClientAddr) -> String {
 async fn similar(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SimilarBody>,
-) -> Result<Json<SimilarResponse>, ApiError> {
+) -> Result<Json<SimilarReply>, ApiError> {
     let request = SimilarRequest::try_from(body).map_err(ApiError::InvalidField)?;
-    Ok(Json(state.engine.similar(&request)?))
+    Ok(Json(state.engine.similar(&request)?.into()))
 }
 
 /// Refuses a recommendation request when the feature is off, or when it names a user and the
@@ -277,10 +276,10 @@ async fn recommend(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<RecommendBody>,
-) -> Result<Json<RecommendResponse>, ApiError> {
+) -> Result<Json<RecommendReply>, ApiError> {
     let request = RecommendRequest::try_from(body)?;
     check_recommendation(&state, caller, &request)?;
-    Ok(Json(recommend::recommend(&state.engine, &request)?))
+    Ok(Json(recommend::recommend(&state.engine, &request)?.into()))
 }
 
 /// The storefront's route: kinds chosen by the page's context.
@@ -294,8 +293,12 @@ async fn storefront_recommendations(
     check_recommendation(&state, caller, &request)?;
     let response = recommend::for_context(&state.engine, context, &request)?;
     Ok(Json(ContextReply {
-        recommendations: response.hits,
-        context,
+        recommendations: response
+            .hits
+            .into_iter()
+            .map(RecommendedHit::from)
+            .collect(),
+        context: context.as_str(),
         processing_time_ms: response.processing_time_ms,
         degraded: response.degraded,
     }))
@@ -320,7 +323,7 @@ async fn storefront_search(
         suggestions: crate::search::chips(&response),
         intent: response.parsed_query,
         reranked: response.reranked,
-        data: response.hits,
+        data: response.hits.into_iter().map(dto::Hit::from).collect(),
         degraded: response.degraded,
         processing_time_ms: response.processing_time_ms,
     }))
@@ -348,17 +351,18 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
 async fn product(
     State(state): State<AppState>,
     path: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> Result<Json<ProductDetail>, ApiError> {
+) -> Result<Json<ProductReply>, ApiError> {
     let Path(id_or_slug) = path.map_err(|e| ApiError::InvalidField(e.body_text()))?;
-    Ok(Json(state.engine.product(&id_or_slug)?))
+    Ok(Json(state.engine.product(&id_or_slug)?.into()))
 }
 
-async fn categories(State(state): State<AppState>) -> Result<Json<Vec<CategoryNode>>, ApiError> {
-    Ok(Json(state.engine.categories()?))
+async fn categories(State(state): State<AppState>) -> Result<Json<Vec<CategoryReply>>, ApiError> {
+    let tree = state.engine.categories()?;
+    Ok(Json(tree.into_iter().map(CategoryReply::from).collect()))
 }
 
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    Ok(Json(state.engine.health()?))
+async fn health(State(state): State<AppState>) -> Result<Json<HealthReply>, ApiError> {
+    Ok(Json(state.engine.health()?.into()))
 }
 
 #[derive(serde::Serialize)]

@@ -56,7 +56,9 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let response = engine.search(&request)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&response)?);
+        // The same JSON as `POST /v1/search`.
+        let reply = crate::api::SearchReply::new(response, uuid::Uuid::new_v4().to_string());
+        println!("{}", serde_json::to_string_pretty(&reply)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(

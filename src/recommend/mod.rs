@@ -21,8 +21,6 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Instant;
 
-use serde::Serialize;
-
 pub use pick::Recommendation;
 
 use crate::index::Filters;
@@ -74,8 +72,7 @@ pub enum RecommendError {
 }
 
 /// Kinds of recommendation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// Nearest products by embedding.
     Similar,
@@ -87,6 +84,19 @@ pub enum Kind {
     CompleteTheLook,
     /// Rising sales.
     Trending,
+}
+
+impl Kind {
+    /// The kind's stable name, as requests and answers spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Similar => "similar",
+            Kind::BoughtTogether => "bought-together",
+            Kind::Personalized => "personalized",
+            Kind::CompleteTheLook => "complete-the-look",
+            Kind::Trending => "trending",
+        }
+    }
 }
 
 impl FromStr for Kind {
@@ -105,21 +115,18 @@ impl FromStr for Kind {
 }
 
 /// Why a product is recommended: a stable code and a French sentence for the storefront.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reason {
     /// Stable code.
     pub code: ReasonCode,
     /// French sentence for the storefront.
     pub message: String,
     /// The product of the request or session the recommendation follows from.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_id: Option<String>,
 }
 
 /// Stable reason codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReasonCode {
     /// Close to a product by embedding.
     Similar,
@@ -141,6 +148,24 @@ pub enum ReasonCode {
     Trending,
     /// Among the best sellers.
     BestSeller,
+}
+
+impl ReasonCode {
+    /// The stable code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::Similar => "similar",
+            ReasonCode::BoughtTogether => "bought-together",
+            ReasonCode::Complementary => "complementary",
+            ReasonCode::CompleteTheLook => "complete-the-look",
+            ReasonCode::Viewed => "viewed",
+            ReasonCode::InCart => "in-cart",
+            ReasonCode::Wishlist => "wishlist",
+            ReasonCode::Purchased => "purchased",
+            ReasonCode::Trending => "trending",
+            ReasonCode::BestSeller => "best-seller",
+        }
+    }
 }
 
 /// A recommendation request.
@@ -181,8 +206,7 @@ impl RecommendRequest {
 }
 
 /// Recommendations of one kind.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecommendResponse {
     /// Best first.
     pub hits: Vec<Recommendation>,
@@ -191,13 +215,11 @@ pub struct RecommendResponse {
     /// Time spent in the engine.
     pub processing_time_ms: u64,
     /// What could not be used, and why (the list is still filled as well as possible).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub degraded: Vec<String>,
 }
 
 /// Where the storefront shows recommendations (`POST /api/ai/recommendations`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
     /// Home page: personalized picks, trending on a cold start.
     Homepage,
@@ -207,6 +229,18 @@ pub enum Context {
     Cart,
     /// Checkout: small add-ons bought with the cart (under [`CHECKOUT_MAX_PRICE`]).
     Checkout,
+}
+
+impl Context {
+    /// The context's name, as the storefront spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Context::Homepage => "homepage",
+            Context::Product => "product",
+            Context::Cart => "cart",
+            Context::Checkout => "checkout",
+        }
+    }
 }
 
 impl FromStr for Context {

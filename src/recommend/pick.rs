@@ -11,10 +11,9 @@ use crate::search::{Live, SearchError, SearchHit, search_hit};
 use crate::vectors::VectorFilter;
 
 /// A recommended product and why.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Recommendation {
-    /// The product, as a search hit; `_rankingScore` is the kind's own score.
-    #[serde(flatten)]
+    /// The product, as a search hit; its ranking score is the kind's own score.
     pub hit: SearchHit,
     /// Why it is recommended.
     pub reason: Reason,

@@ -195,7 +195,7 @@ impl Default for SearchRequest {
 }
 
 /// A product's category as shown in a hit.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HitCategory {
     /// Id.
     pub id: String,
@@ -206,7 +206,7 @@ pub struct HitCategory {
 }
 
 /// Highlighted fields of a hit.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Formatted {
     /// Name with `<mark>` around matched words.
     pub name: String,
@@ -215,8 +215,7 @@ pub struct Formatted {
 }
 
 /// Why a hit ranks where it does.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RankingDetails {
     /// Best match of each query word.
     pub words: Vec<WordMatch>,
@@ -225,19 +224,15 @@ pub struct RankingDetails {
     /// Score used for ordering under relevance sort (text score plus the popularity tie-break).
     pub sort_score: Option<f32>,
     /// Full mode: the lexical score (0..=1) when the lexical source found the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lexical_score: Option<f32>,
     /// Full mode: the cosine similarity when the semantic source found the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub semantic_score: Option<f32>,
     /// Full mode: the fused score the hit is ranked by.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fused_score: Option<f32>,
 }
 
 /// One hit.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SearchHit {
     /// Product id.
     pub id: String,
@@ -258,21 +253,15 @@ pub struct SearchHit {
     /// Average rating.
     pub rating: Option<f64>,
     /// Highlights, when asked.
-    #[serde(rename = "_formatted", skip_serializing_if = "Option::is_none")]
     pub formatted: Option<Formatted>,
     /// Text match quality in 0..=1 (1: every word exact in the name).
-    #[serde(rename = "_rankingScore")]
     pub ranking_score: f32,
     /// Explanation, when asked.
-    #[serde(
-        rename = "_rankingScoreDetails",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub ranking_score_details: Option<RankingDetails>,
 }
 
 /// Minimum and maximum of a numeric facet.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
     /// Minimum.
     pub min: f64,
@@ -281,8 +270,7 @@ pub struct Stats {
 }
 
 /// The answer to a search.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SearchResponse {
     /// The page of hits.
     pub hits: Vec<SearchHit>,
@@ -297,10 +285,8 @@ pub struct SearchResponse {
     /// Size of the page.
     pub limit: usize,
     /// Counts per facet value, for the facets asked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facet_distribution: Option<BTreeMap<String, BTreeMap<String, u64>>>,
     /// Price range of the matching products, when asked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facet_stats: Option<BTreeMap<String, Stats>>,
     /// Hits of the page found by the semantic source.
     pub semantic_hit_count: usize,
@@ -308,10 +294,8 @@ pub struct SearchResponse {
     pub reranked: bool,
     /// What the engine understood of the query (absent when intent parsing is off or the
     /// query is empty).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parsed_query: Option<ParsedQuery>,
     /// What could not be used for this answer, and why (the answer is still complete).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub degraded: Vec<String>,
     /// Time spent in the engine.
     pub processing_time_ms: u64,
@@ -334,11 +318,9 @@ pub struct CategoryNode {
 }
 
 /// A full product with its category path.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProductDetail {
     /// The product row.
-    #[serde(flatten)]
     pub product: Product,
     /// At least one unit in stock.
     pub in_stock: bool,
@@ -347,8 +329,7 @@ pub struct ProductDetail {
 }
 
 /// The engine's state, for `/health`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Health {
     /// The live generation's manifest.
     pub index: Manifest,
@@ -360,13 +341,11 @@ pub struct Health {
     pub signals: SignalsHealth,
     /// The generation `current` points at, when it could not be opened (damaged files): the
     /// engine serves the previous one meanwhile.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refused_generation: Option<RefusedGeneration>,
 }
 
 /// A generation the engine refused to serve, and why.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RefusedGeneration {
     /// Its directory.
     pub dir: PathBuf,
@@ -375,8 +354,7 @@ pub struct RefusedGeneration {
 }
 
 /// Whether the generation has order signals, and why not.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SignalsHealth {
     /// Signals are loaded.
     pub available: bool,
@@ -389,8 +367,7 @@ pub struct SignalsHealth {
 }
 
 /// Whether the semantic layer serves, and why not.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SemanticHealth {
     /// Vectors are loaded.
     pub available: bool,

@@ -10,8 +10,6 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
-
 use super::{Engine, SearchError, SearchHit, search_hit};
 use crate::index::{Filters, LexicalRequest, Sort};
 use crate::vectors::{NEIGHBOURS, VectorFilter, VectorSet, dot};
@@ -34,8 +32,7 @@ pub struct SimilarRequest {
 }
 
 /// Similar products of one product.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimilarResponse {
     /// Nearest first; `_rankingScore` is the cosine similarity.
     pub hits: Vec<SearchHit>,
@@ -44,7 +41,6 @@ pub struct SimilarResponse {
     /// Time spent in the engine.
     pub processing_time_ms: u64,
     /// Why the answer is not from the semantic layer, when it is not.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub degraded: Option<String>,
 }
 
