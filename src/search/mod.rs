@@ -398,6 +398,15 @@ pub struct Live {
     signals: Result<Signals, String>,
     /// The store's vocabulary for Claude's intent prompt, built on first use.
     vocabulary: std::sync::OnceLock<crate::llm::Vocabulary>,
+    /// The replica's category tree and counts, read on first use: the replica changes by
+    /// import, and an import is followed by a reindex, so they hold for the generation.
+    categories: std::sync::OnceLock<Categories>,
+}
+
+/// The category tree and the tree with product counts, per generation.
+struct Categories {
+    tree: crate::catalog::CategoryTree,
+    counted: Vec<CategoryNode>,
 }
 
 impl Live {
@@ -426,6 +435,7 @@ impl Live {
             vectors,
             signals,
             vocabulary: std::sync::OnceLock::new(),
+            categories: std::sync::OnceLock::new(),
         })
     }
 
@@ -756,13 +766,26 @@ impl Engine {
         Ok(response)
     }
 
+    /// The live generation's categories, read from the replica on first use.
+    fn category_cache(&self, live: &Live) -> Result<(), SearchError> {
+        if live.categories.get().is_none() {
+            let tree = self.catalog.category_tree()?;
+            let counted = count_products(&tree, &self.catalog.product_counts()?);
+            // Two first calls at once both read; the second one's copy is dropped.
+            let _ = live.categories.set(Categories { tree, counted });
+        }
+        Ok(())
+    }
+
     /// A product by id or slug, with its category path.
     pub fn product(&self, id_or_slug: &str) -> Result<ProductDetail, SearchError> {
         let product = self
             .catalog
             .product(id_or_slug)?
             .ok_or_else(|| SearchError::ProductNotFound(id_or_slug.to_owned()))?;
-        let tree = self.catalog.category_tree()?;
+        let live = self.generation();
+        self.category_cache(&live)?;
+        let tree = &live.categories.get().expect("filled above").tree;
         let category_path = tree
             .path(&product.category_id)
             .into_iter()
@@ -781,36 +804,9 @@ impl Engine {
 
     /// The category tree with product counts (subcategories included).
     pub fn categories(&self) -> Result<Vec<CategoryNode>, SearchError> {
-        let tree = self.catalog.category_tree()?;
-        let direct = self.catalog.product_counts()?;
-        fn node(
-            tree: &crate::catalog::CategoryTree,
-            direct: &std::collections::HashMap<String, u64>,
-            c: &crate::catalog::Category,
-            depth: usize,
-        ) -> CategoryNode {
-            let children: Vec<CategoryNode> = if depth > tree.all().len() {
-                Vec::new()
-            } else {
-                tree.children(Some(&c.id))
-                    .into_iter()
-                    .map(|child| node(tree, direct, child, depth + 1))
-                    .collect()
-            };
-            CategoryNode {
-                id: c.id.clone(),
-                slug: c.slug.clone(),
-                name: c.name.clone(),
-                product_count: direct.get(&c.id).copied().unwrap_or(0)
-                    + children.iter().map(|c| c.product_count).sum::<u64>(),
-                children,
-            }
-        }
-        Ok(tree
-            .children(None)
-            .into_iter()
-            .map(|c| node(&tree, &direct, c, 0))
-            .collect())
+        let live = self.generation();
+        self.category_cache(&live)?;
+        Ok(live.categories.get().expect("filled above").counted.clone())
     }
 
     /// The engine's state.
@@ -1021,4 +1017,40 @@ fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), Sear
         }
     }
     Ok((request.offset as usize, limit, request.facets.clone()))
+}
+
+/// The category tree with product counts, subcategories included (`direct`: each category's
+/// own products).
+fn count_products(
+    tree: &crate::catalog::CategoryTree,
+    direct: &std::collections::HashMap<String, u64>,
+) -> Vec<CategoryNode> {
+    fn node(
+        tree: &crate::catalog::CategoryTree,
+        direct: &std::collections::HashMap<String, u64>,
+        c: &crate::catalog::Category,
+        depth: usize,
+    ) -> CategoryNode {
+        // The import rejects cycles; the depth bound keeps a damaged replica from recursing.
+        let children: Vec<CategoryNode> = if depth > tree.all().len() {
+            Vec::new()
+        } else {
+            tree.children(Some(&c.id))
+                .into_iter()
+                .map(|child| node(tree, direct, child, depth + 1))
+                .collect()
+        };
+        CategoryNode {
+            id: c.id.clone(),
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+            product_count: direct.get(&c.id).copied().unwrap_or(0)
+                + children.iter().map(|c| c.product_count).sum::<u64>(),
+            children,
+        }
+    }
+    tree.children(None)
+        .into_iter()
+        .map(|c| node(tree, direct, c, 0))
+        .collect()
 }
