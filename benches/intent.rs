@@ -150,7 +150,7 @@ fn local_ms(engine: &Engine, q: &str) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-fn claude_report(engine: &Engine, label: &str) {
+fn claude_report(engine: &Arc<Engine>, label: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let delay = Duration::from_millis(300);
@@ -225,12 +225,13 @@ fn claude_report(engine: &Engine, label: &str) {
 fn main() {
     let fixture = fixture::fixture();
     let label = fixture.label();
-    parse_report(&fixture.engine, &label);
-    suggest_report(&fixture.engine, &label);
-    claude_report(&fixture.engine, &label);
+    let engine = Arc::new(fixture.engine);
+    parse_report(&engine, &label);
+    suggest_report(&engine, &label);
+    claude_report(&engine, &label);
 
     let mut c = Criterion::default().configure_from_args();
-    let live = fixture.engine.generation();
+    let live = engine.generation();
     let known = |w: &str| live.text().knows_word(w);
     let mut group = c.benchmark_group(format!("intent/{}", fixture.scale.label()));
     group.bench_function("parse_mix", |b| {
@@ -242,8 +243,7 @@ fn main() {
     });
     group.bench_function("instant_search_with_intent", |b| {
         b.iter(|| {
-            let r = fixture
-                .engine
+            let r = engine
                 .search(&SearchRequest {
                     q: "lampe moderne moins de 200 euros".into(),
                     mode: vivr_search::search::Mode::Instant,

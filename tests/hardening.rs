@@ -381,6 +381,20 @@ async fn hostile_requests_get_coded_errors_and_the_server_stays_up() {
         // MCP: malformed JSON is a JSON-RPC parse error; rmcp's refusals are coded.
         case("POST", "/mcp", "{\"jsonrpc\": ", 400, None),
         case(
+            "POST",
+            "/mcp",
+            "[{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"ping\"}]",
+            400,
+            Some("-32600"),
+        ),
+        case(
+            "POST",
+            "/mcp",
+            "{\"id\": 1, \"method\": \"ping\"}",
+            400,
+            Some("-32600"),
+        ),
+        case(
             "GET",
             "/mcp",
             Body::empty(),
@@ -393,6 +407,9 @@ async fn hostile_requests_get_coded_errors_and_the_server_stays_up() {
         let (got, body) = send(&app, request).await;
         assert_eq!(got, status, "{label} → {body}");
         match code {
+            Some(rpc) if rpc.starts_with('-') => {
+                assert_eq!(body["error"]["code"].to_string(), rpc, "{label} → {body}");
+            }
             Some(code) => {
                 assert_eq!(body["code"], code, "{label} → {body}");
                 assert!(
@@ -509,14 +526,23 @@ async fn completions(app: &axum::Router, typed: &str) -> Vec<String> {
 async fn past_searches_become_completions_only_from_several_sessions_and_never_personal() {
     let built = common::build("mini");
     let app = app_with(&built, &config());
-    // Personal data, however many sessions send it, is never remembered.
+    // Personal data, however it is spelt and however many sessions send it, is never
+    // remembered: e-mails (plain, obfuscated, spaced, full-width), phone, card and
+    // social-security numbers, a person's name.
+    let personal = [
+        "canapé pour jean.dupont@gmail.com 06 12 34 56 78",
+        "lampe jean.dupont(at)gmail.com",
+        "canapé jean dupont arobase gmail point com",
+        "canapé j e a n @ g m a i l . c o m",
+        "canapé jean.dupont＠gmail.com",
+        "canapé 4111 1111 1111 1111",
+        "canapé 1 85 05 78 006 084 36",
+        "canapé jean dupont",
+    ];
     for s in ["s1", "s2", "s3", "s4"] {
-        submit(
-            &app,
-            "canapé pour jean.dupont@gmail.com 06 12 34 56 78",
-            Some(s),
-        )
-        .await;
+        for q in personal {
+            submit(&app, q, Some(s)).await;
+        }
     }
     // One address without a session id (the storefront's server) vouches alone: not enough.
     for _ in 0..10 {
@@ -525,11 +551,11 @@ async fn past_searches_become_completions_only_from_several_sessions_and_never_p
     // Two sessions: not enough; a third makes it a completion.
     submit(&app, "canapé angle oslo", Some("s1")).await;
     submit(&app, "canapé angle oslo", Some("s2")).await;
-    let typed = completions(&app, "can").await;
-    assert!(
-        !typed.iter().any(|c| c.contains('@') || c.contains("06 12")),
-        "{typed:?}"
-    );
+    let mut typed = completions(&app, "can").await;
+    typed.extend(completions(&app, "lampe j").await);
+    for leak in ["@", "06 12", "4111", "85 05", "dupont", "jean", "gmail"] {
+        assert!(!typed.iter().any(|c| c.contains(leak)), "{leak}: {typed:?}");
+    }
     assert!(!typed.iter().any(|c| c.contains("serveur")), "{typed:?}");
     assert!(
         !typed.contains(&"canapé angle oslo".to_owned()),
@@ -540,7 +566,7 @@ async fn past_searches_become_completions_only_from_several_sessions_and_never_p
     assert!(typed.iter().any(|c| c == "canapé angle oslo"), "{typed:?}");
     // One session's junk is capped: after its budget, it cannot vouch for more queries.
     for i in 0..30 {
-        submit(&app, &format!("canapé junk {i}"), Some("spammer")).await;
+        submit(&app, &format!("canapé {i}"), Some("spammer")).await;
     }
     submit(&app, "lampe laiton chevet", Some("s1")).await;
     submit(&app, "lampe laiton chevet", Some("s2")).await;
@@ -749,4 +775,39 @@ async fn recommendations_switched_off_answer_a_code_the_storefront_falls_back_fr
         .body(Body::from(json!({"id": "p01"}).to_string()))
         .unwrap();
     assert_eq!(send(&app, request).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_mcp_wants_one_host() {
+    let built = common::build("mini");
+    let app = app_with(&built, &config());
+    let request = Request::post("/v1/recommend")
+        .header("content-type", "application/json")
+        .header("authorization", format!("bearer {SERVER}"))
+        .body(Body::from(
+            json!({"kind": "personalized", "userId": "u0"}).to_string(),
+        ))
+        .unwrap();
+    assert_eq!(send(&app, request).await.0, StatusCode::OK);
+    let initialize = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}).to_string();
+    let mut request = Request::post("/mcp")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(Body::from(initialize.clone()))
+        .unwrap();
+    request
+        .headers_mut()
+        .append("host", "127.0.0.1:7700".parse().unwrap());
+    request
+        .headers_mut()
+        .append("host", "evil.example".parse().unwrap());
+    let (status, body) = send(&app, request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let request = Request::post("http://evil.example/mcp")
+        .header("host", "127.0.0.1:7700")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(Body::from(initialize))
+        .unwrap();
+    assert_eq!(send(&app, request).await.0, StatusCode::BAD_REQUEST);
 }

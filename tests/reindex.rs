@@ -282,3 +282,45 @@ fn a_second_reindex_fails_at_once_while_one_holds_the_lock() {
     reindex(&built);
     assert_ne!(live_name(&built), before);
 }
+
+#[test]
+fn a_dangling_current_falls_back_to_the_newest_complete_generation() {
+    let built = common::build("mini");
+    reindex(&built);
+    let newest = live_name(&built);
+    let current = built.index_dir().join("current");
+    std::fs::remove_file(&current).unwrap();
+    std::os::unix::fs::symlink("gen-999999", &current).unwrap();
+    let engine =
+        search::Engine::open(Catalog::open(&built.db()).unwrap(), &built.index_dir()).unwrap();
+    assert_eq!(
+        engine.generation().text().dir(),
+        built.index_dir().join(newest)
+    );
+    let refused = engine
+        .health()
+        .unwrap()
+        .refused_generation
+        .expect("reported");
+    assert_eq!(refused.dir, current);
+}
+
+#[test]
+fn a_reindex_keeps_the_intact_previous_generation_not_a_damaged_live_one() {
+    let built = common::build("mini");
+    let intact = live_name(&built);
+    reindex(&built);
+    let damaged = live_name(&built);
+    damage_store(&built.index_dir().join(&damaged));
+    reindex(&built);
+    let dirs: Vec<String> = {
+        let mut d: Vec<String> = std::fs::read_dir(built.index_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("gen-"))
+            .collect();
+        d.sort();
+        d
+    };
+    assert_eq!(dirs, [intact, live_name(&built)], "the damaged one went");
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# HTTP load on POST /v1/search with wrk (Debian package): the French query mix of
-# benches/query-mix.txt in `instant` and `full` mode, 16 and 64 connections, 30 s each, against
-# the release server on the generated bench catalog (the one `cargo bench` uses, with vectors).
+# HTTP load with wrk (Debian package): POST /v1/search with the French query mix of
+# benches/query-mix.txt in `instant` and `full` mode, then the routes that read the SQLite
+# replica (GET /v1/products/{id} over every product, GET /v1/categories), 16 and 64
+# connections, 30 s each, against the release server on the generated bench catalog (the one
+# `cargo bench` uses, with vectors).
 # Prints a markdown table (throughput, p50/p99/max latency, errors, server RSS before and
 # after) and writes target/bench-load.json.
 #
@@ -51,13 +53,22 @@ rss() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status"; }
 
 results=$target/bench-load.jsonl
 : >"$results"
-for mode in instant full; do
+python3 - "$dir/catalog.db" >"$target/bench-load-ids.txt" <<'PY'
+import sqlite3, sys
+for (i,) in sqlite3.connect(sys.argv[1]).execute("SELECT id FROM products ORDER BY id"):
+    print(i)
+PY
+export IDS=$target/bench-load-ids.txt
+# mode: a search mode (search.lua), or a replica route (replica.lua).
+for mode in instant full product categories; do
+    script=tools/load/search.lua
+    case $mode in product | categories) script=tools/load/replica.lua ;; esac
     # Warm-up: query vectors, caches and page cache, as a running server has them.
-    MODE=$mode wrk -t2 -c16 -d5s -s tools/load/search.lua "http://127.0.0.1:$port" >/dev/null
+    MODE=$mode ROUTE=$mode wrk -t2 -c16 -d5s -s "$script" "http://127.0.0.1:$port" >/dev/null
     for connections in 16 64; do
         before=$(rss)
-        line=$(MODE=$mode wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s \
-            -s tools/load/search.lua "http://127.0.0.1:$port" | grep '^{')
+        line=$(MODE=$mode ROUTE=$mode wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s \
+            -s "$script" "http://127.0.0.1:$port" | grep '^{')
         after=$(rss)
         echo "$line" | python3 -c '
 import json, sys
@@ -72,9 +83,9 @@ import json, sys, datetime, platform
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 json.dump(rows, open(sys.argv[2], "w"), indent=2)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"\nHTTP load on POST /v1/search, {int(sys.argv[3]):,} products, {sys.argv[4]} cores ({cpu}), "
+print(f"\nHTTP load (POST /v1/search by mode, GET /v1/products/{{id}}, GET /v1/categories), {int(sys.argv[3]):,} products, {sys.argv[4]} cores ({cpu}), "
       f"{datetime.date.today()}, wrk -t2, query mix benches/query-mix.txt\n")
-print("| mode | connections | requests/s | p50 | p99 | max | errors | server RSS before → after |")
+print("| mode or route | connections | requests/s | p50 | p99 | max | errors | server RSS before → after |")
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     errors = r["non_2xx"] + r["socket_errors"]

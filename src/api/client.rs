@@ -109,8 +109,10 @@ pub(crate) fn bearer_is(headers: &HeaderMap, expected: &str) -> bool {
     headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes())))
+        .and_then(|v| v.split_once(' '))
+        // The scheme is case-insensitive (RFC 9110).
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .is_some_and(|(_, given)| bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes())))
 }
 
 /// Requests per window and per client address: one budget for anonymous callers, another

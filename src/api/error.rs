@@ -172,7 +172,7 @@ fn classify_search(e: &SearchError) -> (StatusCode, &'static str, &'static str) 
         S::InvalidSemanticRatio(_) => (StatusCode::BAD_REQUEST, "invalid_semantic_ratio", INVALID),
         S::UnsupportedFilter(_) => (StatusCode::BAD_REQUEST, "invalid_search_filter", INVALID),
         S::ProductNotFound(_) => (StatusCode::NOT_FOUND, "product_not_found", INVALID),
-        S::Index(_) | S::Catalog(_) | S::Vector(_) | S::Signal(_) => {
+        S::Index(_) | S::Catalog(_) | S::Vector(_) | S::Signal(_) | S::TaskFailed(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal")
         }
     }
@@ -185,7 +185,9 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited(secs) => Some(secs),
             _ => None,
         };
-        let message = if status.is_server_error() {
+        // A failure of the server says nothing of its cause; a refusal (503: timeout, a feature
+        // switched off) says what it is.
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "internal error");
             "an internal error occurred; it has been logged".to_owned()
         } else {

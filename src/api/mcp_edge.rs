@@ -133,6 +133,22 @@ pub(crate) async fn mcp_edge(
         .extensions()
         .get::<ClientAddr>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0);
+    // rmcp checks the first `Host` only: a second one, or an absolute URI naming another host,
+    // could pass a foreign host behind a loopback one (RFC 9112 asks for 400 on both).
+    let hosts = request.headers().get_all(header::HOST).iter().count();
+    let authority_differs = request.uri().authority().is_some_and(|a| {
+        request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_none_or(|h| !h.eq_ignore_ascii_case(a.as_str()))
+    });
+    if hosts > 1 || authority_differs {
+        return Err(ApiError::Mcp {
+            status: StatusCode::BAD_REQUEST,
+            message: "one Host header, matching the request's target, is required".to_owned(),
+        });
+    }
     let session = request
         .headers()
         .get(SESSION_HEADER)
@@ -191,11 +207,25 @@ async fn checked_json(
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::PayloadTooLarge(limit))?;
-    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+    // JSON-RPC's own errors: -32700 for a body that is not JSON, -32600 for JSON that is not
+    // one JSON-RPC message (a batch, a missing `jsonrpc`, an object as id), instead of
+    // rmcp's plain-text 415 for both.
+    let refusal = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Err(e) => Some((-32700, format!("Parse error: {e}"))),
+        Ok(value) => serde_json::from_value::<rmcp::model::ClientJsonRpcMessage>(value)
+            .err()
+            .map(|e| {
+                (
+                    -32600,
+                    format!("Invalid Request: not a JSON-RPC message ({e})"),
+                )
+            }),
+    };
+    if let Some((code, message)) = refusal {
         let error = serde_json::json!({
             "jsonrpc": "2.0",
             "id": null,
-            "error": {"code": -32700, "message": format!("Parse error: {e}")},
+            "error": {"code": code, "message": message},
         });
         return Ok(Err(
             (StatusCode::BAD_REQUEST, axum::Json(error)).into_response()

@@ -221,8 +221,9 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
     ApiError::Internal(format!("request panicked: {what}")).into_response()
 }
 
-// Searches take a few milliseconds of CPU: they run on the async worker directly rather than
-// paying a hop to the blocking pool; Claude's calls are awaited, never blocked on.
+// The engine's work (searches, recommendations, replica reads) runs through
+// `Engine::off_worker`: on the blocking pool, a few at once, so the async workers keep
+// answering (health, timeouts) under load; Claude's calls are awaited, never blocked on.
 async fn search(
     State(state): State<AppState>,
     Extension(client): Extension<ClientAddr>,
@@ -253,7 +254,11 @@ async fn similar(
     ApiJson(body): ApiJson<SimilarBody>,
 ) -> Result<Json<SimilarReply>, ApiError> {
     let request = SimilarRequest::try_from(body).map_err(ApiError::InvalidField)?;
-    Ok(Json(state.engine.similar(&request)?.into()))
+    let response = state
+        .engine
+        .off_worker(move |e| e.similar(&request))
+        .await??;
+    Ok(Json(response.into()))
 }
 
 /// Refuses a recommendation request when the feature is off, or when it names a user and the
@@ -279,7 +284,11 @@ async fn recommend(
 ) -> Result<Json<RecommendReply>, ApiError> {
     let request = RecommendRequest::try_from(body)?;
     check_recommendation(&state, caller, &request)?;
-    Ok(Json(recommend::recommend(&state.engine, &request)?.into()))
+    let response = state
+        .engine
+        .off_worker(move |e| recommend::recommend(e, &request))
+        .await??;
+    Ok(Json(response.into()))
 }
 
 /// The storefront's route: kinds chosen by the page's context.
@@ -291,7 +300,10 @@ async fn storefront_recommendations(
     let context: Context = body.context.parse()?;
     let request = RecommendRequest::from(body);
     check_recommendation(&state, caller, &request)?;
-    let response = recommend::for_context(&state.engine, context, &request)?;
+    let response = state
+        .engine
+        .off_worker(move |e| recommend::for_context(e, context, &request))
+        .await??;
     Ok(Json(ContextReply {
         recommendations: response
             .hits
@@ -334,7 +346,13 @@ async fn storefront_suggest(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<StorefrontQueryBody>,
 ) -> Result<Json<Suggestions>, ApiError> {
-    Ok(Json(state.engine.suggest(&body.query)?))
+    let query = body.query;
+    Ok(Json(
+        state
+            .engine
+            .off_worker(move |e| e.suggest(&query))
+            .await??,
+    ))
 }
 
 /// Prometheus metrics of the Claude client.
@@ -353,7 +371,11 @@ async fn product(
     path: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<ProductReply>, ApiError> {
     let Path(id_or_slug) = path.map_err(|e| ApiError::InvalidField(e.body_text()))?;
-    Ok(Json(state.engine.product(&id_or_slug)?.into()))
+    let product = state
+        .engine
+        .off_worker(move |e| e.product(&id_or_slug))
+        .await??;
+    Ok(Json(product.into()))
 }
 
 async fn categories(State(state): State<AppState>) -> Result<Json<Vec<CategoryReply>>, ApiError> {

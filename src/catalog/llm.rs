@@ -61,7 +61,7 @@ impl Catalog {
         fresh_since: i64,
     ) -> Result<Option<String>, CatalogError> {
         Ok(self
-            .conn()
+            .reader()?
             .query_row(
                 "SELECT value FROM llm_cache WHERE key = ?1 AND created_at >= ?2",
                 params![key, fresh_since],
@@ -78,7 +78,7 @@ impl Catalog {
         value: &str,
         at: i64,
     ) -> Result<(), CatalogError> {
-        self.conn().execute(
+        self.writer().execute(
             "INSERT INTO llm_cache (key, task, value, created_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
             params![key, task, value, at],
@@ -88,7 +88,7 @@ impl Catalog {
 
     /// Logs a call.
     pub fn record_llm_call(&self, call: &LlmCall) -> Result<(), CatalogError> {
-        self.conn().execute(
+        self.writer().execute(
             "INSERT INTO llm_calls (at, task, model, input, output, input_tokens, output_tokens,
                                     latency_ms, success, error, cache_hit)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -111,7 +111,7 @@ impl Catalog {
 
     /// The logged calls since `since` (Unix seconds), oldest first.
     pub fn llm_calls(&self, since: i64) -> Result<Vec<LlmCall>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT at, task, model, input, output, input_tokens, output_tokens, latency_ms,
                     success, error, cache_hit
@@ -139,7 +139,7 @@ impl Catalog {
 
     /// Per-task figures of the calls since `since` (Unix seconds).
     pub fn llm_stats(&self, since: i64) -> Result<Vec<LlmTaskStats>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT task, count(*),
                     sum(NOT cache_hit),

@@ -32,6 +32,9 @@ pub enum CatalogError {
     /// SQLite failed.
     #[error("catalog database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// No read connection could be had in time.
+    #[error("catalog read connection unavailable: {0}")]
+    Pool(String),
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
@@ -93,8 +96,43 @@ pub struct UserHistory {
 
 /// The replica.
 pub struct Catalog {
-    conn: Mutex<Connection>,
+    /// The one writer (imports, caches, logs, migrations).
+    writer: Mutex<Connection>,
+    /// Read-only connections: WAL lets them read while the writer writes, and each other
+    /// concurrently, instead of queueing on one connection's lock.
+    readers: r2d2::Pool<ReadOnly>,
     path: PathBuf,
+}
+
+/// Read connections in the pool at most.
+const READERS: u32 = 4;
+
+/// Opens read-only connections to the replica for the pool.
+#[derive(Debug)]
+struct ReadOnly {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for ReadOnly {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<Connection, rusqlite::Error> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), rusqlite::Error> {
+        conn.execute_batch("")
+    }
+
+    fn has_broken(&self, _: &mut Connection) -> bool {
+        false
+    }
 }
 
 const PRODUCT_COLUMNS: &str =
@@ -116,8 +154,17 @@ impl Catalog {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;
+        // Readers open on first use (the writer made the file and its WAL first).
+        let readers = r2d2::Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(0))
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build_unchecked(ReadOnly {
+                path: path.to_owned(),
+            });
         Ok(Catalog {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(conn),
+            readers,
             path: path.to_owned(),
         })
     }
@@ -127,22 +174,30 @@ impl Catalog {
         &self.path
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    /// The writer connection.
+    fn writer(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
         // back on drop), so a poisoned lock is still usable.
-        self.conn
+        self.writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A read-only connection from the pool.
+    fn reader(&self) -> Result<r2d2::PooledConnection<ReadOnly>, CatalogError> {
+        self.readers
+            .get()
+            .map_err(|e| CatalogError::Pool(e.to_string()))
+    }
+
     /// Imports an export folder; see [`ImportReport`] for the outcome.
     pub fn import(&self, dir: &Path, options: ImportOptions) -> Result<ImportReport, CatalogError> {
-        import::import(&mut self.conn(), dir, options)
+        import::import(&mut self.writer(), dir, options)
     }
 
     /// Every category.
     pub fn category_tree(&self) -> Result<CategoryTree, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare("SELECT id, slug, name, parent_id, description FROM categories ORDER BY id")?;
         let rows = stmt
@@ -161,7 +216,7 @@ impl Catalog {
 
     /// Number of products per category id (direct members only).
     pub fn product_counts(&self) -> Result<HashMap<String, u64>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt =
             conn.prepare("SELECT category_id, count(*) FROM products GROUP BY category_id")?;
         let counts = stmt
@@ -173,14 +228,14 @@ impl Catalog {
     /// Number of products.
     pub fn product_count(&self) -> Result<u64, CatalogError> {
         Ok(self
-            .conn()
+            .reader()?
             .query_row("SELECT count(*) FROM products", [], |r| r.get::<_, i64>(0))?
             as u64)
     }
 
     /// A product by id, or else by slug.
     pub fn product(&self, id_or_slug: &str) -> Result<Option<Product>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let sql = format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1 OR slug = ?1 ORDER BY id = ?1 DESC LIMIT 1"
         );
@@ -193,7 +248,7 @@ impl Catalog {
 
     /// `limit` products from the `offset`-th, in id order (a stable page for listings).
     pub fn products_page(&self, offset: u64, limit: u64) -> Result<Vec<Product>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id LIMIT ?1 OFFSET ?2");
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([limit as i64, offset as i64], |r| Ok(product_from_row(r)))?;
@@ -206,7 +261,7 @@ impl Catalog {
 
     /// Product slugs starting with `prefix`, in order, at most `limit` (for completions).
     pub fn slugs_with_prefix(&self, prefix: &str, limit: u64) -> Result<Vec<String>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         // A range rather than LIKE: no wildcard escaping, and the slug index serves it.
         let mut stmt = conn.prepare_cached(
             "SELECT slug FROM products WHERE slug >= ?1 AND slug < ?1 || char(1114111) ORDER BY slug LIMIT ?2",
@@ -220,7 +275,7 @@ impl Catalog {
         &self,
         mut f: impl FnMut(Product) -> Result<(), E>,
     ) -> Result<(), E> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id");
         let mut stmt = conn.prepare(&sql).map_err(CatalogError::from)?;
         let mut rows = stmt.query([]).map_err(CatalogError::from)?;
@@ -234,7 +289,7 @@ impl Catalog {
     /// excluded). The window ends at the latest order rather than at the wall clock so that a
     /// replica's popularity does not decay while no export arrives.
     pub fn units_sold(&self, days: u32) -> Result<HashMap<String, u64>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT i.product_id, sum(i.quantity)
                FROM order_items i JOIN orders o ON o.id = i.order_id
@@ -251,7 +306,7 @@ impl Catalog {
     /// Per category id, the footprints (see [`model::footprint`]) of its products that have
     /// dimensions, sorted.
     pub fn footprints(&self) -> Result<HashMap<String, Vec<f64>>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT category_id,
                     json_extract(attributes, '$.dimensions.widthCm'),
@@ -279,7 +334,7 @@ impl Catalog {
 
     /// Every product's id and category id, in id order.
     pub fn product_categories(&self) -> Result<Vec<(String, String)>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare("SELECT id, category_id FROM products ORDER BY id")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -289,7 +344,7 @@ impl Catalog {
 
     /// Calls `f` on the basket of every order that was not cancelled, in order id order.
     pub fn for_each_basket(&self, mut f: impl FnMut(&Basket)) -> Result<(), CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT o.id, julianday(o.created_at), i.product_id, i.quantity
                FROM orders o JOIN order_items i ON i.order_id = o.id
@@ -322,7 +377,7 @@ impl Catalog {
     /// What a shopper bought (most recent order first, cancelled orders excluded) and keeps in
     /// their wishlist (most recent first), as product ids without repeats.
     pub fn user_history(&self, user_id: &str) -> Result<UserHistory, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut purchased: Vec<String> = Vec::new();
         let mut stmt = conn.prepare_cached(
             "SELECT i.product_id FROM orders o JOIN order_items i ON i.order_id = o.id
@@ -354,7 +409,7 @@ impl Catalog {
         model_id: &str,
         hashes: &[i64],
     ) -> Result<HashMap<i64, Vec<f32>>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(
             "SELECT vector FROM embeddings WHERE model_id = ?1 AND text_hash = ?2",
         )?;
@@ -381,7 +436,7 @@ impl Catalog {
         model_id: &str,
         items: &[(i64, &[f32])],
     ) -> Result<(), CatalogError> {
-        let mut conn = self.conn();
+        let mut conn = self.writer();
         let tx = conn.transaction()?;
         {
             let mut stmt =
@@ -397,7 +452,7 @@ impl Catalog {
 
     /// The replica's watermark.
     pub fn watermark(&self) -> Result<Watermark, CatalogError> {
-        let conn = self.conn();
+        let conn = self.reader()?;
         let import_seq = conn
             .query_row("SELECT value FROM meta WHERE key = 'import_seq'", [], |r| {
                 r.get::<_, String>(0)

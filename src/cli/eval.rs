@@ -77,7 +77,7 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let report = match &args.url {
         Some(url) => runtime.block_on(remote(url, mode, &queries, &qrels))?,
         None => {
-            let engine = super::engine(config, mode)?;
+            let engine = std::sync::Arc::new(super::engine(config, mode)?);
             if args.ai == "on" {
                 let claude = Claude::new(config.llm.clone(), Some(Catalog::open(&config.db)?));
                 if let Err(why) = claude.search_enabled() {

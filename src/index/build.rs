@@ -144,7 +144,15 @@ impl Staged {
             took_ms = self.manifest.build_ms,
             "generation live"
         );
-        let keep: Vec<&Path> = [Some(Path::new(self.name.as_str())), self.live.as_deref()]
+        // The previous generation kept is the newest one that opens (checksums included): a
+        // damaged live generation must not push out the intact one before it.
+        let previous: Option<PathBuf> = self
+            .live
+            .iter()
+            .cloned()
+            .chain(self.older.iter().rev().map(PathBuf::from))
+            .find(|name| super::Generation::open(&self.index_dir.join(name)).is_ok());
+        let keep: Vec<&Path> = [Some(Path::new(self.name.as_str())), previous.as_deref()]
             .into_iter()
             .flatten()
             .collect();

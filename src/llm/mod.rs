@@ -248,7 +248,7 @@ impl Claude {
             self.metrics.skipped(task);
             return Err(skip);
         }
-        if let Some(value) = self.cached(&key) {
+        if let Some(value) = self.cached(&key).await {
             self.metrics.cache_hit(task);
             self.log(task, logged_input, started, Logged::CacheHit);
             return Ok(Answer {
@@ -301,17 +301,17 @@ impl Claude {
         }
     }
 
-    /// A fresh cached answer, from memory or the replica.
-    fn cached<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+    /// A fresh cached answer, from memory or the replica (read on the blocking pool, off the
+    /// async workers).
+    async fn cached<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         let json = match self.memory.get(key) {
             Some(json) => json,
             None => {
                 let fresh_since = unix_now() - self.settings.cache_ttl_secs as i64;
-                let json = self
-                    .store
-                    .as_ref()?
-                    .llm_cache_get(key, fresh_since)
-                    .ok()??;
+                let store = self.store.clone()?;
+                let owned = key.to_owned();
+                let read = move || store.llm_cache_get(&owned, fresh_since).ok().flatten();
+                let json = tokio::task::spawn_blocking(read).await.ok().flatten()?;
                 self.memory.put(key.to_owned(), json.clone());
                 json
             }

@@ -9,6 +9,7 @@
 //! fails leaves the local answer, with `degraded` saying which step was skipped and why.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
@@ -31,8 +32,12 @@ const RERANK_DEPTH: usize = crate::llm::MAX_RERANK_CANDIDATES;
 
 /// Runs a search, asking Claude for the intent and the order of the first hits when the request
 /// is a submitted one (`full` mode, intent on, first page) and Claude is configured.
+///
+/// The engine's own work (each local search) runs through [`Engine::off_worker`]: on the
+/// blocking pool, a bounded number at once, so the async workers stay free and a request that
+/// cannot get a slot in time is answered by the caller's timeout.
 pub async fn search_with_claude(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     claude: &Claude,
     request: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
@@ -40,19 +45,21 @@ pub async fn search_with_claude(
     if submitted && request.intent && request.offset == 0 {
         with_claude(engine, claude, request).await
     } else {
-        engine.search(request)
+        let request = request.clone();
+        engine.off_worker(move |e| e.search(&request)).await?
     }
 }
 
 async fn with_claude(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     claude: &Claude,
     request: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
     if let Err(off) = claude.search_enabled() {
         // No key or the flag off: Claude is not part of this deployment, nothing is degraded.
         tracing::trace!(reason = %off, "Claude not asked");
-        return engine.search(request);
+        let request = request.clone();
+        return engine.off_worker(move |e| e.search(&request)).await?;
     }
     let started = Instant::now();
     let live = engine.generation();
@@ -68,7 +75,10 @@ async fn with_claude(
     };
     let intent_call = claude.intent(&request.q, vocabulary);
     let local_and_rerank = async {
-        let local = engine.search(&wide)?;
+        let local = {
+            let wide = wide.clone();
+            engine.off_worker(move |e| e.search(&wide)).await??
+        };
         let ranking = rerank(engine, claude, &request.q, &local).await;
         Ok::<_, SearchError>((local, ranking))
     };
@@ -97,7 +107,12 @@ async fn with_claude(
                 }
                 r
             } else {
-                let r = engine.search_with(&wide, Some(&merged))?;
+                let r = {
+                    let wide = wide.clone();
+                    engine
+                        .off_worker(move |e| e.search_with(&wide, Some(&merged)))
+                        .await??
+                };
                 // Claude's intent changed the hits: the order of the old ones says little
                 // about the new ones, so they are ranked again (one more call, or the cache).
                 let covered = |ids: &[String]| {

@@ -108,6 +108,9 @@ pub enum SearchError {
     /// The order signals failed (reindex).
     #[error(transparent)]
     Signal(#[from] SignalError),
+    /// An engine call run off the async workers panicked or was cancelled.
+    #[error("engine task failed: {0}")]
+    TaskFailed(String),
 }
 
 impl FromStr for Sort {
@@ -388,6 +391,8 @@ pub struct Engine {
     semantic_ratio: f32,
     query_vectors: hybrid::QueryVectors,
     past_queries: suggest::PastQueries,
+    /// Slots for engine calls run off the async workers ([`Engine::off_worker`]).
+    cpu_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// A live generation: its text index, and its vectors and order signals when they could be
@@ -473,27 +478,14 @@ impl Engine {
         index_dir: &Path,
         embedder: Option<Arc<dyn Embedder>>,
     ) -> Result<Engine, SearchError> {
-        let dir = index::live_generation_dir(index_dir)?;
-        let (live, refused) = match Live::open(&dir, embedder.as_deref()) {
-            Ok(live) => (live, None),
-            Err(e) => {
-                // Serve the newest older generation that opens (reindex keeps the previous
-                // one), and report the refused one in /health.
-                tracing::error!(dir = %dir.display(), error = %e, "live generation refused");
-                let older = index::complete_generation_dirs(index_dir)
-                    .into_iter()
-                    .filter(|d| *d != dir)
-                    .find_map(|d| Live::open(&d, embedder.as_deref()).ok());
-                let Some(live) = older else {
-                    return Err(e);
-                };
-                tracing::warn!(
-                    generation = live.manifest().generation,
-                    "serving an older generation"
-                );
-                let reason = e.to_string();
-                (live, Some(RefusedGeneration { dir, reason }))
-            }
+        let emb = embedder.as_deref();
+        let (live, refused) = match index::live_generation_dir(index_dir) {
+            Ok(dir) => match Live::open(&dir, emb) {
+                Ok(live) => (live, None),
+                Err(e) => serve_older(index_dir, &dir, e, emb)?,
+            },
+            // `current` dangling, or pointing at an incomplete generation.
+            Err(e) => serve_older(index_dir, &index_dir.join("current"), e.into(), emb)?,
         };
         Ok(Engine {
             catalog,
@@ -504,7 +496,32 @@ impl Engine {
             semantic_ratio: hybrid::DEFAULT_SEMANTIC_RATIO,
             query_vectors: hybrid::QueryVectors::new(hybrid::QUERY_CACHE_SIZE),
             past_queries: suggest::PastQueries::default(),
+            cpu_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
         })
+    }
+
+    /// Runs `f` on the blocking pool, at most two calls per core at once; the others wait for
+    /// a slot without holding an async worker. A server's async workers stay free for the
+    /// requests that need none (health, a cached answer), and a request whose timeout passes
+    /// while it waits never starts its work. A call already running finishes (searches are not
+    /// interruptible), but only a slot's worth of them can pile up.
+    pub async fn off_worker<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Engine) -> T + Send + 'static,
+    ) -> Result<T, SearchError> {
+        let slot = self
+            .cpu_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| SearchError::TaskFailed(e.to_string()))?;
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            f(&engine)
+        })
+        .await
+        .map_err(|e| SearchError::TaskFailed(e.to_string()))
     }
 
     /// Sets the default weight of the semantic source in `full` mode (clamped to 0..=1).
@@ -1053,4 +1070,41 @@ fn count_products(
         .into_iter()
         .map(|c| node(tree, direct, c, 0))
         .collect()
+}
+
+/// Engine calls off the async workers at once: two per core keep every core busy while one
+/// call waits on the page cache, without piling up work no core can run.
+fn cpu_slots() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// When the generation `current` points at cannot be opened: the newest older complete
+/// generation that opens (reindex keeps the previous one), with the refusal to report in
+/// `/health`; or the error when there is none.
+fn serve_older(
+    index_dir: &Path,
+    refused: &Path,
+    error: SearchError,
+    embedder: Option<&dyn Embedder>,
+) -> Result<(Live, Option<RefusedGeneration>), SearchError> {
+    tracing::error!(dir = %refused.display(), %error, "live generation refused");
+    let older = index::complete_generation_dirs(index_dir)
+        .into_iter()
+        .filter(|d| d != refused)
+        .find_map(|d| Live::open(&d, embedder).ok());
+    let Some(live) = older else {
+        return Err(error);
+    };
+    tracing::warn!(
+        generation = live.manifest().generation,
+        "serving an older generation"
+    );
+    let reason = error.to_string();
+    Ok((
+        live,
+        Some(RefusedGeneration {
+            dir: refused.to_owned(),
+            reason,
+        }),
+    ))
 }

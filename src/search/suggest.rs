@@ -78,11 +78,9 @@ impl Default for PastQueries {
 }
 
 impl PastQueries {
-    /// Remembers a submitted query that found products. A query holding personal data (an
-    /// e-mail, a phone number, a street address: the masking Claude's prompts get) is never
-    /// remembered.
-    pub(crate) fn record(&self, query: &str, submitter: &str) {
-        if crate::llm::mask::mask_sensitive(query) != query {
+    /// Remembers a submitted query that found products, when it is [`offerable`].
+    pub(crate) fn record(&self, query: &str, submitter: &str, known: &dyn Fn(&str) -> bool) {
+        if !offerable(query, known) {
             return;
         }
         let key = crate::text::normalize_query(query);
@@ -133,6 +131,40 @@ impl PastQueries {
         });
         found.into_iter().take(n).map(|(q, _)| q.clone()).collect()
     }
+}
+
+/// Numbers a remembered query may hold ("160x200", "3 places", "moins de 200"), and their
+/// digits in all: a card, phone or social-security number has more.
+const MAX_NUMBERS: usize = 2;
+const MAX_DIGITS: usize = 8;
+
+/// Whether a query may be shown to other shoppers: every word is a word of the catalog (names,
+/// categories, attributes), of the query lexicon (prices, sizes, colours...) or a stop word,
+/// and it holds at most two short numbers. Personal data (names, e-mail addresses however
+/// spelt, phone, card or social-security numbers, street addresses) and junk are words the
+/// catalog does not hold, so they are never offered, nor are misspelt queries. The masking of
+/// Claude's prompts is checked too, as a second net.
+fn offerable(query: &str, known: &dyn Fn(&str) -> bool) -> bool {
+    if crate::llm::mask::mask_sensitive(query) != query {
+        return false;
+    }
+    let words = crate::text::words(query);
+    let numbers = words
+        .iter()
+        .filter(|w| w.raw.chars().any(|c| c.is_ascii_digit()))
+        .count();
+    let digits = query.chars().filter(char::is_ascii_digit).count();
+    if numbers > MAX_NUMBERS || digits > MAX_DIGITS {
+        return false;
+    }
+    let lexicon = &super::intent::LEXICON;
+    words.iter().all(|w| {
+        w.stop
+            || w.raw.chars().any(|c| c.is_ascii_digit())
+            || known(&w.exact)
+            || lexicon.knows(&w.exact)
+            || lexicon.knows(&w.stem)
+    }) && !words.is_empty()
 }
 
 impl Engine {
@@ -205,7 +237,9 @@ impl Engine {
     ) {
         let submitted = request.mode == Mode::Full && !request.q.trim().is_empty();
         if submitted && response.estimated_total_hits > 0 {
-            self.past_queries.record(&request.q, submitter);
+            let live = self.generation();
+            let known = |w: &str| live.text().knows_word(w);
+            self.past_queries.record(&request.q, submitter, &known);
         }
     }
 }

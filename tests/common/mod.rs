@@ -43,7 +43,7 @@ pub fn write(export: &Path, file: &str, lines: &[&str]) {
 /// A replica and a live index built from a fixture export, in a temp dir.
 pub struct Built {
     pub dir: tempfile::TempDir,
-    pub engine: vivr_search::search::Engine,
+    pub engine: std::sync::Arc<vivr_search::search::Engine>,
 }
 
 impl Built {
@@ -75,7 +75,10 @@ pub fn build_export(
     vivr_search::search::reindex(&catalog, &index, embedder.as_deref(), &Default::default())
         .unwrap();
     let engine = vivr_search::search::Engine::open_with(catalog, &index, embedder).unwrap();
-    Built { dir, engine }
+    Built {
+        dir,
+        engine: std::sync::Arc::new(engine),
+    }
 }
 
 /// The real embedding model (tools/install-models.sh), loaded once per test binary.

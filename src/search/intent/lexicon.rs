@@ -370,6 +370,11 @@ impl Lexicon {
     }
 
     /// The room a product type also names ("bureau").
+    /// Whether `word` (folded or stemmed) is a word of the lexicon.
+    pub(crate) fn knows(&self, word: &str) -> bool {
+        self.words.contains(word)
+    }
+
     pub(crate) fn room_of_type(&self, label: &str) -> Option<String> {
         self.type_rooms.get(label).cloned()
     }
