@@ -277,9 +277,34 @@ fn parse_category(text: &str, line: usize) -> Result<CategoryRow, Reason> {
     })
 }
 
+/// The file of categories.
+const CATEGORIES_FILE: &str = "categories.ndjson";
+
 fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
-    const FILE: &str = "categories.ndjson";
     // Categories are few: read them all, so a child may come before its parent.
+    let mut rows = read_categories(im, path)?;
+    let stored: HashMap<String, Option<String>> = {
+        let mut stmt = im.tx.prepare("SELECT id, parent_id FROM categories")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    reject_dangling_parents(im, &mut rows, &stored);
+    let mut rejects = reject_cycles(&mut rows, &stored);
+    rows.sort_by_key(|r| r.line);
+    for row in rows {
+        if let Some(reason) = write_category(im, &row)? {
+            rejects.push((row.line, reason));
+        }
+    }
+    for (line, reason) in rejects {
+        im.report.categories.rejected += 1;
+        im.reject(CATEGORIES_FILE, line, reason);
+    }
+    Ok(())
+}
+
+/// The readable category lines; a repeated id or a slug used by another id is rejected.
+fn read_categories(im: &mut Importer, path: &Path) -> Result<Vec<CategoryRow>, CatalogError> {
     let mut rows: Vec<CategoryRow> = Vec::new();
     let mut slug_owner: HashMap<String, (String, usize)> = HashMap::new();
     for (line, text) in ndjson_lines(path)? {
@@ -305,17 +330,19 @@ fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError>
             }
             Err(reason) => {
                 im.report.categories.rejected += 1;
-                im.reject(FILE, line, reason);
+                im.reject(CATEGORIES_FILE, line, reason);
             }
         }
     }
+    Ok(rows)
+}
 
-    let stored: HashMap<String, Option<String>> = {
-        let mut stmt = im.tx.prepare("SELECT id, parent_id FROM categories")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
-    };
-    // Reject, until nothing changes, every row whose parent is neither stored nor accepted.
+/// Rejects, until nothing changes, every row whose parent is neither stored nor accepted.
+fn reject_dangling_parents(
+    im: &mut Importer,
+    rows: &mut Vec<CategoryRow>,
+    stored: &HashMap<String, Option<String>>,
+) {
     loop {
         let known: HashSet<&str> = stored
             .keys()
@@ -329,25 +356,31 @@ fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError>
             .map(|(i, _)| i)
             .collect();
         if dangling.is_empty() {
-            break;
+            return;
         }
         for i in dangling.into_iter().rev() {
             let row = rows.remove(i);
             let parent = row.parent_id.unwrap_or_default();
             im.report.categories.rejected += 1;
             im.reject(
-                FILE,
+                CATEGORIES_FILE,
                 row.line,
                 format!("parentId: {parent:?} names no category"),
             );
         }
     }
-    // Reject rows whose parent chain loops back to themselves.
+}
+
+/// Removes the rows whose parent chain loops back to themselves; their rejects.
+fn reject_cycles(
+    rows: &mut Vec<CategoryRow>,
+    stored: &HashMap<String, Option<String>>,
+) -> Vec<(usize, Reason)> {
     let mut parents: HashMap<&str, Option<&str>> = stored
         .iter()
         .map(|(id, p)| (id.as_str(), p.as_deref()))
         .collect();
-    for row in &rows {
+    for row in rows.iter() {
         parents.insert(&row.id, row.parent_id.as_deref());
     }
     let cyclic: HashSet<String> = rows
@@ -376,31 +409,28 @@ fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError>
         }
         keep
     });
-    rows.sort_by_key(|r| r.line);
-    for row in rows {
-        let other: Option<String> = im
-            .tx
-            .query_row(
-                "SELECT id FROM categories WHERE slug = ?1 AND id != ?2",
-                params![row.slug, row.id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(other) = other {
-            rejects.push((
-                row.line,
-                format!(
-                    "slug: {:?} is already used by stored category {other:?}",
-                    row.slug
-                ),
-            ));
-            continue;
-        }
-        let change = change(&im.tx, "categories", &row.id, row.hash)?;
-        im.report.categories.record(&change);
-        if matches!(change, Outcome::Unchanged) {
-            continue;
-        }
+    rejects
+}
+
+/// Upserts one category; the reason when its slug belongs to another stored category.
+fn write_category(im: &mut Importer, row: &CategoryRow) -> Result<Option<Reason>, CatalogError> {
+    let other: Option<String> = im
+        .tx
+        .query_row(
+            "SELECT id FROM categories WHERE slug = ?1 AND id != ?2",
+            params![row.slug, row.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(other) = other {
+        return Ok(Some(format!(
+            "slug: {:?} is already used by stored category {other:?}",
+            row.slug
+        )));
+    }
+    let change = change(&im.tx, "categories", &row.id, row.hash)?;
+    im.report.categories.record(&change);
+    if !matches!(change, Outcome::Unchanged) {
         im.tx.execute(
             "INSERT INTO categories (id, slug, name, parent_id, description, extra, content_hash, import_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -410,11 +440,7 @@ fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError>
             params![row.id, row.slug, row.name, row.parent_id, row.description, row.extra, row.hash, im.seq],
         )?;
     }
-    for (line, reason) in rejects {
-        im.report.categories.rejected += 1;
-        im.reject(FILE, line, reason);
-    }
-    Ok(())
+    Ok(None)
 }
 
 struct ProductRow {
@@ -715,6 +741,27 @@ fn change(
     })
 }
 
+/// A review line, parsed.
+struct ReviewRow {
+    id: String,
+    product_id: String,
+    user_id: Option<String>,
+    rating: i64,
+    comment: Option<String>,
+    created_at: String,
+}
+
+fn parse_review(l: &mut Line) -> Result<ReviewRow, Reason> {
+    Ok(ReviewRow {
+        id: l.string("id")?,
+        product_id: l.string("productId")?,
+        user_id: l.opt_string("userId")?,
+        rating: l.integer("rating", 1, 5)?,
+        comment: l.opt_string("comment")?,
+        created_at: l.timestamp("createdAt")?,
+    })
+}
+
 fn import_reviews(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
     for_each_line(
         im,
@@ -723,23 +770,17 @@ fn import_reviews(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
         |r| &mut r.reviews,
         |tx, mut l| {
             let hash = l.hash();
-            let parsed = (|| {
-                let id = l.string("id")?;
-                let product_id = l.string("productId")?;
-                let user_id = l.opt_string("userId")?;
-                let rating = l.integer("rating", 1, 5)?;
-                let comment = l.opt_string("comment")?;
-                let created_at = l.timestamp("createdAt")?;
-                Ok::<_, Reason>((id, product_id, user_id, rating, comment, created_at))
-            })();
-            let (id, product_id, user_id, rating, comment, created_at) = match parsed {
-                Ok(p) => p,
+            let row = match parse_review(&mut l) {
+                Ok(row) => row,
                 Err(reason) => return Ok(Err(reason)),
             };
-            if !product_exists(tx, &product_id)? {
-                return Ok(Err(format!("productId: {product_id:?} names no product")));
+            if !product_exists(tx, &row.product_id)? {
+                return Ok(Err(format!(
+                    "productId: {:?} names no product",
+                    row.product_id
+                )));
             }
-            let result = change(tx, "reviews", &id, hash)?;
+            let result = change(tx, "reviews", &row.id, hash)?;
             if !matches!(result, Outcome::Unchanged) {
                 tx.prepare_cached(
                 "INSERT INTO reviews (id, product_id, user_id, rating, comment, created_at, extra, content_hash)
@@ -748,7 +789,16 @@ fn import_reviews(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
                    rating = excluded.rating, comment = excluded.comment, created_at = excluded.created_at,
                    extra = excluded.extra, content_hash = excluded.content_hash",
             )?
-            .execute(params![id, product_id, user_id, rating, comment, created_at, l.rest(), hash])?;
+            .execute(params![
+                row.id,
+                row.product_id,
+                row.user_id,
+                row.rating,
+                row.comment,
+                row.created_at,
+                l.rest(),
+                hash
+            ])?;
             }
             Ok(Ok(result))
         },
@@ -764,10 +814,77 @@ const ORDER_STATUSES: [&str; 6] = [
     "CANCELLED",
 ];
 
+/// An order line, parsed.
+struct OrderRow {
+    id: String,
+    number: String,
+    user_id: String,
+    email: String,
+    status: String,
+    total: f64,
+    created_at: String,
+    updated_at: String,
+    postal: Option<String>,
+    tracking: Option<String>,
+    items: Vec<OrderItem>,
+}
+
 struct OrderItem {
     product_id: String,
     quantity: i64,
     price: f64,
+}
+
+fn parse_order(l: &mut Line) -> Result<OrderRow, Reason> {
+    let id = l.string("id")?;
+    let number = l.string("orderNumber")?;
+    if !(number.starts_with("ORD-") && number.chars().count() == 12) {
+        return Err(format!(
+            "orderNumber: {number:?} must be \"ORD-\" followed by 8 characters"
+        ));
+    }
+    let user_id = l.string("userId")?;
+    let email = l.string("email")?;
+    let status = l.string("status")?;
+    if !ORDER_STATUSES.contains(&status.as_str()) {
+        return Err(format!(
+            "status: {status:?} is not one of {}",
+            ORDER_STATUSES.join(", ")
+        ));
+    }
+    Ok(OrderRow {
+        id,
+        number,
+        user_id,
+        email,
+        status,
+        total: l.price("total")?,
+        created_at: l.timestamp("createdAt")?,
+        updated_at: l.timestamp("updatedAt")?,
+        postal: l.opt_string("shippingPostalCode")?,
+        tracking: l.opt_string("trackingNumber")?,
+        items: parse_order_items(l)?,
+    })
+}
+
+fn parse_order_items(l: &mut Line) -> Result<Vec<OrderItem>, Reason> {
+    l.opt_array("items")?
+        .ok_or_else(|| "items: required array is missing".to_owned())?
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let Value::Object(map) = item else {
+                return Err(format!("items[{i}]: expected an object"));
+            };
+            let mut item = Line(map);
+            let err = |e: Reason| format!("items[{i}].{e}");
+            Ok(OrderItem {
+                product_id: item.string("productId").map_err(err)?,
+                quantity: item.integer("quantity", 1, i64::MAX).map_err(err)?,
+                price: item.price("price").map_err(err)?,
+            })
+        })
+        .collect()
 }
 
 fn import_orders(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
@@ -778,112 +895,80 @@ fn import_orders(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
         |r| &mut r.orders,
         |tx, mut l| {
             let hash = l.hash();
-            let parsed = (|| {
-                let id = l.string("id")?;
-                let number = l.string("orderNumber")?;
-                if !(number.starts_with("ORD-") && number.chars().count() == 12) {
-                    return Err(format!(
-                        "orderNumber: {number:?} must be \"ORD-\" followed by 8 characters"
-                    ));
-                }
-                let user_id = l.string("userId")?;
-                let email = l.string("email")?;
-                let status = l.string("status")?;
-                if !ORDER_STATUSES.contains(&status.as_str()) {
-                    return Err(format!(
-                        "status: {status:?} is not one of {}",
-                        ORDER_STATUSES.join(", ")
-                    ));
-                }
-                let total = l.price("total")?;
-                let created_at = l.timestamp("createdAt")?;
-                let updated_at = l.timestamp("updatedAt")?;
-                let postal = l.opt_string("shippingPostalCode")?;
-                let tracking = l.opt_string("trackingNumber")?;
-                let items = l
-                    .opt_array("items")?
-                    .ok_or_else(|| "items: required array is missing".to_owned())?
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        let Value::Object(map) = item else {
-                            return Err(format!("items[{i}]: expected an object"));
-                        };
-                        let mut item = Line(map);
-                        let err = |e: Reason| format!("items[{i}].{e}");
-                        Ok(OrderItem {
-                            product_id: item.string("productId").map_err(err)?,
-                            quantity: item.integer("quantity", 1, i64::MAX).map_err(err)?,
-                            price: item.price("price").map_err(err)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((
-                    id, number, user_id, email, status, total, created_at, updated_at, postal,
-                    tracking, items,
-                ))
-            })();
-            let (
-                id,
-                number,
-                user_id,
-                email,
-                status,
-                total,
-                created_at,
-                updated_at,
-                postal,
-                tracking,
-                items,
-            ) = match parsed {
-                Ok(p) => p,
+            let row = match parse_order(&mut l) {
+                Ok(row) => row,
                 Err(reason) => return Ok(Err(reason)),
             };
-            let result = change(tx, "orders", &id, hash)?;
+            let result = change(tx, "orders", &row.id, hash)?;
             if !matches!(result, Outcome::Unchanged) {
-                tx.prepare_cached(
-                "INSERT INTO orders (id, order_number, user_id, email, status, total, created_at, updated_at,
-                   shipping_postal_code, tracking_number, extra, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT(id) DO UPDATE SET order_number = excluded.order_number, user_id = excluded.user_id,
-                   email = excluded.email, status = excluded.status, total = excluded.total,
-                   created_at = excluded.created_at, updated_at = excluded.updated_at,
-                   shipping_postal_code = excluded.shipping_postal_code,
-                   tracking_number = excluded.tracking_number, extra = excluded.extra,
-                   content_hash = excluded.content_hash",
-            )?
-            .execute(params![
-                id,
-                number,
-                user_id,
-                email,
-                status,
-                total,
-                created_at,
-                updated_at,
-                postal,
-                tracking,
-                l.rest(),
-                hash
-            ])?;
-                tx.prepare_cached("DELETE FROM order_items WHERE order_id = ?1")?
-                    .execute([&id])?;
-                let mut insert = tx.prepare_cached(
-                "INSERT INTO order_items (order_id, line, product_id, quantity, price) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-                for (line, item) in items.iter().enumerate() {
-                    insert.execute(params![
-                        id,
-                        line as i64,
-                        item.product_id,
-                        item.quantity,
-                        item.price
-                    ])?;
-                }
+                upsert_order(tx, &row, &l.rest(), hash)?;
             }
             Ok(Ok(result))
         },
     )
+}
+
+fn upsert_order(
+    tx: &Transaction,
+    row: &OrderRow,
+    extra: &str,
+    hash: i64,
+) -> Result<(), CatalogError> {
+    tx.prepare_cached(
+        "INSERT INTO orders (id, order_number, user_id, email, status, total, created_at, updated_at,
+           shipping_postal_code, tracking_number, extra, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT(id) DO UPDATE SET order_number = excluded.order_number, user_id = excluded.user_id,
+           email = excluded.email, status = excluded.status, total = excluded.total,
+           created_at = excluded.created_at, updated_at = excluded.updated_at,
+           shipping_postal_code = excluded.shipping_postal_code,
+           tracking_number = excluded.tracking_number, extra = excluded.extra,
+           content_hash = excluded.content_hash",
+    )?
+    .execute(params![
+        row.id,
+        row.number,
+        row.user_id,
+        row.email,
+        row.status,
+        row.total,
+        row.created_at,
+        row.updated_at,
+        row.postal,
+        row.tracking,
+        extra,
+        hash
+    ])?;
+    tx.prepare_cached("DELETE FROM order_items WHERE order_id = ?1")?
+        .execute([&row.id])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO order_items (order_id, line, product_id, quantity, price) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (line, item) in row.items.iter().enumerate() {
+        insert.execute(params![
+            row.id,
+            line as i64,
+            item.product_id,
+            item.quantity,
+            item.price
+        ])?;
+    }
+    Ok(())
+}
+
+/// A wishlist line, parsed.
+struct WishlistRow {
+    user_id: String,
+    product_id: String,
+    created_at: String,
+}
+
+fn parse_wishlist(l: &mut Line) -> Result<WishlistRow, Reason> {
+    Ok(WishlistRow {
+        user_id: l.string("userId")?,
+        product_id: l.string("productId")?,
+        created_at: l.timestamp("createdAt")?,
+    })
 }
 
 fn import_wishlists(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
@@ -893,29 +978,25 @@ fn import_wishlists(im: &mut Importer, path: &Path) -> Result<(), CatalogError> 
         "wishlists.ndjson",
         |r| &mut r.wishlists,
         |tx, mut l| {
-            let parsed = (|| {
-                Ok::<_, Reason>((
-                    l.string("userId")?,
-                    l.string("productId")?,
-                    l.timestamp("createdAt")?,
-                ))
-            })();
-            let (user_id, product_id, created_at) = match parsed {
-                Ok(p) => p,
+            let row = match parse_wishlist(&mut l) {
+                Ok(row) => row,
                 Err(reason) => return Ok(Err(reason)),
             };
-            if !product_exists(tx, &product_id)? {
-                return Ok(Err(format!("productId: {product_id:?} names no product")));
+            if !product_exists(tx, &row.product_id)? {
+                return Ok(Err(format!(
+                    "productId: {:?} names no product",
+                    row.product_id
+                )));
             }
             let existing: Option<String> = tx
                 .prepare_cached(
                     "SELECT created_at FROM wishlists WHERE user_id = ?1 AND product_id = ?2",
                 )?
-                .query_row([&user_id, &product_id], |r| r.get(0))
+                .query_row([&row.user_id, &row.product_id], |r| r.get(0))
                 .optional()?;
             let result = match existing {
                 None => Outcome::Inserted,
-                Some(at) if at == created_at => Outcome::Unchanged,
+                Some(at) if at == row.created_at => Outcome::Unchanged,
                 Some(_) => Outcome::Updated,
             };
             if !matches!(result, Outcome::Unchanged) {
@@ -923,7 +1004,7 @@ fn import_wishlists(im: &mut Importer, path: &Path) -> Result<(), CatalogError> 
                     "INSERT INTO wishlists (user_id, product_id, created_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(user_id, product_id) DO UPDATE SET created_at = excluded.created_at",
                 )?
-                .execute([&user_id, &product_id, &created_at])?;
+                .execute([&row.user_id, &row.product_id, &row.created_at])?;
             }
             Ok(Ok(result))
         },
