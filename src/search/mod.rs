@@ -638,82 +638,29 @@ impl Engine {
             limit: lexical_limit,
             facets: !facets.is_empty(),
         };
-        let mut lexical = generation.search(&lexical_request)?;
-        // Parsed attribute filters are a guess: when they leave less than the page, they become
-        // boosts, so the exact matches come first and near ones (another colour, another style)
-        // fill the page below them instead of an empty or thin answer.
-        let mut relaxed_request = None;
-        if lexical.total < offset + limit
-            && let Some(u) = understanding.as_mut()
-            && let Some(relaxed) = u.relaxed_filters.take()
-        {
-            lexical = generation.search(&LexicalRequest {
-                filters: &relaxed,
-                ..lexical_request.clone()
-            })?;
-            u.parsed.relaxed = u
-                .parsed
-                .filters
-                .attributes
-                .iter()
-                .map(|(facet, values)| format!("{facet}: {}", values.join("|")))
-                .collect();
-            u.parsed.filters.attributes.clear();
-            for item in &mut u.parsed.understood {
-                if item.applied == Applied::Filter
-                    && matches!(item.kind, "color" | "material" | "style")
-                {
-                    item.applied = Applied::Boost;
-                }
-            }
-            relaxed_request = Some(SearchRequest {
-                filters: relaxed,
-                ..request.clone()
-            });
+        let mut attempt = Attempt {
+            words: words.clone(),
+            filters: request.filters.clone(),
+            lexical: generation.search(&lexical_request)?,
+        };
+        for fallback in FALLBACKS {
+            fallback.apply(
+                &mut attempt,
+                understanding.as_mut(),
+                generation,
+                &lexical_request,
+                offset + limit,
+            )?;
         }
-        let request = relaxed_request.as_ref().unwrap_or(request);
-        // Nothing at all, or words dropped from a short query: a word may be misspelt beyond its
-        // budget ("fuieuil" is 2 edits from "fauteuil" in 7 letters; "apliqe" from "applique").
-        // A corrected word is better than a dropped one: one more edit for words of 5 letters or
-        // more, then retry, and keep that answer when it drops fewer words. Longer queries keep
-        // their drops: among many words, a dropped one is more likely noise than a typo.
-        let mut loosened = None;
-        if lexical.total == 0 || (!lexical.dropped.is_empty() && words.len() <= 3) {
-            let loose = index::loosen_typos(&words);
-            if loose != words {
-                let found = generation.search(&LexicalRequest {
-                    words: &loose,
-                    filters: &request.filters,
-                    ..lexical_request.clone()
-                })?;
-                let better = found.total > 0
-                    && (lexical.total == 0 || found.dropped.len() < lexical.dropped.len());
-                if better {
-                    lexical = found;
-                    loosened = Some(loose);
-                }
-            }
-        }
-        // Words the parser left free ("canapé confortable") may match nothing in what the query
-        // named: the named constraints alone answer, and the words are reported dropped.
-        if lexical.total == 0
-            && !words.is_empty()
-            && understanding
-                .as_ref()
-                .is_some_and(|u| u.parsed.filters != IntentFilters::default())
-        {
-            let all: Vec<PlannedWord> = Vec::new();
-            let mut without_words = generation.search(&LexicalRequest {
-                words: &all,
-                filters: &request.filters,
-                ..lexical_request.clone()
-            })?;
-            if without_words.total > 0 {
-                without_words.dropped = words.clone();
-                lexical = without_words;
-            }
-        }
-        let words = loosened.unwrap_or(words);
+        let Attempt {
+            words,
+            filters,
+            lexical,
+        } = attempt;
+        let request = &SearchRequest {
+            filters,
+            ..request.clone()
+        };
         let kept: Vec<PlannedWord> = words
             .iter()
             .filter(|w| !lexical.dropped.contains(w))
@@ -1070,6 +1017,103 @@ fn count_products(
         .into_iter()
         .map(|c| node(tree, direct, c, 0))
         .collect()
+}
+
+/// One lexical search as the engine runs it: the words, the filters, what they found.
+struct Attempt {
+    words: Vec<PlannedWord>,
+    filters: Filters,
+    lexical: index::LexicalResult,
+}
+
+/// What to try when an attempt falls short, in this order, each on the current attempt.
+#[derive(Debug, Clone, Copy)]
+enum Fallback {
+    /// Parsed attribute filters are a guess: when they leave less than the page, they become
+    /// boosts, so the exact matches come first and near ones (another colour, another style)
+    /// fill the page below them instead of an empty or thin answer.
+    RelaxAttributes,
+    /// Nothing at all, or words dropped from a short query: a word may be misspelt beyond its
+    /// budget ("fuieuil" is 2 edits from "fauteuil" in 7 letters; "apliqe" from "applique").
+    /// A corrected word is better than a dropped one: one more edit for words of 5 letters or
+    /// more, kept when it drops fewer words. Longer queries keep their drops: among many
+    /// words, a dropped one is more likely noise than a typo.
+    LoosenTypos,
+    /// Words the parser left free ("canapé confortable") may match nothing in what the query
+    /// named: the named constraints alone answer, and the words are reported dropped.
+    DropFreeWords,
+}
+
+const FALLBACKS: [Fallback; 3] = [
+    Fallback::RelaxAttributes,
+    Fallback::LoosenTypos,
+    Fallback::DropFreeWords,
+];
+
+impl Fallback {
+    /// Tries the step on `attempt`, replacing it when the step's answer is better. `depth`:
+    /// the hits the page needs (offset + limit).
+    fn apply(
+        self,
+        attempt: &mut Attempt,
+        understanding: Option<&mut understand::Understanding>,
+        generation: &Generation,
+        base: &LexicalRequest<'_>,
+        depth: usize,
+    ) -> Result<(), SearchError> {
+        let lexical = &attempt.lexical;
+        match self {
+            Fallback::RelaxAttributes => {
+                if lexical.total < depth
+                    && let Some(relaxed) = understanding.and_then(|u| u.relax())
+                {
+                    attempt.lexical = generation.search(&LexicalRequest {
+                        words: &attempt.words,
+                        filters: &relaxed,
+                        ..base.clone()
+                    })?;
+                    attempt.filters = relaxed;
+                }
+            }
+            Fallback::LoosenTypos => {
+                let short = !lexical.dropped.is_empty() && attempt.words.len() <= 3;
+                if lexical.total != 0 && !short {
+                    return Ok(());
+                }
+                let loose = index::loosen_typos(&attempt.words);
+                if loose == attempt.words {
+                    return Ok(());
+                }
+                let found = generation.search(&LexicalRequest {
+                    words: &loose,
+                    filters: &attempt.filters,
+                    ..base.clone()
+                })?;
+                if found.total > 0
+                    && (lexical.total == 0 || found.dropped.len() < lexical.dropped.len())
+                {
+                    attempt.lexical = found;
+                    attempt.words = loose;
+                }
+            }
+            Fallback::DropFreeWords => {
+                let named = understanding.is_some_and(|u| u.named_constraints());
+                if lexical.total != 0 || attempt.words.is_empty() || !named {
+                    return Ok(());
+                }
+                let mut without_words = generation.search(&LexicalRequest {
+                    words: &[],
+                    filters: &attempt.filters,
+                    ..base.clone()
+                })?;
+                if without_words.total > 0 {
+                    without_words.dropped = attempt.words.clone();
+                    attempt.lexical = without_words;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Engine calls off the async workers at once: two per core keep every core busy while one

@@ -129,6 +129,37 @@ pub(crate) struct Understanding {
     pub(crate) parsed: ParsedQuery,
 }
 
+impl Understanding {
+    /// Relaxes the parsed attribute filters to boosts: the filters without them, with the
+    /// parse updated to say so (`relaxed`, and each attribute filter now a boost); `None` when
+    /// nothing was parsed as an attribute filter, or it was relaxed already.
+    pub(crate) fn relax(&mut self) -> Option<Filters> {
+        let relaxed = self.relaxed_filters.take()?;
+        let parsed = &mut self.parsed;
+        parsed.relaxed = parsed
+            .filters
+            .attributes
+            .iter()
+            .map(|(facet, values)| format!("{facet}: {}", values.join("|")))
+            .collect();
+        parsed.filters.attributes.clear();
+        for item in &mut parsed.understood {
+            if item.applied == Applied::Filter
+                && matches!(item.kind, "color" | "material" | "style")
+            {
+                item.applied = Applied::Boost;
+            }
+        }
+        self.filters = relaxed.clone();
+        Some(relaxed)
+    }
+
+    /// Whether the query named constraints of its own (a category, prices, stock...).
+    pub(crate) fn named_constraints(&self) -> bool {
+        self.parsed.filters != IntentFilters::default()
+    }
+}
+
 /// Share of a category's prices under the "cheap" band, and over the "premium" one.
 const BAND_SHARE: f64 = 1.0 / 3.0;
 
