@@ -178,171 +178,44 @@ pub(crate) fn understand(
 
 /// Plans the lexical search of an intent.
 pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Understanding {
-    let mut filters = request.clone();
-    let mut added = IntentFilters::default();
-    let mut understood = Vec::new();
-    let mut boosts = Vec::new();
-    let mut search_text = vec![intent.free_text.clone()];
-    let mut product_type = None;
-
-    let category = resolve_category(text, intent);
-    for c in &intent.constraints {
-        let (kind, value, label) = describe(c, text);
-        let mut applied = Applied::Filter;
-        let mut reason = None;
-        let mut ignore = |why: &str, applied: &mut Applied| {
-            *applied = Applied::Ignored;
-            reason = Some(why.to_owned());
-        };
-        match &c.ask {
-            Ask::Category { slug, keep } => {
-                let used = category_use(text, &category, slug, request, &mut filters, &mut added);
-                if let Err(why) = used {
-                    ignore(why, &mut applied);
-                }
-                if *keep || used.is_err() {
-                    search_text.push(c.words.clone());
-                }
-            }
-            Ask::ProductType {
+    let mut planner = Planner {
+        text,
+        request,
+        category: resolve_category(text, intent),
+        filters: request.clone(),
+        added: IntentFilters::default(),
+        boosts: Vec::new(),
+        search_text: vec![intent.free_text.clone()],
+        product_type: None,
+    };
+    let understood = intent
+        .constraints
+        .iter()
+        .map(|c| {
+            let (kind, value, label) = describe(c, text);
+            let (applied, reason) = match planner.apply(c) {
+                Ok(applied) => (applied, None),
+                Err(why) => (Applied::Ignored, Some(why.to_owned())),
+            };
+            Understood {
+                kind,
+                value,
                 label,
-                slug,
-                search,
-            } => {
-                product_type.get_or_insert_with(|| label.clone());
-                match category_use(text, &category, slug, request, &mut filters, &mut added) {
-                    Err(why) => {
-                        ignore(why, &mut applied);
-                        search_text.push(c.words.clone());
-                    }
-                    Ok(()) if !search.is_empty() => search_text.push(search.clone()),
-                    Ok(()) => {}
-                }
+                words: c.words.clone(),
+                typo: c.typo,
+                applied,
+                reason,
             }
-            Ask::MaxPrice(p) => {
-                if request.max_price.is_some() {
-                    ignore("the request sets maxPrice", &mut applied);
-                } else if filters.min_price.is_some_and(|min| min > *p) {
-                    ignore("below the lowest price asked", &mut applied);
-                } else {
-                    filters.max_price = Some(*p);
-                    added.max_price = Some(*p);
-                }
-            }
-            Ask::MinPrice(p) => {
-                if request.min_price.is_some() {
-                    ignore("the request sets minPrice", &mut applied);
-                } else if filters.max_price.is_some_and(|max| max < *p) {
-                    ignore("above the highest price asked", &mut applied);
-                } else {
-                    filters.min_price = Some(*p);
-                    added.min_price = Some(*p);
-                }
-            }
-            Ask::Band(band) => {
-                let scope = filters.category.as_deref();
-                let (share, explicit) = match band {
-                    PriceBand::Cheap => (BAND_SHARE, filters.max_price),
-                    PriceBand::Premium => (1.0 - BAND_SHARE, filters.min_price),
-                };
-                match (explicit, text.price_quantile(scope, share)) {
-                    (Some(_), _) => ignore("a price is already stated", &mut applied),
-                    (None, None) => ignore("no prices to compare with", &mut applied),
-                    (None, Some(p)) => match band {
-                        PriceBand::Cheap => {
-                            filters.max_price = Some(p);
-                            added.max_price = Some(p);
-                        }
-                        PriceBand::Premium => {
-                            filters.min_price = Some(p);
-                            added.min_price = Some(p);
-                        }
-                    },
-                }
-            }
-            Ask::Attribute {
-                facet,
-                values,
-                filter,
-            } => {
-                boosts.push(Boost::Attribute {
-                    facet: facet.key().to_owned(),
-                    values: values.clone(),
-                });
-                boosts.extend(
-                    plan_words(&c.words)
-                        .into_iter()
-                        .map(|w| Boost::NameWord(w.exact)),
-                );
-                let known: Vec<String> = values
-                    .iter()
-                    .filter(|v| {
-                        text.dictionaries()
-                            .attributes
-                            .get(facet.key())
-                            .is_some_and(|d| d.contains(v))
-                    })
-                    .cloned()
-                    .collect();
-                // A word read through a typo is a guess ("marie" is not "marine"): a boost only.
-                if *filter
-                    && !c.typo
-                    && !request.attributes.contains_key(facet.key())
-                    && !known.is_empty()
-                {
-                    let list = filters
-                        .attributes
-                        .entry(facet.key().to_owned())
-                        .or_default();
-                    let added_list = added.attributes.entry(facet.key().to_owned()).or_default();
-                    for v in known {
-                        if !list.contains(&v) {
-                            list.push(v.clone());
-                            added_list.push(v);
-                        }
-                    }
-                } else {
-                    applied = Applied::Boost;
-                }
-            }
-            Ask::Size(hint) => match hint {
-                SizeHint::Small => {
-                    applied = Applied::Boost;
-                    boosts.push(Boost::SizeClass(SIZE_SMALL));
-                }
-                SizeHint::Large => {
-                    applied = Applied::Boost;
-                    boosts.push(Boost::SizeClass(SIZE_LARGE));
-                }
-                // Product names carry counts and dimensions: search them as words.
-                SizeHint::Count { .. } | SizeHint::Dimensions { .. } => {
-                    applied = Applied::Searched;
-                    search_text.push(size_words(hint));
-                }
-                SizeHint::Length { .. } => {
-                    applied = Applied::Boost;
-                    boosts.extend(plan_words(&size_words(hint)).into_iter().map(Boost::Word));
-                }
-            },
-            Ask::InStock => {
-                if request.in_stock.is_some() {
-                    ignore("the request sets inStock", &mut applied);
-                } else {
-                    filters.in_stock = Some(true);
-                    added.in_stock = Some(true);
-                }
-            }
-        }
-        understood.push(Understood {
-            kind,
-            value,
-            label,
-            words: c.words.clone(),
-            typo: c.typo,
-            applied,
-            reason,
-        });
-    }
+        })
+        .collect();
+    let Planner {
+        filters,
+        added,
+        boosts,
+        search_text,
+        product_type,
+        ..
+    } = planner;
     let relaxed_filters = (!added.attributes.is_empty()).then(|| {
         let mut f = filters.clone();
         f.attributes = request.attributes.clone();
@@ -353,23 +226,9 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let marks = intent
-        .constraints
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.ask,
-                Ask::Category { .. }
-                    | Ask::ProductType { .. }
-                    | Ask::Attribute { .. }
-                    | Ask::Size(_)
-            )
-        })
-        .flat_map(|c| plan_words(&c.words))
-        .collect();
     Understanding {
         text: text_to_search.clone(),
-        marks,
+        marks: marks(intent),
         filters,
         relaxed_filters,
         boosts,
@@ -384,6 +243,245 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
             relaxed: Vec::new(),
             error: None,
         },
+    }
+}
+
+/// Words that carried a category, a product type, an attribute or a size: highlighted.
+fn marks(intent: &Intent) -> Vec<PlannedWord> {
+    intent
+        .constraints
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.ask,
+                Ask::Category { .. }
+                    | Ask::ProductType { .. }
+                    | Ask::Attribute { .. }
+                    | Ask::Size(_)
+            )
+        })
+        .flat_map(|c| plan_words(&c.words))
+        .collect()
+}
+
+/// How a constraint was used, or why it was ignored.
+type Use = Result<Applied, &'static str>;
+
+/// A plan being built: the constraints are applied in turn, each by the method of its kind.
+/// The request's own filters always win over parsed ones.
+struct Planner<'a> {
+    text: &'a Generation,
+    request: &'a Filters,
+    category: Result<Option<Resolved>, ()>,
+    /// The request's filters with the parsed ones added.
+    filters: Filters,
+    /// The parsed filters alone (what `parsedQuery.filters` shows).
+    added: IntentFilters,
+    boosts: Vec<Boost>,
+    search_text: Vec<String>,
+    product_type: Option<String>,
+}
+
+impl Planner<'_> {
+    fn apply(&mut self, c: &intent::Constraint) -> Use {
+        match &c.ask {
+            Ask::Category { slug, keep } => self.category(c, slug, *keep),
+            Ask::ProductType {
+                label,
+                slug,
+                search,
+            } => self.product_type(c, label, slug, search),
+            Ask::MaxPrice(p) => self.max_price(*p),
+            Ask::MinPrice(p) => self.min_price(*p),
+            Ask::Band(band) => self.band(*band),
+            Ask::Attribute {
+                facet,
+                values,
+                filter,
+            } => self.attribute(c, *facet, values, *filter),
+            Ask::Size(hint) => Ok(self.size(hint)),
+            Ask::InStock => self.in_stock(),
+        }
+    }
+
+    fn use_category(&mut self, slug: &str) -> Result<(), &'static str> {
+        category_use(
+            self.text,
+            &self.category,
+            slug,
+            self.request,
+            &mut self.filters,
+            &mut self.added,
+        )
+    }
+
+    fn category(&mut self, c: &intent::Constraint, slug: &str, keep: bool) -> Use {
+        let used = self.use_category(slug);
+        if keep || used.is_err() {
+            self.search_text.push(c.words.clone());
+        }
+        used.map(|()| Applied::Filter)
+    }
+
+    fn product_type(
+        &mut self,
+        c: &intent::Constraint,
+        label: &str,
+        slug: &str,
+        search: &str,
+    ) -> Use {
+        self.product_type.get_or_insert_with(|| label.to_owned());
+        match self.use_category(slug) {
+            Err(why) => {
+                self.search_text.push(c.words.clone());
+                Err(why)
+            }
+            Ok(()) => {
+                if !search.is_empty() {
+                    self.search_text.push(search.to_owned());
+                }
+                Ok(Applied::Filter)
+            }
+        }
+    }
+
+    fn max_price(&mut self, p: f64) -> Use {
+        if self.request.max_price.is_some() {
+            return Err("the request sets maxPrice");
+        }
+        if self.filters.min_price.is_some_and(|min| min > p) {
+            return Err("below the lowest price asked");
+        }
+        self.filters.max_price = Some(p);
+        self.added.max_price = Some(p);
+        Ok(Applied::Filter)
+    }
+
+    fn min_price(&mut self, p: f64) -> Use {
+        if self.request.min_price.is_some() {
+            return Err("the request sets minPrice");
+        }
+        if self.filters.max_price.is_some_and(|max| max < p) {
+            return Err("above the highest price asked");
+        }
+        self.filters.min_price = Some(p);
+        self.added.min_price = Some(p);
+        Ok(Applied::Filter)
+    }
+
+    /// A price band: the cheapest or dearest third of the named category's prices.
+    fn band(&mut self, band: PriceBand) -> Use {
+        let scope = self.filters.category.as_deref();
+        let (share, explicit) = match band {
+            PriceBand::Cheap => (BAND_SHARE, self.filters.max_price),
+            PriceBand::Premium => (1.0 - BAND_SHARE, self.filters.min_price),
+        };
+        if explicit.is_some() {
+            return Err("a price is already stated");
+        }
+        let p = self
+            .text
+            .price_quantile(scope, share)
+            .ok_or("no prices to compare with")?;
+        match band {
+            PriceBand::Cheap => {
+                self.filters.max_price = Some(p);
+                self.added.max_price = Some(p);
+            }
+            PriceBand::Premium => {
+                self.filters.min_price = Some(p);
+                self.added.min_price = Some(p);
+            }
+        }
+        Ok(Applied::Filter)
+    }
+
+    /// An attribute always boosts (and so do its words in names); it filters too when it is
+    /// unambiguous: no typo, values the catalog has, and no attribute filter in the request.
+    fn attribute(
+        &mut self,
+        c: &intent::Constraint,
+        facet: Facet,
+        values: &[String],
+        filter: bool,
+    ) -> Use {
+        self.boosts.push(Boost::Attribute {
+            facet: facet.key().to_owned(),
+            values: values.to_vec(),
+        });
+        self.boosts.extend(
+            plan_words(&c.words)
+                .into_iter()
+                .map(|w| Boost::NameWord(w.exact)),
+        );
+        let known: Vec<String> = values
+            .iter()
+            .filter(|v| {
+                self.text
+                    .dictionaries()
+                    .attributes
+                    .get(facet.key())
+                    .is_some_and(|d| d.contains(v))
+            })
+            .cloned()
+            .collect();
+        // A word read through a typo is a guess ("marie" is not "marine"): a boost only.
+        if !filter
+            || c.typo
+            || self.request.attributes.contains_key(facet.key())
+            || known.is_empty()
+        {
+            return Ok(Applied::Boost);
+        }
+        let list = self
+            .filters
+            .attributes
+            .entry(facet.key().to_owned())
+            .or_default();
+        let added = self
+            .added
+            .attributes
+            .entry(facet.key().to_owned())
+            .or_default();
+        for v in known {
+            if !list.contains(&v) {
+                list.push(v.clone());
+                added.push(v);
+            }
+        }
+        Ok(Applied::Filter)
+    }
+
+    fn size(&mut self, hint: &SizeHint) -> Applied {
+        match hint {
+            SizeHint::Small => {
+                self.boosts.push(Boost::SizeClass(SIZE_SMALL));
+                Applied::Boost
+            }
+            SizeHint::Large => {
+                self.boosts.push(Boost::SizeClass(SIZE_LARGE));
+                Applied::Boost
+            }
+            // Product names carry counts and dimensions: search them as words.
+            SizeHint::Count { .. } | SizeHint::Dimensions { .. } => {
+                self.search_text.push(size_words(hint));
+                Applied::Searched
+            }
+            SizeHint::Length { .. } => {
+                self.boosts
+                    .extend(plan_words(&size_words(hint)).into_iter().map(Boost::Word));
+                Applied::Boost
+            }
+        }
+    }
+
+    fn in_stock(&mut self) -> Use {
+        if self.request.in_stock.is_some() {
+            return Err("the request sets inStock");
+        }
+        self.filters.in_stock = Some(true);
+        self.added.in_stock = Some(true);
+        Ok(Applied::Filter)
     }
 }
 
