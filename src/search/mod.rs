@@ -597,17 +597,7 @@ impl Engine {
         let (offset, limit, facets) = validate(request)?;
         let live = self.generation();
         let generation = live.text();
-        let mut understanding =
-            (request.intent && !request.q.trim().is_empty()).then(|| match intent {
-                None => understand::understand(generation, &request.q, &request.filters),
-                Some(merged) => {
-                    let mut u = understand::plan(generation, &merged.intent, &request.filters);
-                    u.parsed.source = merged.source;
-                    u.parsed.parse_time_ms = merged.parse_time_ms;
-                    u.parsed.error = merged.error.clone();
-                    u
-                }
-            });
+        let mut understanding = understanding(generation, request, intent);
         // The request as the engine runs it: the parsed filters added to the request's own.
         let request = &match &understanding {
             Some(u) => SearchRequest {
@@ -696,21 +686,8 @@ impl Engine {
         } else {
             (lexical_hits, lexical.total, 0)
         };
-        let all = facets.iter().any(|f| f == "*");
-        let wanted = |f: &str| all || facets.iter().any(|w| w == f);
-        let facet_distribution = (!facets.is_empty()).then(|| {
-            lexical
-                .facets
-                .into_iter()
-                .filter(|(f, _)| wanted(f))
-                .collect::<BTreeMap<_, _>>()
-        });
-        let facet_stats = wanted("price").then(|| {
-            lexical
-                .price_range
-                .map(|(min, max)| BTreeMap::from([("price".to_owned(), Stats { min, max })]))
-                .unwrap_or_default()
-        });
+        let (facet_distribution, facet_stats) =
+            facet_answer(&facets, lexical.facets, lexical.price_range);
         let response = SearchResponse {
             hits,
             query: request.q.clone(),
@@ -1017,6 +994,52 @@ fn count_products(
         .into_iter()
         .map(|c| node(tree, direct, c, 0))
         .collect()
+}
+
+/// What the query asks beyond its words (`None` with intent parsing off or an empty query):
+/// the local parse, or an intent parsed elsewhere (merged with Claude's).
+fn understanding(
+    generation: &Generation,
+    request: &SearchRequest,
+    intent: Option<&ai::MergedIntent>,
+) -> Option<understand::Understanding> {
+    (request.intent && !request.q.trim().is_empty()).then(|| match intent {
+        None => understand::understand(generation, &request.q, &request.filters),
+        Some(merged) => {
+            let mut u = understand::plan(generation, &merged.intent, &request.filters);
+            u.parsed.source = merged.source;
+            u.parsed.parse_time_ms = merged.parse_time_ms;
+            u.parsed.error = merged.error.clone();
+            u
+        }
+    })
+}
+
+/// Counts per value of the facets asked (`*`: all), and the price range when asked.
+type FacetAnswer = (
+    Option<BTreeMap<String, BTreeMap<String, u64>>>,
+    Option<BTreeMap<String, Stats>>,
+);
+
+fn facet_answer(
+    asked: &[String],
+    counted: BTreeMap<String, BTreeMap<String, u64>>,
+    price_range: Option<(f64, f64)>,
+) -> FacetAnswer {
+    let all = asked.iter().any(|f| f == "*");
+    let wanted = |f: &str| all || asked.iter().any(|w| w == f);
+    let distribution = (!asked.is_empty()).then(|| {
+        counted
+            .into_iter()
+            .filter(|(f, _)| wanted(f))
+            .collect::<BTreeMap<_, _>>()
+    });
+    let stats = wanted("price").then(|| {
+        price_range
+            .map(|(min, max)| BTreeMap::from([("price".to_owned(), Stats { min, max })]))
+            .unwrap_or_default()
+    });
+    (distribution, stats)
 }
 
 /// One lexical search as the engine runs it: the words, the filters, what they found.

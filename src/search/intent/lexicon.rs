@@ -223,121 +223,12 @@ impl Lexicon {
     /// Compiles a lexicon file.
     pub(crate) fn parse(toml_text: &str) -> Result<Lexicon, String> {
         let file: File = toml::from_str(toml_text).map_err(|e| e.to_string())?;
-        let mut entries: Vec<(String, Meaning)> = Vec::new();
-        let mut add = |phrases: &[String], meaning: Meaning| {
-            for p in phrases {
-                entries.push((p.clone(), meaning.clone()));
-            }
-        };
-        for c in &file.category {
-            for p in &c.phrases {
-                let keep = c.keep.contains(p);
-                add(
-                    std::slice::from_ref(p),
-                    Meaning::Category {
-                        slug: c.slug.clone(),
-                        keep,
-                    },
-                );
-            }
-        }
         let type_rooms = file
             .types
             .iter()
             .filter_map(|t| Some((t.label.clone(), t.also_room.clone()?)))
             .collect();
-        for t in &file.types {
-            add(
-                &t.phrases,
-                Meaning::Type {
-                    label: t.label.clone(),
-                    slug: t.slug.clone(),
-                    search: t.search.clone().unwrap_or_else(|| t.label.clone()),
-                },
-            );
-        }
-        for (facet, list) in [
-            (Facet::Color, &file.color),
-            (Facet::Material, &file.material),
-            (Facet::Style, &file.style),
-            (Facet::Room, &file.room),
-        ] {
-            for a in list {
-                add(
-                    &a.phrases,
-                    Meaning::Attribute {
-                        facet,
-                        values: a.values.clone(),
-                        // Rooms are loose: a product suits more rooms than it is tagged with.
-                        filter: a.filter && facet != Facet::Room,
-                    },
-                );
-            }
-        }
-        let p = &file.price;
-        for (list, meaning) in [
-            (&p.max, Meaning::MaxBefore),
-            (&p.min, Meaning::MinBefore),
-            (&p.max_after, Meaning::MaxAfter),
-            (&p.min_after, Meaning::MinAfter),
-            (&p.between, Meaning::Between),
-            (&p.range_from, Meaning::RangeFrom),
-            (&p.range_to, Meaning::RangeTo),
-            (&p.currency, Meaning::Currency),
-            (&file.size.small, Meaning::Small),
-            (&file.size.large, Meaning::Large),
-            (&file.size.counts, Meaning::Count),
-            (&file.size.diameter, Meaning::Diameter),
-            (&file.size.length_units, Meaning::LengthUnit),
-            (&file.availability.in_stock, Meaning::InStock),
-        ] {
-            add(list, meaning);
-        }
-        for b in &file.band {
-            add(&b.phrases, Meaning::Band(b.name));
-        }
-
-        // One phrase per distinct word sequence, with all its meanings.
-        let mut phrases: Vec<Phrase> = Vec::new();
-        let mut index: HashMap<Vec<String>, usize> = HashMap::new();
-        for (text, meaning) in entries {
-            let tokens = scan(&text);
-            if tokens.is_empty()
-                || tokens
-                    .iter()
-                    .any(|t| !t.is_word() && t.kind != Kind::Sign('€') && t.kind != Kind::Sign('ø'))
-            {
-                return Err(format!(
-                    "phrase {text:?}: only words and the signs € and ø are allowed"
-                ));
-            }
-            let all_stop = tokens.iter().all(|t| t.stop);
-            let words: Vec<PhraseWord> = tokens
-                .iter()
-                .map(|t| PhraseWord {
-                    norm: sign_or(t, &t.norm),
-                    stem: sign_or(t, &t.stem),
-                    optional: t.stop && !all_stop,
-                })
-                .collect();
-            let key: Vec<String> = words.iter().map(|w| w.norm.clone()).collect();
-            match index.get(&key) {
-                Some(&i) => {
-                    if !phrases[i].meanings.contains(&meaning) {
-                        phrases[i].meanings.push(meaning);
-                    }
-                }
-                None => {
-                    let first = words.iter().position(|w| !w.optional).unwrap_or(0);
-                    index.insert(key, phrases.len());
-                    phrases.push(Phrase {
-                        words,
-                        first,
-                        meanings: vec![meaning],
-                    });
-                }
-            }
-        }
+        let phrases = merge_phrases(entries(&file))?;
         let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
         let mut words = HashSet::new();
         for (i, phrase) in phrases.iter().enumerate() {
@@ -369,12 +260,12 @@ impl Lexicon {
         })
     }
 
-    /// The room a product type also names ("bureau").
     /// Whether `word` (folded or stemmed) is a word of the lexicon.
     pub(crate) fn knows(&self, word: &str) -> bool {
         self.words.contains(word)
     }
 
+    /// The room a product type also names ("bureau").
     pub(crate) fn room_of_type(&self, label: &str) -> Option<String> {
         self.type_rooms.get(label).cloned()
     }
@@ -524,4 +415,122 @@ fn word_match(token: &Token, word: &PhraseWord, typo_ok: bool) -> Option<usize> 
         && word.norm.chars().count() >= MIN_TYPO_CHARS
         && within_edits(&token.norm, &word.norm, budget(&token.norm, &word.norm)))
     .then_some(1)
+}
+
+/// Every phrase of the lexicon file with its meaning, in file order.
+fn entries(file: &File) -> Vec<(String, Meaning)> {
+    let mut entries: Vec<(String, Meaning)> = Vec::new();
+    let mut add = |phrases: &[String], meaning: Meaning| {
+        for p in phrases {
+            entries.push((p.clone(), meaning.clone()));
+        }
+    };
+    for c in &file.category {
+        for p in &c.phrases {
+            let keep = c.keep.contains(p);
+            add(
+                std::slice::from_ref(p),
+                Meaning::Category {
+                    slug: c.slug.clone(),
+                    keep,
+                },
+            );
+        }
+    }
+    for t in &file.types {
+        add(
+            &t.phrases,
+            Meaning::Type {
+                label: t.label.clone(),
+                slug: t.slug.clone(),
+                search: t.search.clone().unwrap_or_else(|| t.label.clone()),
+            },
+        );
+    }
+    for (facet, list) in [
+        (Facet::Color, &file.color),
+        (Facet::Material, &file.material),
+        (Facet::Style, &file.style),
+        (Facet::Room, &file.room),
+    ] {
+        for a in list {
+            add(
+                &a.phrases,
+                Meaning::Attribute {
+                    facet,
+                    values: a.values.clone(),
+                    // Rooms are loose: a product suits more rooms than it is tagged with.
+                    filter: a.filter && facet != Facet::Room,
+                },
+            );
+        }
+    }
+    let p = &file.price;
+    for (list, meaning) in [
+        (&p.max, Meaning::MaxBefore),
+        (&p.min, Meaning::MinBefore),
+        (&p.max_after, Meaning::MaxAfter),
+        (&p.min_after, Meaning::MinAfter),
+        (&p.between, Meaning::Between),
+        (&p.range_from, Meaning::RangeFrom),
+        (&p.range_to, Meaning::RangeTo),
+        (&p.currency, Meaning::Currency),
+        (&file.size.small, Meaning::Small),
+        (&file.size.large, Meaning::Large),
+        (&file.size.counts, Meaning::Count),
+        (&file.size.diameter, Meaning::Diameter),
+        (&file.size.length_units, Meaning::LengthUnit),
+        (&file.availability.in_stock, Meaning::InStock),
+    ] {
+        add(list, meaning);
+    }
+    for b in &file.band {
+        add(&b.phrases, Meaning::Band(b.name));
+    }
+    entries
+}
+
+/// One phrase per distinct word sequence, with all its meanings.
+fn merge_phrases(entries: Vec<(String, Meaning)>) -> Result<Vec<Phrase>, String> {
+    let mut phrases: Vec<Phrase> = Vec::new();
+    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+    for (text, meaning) in entries {
+        let tokens = scan(&text);
+        if tokens.is_empty()
+            || tokens
+                .iter()
+                .any(|t| !t.is_word() && t.kind != Kind::Sign('€') && t.kind != Kind::Sign('ø'))
+        {
+            return Err(format!(
+                "phrase {text:?}: only words and the signs € and ø are allowed"
+            ));
+        }
+        let all_stop = tokens.iter().all(|t| t.stop);
+        let words: Vec<PhraseWord> = tokens
+            .iter()
+            .map(|t| PhraseWord {
+                norm: sign_or(t, &t.norm),
+                stem: sign_or(t, &t.stem),
+                optional: t.stop && !all_stop,
+            })
+            .collect();
+        let key: Vec<String> = words.iter().map(|w| w.norm.clone()).collect();
+        match index.get(&key) {
+            Some(&i) => {
+                if !phrases[i].meanings.contains(&meaning) {
+                    phrases[i].meanings.push(meaning);
+                }
+            }
+            None => {
+                let first = words.iter().position(|w| !w.optional).unwrap_or(0);
+                index.insert(key, phrases.len());
+                phrases.push(Phrase {
+                    words,
+                    first,
+                    meanings: vec![meaning],
+                });
+            }
+        }
+    }
+    Ok(phrases)
 }
