@@ -88,12 +88,19 @@ impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Paramet
     }
 }
 
-/// Runs a tool on its arguments; the result, or a tool error.
-fn run<A, R>(
+/// Runs a tool on its arguments, off the async workers ([`Engine::off_worker`]); the result,
+/// or a tool error.
+async fn run<A: Send + 'static, R: Send + 'static>(
+    engine: &Arc<Engine>,
     Parameters(arguments): Parameters<A>,
-    tool: impl FnOnce(A) -> ToolResult<R>,
+    tool: impl FnOnce(&Engine, A) -> ToolResult<R> + Send + 'static,
 ) -> Result<Json<R>, String> {
-    arguments.and_then(tool).map(Json)
+    let arguments = arguments?;
+    engine
+        .off_worker(move |e| tool(e, arguments))
+        .await
+        .map_err(|e| e.to_string())?
+        .map(Json)
 }
 
 #[tool_router]
@@ -108,7 +115,7 @@ impl CatalogServer {
         &self,
         arguments: Parameters<SearchProductsArgs>,
     ) -> Result<Json<ProductList>, String> {
-        run(arguments, |a| tools::search_products(&self.engine, a))
+        run(&self.engine, arguments, tools::search_products).await
     }
 
     /// Everything about one product: description, price, stock, category path, images,
@@ -119,7 +126,7 @@ impl CatalogServer {
         &self,
         arguments: Parameters<ProductDetailsArgs>,
     ) -> Result<Json<ProductInfo>, String> {
-        run(arguments, |a| tools::product_details(&self.engine, a))
+        run(&self.engine, arguments, tools::product_details).await
     }
 
     /// Products that look like a given one (same kind of product, close in style, material
@@ -130,7 +137,7 @@ impl CatalogServer {
         &self,
         arguments: Parameters<SimilarProductsArgs>,
     ) -> Result<Json<ProductList>, String> {
-        run(arguments, |a| tools::similar_products(&self.engine, a))
+        run(&self.engine, arguments, tools::similar_products).await
     }
 
     /// Whether a product can be ordered now in a given quantity, how many units are in stock,
@@ -140,7 +147,7 @@ impl CatalogServer {
         &self,
         arguments: Parameters<StockArgs>,
     ) -> Result<Json<StockAvailability>, String> {
-        run(arguments, |a| tools::stock_availability(&self.engine, a))
+        run(&self.engine, arguments, tools::stock_availability).await
     }
 
     /// Browses one category (subcategories included), best sellers first unless another
@@ -151,7 +158,7 @@ impl CatalogServer {
         &self,
         arguments: Parameters<CategoryProductsArgs>,
     ) -> Result<Json<ProductList>, String> {
-        run(arguments, |a| tools::category_products(&self.engine, a))
+        run(&self.engine, arguments, tools::category_products).await
     }
 
     /// Recommendations, each with its reason in French: look-alikes of a product (similar),
@@ -166,7 +173,7 @@ impl CatalogServer {
         if !self.recommendations_enabled {
             return Err("recommendations are disabled on this store for now: use get_similar_products or search_products instead".into());
         }
-        run(arguments, |a| tools::recommendations(&self.engine, a))
+        run(&self.engine, arguments, tools::recommendations).await
     }
 }
 
