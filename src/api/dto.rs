@@ -261,9 +261,9 @@ pub(crate) struct StorefrontSearchReply {
     /// The products.
     pub(crate) data: Vec<Hit>,
     /// What was understood (`parsedQuery`).
-    pub(crate) intent: Option<ParsedQuery>,
+    pub(crate) intent: Option<ParsedQueryReply>,
     /// Refinement chips.
-    pub(crate) suggestions: Vec<Chip>,
+    pub(crate) suggestions: Vec<ChipReply>,
     /// Whether Claude reordered the products.
     pub(crate) reranked: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -327,7 +327,7 @@ pub(crate) struct Highlights {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RankingDetails {
-    words: Vec<search::WordMatch>,
+    words: Vec<WordMatchReply>,
     text_score: f32,
     sort_score: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -380,7 +380,7 @@ impl From<SearchHit> for Hit {
             }),
             ranking_score: h.ranking_score,
             ranking_score_details: h.ranking_score_details.map(|d| RankingDetails {
-                words: d.words,
+                words: d.words.into_iter().map(WordMatchReply::from).collect(),
                 text_score: d.text_score,
                 sort_score: d.sort_score,
                 lexical_score: d.lexical_score,
@@ -419,7 +419,7 @@ pub struct SearchReply {
     semantic_hit_count: usize,
     reranked: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    parsed_query: Option<ParsedQuery>,
+    parsed_query: Option<ParsedQueryReply>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     degraded: Vec<String>,
     processing_time_ms: u64,
@@ -453,7 +453,7 @@ impl SearchReply {
             }),
             semantic_hit_count: r.semantic_hit_count,
             reranked: r.reranked,
-            parsed_query: r.parsed_query,
+            parsed_query: r.parsed_query.map(ParsedQueryReply::from),
             degraded: r.degraded,
             processing_time_ms: r.processing_time_ms,
             request_uid,
@@ -725,6 +725,152 @@ impl From<Health> for HealthReply {
                 dir: r.dir.display().to_string(),
                 reason: r.reason,
             }),
+        }
+    }
+}
+
+/// What the engine understood of a query (`parsedQuery`, and `intent` of the storefront's
+/// search).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ParsedQueryReply {
+    source: &'static str,
+    parse_time_ms: f64,
+    filters: IntentFiltersReply,
+    free_text: String,
+    search_text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product_type: Option<String>,
+    understood: Vec<UnderstoodReply>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relaxed: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl From<ParsedQuery> for ParsedQueryReply {
+    fn from(p: ParsedQuery) -> ParsedQueryReply {
+        ParsedQueryReply {
+            source: p.source.as_str(),
+            parse_time_ms: p.parse_time_ms,
+            filters: p.filters.into(),
+            free_text: p.free_text,
+            search_text: p.search_text,
+            product_type: p.product_type,
+            understood: p
+                .understood
+                .into_iter()
+                .map(|u| UnderstoodReply {
+                    kind: u.kind,
+                    value: u.value,
+                    label: u.label,
+                    words: u.words,
+                    typo: u.typo,
+                    applied: u.applied.as_str(),
+                    reason: u.reason,
+                })
+                .collect(),
+            relaxed: p.relaxed,
+            error: p.error,
+        }
+    }
+}
+
+/// One constraint of a query and how it was used.
+#[derive(Debug, Serialize)]
+pub(crate) struct UnderstoodReply {
+    kind: &'static str,
+    value: String,
+    label: String,
+    words: String,
+    typo: bool,
+    applied: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// Filters a query stated (or a chip stands for).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IntentFiltersReply {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_price: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_price: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_stock: Option<bool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    attributes: BTreeMap<String, Vec<String>>,
+}
+
+impl From<search::IntentFilters> for IntentFiltersReply {
+    fn from(f: search::IntentFilters) -> IntentFiltersReply {
+        IntentFiltersReply {
+            category: f.category,
+            min_price: f.min_price,
+            max_price: f.max_price,
+            in_stock: f.in_stock,
+            attributes: f.attributes,
+        }
+    }
+}
+
+/// A refinement chip.
+#[derive(Debug, Serialize)]
+pub(crate) struct ChipReply {
+    label: String,
+    filters: IntentFiltersReply,
+}
+
+impl From<Chip> for ChipReply {
+    fn from(c: Chip) -> ChipReply {
+        ChipReply {
+            label: c.label,
+            filters: c.filters.into(),
+        }
+    }
+}
+
+/// Chips of a response.
+pub(crate) fn chips(chips: Vec<Chip>) -> Vec<ChipReply> {
+    chips.into_iter().map(ChipReply::from).collect()
+}
+
+/// Response of `POST /api/ai/search/suggest`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SuggestionsReply {
+    completions: Vec<String>,
+    ai_suggestions: Vec<ChipReply>,
+}
+
+impl From<search::Suggestions> for SuggestionsReply {
+    fn from(s: search::Suggestions) -> SuggestionsReply {
+        SuggestionsReply {
+            completions: s.completions,
+            ai_suggestions: chips(s.ai_suggestions),
+        }
+    }
+}
+
+/// How one query word matched a hit (`_rankingScoreDetails.words`).
+#[derive(Debug, Serialize)]
+pub(crate) struct WordMatchReply {
+    word: String,
+    tier: Option<&'static str>,
+    field: Option<&'static str>,
+    score: f32,
+}
+
+impl From<search::WordMatch> for WordMatchReply {
+    fn from(w: search::WordMatch) -> WordMatchReply {
+        WordMatchReply {
+            word: w.word,
+            tier: w.tier.map(crate::index::Tier::as_str),
+            field: w.field,
+            score: w.score,
         }
     }
 }

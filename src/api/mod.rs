@@ -40,7 +40,7 @@ use extract::{ApiJson, BodyLimit};
 use crate::config::Config;
 use crate::llm::Claude;
 use crate::recommend::{self, Context, RecommendRequest};
-use crate::search::{Engine, SearchRequest, SimilarRequest, Suggestions, search_with_claude};
+use crate::search::{Engine, SearchRequest, SimilarRequest, search_with_claude};
 
 /// Shared state of the handlers, made from the [`Config`] by [`AppState::new`].
 #[derive(Clone)]
@@ -332,8 +332,8 @@ async fn storefront_search(
     state.engine.remember_query(&request, &response, &submitter);
     Ok(Json(StorefrontSearchReply {
         success: true,
-        suggestions: crate::search::chips(&response),
-        intent: response.parsed_query,
+        suggestions: dto::chips(crate::search::chips(&response)),
+        intent: response.parsed_query.map(dto::ParsedQueryReply::from),
         reranked: response.reranked,
         data: response.hits.into_iter().map(dto::Hit::from).collect(),
         degraded: response.degraded,
@@ -345,13 +345,14 @@ async fn storefront_search(
 async fn storefront_suggest(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<StorefrontQueryBody>,
-) -> Result<Json<Suggestions>, ApiError> {
+) -> Result<Json<dto::SuggestionsReply>, ApiError> {
     let query = body.query;
     Ok(Json(
         state
             .engine
             .off_worker(move |e| e.suggest(&query))
-            .await??,
+            .await??
+            .into(),
     ))
 }
 

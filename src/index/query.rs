@@ -39,6 +39,18 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// The tier's name, as explanations show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Exact => "exact",
+            Tier::Prefix => "prefix",
+            Tier::Typo => "typo",
+            Tier::Stem => "stem",
+        }
+    }
+}
+
+impl Tier {
     /// Base score of the tier.
     pub(crate) fn base(self) -> f32 {
         match self {

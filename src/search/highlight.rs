@@ -7,8 +7,6 @@
 
 use std::cell::OnceCell;
 
-use serde::Serialize;
-
 use crate::index::{PlannedWord, TEXT_SOURCES, Tier, match_tier};
 use crate::text;
 
@@ -177,8 +175,7 @@ fn escape_into(text: &str, out: &mut String) {
 }
 
 /// How one query word matched a hit.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WordMatch {
     /// The word as typed.
     pub word: String,

@@ -4,8 +4,6 @@
 
 use std::sync::Mutex;
 
-use serde::Serialize;
-
 use super::{Applied, Engine, IntentFilters, Mode, SearchError, SearchRequest, SearchResponse};
 
 /// Completions returned at most.
@@ -14,7 +12,7 @@ const MAX_COMPLETIONS: usize = 8;
 const MAX_PAST_QUERIES: usize = 5_000;
 
 /// A refinement chip: a label and the filters it stands for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Chip {
     /// French label ("Luminaires", "moins de 200 €", "style moderne").
     pub label: String,
@@ -23,8 +21,7 @@ pub struct Chip {
 }
 
 /// What the search bar shows while typing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Suggestions {
     /// Texts to complete the query with.
     pub completions: Vec<String>,

@@ -16,8 +16,7 @@ use super::intent::{self, Ask, Facet, Intent, PriceBand, SizeHint};
 use crate::index::{Boost, Filters, Generation, PlannedWord, SIZE_LARGE, SIZE_SMALL, plan_words};
 
 /// Where the intent of a response came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntentSource {
     /// The local parser.
     Local,
@@ -27,9 +26,19 @@ pub enum IntentSource {
     Cache,
 }
 
+impl IntentSource {
+    /// The source's name, as `parsedQuery.source` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntentSource::Local => "local",
+            IntentSource::Llm => "llm",
+            IntentSource::Cache => "cache",
+        }
+    }
+}
+
 /// How a constraint was used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
     /// A filter.
     Filter,
@@ -41,9 +50,20 @@ pub enum Applied {
     Ignored,
 }
 
+impl Applied {
+    /// How a constraint was used, as `understood[].applied` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applied::Filter => "filter",
+            Applied::Boost => "boost",
+            Applied::Searched => "searched",
+            Applied::Ignored => "ignored",
+        }
+    }
+}
+
 /// One understood constraint, for display ("Nous avons compris : luminaires, moins de 200 €").
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Understood {
     /// `category`, `productType`, `maxPrice`, `minPrice`, `priceBand`, `color`, `material`,
     /// `style`, `room`, `size` or `availability`.
@@ -59,11 +79,11 @@ pub struct Understood {
     /// How it was used.
     pub applied: Applied,
     /// Why it was ignored.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
-/// Filters the intent added to the request's own.
+/// Filters the intent added to the request's own. Serialised for Claude's rerank prompt (the
+/// API has its own wire type).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IntentFilters {
@@ -85,8 +105,7 @@ pub struct IntentFilters {
 }
 
 /// What the engine understood of a query, as the response shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ParsedQuery {
     /// Who parsed it.
     pub source: IntentSource,
@@ -99,16 +118,13 @@ pub struct ParsedQuery {
     /// The text searched: the free text plus the words that pick a product type.
     pub search_text: String,
     /// The product type named, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
     /// Each constraint and how it was used.
     pub understood: Vec<Understood>,
     /// Parsed attribute filters dropped because, with them, less than the page matched (they
     /// still rank as boosts).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub relaxed: Vec<String>,
     /// Why Claude's parse is not used, when it was asked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
