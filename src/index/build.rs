@@ -55,8 +55,22 @@ impl Default for ReindexOptions<'_> {
     }
 }
 
-pub(crate) fn generation_number(name: &str) -> Option<u64> {
+fn generation_number(name: &str) -> Option<u64> {
     name.strip_prefix(GEN_PREFIX)?.parse().ok()
+}
+
+/// The generation directories of an index folder, complete or not, by number, oldest first.
+pub(crate) fn generations(index_dir: &Path) -> Result<Vec<(u64, String)>, IndexError> {
+    let mut found: Vec<(u64, String)> = std::fs::read_dir(index_dir)
+        .map_err(io_error(index_dir))?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            generation_number(&name).map(|n| (n, name))
+        })
+        .collect();
+    found.sort();
+    Ok(found)
 }
 
 /// A generation whose text index is built but that is not live yet: more parts (vectors) may
@@ -81,15 +95,7 @@ pub fn stage(
     let started = Instant::now();
     std::fs::create_dir_all(index_dir).map_err(io_error(index_dir))?;
     let live = std::fs::read_link(index_dir.join(CURRENT)).ok();
-    let mut existing: Vec<(u64, String)> = std::fs::read_dir(index_dir)
-        .map_err(io_error(index_dir))?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            generation_number(&name).map(|n| (n, name))
-        })
-        .collect();
-    existing.sort();
+    let existing = generations(index_dir)?;
     // Directories without a manifest are leftovers of a killed build.
     for (_, name) in &existing {
         let dir = index_dir.join(name);

@@ -393,18 +393,13 @@ pub fn live_generation_dir(index_dir: &Path) -> Result<PathBuf, IndexError> {
 
 /// The complete generations of an index folder (those with a manifest), newest first.
 pub fn complete_generation_dirs(index_dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<(u64, PathBuf)> = std::fs::read_dir(index_dir)
+    build::generations(index_dir)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let number = build::generation_number(entry.file_name().to_str()?)?;
-            let dir = entry.path();
-            dir.join(build::MANIFEST).is_file().then_some((number, dir))
-        })
-        .collect();
-    found.sort_by_key(|(number, _)| std::cmp::Reverse(*number));
-    found.into_iter().map(|(_, dir)| dir).collect()
+        .rev()
+        .map(|(_, name)| index_dir.join(name))
+        .filter(|dir| dir.join(build::MANIFEST).is_file())
+        .collect()
 }
 
 impl Generation {
