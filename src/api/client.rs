@@ -121,10 +121,13 @@ pub(crate) fn bearer_is(headers: &HeaderMap, expected: &str) -> bool {
 pub struct ClientLimits {
     public: Option<DefaultKeyedRateLimiter<IpAddr>>,
     trusted: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    checks: std::sync::atomic::AtomicU32,
 }
 
 /// Addresses tracked before the limiters forget those whose budget is full again.
 const TRACKED_CLIENTS: usize = 10_000;
+/// Checks between two looks at how many addresses are tracked (forgetting scans them all).
+const CHECKS_PER_SWEEP: u32 = 1_024;
 
 impl ClientLimits {
     /// `requests` per `window` for anonymous callers, `trusted_requests` for callers with the
@@ -139,6 +142,7 @@ impl ClientLimits {
         ClientLimits {
             public: quota(requests).map(DefaultKeyedRateLimiter::keyed),
             trusted: quota(trusted_requests).map(DefaultKeyedRateLimiter::keyed),
+            checks: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -152,7 +156,10 @@ impl ClientLimits {
         let Some(limiter) = limiter else {
             return Ok(());
         };
-        if limiter.len() > TRACKED_CLIENTS {
+        let n = self
+            .checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n.is_multiple_of(CHECKS_PER_SWEEP) && limiter.len() > TRACKED_CLIENTS {
             limiter.retain_recent();
         }
         limiter
