@@ -13,7 +13,7 @@
 mod fixture;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::Criterion;
 use serde_json::{Value, json};
@@ -119,10 +119,7 @@ async fn serve(fixture: fixture::Fixture) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        let limits = vivr_search::api::ConnectionLimits {
-            max_connections: config.max_connections,
-            header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
-        };
+        let limits = vivr_search::api::ConnectionLimits::from(&config);
         vivr_search::api::serve(listener, router(state), limits, std::future::pending())
             .await
             .unwrap()

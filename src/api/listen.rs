@@ -29,6 +29,15 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
 }
 
+impl From<&crate::config::Config> for ConnectionLimits {
+    fn from(config: &crate::config::Config) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: config.max_connections,
+            header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
+        }
+    }
+}
+
 /// How long a graceful shutdown waits for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 

@@ -43,10 +43,7 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         Some(Catalog::open(&config.db)?),
     ));
     let state = AppState::new(engine.clone(), claude, config);
-    let limits = api::ConnectionLimits {
-        max_connections: config.max_connections,
-        header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
-    };
+    let limits = api::ConnectionLimits::from(config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
