@@ -4,15 +4,12 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use common::send;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-use vivr_search::api::{AppState, router};
 use vivr_search::config::Config;
 
 const ADMIN: &str = "admin-token-0123456789";
@@ -29,34 +26,7 @@ fn config() -> Config {
 }
 
 fn app_with(built: &common::Built, config: &Config) -> axum::Router {
-    let engine = Arc::new(
-        vivr_search::search::Engine::open(
-            vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
-            &built.index_dir(),
-        )
-        .unwrap(),
-    );
-    router(AppState::new(
-        engine,
-        Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
-        config,
-    ))
-}
-
-async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let body = serde_json::from_str(&text)
-        .ok()
-        .or_else(|| {
-            text.lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .find_map(|d| serde_json::from_str(d.trim()).ok())
-        })
-        .unwrap_or(Value::String(text));
-    (status, body)
+    common::router(built, config)
 }
 
 /// One hostile request: method, path, bearer token, body.

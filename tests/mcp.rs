@@ -3,29 +3,15 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use common::send;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use vivr_search::api::{AppState, router};
 use vivr_search::config::Config;
 
 fn app(built: &common::Built, config: Config) -> axum::Router {
-    let engine = Arc::new(
-        vivr_search::search::Engine::open(
-            vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
-            &built.index_dir(),
-        )
-        .unwrap(),
-    );
-    router(AppState::new(
-        engine,
-        Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
-        &config,
-    ))
+    common::router(built, &config)
 }
 
 /// A JSON-RPC message to `/mcp` as a streamable HTTP client sends it (a request when `id` is
@@ -53,23 +39,6 @@ fn initialize() -> Request<Body> {
         Some(0),
         None,
     )
-}
-
-async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    // A JSON answer, or the message of an event stream.
-    let body = serde_json::from_str(&text)
-        .ok()
-        .or_else(|| {
-            text.lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .find_map(|d| serde_json::from_str(d.trim()).ok())
-        })
-        .unwrap_or(Value::String(text));
-    (status, body)
 }
 
 /// An initialized MCP session.

@@ -103,3 +103,42 @@ pub fn demo() -> &'static Built {
         build_export(tempfile::tempdir().unwrap(), &export, None)
     })
 }
+
+/// The API's router over a built fixture, configured by `config` (no Claude key).
+pub fn router(built: &Built, config: &vivr_search::config::Config) -> axum::Router {
+    let engine = std::sync::Arc::new(
+        vivr_search::search::Engine::open(
+            vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
+            &built.index_dir(),
+        )
+        .unwrap(),
+    );
+    vivr_search::api::router(vivr_search::api::AppState::new(
+        engine,
+        std::sync::Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
+        config,
+    ))
+}
+
+/// Sends a request through a router: the status, and the body as JSON, as the JSON message of
+/// an event stream, or else as text.
+pub async fn send(
+    app: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_str(&text)
+        .ok()
+        .or_else(|| {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .find_map(|d| serde_json::from_str(d.trim()).ok())
+        })
+        .unwrap_or(serde_json::Value::String(text));
+    (status, body)
+}
