@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use std::hint::black_box;
 
 use criterion::Criterion;
+use vivr_search::filter::ProductFilter;
 use vivr_search::search::{SearchRequest, fuse};
-use vivr_search::vectors::VectorFilter;
 
 const BENCH: &str = "fusion";
 /// Candidates per source, as `search::hybrid` takes them.
@@ -58,7 +58,7 @@ fn main() {
                 .collect();
             let query = embedder.embed_query(q).unwrap();
             let semantic = vectors
-                .knn(&query, DEPTH, &VectorFilter::default(), None)
+                .knn(&query, DEPTH, &ProductFilter::default(), None)
                 .into_iter()
                 .map(|(row, cosine)| (vectors.item(row).id.clone(), cosine))
                 .collect();

@@ -12,21 +12,22 @@
 mod fixture;
 
 use criterion::Criterion;
-use vivr_search::vectors::{VectorFilter, VectorSet};
+use vivr_search::filter::ProductFilter;
+use vivr_search::vectors::VectorSet;
 
 const BENCH: &str = "knn";
 /// Anchors: every `n / ANCHORS`-th product's vector is a query.
 const ANCHORS: usize = 1000;
 
 /// k-NN of `row`'s vector, itself excluded; checks ten came back, in order, all accepted.
-fn knn(vectors: &VectorSet, filter: &VectorFilter, row: usize) -> usize {
+fn knn(vectors: &VectorSet, filter: &ProductFilter, row: usize) -> usize {
     let found = vectors.knn(vectors.vector(row), 10, filter, Some(row));
     assert_eq!(found.len(), 10);
     assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
     assert!(
         found
             .iter()
-            .all(|&(r, _)| r != row && filter.accepts(vectors.item(r)))
+            .all(|&(r, _)| r != row && filter.accepts(vectors.item(r).facts()))
     );
     found.len()
 }
@@ -39,12 +40,12 @@ fn main() {
     let rows: Vec<usize> = (0..vectors.len())
         .step_by((vectors.len() / ANCHORS).max(1))
         .collect();
-    let everything = VectorFilter::default();
-    let lighting = VectorFilter {
+    let everything = ProductFilter::default();
+    let lighting = ProductFilter {
         category: live.text().category_ord("luminaires").map(|o| o as u32),
         max_price: Some(200.0),
         in_stock: Some(true),
-        ..VectorFilter::default()
+        ..ProductFilter::default()
     };
     fixture::report(
         BENCH,
@@ -52,10 +53,10 @@ fn main() {
         "k-NN k=10 over every vector",
         fixture::timed(&rows, 1, |&r| knn(vectors, &everything, r)),
     );
-    let cheap = VectorFilter {
+    let cheap = ProductFilter {
         max_price: Some(50.0),
         in_stock: Some(true),
-        ..VectorFilter::default()
+        ..ProductFilter::default()
     };
     fixture::report(
         BENCH,
@@ -66,12 +67,12 @@ fn main() {
     // The usual case (a lamp's similar lamps, a lighting query): anchors inside the category,
     // whose neighbourhood in the graph holds rows that pass. The anchors above are anywhere, so
     // most of them have no lighting nearby and fall back to scanning the category.
-    let in_lighting = VectorFilter {
+    let in_lighting = ProductFilter {
         category: lighting.category,
-        ..VectorFilter::default()
+        ..ProductFilter::default()
     };
     let lighting_rows: Vec<usize> = (0..vectors.len())
-        .filter(|&r| in_lighting.accepts(vectors.item(r)))
+        .filter(|&r| in_lighting.accepts(vectors.item(r).facts()))
         .collect();
     let lighting_anchors: Vec<usize> = lighting_rows
         .iter()

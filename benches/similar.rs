@@ -10,8 +10,8 @@
 mod fixture;
 
 use criterion::Criterion;
-use vivr_search::index::Filters;
 use vivr_search::recommend::{self, Kind, RecommendRequest};
+use vivr_search::search::Filters;
 use vivr_search::search::{Engine, SimilarRequest};
 
 const BENCH: &str = "similar";

@@ -23,6 +23,8 @@ pub mod config;
 pub mod catalog;
 pub mod text;
 
+pub mod filter;
+
 pub mod index;
 pub mod signals;
 pub mod vectors;

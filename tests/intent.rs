@@ -3,8 +3,7 @@
 
 mod common;
 
-use vivr_search::index::Filters;
-use vivr_search::search::{Applied, SearchRequest, SearchResponse};
+use vivr_search::search::{Applied, ConstraintKind, Facet, Filters, SearchRequest, SearchResponse};
 
 use common::demo;
 
@@ -83,12 +82,21 @@ fn canape_confortable_pour_petit_salon() {
     assert_eq!(parsed.filters.category.as_deref(), Some("canapes"));
     assert!(!r.hits.is_empty());
     assert!(under(&r, "canapes"));
-    let room = parsed.understood.iter().find(|u| u.kind == "room").unwrap();
+    let room = parsed
+        .understood
+        .iter()
+        .find(|u| u.kind == ConstraintKind::Attribute(Facet::Room))
+        .unwrap();
     assert_eq!(
         (room.value.as_str(), room.applied),
         ("salon", Applied::Boost)
     );
-    assert!(parsed.understood.iter().any(|u| u.kind == "size"));
+    assert!(
+        parsed
+            .understood
+            .iter()
+            .any(|u| u.kind == ConstraintKind::Size)
+    );
     // No sofa says "confortable": the free word is dropped, the named type stays.
     assert_eq!(r.dropped_words, ["confortable"]);
 }
@@ -156,7 +164,7 @@ fn the_request_filters_win() {
     let max = parsed
         .understood
         .iter()
-        .find(|u| u.kind == "maxPrice")
+        .find(|u| u.kind == ConstraintKind::MaxPrice)
         .unwrap();
     assert_eq!(max.applied, Applied::Ignored);
     assert!(r.hits.iter().any(|h| h.price > 500.0));
@@ -195,7 +203,7 @@ fn typos_in_constraint_words_and_highlights() {
     let style = parsed
         .understood
         .iter()
-        .find(|u| u.kind == "style")
+        .find(|u| u.kind == ConstraintKind::Attribute(Facet::Style))
         .unwrap();
     assert_eq!(
         (style.value.as_str(), style.applied),
@@ -242,7 +250,7 @@ fn small_and_large_rank_by_size_within_the_type() {
             parsed
                 .understood
                 .iter()
-                .any(|u| u.kind == "size" && u.applied == Applied::Boost),
+                .any(|u| u.kind == ConstraintKind::Size && u.applied == Applied::Boost),
             "{query}: {parsed:?}"
         );
         let top: Vec<f64> = r.hits.iter().take(10).map(|h| footprint(&h.id)).collect();

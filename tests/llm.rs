@@ -10,7 +10,9 @@ use common::fake_claude::{FakeClaude, Recorded, Reply, Script, intent, ranking};
 use serde_json::json;
 use vivr_search::config::LlmSettings;
 use vivr_search::llm::{Claude, Task};
-use vivr_search::search::{IntentSource, Mode, SearchRequest, SearchResponse, search_with_claude};
+use vivr_search::search::{
+    ConstraintKind, Facet, IntentSource, Mode, SearchRequest, SearchResponse, search_with_claude,
+};
 
 fn settings(fake: &FakeClaude) -> LlmSettings {
     LlmSettings {
@@ -204,7 +206,7 @@ async fn claude_never_replaces_an_explicit_local_constraint() {
     let style = parsed
         .understood
         .iter()
-        .find(|u| u.kind == "style")
+        .find(|u| u.kind == ConstraintKind::Attribute(Facet::Style))
         .unwrap();
     assert_eq!(
         style.applied,

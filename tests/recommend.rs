@@ -3,10 +3,10 @@
 
 mod common;
 
-use vivr_search::index::Filters;
 use vivr_search::recommend::{
     self, Context, Kind, ReasonCode, RecommendError, RecommendRequest, RecommendResponse,
 };
+use vivr_search::search::Filters;
 use vivr_search::search::{Engine, SearchError};
 
 /// One order line: (id, user, day in June 2026 or April when 0, products).

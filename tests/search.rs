@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use vivr_search::index::{Filters, Sort};
+use vivr_search::search::{Filters, Sort};
 use vivr_search::search::{SearchRequest, SearchResponse};
 
 fn search(built: &common::Built, request: SearchRequest) -> SearchResponse {

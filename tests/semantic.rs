@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use vivr_search::catalog::{Catalog, ImportOptions};
-use vivr_search::index::{Filters, ReindexOptions};
+use vivr_search::index::ReindexOptions;
+use vivr_search::search::Filters;
 use vivr_search::search::{self, Engine, SearchRequest, SimilarRequest};
 use vivr_search::vectors::{Embedder, LocalEmbedder, VectorError};
 
@@ -233,7 +234,8 @@ fn without_the_model_search_serves_and_similar_says_it_is_degraded() {
 
 #[test]
 fn hnsw_recall_at_10_on_the_demo_catalog() {
-    use vivr_search::vectors::{VECTORS_DIR, VectorFilter, VectorSet};
+    use vivr_search::filter::ProductFilter;
+    use vivr_search::vectors::{VECTORS_DIR, VectorSet};
     let dir = tempfile::tempdir().unwrap();
     let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
     let demo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo"));
@@ -258,7 +260,7 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
     let mut found = 0;
     for &row in &queries {
         let exact: Vec<usize> = set
-            .exact_knn(set.vector(row), k, &VectorFilter::default(), Some(row))
+            .exact_knn(set.vector(row), k, &ProductFilter::default(), Some(row))
             .iter()
             .map(|r| r.0)
             .collect();
@@ -281,7 +283,7 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
     // nearest rows.
     for &row in queries.iter().take(50) {
         let exact: Vec<u32> = set
-            .exact_knn(set.vector(row), k, &VectorFilter::default(), Some(row))
+            .exact_knn(set.vector(row), k, &ProductFilter::default(), Some(row))
             .iter()
             .map(|r| r.0 as u32)
             .collect();

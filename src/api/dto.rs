@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::{Filters, Sort};
 use crate::recommend::{Kind, RecommendError, RecommendRequest, RecommendResponse, Recommendation};
 use crate::search::{
     self, CategoryNode, Chip, Health, Mode, ParsedQuery, ProductDetail, SearchError, SearchHit,
     SearchRequest, SearchResponse, SimilarRequest, SimilarResponse,
 };
+use crate::search::{Filters, Sort};
 
 /// Body of `POST /v1/search`.
 #[derive(Debug, Default, Deserialize)]
@@ -761,7 +761,7 @@ impl From<ParsedQuery> for ParsedQueryReply {
                 .understood
                 .into_iter()
                 .map(|u| UnderstoodReply {
-                    kind: u.kind,
+                    kind: u.kind.as_str(),
                     value: u.value,
                     label: u.label,
                     words: u.words,

@@ -24,7 +24,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 pub use html::strip_html;
 pub use import::{FileCounts, ImportOptions, ImportReport, Reject};
 pub use llm::{LlmCall, LlmTaskStats};
-pub use model::{Category, CategoryTree, FACET_ATTRIBUTES, Product};
+pub use model::{Category, CategoryTree, Product};
 
 /// Errors of the replica.
 #[derive(Debug, thiserror::Error)]

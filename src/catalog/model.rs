@@ -61,9 +61,6 @@ pub struct Product {
     pub review_count: u32,
 }
 
-/// The attribute keys the engine facets on, in display order.
-pub const FACET_ATTRIBUTES: [&str; 4] = ["color", "material", "style", "room"];
-
 impl Product {
     /// Values of a string or array-of-string attribute, as written.
     pub fn attribute_values(&self, key: &str) -> Vec<&str> {

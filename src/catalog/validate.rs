@@ -163,7 +163,7 @@ fn string_array(value: &Value) -> Option<Vec<String>> {
 pub(crate) fn check_attributes(attributes: &Map<String, Value>) -> Result<(), Reason> {
     for (key, value) in attributes {
         match key.as_str() {
-            "color" | "material" | "style" | "room" => {
+            key if crate::filter::Facet::attribute(key).is_some() => {
                 string_array(value)
                     .ok_or_else(|| format!("attributes.{key}: expected an array of strings"))?;
             }

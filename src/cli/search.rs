@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use crate::config::Config;
-use crate::index::{Filters, Sort};
+use crate::search::{Filters, Sort};
 use crate::search::{Mode, SearchRequest};
 
 #[derive(Debug, clap::Args)]

@@ -15,12 +15,13 @@ use std::time::Instant;
 
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
-use super::schema::{self, FACETS, Fields, MASK_BITS};
+use super::schema::{self, Fields, MASK_BITS, TextField};
 use super::{
     Dictionaries, FORMAT_VERSION, FacetCategory, IndexError, Manifest, SIZE_LARGE, SIZE_MEDIUM,
     SIZE_SMALL, SIZE_UNKNOWN, StoredHit, VectorManifest, io_error,
 };
 use crate::catalog::{Catalog, Product, strip_html};
+use crate::filter::Facet;
 use crate::progress::Progress;
 
 pub(crate) const CURRENT: &str = "current";
@@ -223,7 +224,8 @@ fn build_generation(
             .collect(),
         attributes: Default::default(),
     };
-    let mut attribute_ords: Vec<HashMap<String, u64>> = vec![HashMap::new(); FACETS.len() - 1];
+    let mut attribute_ords: Vec<HashMap<String, u64>> =
+        vec![HashMap::new(); Facet::ATTRIBUTES.len()];
     let sold = catalog.units_sold(options.popularity_days)?;
     let size_bounds = size_bounds(catalog.footprints()?);
 
@@ -265,12 +267,12 @@ fn build_generation(
     let products = progress.done();
     progress.finish();
 
-    for (facet, ords) in FACETS[1..].iter().zip(attribute_ords) {
+    for (facet, ords) in Facet::ATTRIBUTES.into_iter().zip(attribute_ords) {
         let mut values = vec![String::new(); ords.len()];
         for (value, ord) in ords {
             values[ord as usize] = value;
         }
-        dictionaries.attributes.insert((*facet).to_owned(), values);
+        dictionaries.attributes.insert(facet, values);
     }
     write_json(&dir.join(DICTIONARIES), &dictionaries)?;
     let manifest = Manifest {
@@ -302,18 +304,19 @@ fn document(
         .as_deref()
         .map(strip_html)
         .unwrap_or_default();
-    let values: [Vec<&str>; 6] = [
-        vec![product.name.as_str()],
-        category_path.iter().map(|c| c.name.as_str()).collect(),
-        product.all_attribute_values(),
-        product.brand.as_deref().into_iter().collect(),
-        product.tags.iter().map(String::as_str).collect(),
-        vec![description.as_str()],
-    ];
-    for ((exact, stem), values) in fields.text.iter().zip(values) {
+    for source in TextField::ALL {
+        let values: Vec<&str> = match source {
+            TextField::Name => vec![product.name.as_str()],
+            TextField::Category => category_path.iter().map(|c| c.name.as_str()).collect(),
+            TextField::Attributes => product.all_attribute_values(),
+            TextField::Brand => product.brand.as_deref().into_iter().collect(),
+            TextField::Tags => product.tags.iter().map(String::as_str).collect(),
+            TextField::Description => vec![description.as_str()],
+        };
+        let (exact, stem) = fields.text_of(source);
         for value in values.into_iter().filter(|v| !v.is_empty()) {
-            doc.add_text(*exact, value);
-            doc.add_text(*stem, value);
+            doc.add_text(exact, value);
+            doc.add_text(stem, value);
         }
     }
     doc.add_f64(fields.price, product.price);
@@ -335,17 +338,16 @@ fn document(
     };
     doc.add_u64(fields.size_class, size_class);
     for &ord in category_ords {
-        doc.add_u64(fields.facets[0], ord);
+        doc.add_u64(fields.facet(Facet::Category), ord);
     }
     doc.add_u64(
         fields.category_leaf,
         category_ords.last().copied().unwrap_or(0),
     );
-    for (i, facet) in FACETS[1..].iter().enumerate() {
-        let ords = &mut attribute_ords[i];
+    for (ords, facet) in attribute_ords.iter_mut().zip(Facet::ATTRIBUTES) {
         let mut seen = Vec::new();
         let mut mask = 0u64;
-        for value in product.attribute_values(facet) {
+        for value in product.attribute_values(facet.key()) {
             let value = value.trim().to_lowercase();
             if value.is_empty() {
                 continue;
@@ -354,13 +356,15 @@ fn document(
             let ord = *ords.entry(value).or_insert(next);
             if !seen.contains(&ord) {
                 seen.push(ord);
-                doc.add_u64(fields.facets[i + 1], ord);
+                doc.add_u64(fields.facet(facet), ord);
                 if (ord as usize) < MASK_BITS {
                     mask |= 1 << ord;
                 }
             }
         }
-        doc.add_u64(fields.masks[i], mask);
+        if let Some(mask_field) = fields.mask(facet) {
+            doc.add_u64(mask_field, mask);
+        }
     }
     let hit = StoredHit {
         id: product.id.clone(),

@@ -10,13 +10,14 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, ColumnValues};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::schema::{FACETS, MASK_BITS, facet_field_name, mask_field_name};
+use super::schema::{MASK_BITS, facet_field_name, mask_field_name};
+use crate::filter::Facet;
 
 /// Counts per facet ordinal, and the price range.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Aggregates {
     /// `counts[0][ord]`: matching products whose own category is `ord` (not rolled up);
-    /// `counts[f][ord]` for `f >= 1`: matching products with value `ord` of `FACETS[f]`.
+    /// `counts[f][ord]` for `f >= 1`: matching products with value `ord` of `Facet::ALL[f]`.
     pub(crate) counts: Vec<Vec<u64>>,
     /// Lowest and highest price among matching products.
     pub(crate) price: Option<(f64, f64)>,
@@ -44,7 +45,7 @@ impl Aggregates {
 
 /// Collects [`Aggregates`].
 pub(crate) struct AggregateCollector {
-    /// Number of values of each attribute facet (`FACETS[1..]`), from the dictionaries.
+    /// Number of values of each attribute facet ([`Facet::ATTRIBUTES`]), from the dictionaries.
     pub(crate) attribute_sizes: Vec<usize>,
 }
 
@@ -73,8 +74,8 @@ impl Collector for AggregateCollector {
         segment: &SegmentReader,
     ) -> tantivy::Result<AggregateSegment> {
         let fast = segment.fast_fields();
-        let attributes = FACETS[1..]
-            .iter()
+        let attributes = Facet::ATTRIBUTES
+            .into_iter()
             .zip(&self.attribute_sizes)
             .map(|(facet, &size)| {
                 Ok(if size <= MASK_BITS {
@@ -86,7 +87,7 @@ impl Collector for AggregateCollector {
                 })
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
-        let mut counts = vec![Vec::new(); FACETS.len()];
+        let mut counts = vec![Vec::new(); Facet::ALL.len()];
         for (c, &size) in counts[1..].iter_mut().zip(&self.attribute_sizes) {
             c.resize(size, 0);
         }

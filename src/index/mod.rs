@@ -5,7 +5,8 @@
 //! generation is complete when its `manifest.json` exists (written last); `current` is switched
 //! atomically (symlink rename) only then, and the previous generation is kept for rollback.
 //!
-//! Input of a search: planned words ([`plan_words`]), [`Filters`], a [`Sort`], a page.
+//! Input of a search: planned words ([`plan_words`]), a resolved [`ProductFilter`], a
+//! [`Sort`], a page.
 //! Output: [`LexicalResult`] with stored hits, the exact total, facet counts and the words
 //! dropped to get results.
 
@@ -30,7 +31,9 @@ pub use build::{ReindexOptions, Staged, stage};
 pub use query::{
     PlannedWord, Tier, loosen_typos, match_tier, plan_words, typo_budget, within_edits,
 };
-pub(crate) use schema::{FACETS, TEXT_SOURCES};
+pub(crate) use schema::{TEXT_SOURCES, TextField};
+
+use crate::filter::{Facet, ProductFilter, Sort};
 
 use collect::{AggregateCollector, Aggregates};
 
@@ -39,7 +42,7 @@ type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<Aggregates>);
 use schema::Fields;
 
 /// Version of the on-disk generation layout; a generation of another version is refused.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
@@ -192,20 +195,29 @@ pub struct FacetCategory {
 pub struct Dictionaries {
     /// Categories; a product's `category_ord` values are its category and all its ancestors.
     pub categories: Vec<FacetCategory>,
-    /// Values per attribute facet (`color`, `material`, `style`, `room`), lower-cased.
-    pub attributes: BTreeMap<String, Vec<String>>,
+    /// Values per attribute facet, lower-cased (value ordinal = position).
+    pub attributes: BTreeMap<Facet, Vec<String>>,
 }
 
 impl Dictionaries {
-    fn values(&self, facet: &str) -> Vec<&str> {
-        if facet == "category" {
+    /// The values of a facet (category slugs for the category), by ordinal.
+    pub fn values(&self, facet: Facet) -> Vec<&str> {
+        if facet == Facet::Category {
             self.categories.iter().map(|c| c.slug.as_str()).collect()
         } else {
             self.attributes
-                .get(facet)
+                .get(&facet)
                 .map(|v| v.iter().map(String::as_str).collect())
                 .unwrap_or_default()
         }
+    }
+
+    /// The value of an attribute facet's ordinal.
+    pub fn attribute_value(&self, facet: Facet, ord: u32) -> Option<&str> {
+        self.attributes
+            .get(&facet)?
+            .get(ord as usize)
+            .map(String::as_str)
     }
 }
 
@@ -246,41 +258,6 @@ pub struct IndexHit {
     pub texts: Vec<String>,
 }
 
-/// Sort orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sort {
-    /// Best text match first; ties by popularity.
-    #[default]
-    Relevance,
-    /// Cheapest first.
-    PriceAsc,
-    /// Most expensive first.
-    PriceDesc,
-    /// Most recent `createdAt` first.
-    Newest,
-    /// Most units sold over the last 90 days first.
-    Popular,
-    /// Best average rating first.
-    Rating,
-}
-
-/// Filters; all must hold.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filters {
-    /// Category slug; subcategories included.
-    pub category: Option<String>,
-    /// Lowest price, inclusive.
-    pub min_price: Option<f64>,
-    /// Highest price, inclusive.
-    pub max_price: Option<f64>,
-    /// Only products in stock (`true`) or out of stock (`false`).
-    pub in_stock: Option<bool>,
-    /// Only featured (`true`) or non-featured (`false`) products.
-    pub featured: Option<bool>,
-    /// Attribute values per facet key; any value of a key, every key.
-    pub attributes: BTreeMap<String, Vec<String>>,
-}
-
 /// A soft preference of a query ("style moderne", "2 places"): a product that has it ranks
 /// above one that matches the words equally well but lacks it. Never excludes a product.
 #[derive(Debug, Clone, PartialEq)]
@@ -288,7 +265,7 @@ pub enum Boost {
     /// Any of these values of an attribute facet (`color`, `material`, `style`, `room`).
     Attribute {
         /// The facet.
-        facet: String,
+        facet: Facet,
         /// Values, as the catalog writes them.
         values: Vec<String>,
     },
@@ -325,8 +302,8 @@ pub struct LexicalRequest<'a> {
     pub words: &'a [PlannedWord],
     /// Soft preferences (relevance sort only).
     pub boosts: &'a [Boost],
-    /// Filters.
-    pub filters: &'a Filters,
+    /// Which products may match.
+    pub filter: &'a ProductFilter,
     /// Order.
     pub sort: Sort,
     /// Hits to skip.
@@ -346,8 +323,8 @@ pub struct LexicalResult {
     pub total: usize,
     /// Words dropped, in the order they were dropped, to get results.
     pub dropped: Vec<PlannedWord>,
-    /// `facet -> value -> count` for [`FACETS`] when asked.
-    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    /// `facet -> value -> count` for every [`Facet`] when asked.
+    pub facets: BTreeMap<Facet, BTreeMap<String, u64>>,
     /// Price range of the matching products, when facets were asked.
     pub price_range: Option<(f64, f64)>,
 }
@@ -358,7 +335,7 @@ pub struct Generation {
     manifest: Manifest,
     dictionaries: Dictionaries,
     category_by_slug: HashMap<String, usize>,
-    attribute_ords: HashMap<(String, String), u64>,
+    attribute_ords: HashMap<(Facet, String), u32>,
     reader: IndexReader,
     fields: Fields,
     /// Sorted prices, loaded on first use (price bands of the intent parser).
@@ -456,7 +433,7 @@ impl Generation {
                 values
                     .iter()
                     .enumerate()
-                    .map(move |(i, v)| ((key.clone(), v.clone()), i as u64))
+                    .map(move |(i, v)| ((*key, v.clone()), i as u32))
             })
             .collect();
         Ok(Generation {
@@ -486,20 +463,35 @@ impl Generation {
         &self.dictionaries
     }
 
-    /// The tantivy query for the filters; `None` when there is nothing to filter.
-    fn filter_query(&self, filters: &Filters) -> Option<Box<dyn Query>> {
+    /// The ordinal of a category slug in the dictionaries.
+    pub fn category_ord(&self, slug: &str) -> Option<usize> {
+        self.category_by_slug.get(slug).copied()
+    }
+
+    /// The ordinal of an attribute facet's value (trimmed and lower-cased first).
+    pub fn attribute_ord(&self, facet: Facet, value: &str) -> Option<u32> {
+        self.attribute_ords
+            .get(&(facet, value.trim().to_lowercase()))
+            .copied()
+    }
+
+    /// The tantivy query of a filter; `None` when it lets every product through.
+    fn filter_query(&self, filter: &ProductFilter) -> Option<Box<dyn Query>> {
+        if filter.nothing {
+            return Some(query::nothing());
+        }
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let term =
             |t: Term| -> Box<dyn Query> { Box::new(TermQuery::new(t, IndexRecordOption::Basic)) };
-        if let Some(slug) = &filters.category {
-            let q = match self.category_by_slug.get(slug) {
-                Some(&ord) => term(Term::from_field_u64(f.facets[0], ord as u64)),
-                None => query::nothing(),
-            };
-            clauses.push((Occur::Must, q));
+        let ord = |facet: Facet, ord: u32| term(Term::from_field_u64(f.facet(facet), ord.into()));
+        if let Some(category) = filter.category {
+            clauses.push((Occur::Must, ord(Facet::Category, category)));
         }
-        if filters.min_price.is_some() || filters.max_price.is_some() {
+        for &category in &filter.exclude_categories {
+            clauses.push((Occur::MustNot, ord(Facet::Category, category)));
+        }
+        if filter.min_price.is_some() || filter.max_price.is_some() {
             let bound = |p: Option<f64>| {
                 p.map_or(Bound::Unbounded, |p| {
                     Bound::Included(Term::from_field_f64(f.price, p))
@@ -508,12 +500,12 @@ impl Generation {
             clauses.push((
                 Occur::Must,
                 Box::new(RangeQuery::new(
-                    bound(filters.min_price),
-                    bound(filters.max_price),
+                    bound(filter.min_price),
+                    bound(filter.max_price),
                 )),
             ));
         }
-        if let Some(in_stock) = filters.in_stock {
+        if let Some(in_stock) = filter.in_stock {
             let one = Term::from_field_u64(f.stock, 1);
             let range = if in_stock {
                 RangeQuery::new(Bound::Included(one), Bound::Unbounded)
@@ -522,33 +514,32 @@ impl Generation {
             };
             clauses.push((Occur::Must, Box::new(range)));
         }
-        if let Some(featured) = filters.featured {
+        if let Some(featured) = filter.featured {
             clauses.push((
                 Occur::Must,
                 term(Term::from_field_u64(f.featured, u64::from(featured))),
             ));
         }
-        for (key, values) in &filters.attributes {
-            let Some(i) = FACETS.iter().position(|facet| facet == key) else {
-                clauses.push((Occur::Must, query::nothing()));
-                continue;
-            };
+        for (facet, values) in &filter.attributes {
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
-                .filter_map(|v| {
-                    self.attribute_ords
-                        .get(&(key.clone(), v.trim().to_lowercase()))
-                })
-                .map(|&ord| (Occur::Should, term(Term::from_field_u64(f.facets[i], ord))))
+                .map(|&value| (Occur::Should, ord(*facet, value)))
                 .collect();
-            let q: Box<dyn Query> = if any.is_empty() {
+            let q: Box<dyn Query> = if any.is_empty() || *facet == Facet::Category {
                 query::nothing()
             } else {
                 Box::new(BooleanQuery::new(any))
             };
             clauses.push((Occur::Must, q));
         }
-        (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+        if clauses.is_empty() {
+            return None;
+        }
+        // A query of exclusions alone matches nothing in tantivy: they exclude from everything.
+        if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
     }
 
     /// Runs a lexical search; when all words together match nothing, drops the word with the
@@ -557,7 +548,7 @@ impl Generation {
     /// with every word still come first (the word's score), then those missing it.
     pub fn search(&self, request: &LexicalRequest) -> Result<LexicalResult, IndexError> {
         let searcher = self.reader.searcher();
-        let filter = self.filter_query(request.filters);
+        let filter = self.filter_query(request.filter);
         let mut words: Vec<(PlannedWord, Box<dyn Query>)> = request
             .words
             .iter()
@@ -619,14 +610,11 @@ impl Generation {
         for boost in boosts {
             let q: Box<dyn Query> = match boost {
                 Boost::Attribute { facet, values } => {
-                    let Some(i) = FACETS.iter().position(|x| x == facet) else {
-                        continue;
-                    };
                     let terms: Vec<(Occur, Box<dyn Query>)> = values
                         .iter()
-                        .filter_map(|v| self.attribute_ords.get(&(facet.clone(), v.to_lowercase())))
-                        .map(|&ord| {
-                            let t = Term::from_field_u64(f.facets[i], ord);
+                        .filter_map(|v| self.attribute_ord(*facet, v))
+                        .map(|ord| {
+                            let t = Term::from_field_u64(f.facet(*facet), ord.into());
                             (
                                 Occur::Should,
                                 Box::new(TermQuery::new(t, IndexRecordOption::Basic))
@@ -641,7 +629,7 @@ impl Generation {
                 }
                 Boost::Word(word) => query::word_query(searcher, f, word)?,
                 Boost::NameWord(word) => Box::new(TermQuery::new(
-                    Term::from_field_text(f.text[0].0, word),
+                    Term::from_field_text(f.text_of(TextField::Name).0, word),
                     IndexRecordOption::Basic,
                 )),
                 Boost::SizeClass(class) => Box::new(TermQuery::new(
@@ -658,7 +646,9 @@ impl Generation {
     /// parser never reads such a word as a typo of a lexicon word.
     pub fn knows_word(&self, word: &str) -> bool {
         let searcher = self.reader.searcher();
-        self.fields.text[..3].iter().any(|&(exact, _)| {
+        let sources = [TextField::Name, TextField::Category, TextField::Attributes];
+        sources.iter().any(|&source| {
+            let (exact, _) = self.fields.text_of(source);
             searcher
                 .doc_freq(&Term::from_field_text(exact, word))
                 .is_ok_and(|n| n > 0)
@@ -725,9 +715,9 @@ impl Generation {
         request: &LexicalRequest,
     ) -> Result<Collected, IndexError> {
         let aggregates = request.facets.then(|| AggregateCollector {
-            attribute_sizes: FACETS[1..]
+            attribute_sizes: Facet::ATTRIBUTES
                 .iter()
-                .map(|f| self.dictionaries.values(f).len())
+                .map(|&f| self.dictionaries.values(f).len())
                 .collect(),
         });
         let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
@@ -836,7 +826,7 @@ impl Generation {
         })
     }
 
-    fn facet_counts(&self, aggregates: &Aggregates) -> BTreeMap<String, BTreeMap<String, u64>> {
+    fn facet_counts(&self, aggregates: &Aggregates) -> BTreeMap<Facet, BTreeMap<String, u64>> {
         // Category counts are per own category: add each to its ancestors.
         let categories = &self.dictionaries.categories;
         let mut rolled = vec![0u64; categories.len()];
@@ -859,7 +849,7 @@ impl Generation {
         }
         std::iter::once(&rolled)
             .chain(aggregates.counts.iter().skip(1))
-            .zip(FACETS)
+            .zip(Facet::ALL)
             .map(|(counts, facet)| {
                 let values = self.dictionaries.values(facet);
                 let distribution = counts
@@ -868,32 +858,45 @@ impl Generation {
                     .filter(|(_, n)| **n > 0)
                     .filter_map(|(ord, n)| values.get(ord).map(|v| ((*v).to_owned(), *n)))
                     .collect();
-                ((*facet).to_owned(), distribution)
+                (facet, distribution)
             })
             .collect()
     }
 
     /// The stored hits of products by id, in the order asked (`None`: not in this generation).
     pub fn hits_by_id(&self, ids: &[&str]) -> Result<Vec<Option<IndexHit>>, IndexError> {
+        self.hits_by_id_within(ids, &ProductFilter::default())
+    }
+
+    /// The stored hits of products by id that pass `filter`, in the order asked (`None`: not
+    /// in this generation, or filtered out).
+    pub fn hits_by_id_within(
+        &self,
+        ids: &[&str],
+        filter: &ProductFilter,
+    ) -> Result<Vec<Option<IndexHit>>, IndexError> {
         let searcher = self.reader.searcher();
+        let filter = self.filter_query(filter);
         ids.iter()
             .map(|id| {
                 let term = Term::from_field_text(self.fields.id, id);
-                let found = searcher.search(
-                    &TermQuery::new(term, IndexRecordOption::Basic),
-                    &TopDocs::with_limit(1).order_by_score(),
-                )?;
+                let by_id: Box<dyn Query> =
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                let q = match &filter {
+                    None => by_id,
+                    Some(filter) => Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, by_id),
+                        (Occur::Must, filter.box_clone()),
+                    ])),
+                };
+                let found =
+                    searcher.search(q.as_ref(), &TopDocs::with_limit(1).order_by_score())?;
                 found
                     .first()
                     .map(|(_, address)| self.stored(&searcher, *address))
                     .transpose()
             })
             .collect()
-    }
-
-    /// The ordinal of a category slug in the dictionaries.
-    pub fn category_ord(&self, slug: &str) -> Option<usize> {
-        self.category_by_slug.get(slug).copied()
     }
 
     fn stored(&self, searcher: &Searcher, address: DocAddress) -> Result<IndexHit, IndexError> {

@@ -5,6 +5,7 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
+use crate::filter::Facet;
 use crate::text::{EXACT_ANALYZER, STEM_ANALYZER};
 
 /// A searchable text source and its weight within a tier (name highest, description lowest).
@@ -19,7 +20,35 @@ pub(crate) struct TextSource {
     pub(crate) fuzzy: bool,
 }
 
-/// Text sources in decreasing weight.
+/// The text sources by name, in the order of [`TEXT_SOURCES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextField {
+    Name,
+    Category,
+    Attributes,
+    Brand,
+    Tags,
+    Description,
+}
+
+impl TextField {
+    /// Every source, in the order of [`TEXT_SOURCES`].
+    pub(crate) const ALL: [TextField; 6] = [
+        TextField::Name,
+        TextField::Category,
+        TextField::Attributes,
+        TextField::Brand,
+        TextField::Tags,
+        TextField::Description,
+    ];
+
+    /// The source's entry in [`TEXT_SOURCES`].
+    pub(crate) fn source(self) -> &'static TextSource {
+        &TEXT_SOURCES[self as usize]
+    }
+}
+
+/// Text sources in decreasing weight, in the order of [`TextField`].
 pub(crate) const TEXT_SOURCES: [TextSource; 6] = [
     TextSource {
         name: "name",
@@ -53,9 +82,6 @@ pub(crate) const TEXT_SOURCES: [TextSource; 6] = [
     },
 ];
 
-/// The facets the engine counts, by ordinal field.
-pub(crate) const FACETS: [&str; 5] = ["category", "color", "material", "style", "room"];
-
 /// Handles on every field of the schema.
 #[derive(Debug, Clone)]
 pub(crate) struct Fields {
@@ -71,28 +97,47 @@ pub(crate) struct Fields {
     /// Size class within the product's category: [`super::SIZE_SMALL`], medium, large or
     /// unknown (indexed: size boosts).
     pub(crate) size_class: Field,
-    /// Ordinal fields per entry of [`FACETS`] (multi-valued u64, indexed and fast): filters,
-    /// and counts of attribute facets with more than [`MASK_BITS`] values. A product's category
-    /// ordinals are its category and every ancestor.
-    pub(crate) facets: Vec<Field>,
+    /// Ordinal fields per entry of [`Facet::ALL`] (multi-valued u64, indexed and fast):
+    /// filters, and counts of attribute facets with more than [`MASK_BITS`] values. A
+    /// product's category ordinals are its category and every ancestor. Read with
+    /// [`Fields::facet`].
+    facets: Vec<Field>,
     /// The product's own category ordinal (single-valued, fast): category counts.
     pub(crate) category_leaf: Field,
-    /// Per attribute facet (`FACETS[1..]`), a bitmask of the product's value ordinals below
-    /// [`MASK_BITS`] (single-valued, fast): counting reads one dense column per facet.
-    pub(crate) masks: Vec<Field>,
+    /// Per attribute facet ([`Facet::ATTRIBUTES`]), a bitmask of the product's value ordinals
+    /// below [`MASK_BITS`] (single-valued, fast): counting reads one dense column per facet.
+    /// Read with [`Fields::mask`].
+    masks: Vec<Field>,
     /// JSON summary of the product for hits.
     pub(crate) hit: Field,
+}
+
+impl Fields {
+    /// The `(exact view, stemmed view)` of a text source.
+    pub(crate) fn text_of(&self, source: TextField) -> (Field, Field) {
+        self.text[source as usize]
+    }
+
+    /// The ordinal field of a facet.
+    pub(crate) fn facet(&self, facet: Facet) -> Field {
+        self.facets[facet as usize]
+    }
+
+    /// The bitmask field of an attribute facet; `None` for the category.
+    pub(crate) fn mask(&self, facet: Facet) -> Option<Field> {
+        facet.attribute_index().map(|i| self.masks[i])
+    }
 }
 
 /// Attribute facets with at most this many values are counted from bitmask columns.
 pub(crate) const MASK_BITS: usize = 64;
 
-pub(crate) fn facet_field_name(facet: &str) -> String {
-    format!("{facet}_ord")
+pub(crate) fn facet_field_name(facet: Facet) -> String {
+    format!("{}_ord", facet.key())
 }
 
-pub(crate) fn mask_field_name(facet: &str) -> String {
-    format!("{facet}_mask")
+pub(crate) fn mask_field_name(facet: Facet) -> String {
+    format!("{}_mask", facet.key())
 }
 
 /// Builds the schema and its field handles.
@@ -128,14 +173,14 @@ pub(crate) fn build() -> (Schema, Fields) {
         popularity: b.add_u64_field("popularity", FAST),
         created_at: b.add_i64_field("created_at", FAST),
         size_class: b.add_u64_field("size_class", INDEXED),
-        facets: FACETS
+        facets: Facet::ALL
             .iter()
-            .map(|f| b.add_u64_field(&facet_field_name(f), INDEXED | FAST))
+            .map(|&f| b.add_u64_field(&facet_field_name(f), INDEXED | FAST))
             .collect(),
         category_leaf: b.add_u64_field("category_leaf", FAST),
-        masks: FACETS[1..]
+        masks: Facet::ATTRIBUTES
             .iter()
-            .map(|f| b.add_u64_field(&mask_field_name(f), FAST))
+            .map(|&f| b.add_u64_field(&mask_field_name(f), FAST))
             .collect(),
         hit: b.add_text_field("hit", STORED),
     };
@@ -158,14 +203,14 @@ pub(crate) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         popularity: field("popularity")?,
         created_at: field("created_at")?,
         size_class: field("size_class")?,
-        facets: FACETS
+        facets: Facet::ALL
             .iter()
-            .map(|f| field(&facet_field_name(f)))
+            .map(|&f| field(&facet_field_name(f)))
             .collect::<tantivy::Result<_>>()?,
         category_leaf: field("category_leaf")?,
-        masks: FACETS[1..]
+        masks: Facet::ATTRIBUTES
             .iter()
-            .map(|f| field(&mask_field_name(f)))
+            .map(|&f| field(&mask_field_name(f)))
             .collect::<tantivy::Result<_>>()?,
         hit: field("hit")?,
     })

@@ -12,8 +12,8 @@ use rmcp::model::{
 use serde::Serialize;
 
 use super::tools::{self, ProductCard, ProductInfo};
-use crate::index::{Filters, Sort};
 use crate::search::{Engine, Mode, SearchRequest};
+use crate::search::{Filters, Sort};
 
 /// Products per page of `resources/list` and of `vivr://catalog/page/{n}`.
 pub(crate) const PAGE: u64 = 100;

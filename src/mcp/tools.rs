@@ -7,9 +7,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::index::{Filters, Sort};
 use crate::recommend::{self, Kind, RecommendRequest};
 use crate::search::{Engine, Mode, ProductDetail, SearchHit, SearchRequest, SimilarRequest};
+use crate::search::{Filters, Sort};
 
 /// Products per answer unless asked otherwise.
 pub(crate) const DEFAULT_LIMIT: u32 = 10;

@@ -23,10 +23,10 @@ use std::time::Instant;
 
 pub use pick::Recommendation;
 
-use crate::index::Filters;
+use crate::filter::{Facet, Filters, ProductFilter};
 use crate::search::{Engine, Live, SearchError, SimilarRequest, semantic_score};
 use crate::signals::{RECENT_DAYS, Signals};
-use crate::vectors::{VectorFilter, VectorSet};
+use crate::vectors::VectorSet;
 use pick::{Pool, Scope, pick};
 
 /// Orders a product needs before its co-purchases are trusted; below, bought-together falls
@@ -679,9 +679,9 @@ impl Run<'_> {
             let anchor = &anchors[a];
             let matched = match self.vectors() {
                 Some(vectors) => {
-                    let mut filter = scope.vector_filter(Some(ord));
+                    let mut filter = scope.filter(Some(ord));
                     filter.exclude_categories = own.iter().map(|&o| o as u32).collect();
-                    complements_by_vector(vectors, anchor, &filter, PER_CATEGORY, code)
+                    complements_by_vector(scope, vectors, anchor, &filter, PER_CATEGORY, code)
                 }
                 None => None,
             };
@@ -726,16 +726,16 @@ impl Run<'_> {
         };
         let Some(rooms) = vectors
             .row(&anchor.id)
-            .and_then(|row| vectors.item(row).attributes.get("room"))
+            .map(|row| vectors.item(row).values(Facet::Room))
             .filter(|rooms| !rooms.is_empty())
         else {
             return Ok(());
         };
-        let mut filter = scope.vector_filter(None);
-        filter.attributes.insert("room".to_owned(), rooms.clone());
+        let mut filter = scope.filter(None);
+        filter.attributes.push((Facet::Room, rooms.to_vec()));
         filter.exclude_categories = own.iter().map(|&o| o as u32).collect();
         let k = limit * 4 + PER_CATEGORY;
-        let matched = complements_by_vector(vectors, anchor, &filter, k, code)
+        let matched = complements_by_vector(scope, vectors, anchor, &filter, k, code)
             .unwrap_or_default()
             .into_iter()
             .enumerate()
@@ -788,7 +788,7 @@ impl Run<'_> {
                 let Some(row) = vectors.row(&anchor.id) else {
                     continue;
                 };
-                let filter = scope.vector_filter(None);
+                let filter = scope.filter(None);
                 for (r, cosine) in vectors.knn(vectors.vector(row), k, &filter, Some(row)) {
                     pool.add(
                         &vectors.item(r).id,
@@ -877,30 +877,30 @@ impl Run<'_> {
 /// The `k` products passing `filter` closest to the anchor, reranked with a bonus for a shared
 /// style or colour; `None` when the anchor has no vector.
 fn complements_by_vector(
+    scope: &Scope,
     vectors: &VectorSet,
     anchor: &Anchor,
-    filter: &VectorFilter,
+    filter: &ProductFilter,
     k: usize,
     code: ReasonCode,
 ) -> Option<Vec<(String, Reason)>> {
     let row = vectors.row(&anchor.id)?;
-    let own = &vectors.item(row).attributes;
-    let shared = |key: &str, theirs: &crate::vectors::VectorItem| -> Option<String> {
-        let mine = own.get(key)?;
-        theirs
-            .attributes
-            .get(key)?
-            .iter()
-            .find(|v| mine.contains(v))
-            .cloned()
+    let own = vectors.item(row);
+    let dictionaries = scope.live.text().dictionaries();
+    let shared = |facet: Facet, theirs: &crate::vectors::VectorItem| -> Option<String> {
+        let mine = own.values(facet);
+        let value = theirs.values(facet).iter().find(|v| mine.contains(v))?;
+        dictionaries
+            .attribute_value(facet, *value)
+            .map(str::to_owned)
     };
     let mut scored: Vec<(f32, String, Reason)> = vectors
         .knn(vectors.vector(row), k, filter, Some(row))
         .into_iter()
         .map(|(r, cosine)| {
             let item = vectors.item(r);
-            let style = shared("style", item);
-            let colour = shared("color", item);
+            let style = shared(Facet::Style, item);
+            let colour = shared(Facet::Color, item);
             let mut score = semantic_score(cosine);
             let detail = match (&style, &colour) {
                 (Some(s), Some(c)) => format!(" : même style {s}, coloris {c}"),

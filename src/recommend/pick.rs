@@ -6,9 +6,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Reason;
-use crate::index::{Filters, LexicalRequest, Sort, StoredHit};
+use crate::filter::{Filters, ProductFilter, Sort};
+use crate::index::LexicalRequest;
 use crate::search::{Live, SearchError, SearchHit, search_hit};
-use crate::vectors::VectorFilter;
 
 /// A recommended product and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,30 +19,22 @@ pub struct Recommendation {
     pub reason: Reason,
 }
 
-/// What a request lets through: its filters (category, price, stock) and the products it
-/// must not return (anchors, cart, purchases).
+/// What a request lets through: its filters (category, price, stock), resolved once, and the
+/// products it must not return (anchors, cart, purchases).
 pub(super) struct Scope<'a> {
     pub(super) live: &'a Live,
-    /// Requested category ordinal (`usize::MAX` for an unknown slug: nothing passes).
-    category: Option<usize>,
-    min_price: Option<f64>,
-    max_price: Option<f64>,
-    in_stock: bool,
+    filter: ProductFilter,
     pub(super) exclude: HashSet<String>,
 }
 
 impl<'a> Scope<'a> {
     /// `inStock` defaults to true; `Some(false)` includes out-of-stock products.
     pub(super) fn new(live: &'a Live, filters: &Filters, exclude: HashSet<String>) -> Scope<'a> {
+        let mut filter = live.resolve(filters);
+        filter.in_stock = Some(true).filter(|_| filters.in_stock.unwrap_or(true));
         Scope {
             live,
-            category: filters
-                .category
-                .as_deref()
-                .map(|slug| live.text().category_ord(slug).unwrap_or(usize::MAX)),
-            min_price: filters.min_price,
-            max_price: filters.max_price,
-            in_stock: filters.in_stock.unwrap_or(true),
+            filter,
             exclude,
         }
     }
@@ -63,30 +55,21 @@ impl<'a> Scope<'a> {
 
     /// Whether a candidate category may be searched under the requested one.
     pub(super) fn allows_category(&self, ord: usize) -> bool {
-        self.category
-            .is_none_or(|within| self.in_category(ord, within))
-    }
-
-    fn accepts(&self, hit: &StoredHit) -> bool {
-        !self.exclude.contains(&hit.id)
+        !self.filter.nothing
             && self
+                .filter
                 .category
-                .is_none_or(|within| self.in_category(hit.category, within))
-            && self.min_price.is_none_or(|p| hit.price >= p)
-            && self.max_price.is_none_or(|p| hit.price <= p)
-            && (!self.in_stock || hit.stock > 0)
+                .is_none_or(|within| self.in_category(ord, within as usize))
     }
 
-    /// The k-NN filter of the scope, restricted to `category` when given (which must pass
+    /// The scope's filter, restricted to `category` when given (which must pass
     /// [`Scope::allows_category`]), else to the requested category.
-    pub(super) fn vector_filter(&self, category: Option<usize>) -> VectorFilter {
-        VectorFilter {
-            category: category.or(self.category).map(|o| o as u32),
-            min_price: self.min_price,
-            max_price: self.max_price,
-            in_stock: Some(true).filter(|_| self.in_stock),
-            ..VectorFilter::default()
+    pub(super) fn filter(&self, category: Option<usize>) -> ProductFilter {
+        let mut filter = self.filter.clone();
+        if let Some(ord) = category {
+            filter.category = Some(ord as u32);
         }
+        filter
     }
 
     /// Best sellers (units sold over the popularity window) of a category, or of the
@@ -96,29 +79,10 @@ impl<'a> Scope<'a> {
         category: Option<usize>,
         k: usize,
     ) -> Result<Vec<(String, usize)>, SearchError> {
-        let text = self.live.text();
-        let slug = category.or(self.category).map(|o| {
-            text.dictionaries()
-                .categories
-                .get(o)
-                .map(|c| c.slug.clone())
-        });
-        let filters = Filters {
-            // An unknown ordinal matches nothing.
-            category: match slug {
-                Some(None) => return Ok(Vec::new()),
-                Some(slug) => slug,
-                None => None,
-            },
-            min_price: self.min_price,
-            max_price: self.max_price,
-            in_stock: Some(true).filter(|_| self.in_stock),
-            ..Filters::default()
-        };
-        let found = text.search(&LexicalRequest {
+        let found = self.live.text().search(&LexicalRequest {
             words: &[],
             boosts: &[],
-            filters: &filters,
+            filter: &self.filter(category),
             sort: Sort::Popular,
             offset: 0,
             limit: k + self.exclude.len(),
@@ -211,12 +175,10 @@ pub(super) fn pick(
         if scope.exclude.contains(&id) || out.iter().any(|r| r.hit.id == id) {
             continue;
         }
-        let Some(found) = text.hits_by_id(&[id.as_str()])?.pop().flatten() else {
+        let within = text.hits_by_id_within(&[id.as_str()], &scope.filter)?;
+        let Some(found) = within.into_iter().next().flatten() else {
             continue;
         };
-        if !scope.accepts(&found.hit) {
-            continue;
-        }
         let seen = per_category.entry(found.hit.category).or_default();
         let recommendation = Recommendation {
             hit: search_hit(found.hit, categories, score, None, None),

@@ -254,7 +254,7 @@ impl Live {
     pub(crate) fn vocabulary(&self) -> &Vocabulary {
         self.vocabulary.get_or_init(|| {
             let d = self.text.dictionaries();
-            let values = |facet: Facet| d.attributes.get(facet.key()).cloned().unwrap_or_default();
+            let values = |facet: Facet| d.attributes.get(&facet).cloned().unwrap_or_default();
             Vocabulary {
                 categories: d
                     .categories

@@ -7,7 +7,7 @@
 
 use std::cell::OnceCell;
 
-use crate::index::{PlannedWord, TEXT_SOURCES, Tier, match_tier};
+use crate::index::{PlannedWord, TEXT_SOURCES, TextField, Tier, match_tier};
 use crate::text;
 
 /// The stored texts of a hit (one per [`TEXT_SOURCES`] entry), each analysed on first use.
@@ -220,7 +220,7 @@ pub(crate) fn explain(words: &[PlannedWord], analysed: &Analysed<'_>) -> Vec<Wor
 
 /// Best possible score of one word: an exact match in the name.
 pub(crate) fn max_word_score() -> f32 {
-    Tier::Exact.base() + TEXT_SOURCES[0].weight
+    Tier::Exact.base() + TextField::Name.source().weight
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::QueryWords;
 use super::{
     Engine, Live, SearchError, SearchHit, SearchRequest, fuse, lexical_hit, semantic_score,
 };
-use crate::vectors::VectorFilter;
+use crate::filter::ProductFilter;
 
 /// Candidates taken from each source before fusion (at least the requested page).
 pub(super) const FUSION_DEPTH: usize = 40;
@@ -47,37 +47,14 @@ impl Engine {
     fn semantic_candidates(
         &self,
         live: &Live,
-        request: &SearchRequest,
+        query: &str,
+        filter: &ProductFilter,
         depth: usize,
     ) -> Result<Vec<(String, f32)>, String> {
         let vectors = live.vectors()?;
-        let query = self.query_vector(&request.q)?;
-        let f = &request.filters;
-        let filter = VectorFilter {
-            // An unknown slug matches nothing (u32::MAX is no ordinal).
-            category: f.category.as_ref().map(|slug| {
-                live.text()
-                    .category_ord(slug)
-                    .map_or(u32::MAX, |o| o as u32)
-            }),
-            min_price: f.min_price,
-            max_price: f.max_price,
-            in_stock: f.in_stock,
-            featured: f.featured,
-            attributes: f
-                .attributes
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.iter().map(|x| x.trim().to_lowercase()).collect(),
-                    )
-                })
-                .collect(),
-            exclude_categories: Vec::new(),
-        };
+        let query = self.query_vector(query)?;
         Ok(vectors
-            .knn(&query, depth, &filter, None)
+            .knn(&query, depth, filter, None)
             .into_iter()
             .map(|(row, cosine)| (vectors.item(row).id.clone(), cosine))
             .collect())
@@ -90,6 +67,7 @@ impl Engine {
         &self,
         live: &Live,
         request: &SearchRequest,
+        filter: &ProductFilter,
         words: QueryWords,
         lexical: Vec<SearchHit>,
         lexical_total: usize,
@@ -106,14 +84,15 @@ impl Engine {
             let page = lexical.into_iter().skip(offset).take(limit).collect();
             return Ok((page, lexical_total, 0));
         }
-        let semantic = match self.semantic_candidates(live, request, page_end.max(FUSION_DEPTH)) {
-            Ok(candidates) => candidates,
-            Err(reason) => {
-                degraded.push(format!("semantic search: {reason}"));
-                let page = lexical.into_iter().skip(offset).take(limit).collect();
-                return Ok((page, lexical_total, 0));
-            }
-        };
+        let semantic =
+            match self.semantic_candidates(live, &request.q, filter, page_end.max(FUSION_DEPTH)) {
+                Ok(candidates) => candidates,
+                Err(reason) => {
+                    degraded.push(format!("semantic search: {reason}"));
+                    let page = lexical.into_iter().skip(offset).take(limit).collect();
+                    return Ok((page, lexical_total, 0));
+                }
+            };
         let ratio = request.semantic_ratio.unwrap_or(self.semantic_ratio);
         let lexical_scores: Vec<(String, f32)> = lexical
             .iter()

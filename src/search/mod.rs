@@ -30,12 +30,17 @@ pub use fusion::{Fused, SEMANTIC_FLOOR, fuse, semantic_score};
 pub use highlight::WordMatch;
 pub use similar::{SimilarRequest, SimilarResponse};
 pub use suggest::{Chip, Suggestions, chips};
-pub use understand::{Applied, IntentFilters, IntentSource, ParsedQuery, Understood};
+pub use understand::{
+    Applied, ConstraintKind, IntentFilters, IntentSource, ParsedQuery, Understood,
+};
+
+pub use crate::filter::{Facet, Filters, Sort};
 
 use crate::catalog::{Catalog, CatalogError, Product};
+use crate::filter::ProductFilter;
 use crate::index::{
-    self, FACETS, FacetCategory, Filters, Generation, IndexError, IndexHit, LexicalRequest,
-    Manifest, PlannedWord, ReindexOptions, Sort, StoredHit,
+    self, FacetCategory, Generation, IndexError, IndexHit, LexicalRequest, Manifest, PlannedWord,
+    ReindexOptions, StoredHit,
 };
 use crate::signals::{SignalError, Signals};
 use crate::vectors::{self, Embedder, VectorError, VectorSet};
@@ -463,6 +468,46 @@ impl Live {
     pub fn manifest(&self) -> &Manifest {
         self.text.manifest()
     }
+
+    /// A request's filters resolved against this generation, for the lexical query, the
+    /// vector scan and the recommendation picker alike. An unknown category lets nothing
+    /// through; so does an attribute facet none of whose values the generation knows.
+    pub fn resolve(&self, filters: &Filters) -> ProductFilter {
+        let text = &self.text;
+        let category = match filters
+            .category
+            .as_deref()
+            .map(|slug| text.category_ord(slug))
+        {
+            Some(None) => return ProductFilter::nothing(),
+            Some(ord) => ord.map(|o| o as u32),
+            None => None,
+        };
+        let mut attributes = Vec::with_capacity(filters.attributes.len());
+        for (key, values) in &filters.attributes {
+            let Some(facet) = Facet::attribute(key) else {
+                return ProductFilter::nothing();
+            };
+            let ords: Vec<u32> = values
+                .iter()
+                .filter_map(|v| text.attribute_ord(facet, v))
+                .collect();
+            if ords.is_empty() {
+                return ProductFilter::nothing();
+            }
+            attributes.push((facet, ords));
+        }
+        ProductFilter {
+            nothing: false,
+            category,
+            exclude_categories: Vec::new(),
+            min_price: filters.min_price,
+            max_price: filters.max_price,
+            in_stock: filters.in_stock,
+            featured: filters.featured,
+            attributes,
+        }
+    }
 }
 
 impl Engine {
@@ -619,10 +664,11 @@ impl Engine {
         } else {
             (offset, limit)
         };
+        let filter = live.resolve(&request.filters);
         let lexical_request = LexicalRequest {
             words: &words,
             boosts: &boosts,
-            filters: &request.filters,
+            filter: &filter,
             sort: request.sort,
             offset: lexical_offset,
             limit: lexical_limit,
@@ -630,27 +676,23 @@ impl Engine {
         };
         let mut attempt = Attempt {
             words: words.clone(),
-            filters: request.filters.clone(),
+            filter: filter.clone(),
             lexical: generation.search(&lexical_request)?,
         };
         for fallback in FALLBACKS {
             fallback.apply(
                 &mut attempt,
                 understanding.as_mut(),
-                generation,
+                &live,
                 &lexical_request,
                 offset + limit,
             )?;
         }
         let Attempt {
             words,
-            filters,
+            filter,
             lexical,
         } = attempt;
-        let request = &SearchRequest {
-            filters,
-            ..request.clone()
-        };
         let kept: Vec<PlannedWord> = words
             .iter()
             .filter(|w| !lexical.dropped.contains(w))
@@ -676,6 +718,7 @@ impl Engine {
             self.hybrid(
                 &live,
                 request,
+                &filter,
                 query_words,
                 lexical_hits,
                 lexical.total,
@@ -943,7 +986,7 @@ fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), Sear
     let f = &request.filters;
     check_prices(f)?;
     for facet in &request.facets {
-        if facet != "*" && facet != "price" && !FACETS.contains(&facet.as_str()) {
+        if facet != "*" && facet != "price" && Facet::from_key(facet).is_none() {
             return Err(SearchError::UnknownFacet(facet.clone()));
         }
     }
@@ -953,7 +996,7 @@ fn validate(request: &SearchRequest) -> Result<(usize, usize, Vec<String>), Sear
         return Err(SearchError::InvalidSemanticRatio(ratio));
     }
     for key in f.attributes.keys() {
-        if !FACETS[1..].contains(&key.as_str()) {
+        if Facet::attribute(key).is_none() {
             return Err(SearchError::UnknownFacet(key.clone()));
         }
     }
@@ -1023,7 +1066,7 @@ type FacetAnswer = (
 
 fn facet_answer(
     asked: &[String],
-    counted: BTreeMap<String, BTreeMap<String, u64>>,
+    counted: BTreeMap<Facet, BTreeMap<String, u64>>,
     price_range: Option<(f64, f64)>,
 ) -> FacetAnswer {
     let all = asked.iter().any(|f| f == "*");
@@ -1031,7 +1074,8 @@ fn facet_answer(
     let distribution = (!asked.is_empty()).then(|| {
         counted
             .into_iter()
-            .filter(|(f, _)| wanted(f))
+            .filter(|(f, _)| wanted(f.key()))
+            .map(|(f, counts)| (f.key().to_owned(), counts))
             .collect::<BTreeMap<_, _>>()
     });
     let stats = wanted("price").then(|| {
@@ -1042,10 +1086,10 @@ fn facet_answer(
     (distribution, stats)
 }
 
-/// One lexical search as the engine runs it: the words, the filters, what they found.
+/// One lexical search as the engine runs it: the words, the filter, what they found.
 struct Attempt {
     words: Vec<PlannedWord>,
-    filters: Filters,
+    filter: ProductFilter,
     lexical: index::LexicalResult,
 }
 
@@ -1080,22 +1124,24 @@ impl Fallback {
         self,
         attempt: &mut Attempt,
         understanding: Option<&mut understand::Understanding>,
-        generation: &Generation,
+        live: &Live,
         base: &LexicalRequest<'_>,
         depth: usize,
     ) -> Result<(), SearchError> {
+        let generation = live.text();
         let lexical = &attempt.lexical;
         match self {
             Fallback::RelaxAttributes => {
                 if lexical.total < depth
                     && let Some(relaxed) = understanding.and_then(|u| u.relax())
                 {
+                    let relaxed = live.resolve(&relaxed);
                     attempt.lexical = generation.search(&LexicalRequest {
                         words: &attempt.words,
-                        filters: &relaxed,
+                        filter: &relaxed,
                         ..base.clone()
                     })?;
-                    attempt.filters = relaxed;
+                    attempt.filter = relaxed;
                 }
             }
             Fallback::LoosenTypos => {
@@ -1109,7 +1155,7 @@ impl Fallback {
                 }
                 let found = generation.search(&LexicalRequest {
                     words: &loose,
-                    filters: &attempt.filters,
+                    filter: &attempt.filter,
                     ..base.clone()
                 })?;
                 if found.total > 0
@@ -1126,7 +1172,7 @@ impl Fallback {
                 }
                 let mut without_words = generation.search(&LexicalRequest {
                     words: &[],
-                    filters: &attempt.filters,
+                    filter: &attempt.filter,
                     ..base.clone()
                 })?;
                 if without_words.total > 0 {

@@ -10,9 +10,10 @@
 
 use std::time::Instant;
 
-use super::{Engine, SearchError, SearchHit, search_hit};
-use crate::index::{Filters, LexicalRequest, Sort};
-use crate::vectors::{NEIGHBOURS, VectorFilter, VectorSet, dot};
+use super::{Engine, Live, SearchError, SearchHit, search_hit};
+use crate::filter::{Filters, ProductFilter, Sort};
+use crate::index::LexicalRequest;
+use crate::vectors::{NEIGHBOURS, VectorSet, dot};
 
 /// Two products closer than this are variants of one another.
 const NEAR_DUPLICATE: f32 = 0.97;
@@ -80,23 +81,10 @@ impl Engine {
         };
 
         let own_category = vectors.item(row).categories.last().copied();
-        let filter = VectorFilter {
-            category: if request.same_category {
-                own_category
-            } else {
-                // An unknown slug matches nothing (u32::MAX is no ordinal).
-                request
-                    .filters
-                    .category
-                    .as_ref()
-                    .map(|slug| text.category_ord(slug).map_or(u32::MAX, |o| o as u32))
-            },
-            min_price: request.filters.min_price,
-            max_price: request.filters.max_price,
-            // In stock by default; `inStock: false` lifts the restriction.
-            in_stock: Some(true).filter(|_| request.filters.in_stock.unwrap_or(true)),
-            ..VectorFilter::default()
-        };
+        let mut filter = scope_filter(&live, request);
+        if request.same_category {
+            filter.category = own_category;
+        }
         // Candidates are the anchor's nearest products that pass the filters, [`NEIGHBOURS`]
         // deep. The precomputed list holds the nearest of all products, so the ones passing
         // the filters are the true nearest as far as they go: a search runs only when the
@@ -105,7 +93,7 @@ impl Engine {
             .neighbours(row)
             .iter()
             .map(|&(r, score)| (r as usize, score))
-            .filter(|&(r, _)| filter.accepts(vectors.item(r)))
+            .filter(|&(r, _)| filter.accepts(vectors.item(r).facts()))
             .collect();
         let candidates = if precomputed.len() >= limit {
             precomputed
@@ -150,14 +138,15 @@ impl Engine {
         let text = live.text();
         let categories = &text.dictionaries().categories;
         let limit = request.limit as usize;
+        let filter = scope_filter(&live, request);
         // The anchor's category and its ancestors, nearest first; or the one asked for.
-        let mut scopes: Vec<Option<String>> = match &request.filters.category {
-            Some(slug) => vec![Some(slug.clone())],
+        let mut scopes: Vec<Option<u32>> = match &request.filters.category {
+            Some(_) => vec![filter.category],
             None => {
                 let mut chain = Vec::new();
                 let mut next = categories.iter().position(|c| c.id == category_id);
                 while let Some(ord) = next.filter(|_| chain.len() <= categories.len()) {
-                    chain.push(Some(categories[ord].slug.clone()));
+                    chain.push(Some(ord as u32));
                     next = categories[ord].parent;
                 }
                 chain
@@ -171,15 +160,14 @@ impl Engine {
             if hits.len() >= limit {
                 break;
             }
-            let filters = Filters {
+            let filter = ProductFilter {
                 category: scope,
-                in_stock: Some(request.filters.in_stock.unwrap_or(true)).filter(|&s| s),
-                ..request.filters.clone()
+                ..filter.clone()
             };
             let result = text.search(&LexicalRequest {
                 words: &[],
                 boosts: &[],
-                filters: &filters,
+                filter: &filter,
                 sort: Sort::Popular,
                 offset: 0,
                 limit: limit + hits.len() + 1,
@@ -205,6 +193,13 @@ impl Engine {
 
 /// Rows with their cosine to the anchor, best first.
 type Scored = Vec<(usize, f32)>;
+
+/// The request's filters resolved, in stock by default (`inStock: false` lifts it).
+fn scope_filter(live: &Live, request: &SimilarRequest) -> ProductFilter {
+    let mut filter = live.resolve(&request.filters);
+    filter.in_stock = Some(true).filter(|_| request.filters.in_stock.unwrap_or(true));
+    filter
+}
 
 /// Splits candidates (best first) into up to `limit` distinct products and the near-duplicates
 /// of those met on the way (variants of a chosen product, in order).

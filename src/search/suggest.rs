@@ -251,24 +251,7 @@ pub fn chips(response: &SearchResponse) -> Vec<Chip> {
         .iter()
         .filter(|u| u.applied != Applied::Ignored)
         .map(|u| {
-            let mut filters = IntentFilters::default();
-            match u.kind {
-                "category" | "productType" => filters.category = parsed.filters.category.clone(),
-                "maxPrice" => filters.max_price = u.value.parse().ok(),
-                "minPrice" => filters.min_price = u.value.parse().ok(),
-                "priceBand" => {
-                    filters.min_price = parsed.filters.min_price;
-                    filters.max_price = parsed.filters.max_price;
-                }
-                "availability" => filters.in_stock = Some(true),
-                "color" | "material" | "style" | "room" => {
-                    filters.attributes.insert(
-                        u.kind.to_owned(),
-                        u.value.split('|').map(str::to_owned).collect(),
-                    );
-                }
-                _ => {}
-            }
+            let filters = parsed.filters_of(u);
             Chip {
                 label: u.label.clone(),
                 filters,

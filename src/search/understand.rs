@@ -13,7 +13,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::intent::{self, Ask, Facet, Intent, PriceBand, SizeHint};
-use crate::index::{Boost, Filters, Generation, PlannedWord, SIZE_LARGE, SIZE_SMALL, plan_words};
+use crate::filter::Filters;
+use crate::index::{Boost, Generation, PlannedWord, SIZE_LARGE, SIZE_SMALL, plan_words};
 
 /// Where the intent of a response came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,12 +63,48 @@ impl Applied {
     }
 }
 
+/// What kind of constraint a query expressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    /// A category named.
+    Category,
+    /// A product type (a category and words searched).
+    ProductType,
+    /// "moins de 200 €".
+    MaxPrice,
+    /// "à partir de 100 €".
+    MinPrice,
+    /// "pas cher", "haut de gamme".
+    PriceBand,
+    /// A colour, material, style or room.
+    Attribute(Facet),
+    /// A size.
+    Size,
+    /// "en stock".
+    Availability,
+}
+
+impl ConstraintKind {
+    /// The kind as `understood[].kind` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConstraintKind::Category => "category",
+            ConstraintKind::ProductType => "productType",
+            ConstraintKind::MaxPrice => "maxPrice",
+            ConstraintKind::MinPrice => "minPrice",
+            ConstraintKind::PriceBand => "priceBand",
+            ConstraintKind::Attribute(facet) => facet.key(),
+            ConstraintKind::Size => "size",
+            ConstraintKind::Availability => "availability",
+        }
+    }
+}
+
 /// One understood constraint, for display ("Nous avons compris : luminaires, moins de 200 €").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Understood {
-    /// `category`, `productType`, `maxPrice`, `minPrice`, `priceBand`, `color`, `material`,
-    /// `style`, `room`, `size` or `availability`.
-    pub kind: &'static str,
+    /// What it constrains.
+    pub kind: ConstraintKind,
     /// The value: a slug, a price, attribute values joined by `|`, a size.
     pub value: String,
     /// French label for a chip ("moins de 200 €", "style moderne").
@@ -128,6 +165,34 @@ pub struct ParsedQuery {
     pub error: Option<String>,
 }
 
+impl ParsedQuery {
+    /// The filters one understood constraint stands for alone (a chip the shopper can keep
+    /// while changing the words); empty for a size, which only boosts.
+    pub fn filters_of(&self, item: &Understood) -> IntentFilters {
+        let mut filters = IntentFilters::default();
+        match item.kind {
+            ConstraintKind::Category | ConstraintKind::ProductType => {
+                filters.category = self.filters.category.clone();
+            }
+            ConstraintKind::MaxPrice => filters.max_price = item.value.parse().ok(),
+            ConstraintKind::MinPrice => filters.min_price = item.value.parse().ok(),
+            ConstraintKind::PriceBand => {
+                filters.min_price = self.filters.min_price;
+                filters.max_price = self.filters.max_price;
+            }
+            ConstraintKind::Availability => filters.in_stock = Some(true),
+            ConstraintKind::Attribute(facet) => {
+                filters.attributes.insert(
+                    facet.key().to_owned(),
+                    item.value.split('|').map(str::to_owned).collect(),
+                );
+            }
+            ConstraintKind::Size => {}
+        }
+        filters
+    }
+}
+
 /// The lexical search an intent turns into.
 #[derive(Debug, Clone)]
 pub(crate) struct Understanding {
@@ -161,7 +226,10 @@ impl Understanding {
         parsed.filters.attributes.clear();
         for item in &mut parsed.understood {
             if item.applied == Applied::Filter
-                && matches!(item.kind, "color" | "material" | "style")
+                && matches!(
+                    item.kind,
+                    ConstraintKind::Attribute(Facet::Color | Facet::Material | Facet::Style)
+                )
             {
                 item.applied = Applied::Boost;
             }
@@ -422,7 +490,7 @@ impl Planner<'_> {
         filter: bool,
     ) -> Use {
         self.boosts.push(Boost::Attribute {
-            facet: facet.key().to_owned(),
+            facet,
             values: values.to_vec(),
         });
         self.boosts.extend(
@@ -436,7 +504,7 @@ impl Planner<'_> {
                 self.text
                     .dictionaries()
                     .attributes
-                    .get(facet.key())
+                    .get(&facet)
                     .is_some_and(|d| d.contains(v))
             })
             .cloned()
@@ -586,7 +654,7 @@ fn size_words(hint: &SizeHint) -> String {
 }
 
 /// Kind, value and French label of a constraint.
-fn describe(c: &intent::Constraint, text: &Generation) -> (&'static str, String, String) {
+fn describe(c: &intent::Constraint, text: &Generation) -> (ConstraintKind, String, String) {
     let euros = |p: f64| {
         if p.fract() == 0.0 {
             format!("{p:.0} €")
@@ -600,17 +668,29 @@ fn describe(c: &intent::Constraint, text: &Generation) -> (&'static str, String,
             .map_or_else(|| slug.to_owned(), |c| c.name.clone())
     };
     match &c.ask {
-        Ask::Category { slug, .. } => ("category", slug.clone(), category_name(slug)),
-        Ask::ProductType { label, .. } => ("productType", label.clone(), capitalise(label)),
-        Ask::MaxPrice(p) => ("maxPrice", p.to_string(), format!("moins de {}", euros(*p))),
+        Ask::Category { slug, .. } => (ConstraintKind::Category, slug.clone(), category_name(slug)),
+        Ask::ProductType { label, .. } => (
+            ConstraintKind::ProductType,
+            label.clone(),
+            capitalise(label),
+        ),
+        Ask::MaxPrice(p) => (
+            ConstraintKind::MaxPrice,
+            p.to_string(),
+            format!("moins de {}", euros(*p)),
+        ),
         Ask::MinPrice(p) => (
-            "minPrice",
+            ConstraintKind::MinPrice,
             p.to_string(),
             format!("à partir de {}", euros(*p)),
         ),
-        Ask::Band(PriceBand::Cheap) => ("priceBand", "cheap".to_owned(), "petits prix".to_owned()),
+        Ask::Band(PriceBand::Cheap) => (
+            ConstraintKind::PriceBand,
+            "cheap".to_owned(),
+            "petits prix".to_owned(),
+        ),
         Ask::Band(PriceBand::Premium) => (
-            "priceBand",
+            ConstraintKind::PriceBand,
             "premium".to_owned(),
             "haut de gamme".to_owned(),
         ),
@@ -620,12 +700,13 @@ fn describe(c: &intent::Constraint, text: &Generation) -> (&'static str, String,
                 Facet::Material => "en",
                 Facet::Style => "style",
                 Facet::Room => "pour",
+                Facet::Category => "catégorie",
             };
             let label = match facet {
                 Facet::Room => format!("{prefix} {}", room_phrase(&values[0])),
                 _ => format!("{prefix} {}", values[0]),
             };
-            (facet.key(), values.join("|"), label)
+            (ConstraintKind::Attribute(*facet), values.join("|"), label)
         }
         Ask::Size(hint) => {
             let label = match hint {
@@ -634,9 +715,13 @@ fn describe(c: &intent::Constraint, text: &Generation) -> (&'static str, String,
                 SizeHint::Length { cm, diameter: true } => format!("diamètre {cm} cm"),
                 other => size_words(other),
             };
-            ("size", size_words(hint), label)
+            (ConstraintKind::Size, size_words(hint), label)
         }
-        Ask::InStock => ("availability", "inStock".to_owned(), "en stock".to_owned()),
+        Ask::InStock => (
+            ConstraintKind::Availability,
+            "inStock".to_owned(),
+            "en stock".to_owned(),
+        ),
     }
 }
 

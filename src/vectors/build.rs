@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use super::store::{VectorItem, VectorSet};
 use super::{Embedder, VectorError, passage, passage_hash};
-use crate::catalog::{Catalog, FACET_ATTRIBUTES, Product};
+use crate::catalog::{Catalog, Product};
+use crate::filter::{AttributeOrds, Facet};
 use crate::index::{Staged, VectorManifest};
 use crate::progress::Progress;
 
@@ -17,6 +18,24 @@ use crate::progress::Progress;
 const BATCH: usize = 64;
 /// Folder of the vectors in a generation.
 pub const VECTORS_DIR: &str = "vectors";
+
+/// The value ordinals of a product's attribute facets (as the text index numbered them).
+fn attribute_ords(product: &Product, value_ord: &HashMap<(Facet, &str), u32>) -> AttributeOrds {
+    Facet::ATTRIBUTES.map(|facet| {
+        let mut ords: Vec<u32> = product
+            .attribute_values(facet.key())
+            .iter()
+            .filter_map(|v| {
+                value_ord
+                    .get(&(facet, v.trim().to_lowercase().as_str()))
+                    .copied()
+            })
+            .collect();
+        ords.sort_unstable();
+        ords.dedup();
+        ords
+    })
+}
 
 /// Embeds the catalog (through the cache) and writes the vectors into the staged generation.
 pub fn build(
@@ -27,12 +46,22 @@ pub fn build(
 ) -> Result<VectorManifest, VectorError> {
     let started = Instant::now();
     let tree = catalog.category_tree()?;
-    let ord_of: HashMap<&str, u32> = staged
-        .dictionaries()
+    let dictionaries = staged.dictionaries();
+    let ord_of: HashMap<&str, u32> = dictionaries
         .categories
         .iter()
         .enumerate()
         .map(|(i, c)| (c.id.as_str(), i as u32))
+        .collect();
+    let value_ord: HashMap<(Facet, &str), u32> = dictionaries
+        .attributes
+        .iter()
+        .flat_map(|(&facet, values)| {
+            values
+                .iter()
+                .enumerate()
+                .map(move |(i, v)| ((facet, v.as_str()), i as u32))
+        })
         .collect();
     let mut items = Vec::new();
     let mut passages = Vec::new();
@@ -47,18 +76,7 @@ pub fn build(
             price: product.price,
             stock: product.stock,
             featured: product.featured,
-            attributes: FACET_ATTRIBUTES
-                .iter()
-                .map(|k| {
-                    let values = product
-                        .attribute_values(k)
-                        .iter()
-                        .map(|v| v.trim().to_lowercase())
-                        .collect();
-                    ((*k).to_owned(), values)
-                })
-                .filter(|(_, v): &(String, Vec<String>)| !v.is_empty())
-                .collect(),
+            attributes: attribute_ords(&product, &value_ord),
             id: product.id,
         });
         Ok::<(), VectorError>(())

@@ -13,7 +13,7 @@ pub use ann::{AnnIndex, EF_SEARCH};
 pub use build::{VECTORS_DIR, build};
 pub use embedder::{Embedder, LocalEmbedder, MODEL_DIR, ORT_LIBRARY};
 pub use passage::{passage, passage_hash};
-pub use store::{EXACT_BELOW, NEIGHBOURS, VectorFilter, VectorItem, VectorSet, dot};
+pub use store::{EXACT_BELOW, NEIGHBOURS, VectorItem, VectorSet, dot};
 
 /// Errors of the semantic layer.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,8 @@
 //! compute-bound (about 25 texts/s for 50 tokens on 2 cores): the name, the category path, the
 //! main attributes, and the first sentence or two of the description, at most ~300 characters.
 
-use crate::catalog::{Category, FACET_ATTRIBUTES, Product, strip_html};
+use crate::catalog::{Category, Product, strip_html};
+use crate::filter::Facet;
 
 /// Longest description excerpt kept, in bytes.
 const DESCRIPTION_CHARS: usize = 180;
@@ -20,9 +21,9 @@ pub fn passage(product: &Product, category_path: &[&Category]) -> String {
                 .join(" > "),
         );
     }
-    let attributes: Vec<&str> = FACET_ATTRIBUTES
+    let attributes: Vec<&str> = Facet::ATTRIBUTES
         .iter()
-        .flat_map(|k| product.attribute_values(k))
+        .flat_map(|f| product.attribute_values(f.key()))
         .collect();
     if !attributes.is_empty() {
         text.push_str(". ");

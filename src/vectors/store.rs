@@ -8,13 +8,14 @@
 //!
 //! [`VectorSet::open`] refuses vectors built by another model than the engine runs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::VectorError;
 use super::ann::AnnIndex;
+use crate::filter::{AttributeOrds, Facet, ProductFacts, ProductFilter};
 
 const META: &str = "meta.json";
 const DATA: &str = "vectors.f32";
@@ -46,9 +47,29 @@ pub struct VectorItem {
     /// Featured by the store.
     #[serde(default)]
     pub featured: bool,
-    /// Facet attribute values (`color`, `material`, `style`, `room`), lower-cased.
+    /// Value ordinals of each attribute facet, in the generation's dictionaries.
     #[serde(default)]
-    pub attributes: BTreeMap<String, Vec<String>>,
+    pub attributes: AttributeOrds,
+}
+
+impl VectorItem {
+    /// The value ordinals of an attribute facet (none for the category).
+    pub fn values(&self, facet: Facet) -> &[u32] {
+        facet
+            .attribute_index()
+            .map_or(&[], |i| self.attributes[i].as_slice())
+    }
+
+    /// What a filter reads of the product.
+    pub fn facts(&self) -> ProductFacts<'_> {
+        ProductFacts {
+            categories: &self.categories,
+            price: self.price,
+            stock: self.stock,
+            featured: self.featured,
+            attributes: &self.attributes,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -77,48 +98,6 @@ const OVERFETCH_MARGIN: f64 = 2.0;
 /// The largest unfiltered graph search a filter may ask for; a filter that would need more is
 /// selective enough that an exact scan of the rows that pass is the cheaper way.
 const OVERFETCH_MAX: usize = 512;
-
-/// Which products a k-NN search may return.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct VectorFilter {
-    /// A category ordinal the product must be in (subcategories included).
-    pub category: Option<u32>,
-    /// Lowest price, inclusive.
-    pub min_price: Option<f64>,
-    /// Highest price, inclusive.
-    pub max_price: Option<f64>,
-    /// Only products in stock (`true`) or out of stock (`false`).
-    pub in_stock: Option<bool>,
-    /// Only featured (`true`) or non-featured (`false`) products.
-    pub featured: Option<bool>,
-    /// Attribute values per key: any value of a key, every key (values lower-cased).
-    pub attributes: BTreeMap<String, Vec<String>>,
-    /// Category ordinals the product must not be in (subcategories included).
-    pub exclude_categories: Vec<u32>,
-}
-
-impl VectorFilter {
-    /// Whether `item` passes.
-    pub fn accepts(&self, item: &VectorItem) -> bool {
-        // The fields stored in the item first: the others are behind a pointer, and a scan of
-        // a million rows pays a cache miss for each row that gets that far.
-        self.min_price.is_none_or(|p| item.price >= p)
-            && self.max_price.is_none_or(|p| item.price <= p)
-            && self.in_stock.is_none_or(|s| s == (item.stock > 0))
-            && self.featured.is_none_or(|f| f == item.featured)
-            && self.category.is_none_or(|c| item.categories.contains(&c))
-            && (self.exclude_categories.is_empty()
-                || !item
-                    .categories
-                    .iter()
-                    .any(|c| self.exclude_categories.contains(c)))
-            && self.attributes.iter().all(|(key, wanted)| {
-                item.attributes
-                    .get(key)
-                    .is_some_and(|have| wanted.iter().any(|w| have.contains(w)))
-            })
-    }
-}
 
 /// The vectors of a generation, in memory, with their HNSW graph when one was built.
 pub struct VectorSet {
@@ -234,7 +213,7 @@ impl VectorSet {
     /// core, and writes them beside the vectors in `dir`.
     pub fn write_neighbours(&self, dir: &Path) -> Result<(), VectorError> {
         use rayon::prelude::*;
-        let everything = VectorFilter::default();
+        let everything = ProductFilter::default();
         // Each row's list as words: the row, then the score's bits; a missing entry is
         // (u32::MAX, 0.0). A panicking worker panics here, it is never silently empty.
         let words: Vec<u32> = (0..self.len())
@@ -316,9 +295,12 @@ impl VectorSet {
         &self,
         query: &[f32],
         k: usize,
-        filter: &VectorFilter,
+        filter: &ProductFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
+        if filter.nothing {
+            return Vec::new();
+        }
         let category_rows = filter
             .category
             .map(|c| self.rows_in_category.get(&c).map_or(&[][..], Vec::as_slice));
@@ -326,7 +308,7 @@ impl VectorSet {
             Some(rows) => {
                 // Every row listed is in the category: checking it again would only cost a
                 // cache miss per row (the category list is behind a pointer).
-                let within = VectorFilter {
+                let within = ProductFilter {
                     category: None,
                     ..filter.clone()
                 };
@@ -343,7 +325,7 @@ impl VectorSet {
             return scan_candidates();
         };
         let wanted = k + usize::from(exclude.is_some());
-        let fetch = if *filter == VectorFilter::default() {
+        let fetch = if filter.is_everything() {
             wanted
         } else {
             let share = self.pass_share(category_rows, filter);
@@ -358,7 +340,7 @@ impl VectorSet {
         let passing = |fetch: usize| -> Vec<(usize, f32)> {
             ann.search(query, fetch)
                 .into_iter()
-                .filter(|&(row, _)| Some(row) != exclude && filter.accepts(&self.items[row]))
+                .filter(|&(row, _)| Some(row) != exclude && filter.accepts(self.items[row].facts()))
                 .take(k)
                 .collect()
         };
@@ -377,7 +359,7 @@ impl VectorSet {
     /// The share of all rows (the graph's population) that pass `filter`: the candidates' share
     /// of the rows (those of `category_rows`, or every row) times the share of candidates that
     /// pass, estimated on at most [`PASS_RATE_SAMPLE`] candidates spread evenly over them.
-    fn pass_share(&self, category_rows: Option<&[u32]>, filter: &VectorFilter) -> f64 {
+    fn pass_share(&self, category_rows: Option<&[u32]>, filter: &ProductFilter) -> f64 {
         let candidates = category_rows.map_or(self.items.len(), <[u32]>::len);
         if candidates == 0 {
             return 0.0;
@@ -386,7 +368,7 @@ impl VectorSet {
         let passing = (0..sampled)
             .map(|i| i * candidates / sampled)
             .map(|i| category_rows.map_or(i, |rows| rows[i] as usize))
-            .filter(|&row| filter.accepts(&self.items[row]))
+            .filter(|&row| filter.accepts(self.items[row].facts()))
             .count();
         passing as f64 / sampled as f64 * candidates as f64 / self.items.len() as f64
     }
@@ -397,7 +379,7 @@ impl VectorSet {
         &self,
         query: &[f32],
         k: usize,
-        filter: &VectorFilter,
+        filter: &ProductFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
         self.scan(0..self.items.len(), query, k, filter, exclude)
@@ -409,11 +391,11 @@ impl VectorSet {
         rows: impl Iterator<Item = usize>,
         query: &[f32],
         k: usize,
-        filter: &VectorFilter,
+        filter: &ProductFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
         let mut scored: Vec<(usize, f32)> = rows
-            .filter(|&i| Some(i) != exclude && filter.accepts(&self.items[i]))
+            .filter(|&i| Some(i) != exclude && filter.accepts(self.items[i].facts()))
             .map(|i| (i, dot(query, self.vector(i))))
             .collect();
         let k = k.min(scored.len());
@@ -488,7 +470,7 @@ mod tests {
             price,
             stock,
             featured: false,
-            attributes: BTreeMap::new(),
+            attributes: Default::default(),
         }
     }
 
@@ -540,7 +522,7 @@ mod tests {
         let queries: Vec<usize> = (0..n).step_by(n / 40).collect();
 
         // Most rows pass: the over-fetched graph search, close to the exact answer.
-        let most = VectorFilter {
+        let most = ProductFilter {
             max_price: Some(799.0),
             in_stock: Some(true),
             ..Default::default()
@@ -552,7 +534,7 @@ mod tests {
             assert!(
                 found
                     .iter()
-                    .all(|&(r, _)| r != row && most.accepts(set.item(r)))
+                    .all(|&(r, _)| r != row && most.accepts(set.item(r).facts()))
             );
             let exact = ids(&set.exact_knn(set.vector(row), k, &most, Some(row)));
             agreed += ids(&found).iter().filter(|r| exact.contains(r)).count();
@@ -564,7 +546,7 @@ mod tests {
         );
 
         // Few rows pass (0.3 %): the exact scan of the rows that pass.
-        let few = VectorFilter {
+        let few = ProductFilter {
             max_price: Some(2.0),
             ..Default::default()
         };
@@ -576,7 +558,7 @@ mod tests {
         }
 
         // A small category: the exact scan of its rows.
-        let small_category = VectorFilter {
+        let small_category = ProductFilter {
             category: Some(1),
             max_price: Some(500.0),
             ..Default::default()
@@ -591,12 +573,12 @@ mod tests {
         }
 
         // None pass, and no filter at all.
-        let none = VectorFilter {
+        let none = ProductFilter {
             max_price: Some(-1.0),
             ..Default::default()
         };
         assert!(set.knn(set.vector(0), k, &none, None).is_empty());
-        let everything = set.knn(set.vector(0), k, &VectorFilter::default(), Some(0));
+        let everything = set.knn(set.vector(0), k, &ProductFilter::default(), Some(0));
         assert_eq!(everything.len(), k);
         assert!(everything.iter().all(|&(r, _)| r != 0));
     }
@@ -620,14 +602,14 @@ mod tests {
         );
         let nearest = set.ann().unwrap().search(&[0.0, 1.0], 1);
         assert_eq!(nearest[0].0, 2);
-        let all = set.exact_knn(&[1.0, 0.0], 3, &VectorFilter::default(), None);
+        let all = set.exact_knn(&[1.0, 0.0], 3, &ProductFilter::default(), None);
         assert_eq!(all.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
-        let without_anchor = set.exact_knn(&[1.0, 0.0], 2, &VectorFilter::default(), Some(0));
+        let without_anchor = set.exact_knn(&[1.0, 0.0], 2, &ProductFilter::default(), Some(0));
         assert_eq!(
             without_anchor.iter().map(|r| r.0).collect::<Vec<_>>(),
             [1, 2]
         );
-        let in_stock = VectorFilter {
+        let in_stock = ProductFilter {
             in_stock: Some(true),
             ..Default::default()
         };
@@ -638,7 +620,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             [0, 2]
         );
-        let category = VectorFilter {
+        let category = ProductFilter {
             category: Some(0),
             max_price: Some(15.0),
             ..Default::default()

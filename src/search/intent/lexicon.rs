@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
+use crate::filter::Facet;
+
 use super::scan::{Kind, Token, scan};
 use crate::index::{typo_budget, within_edits};
 
@@ -15,27 +17,6 @@ pub(crate) static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     Lexicon::parse(include_str!("../../../data/lang/intent-fr.toml"))
         .expect("the bundled intent lexicon is valid (tested)")
 });
-
-/// An attribute facet the lexicon knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Facet {
-    Color,
-    Material,
-    Style,
-    Room,
-}
-
-impl Facet {
-    /// The facet's key in the catalog and the index.
-    pub fn key(self) -> &'static str {
-        match self {
-            Facet::Color => "color",
-            Facet::Material => "material",
-            Facet::Style => "style",
-            Facet::Room => "room",
-        }
-    }
-}
 
 /// A relative price band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

@@ -13,7 +13,7 @@ mod scan;
 
 use serde::Serialize;
 
-pub use lexicon::Facet;
+pub use crate::filter::Facet;
 pub(crate) use lexicon::LEXICON;
 pub use lexicon::PriceBand;
 use lexicon::{Found, Meaning};
