@@ -18,6 +18,7 @@
 #[allow(dead_code, unreachable_pub)]
 #[path = "../tests/common/fake_claude.rs"]
 mod fake_claude;
+#[path = "../core/benches/fixture.rs"]
 mod fixture;
 
 use std::hint::black_box;

@@ -10,6 +10,7 @@
 //! - 50 sessions at once, each initializing then calling the tool 20 times: errors (target 0),
 //!   throughput, p50/p99/max latency under that load.
 
+#[path = "../core/benches/fixture.rs"]
 mod fixture;
 
 use std::sync::Arc;

@@ -1,41 +1,12 @@
-//! vivr-search: local-first French product search for the VIVR home-decor store.
+//! vivr-search: local-first French product search for the VIVR home-decor store. This crate
+//! holds the edges; the engine is `vivr-search-core` (core/), re-exported here whole so that
+//! `vivr_search::search::Engine` and the other engine paths serve both crates' users.
 //!
-//! Modules in data-flow order (see `ARCHITECTURE.md`); dependencies point down this list:
-//! - [`config`]: one `Config` from defaults, file, environment and flags;
-//! - [`catalog`]: the SQLite replica and the import of the NDJSON export;
-//! - [`text`]: French analysis (tokenizer and token filters) shared by index and queries;
-//! - [`index`]: tantivy generations, reindex, lexical search, filters, facets, sorts;
-//! - [`vectors`]: local embeddings (multilingual-e5-small) and the vector index;
-//! - [`signals`]: co-purchases, complementary categories and trends learnt from orders;
-//! - [`llm`]: the Claude client (intent and rerank) behind a cache, deadlines and guards;
-//! - [`search`]: the `Engine` facade used by every front end;
-//! - [`recommend`]: similar, bought together, personalized, complete the look, trending;
-//! - [`eval`]: relevance evaluation of a judged query set;
 //! - [`api`]: the axum HTTP API, which also serves [`mcp`] (the MCP server for agents) and
 //!   [`web`] (the demo storefront page);
 //! - [`cli`]: the command line and composition root.
-//!
-//! [`progress`] (progress of the long jobs), [`cache`] (a shared LRU cache) and [`limit`] (a
-//! rate limiter) are utilities.
 
-pub mod config;
-
-pub mod catalog;
-pub mod text;
-
-pub mod filter;
-
-pub mod index;
-pub mod signals;
-pub mod vectors;
-
-pub mod llm;
-
-pub mod search;
-
-pub mod recommend;
-
-pub mod eval;
+pub use vivr_search_core::*;
 
 pub mod api;
 pub mod cli;
@@ -43,15 +14,3 @@ pub mod cli;
 pub mod mcp;
 /// The demo storefront page at `/`.
 pub mod web;
-
-pub mod cache;
-pub mod limit;
-pub mod progress;
-
-pub use search::{Engine, SearchRequest, SearchResponse};
-
-/// mimalloc as the allocator of every program linking the library (the binary, tests,
-/// benches): a search allocates many short strings (analysed words, stored texts, JSON), and
-/// glibc's malloc and free were about a sixth of a search's CPU time in the profiles.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -50,8 +50,10 @@ fn baskets() -> Vec<String> {
         .collect()
 }
 
-/// The mini fixture with these baskets, indexed with vectors when `with_model`.
-fn built(with_model: bool) -> common::Built {
+/// The mini fixture with these baskets, indexed with vectors when `with_vectors`. The
+/// invariants tested here hold whatever the vectors' quality: they come from the
+/// deterministic [`common::synthetic`] embedder, so these tests need no model.
+fn built(with_vectors: bool) -> common::Built {
     let dir = tempfile::tempdir().unwrap();
     let export = common::copy_fixture("mini", dir.path());
     let lines = baskets();
@@ -60,7 +62,7 @@ fn built(with_model: bool) -> common::Built {
         "orders.ndjson",
         &lines.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    common::build_export(dir, &export, with_model.then(common::model))
+    common::build_export(dir, &export, with_vectors.then(common::synthetic))
 }
 
 fn run(engine: &Engine, request: RecommendRequest) -> RecommendResponse {

@@ -11,8 +11,8 @@ use vivr_search::search::Filters;
 use vivr_search::search::{self, Engine, SearchRequest, SimilarRequest};
 use vivr_search::vectors::{Embedder, LocalEmbedder, VectorError};
 
-/// The mini fixture, imported and indexed with vectors.
-fn built(dir: &Path) -> (Catalog, vivr_search::index::Manifest) {
+/// The mini fixture, imported and indexed with `embedder`'s vectors.
+fn built(dir: &Path, embedder: &dyn Embedder) -> (Catalog, vivr_search::index::Manifest) {
     let catalog = Catalog::open(&dir.join("catalog.db")).unwrap();
     catalog
         .import(&common::fixture("mini"), ImportOptions::default())
@@ -20,7 +20,7 @@ fn built(dir: &Path) -> (Catalog, vivr_search::index::Manifest) {
     let manifest = search::reindex(
         &catalog,
         &dir.join("index"),
-        Some(common::model().as_ref()),
+        Some(embedder),
         &ReindexOptions::default(),
     )
     .unwrap();
@@ -46,7 +46,7 @@ fn similar(engine: &Engine, id: &str, filters: Filters) -> Vec<(String, String)>
 #[test]
 fn similar_products_of_a_bedside_lamp_are_lighting_and_in_stock() {
     let dir = tempfile::tempdir().unwrap();
-    let (catalog, manifest) = built(dir.path());
+    let (catalog, manifest) = built(dir.path(), common::model().as_ref());
     let vectors = manifest.vectors.expect("vectors built");
     assert_eq!(
         (vectors.count, vectors.embedded, vectors.dimension),
@@ -92,7 +92,7 @@ fn similar_products_of_a_bedside_lamp_are_lighting_and_in_stock() {
 #[test]
 fn a_reindex_after_changing_one_product_embeds_exactly_one_text() {
     let dir = tempfile::tempdir().unwrap();
-    let (catalog, _) = built(dir.path());
+    let (catalog, _) = built(dir.path(), common::synthetic().as_ref());
     let export = common::copy_fixture("mini", dir.path());
     let products = std::fs::read_to_string(export.join("products.ndjson")).unwrap();
     std::fs::write(
@@ -108,7 +108,7 @@ fn a_reindex_after_changing_one_product_embeds_exactly_one_text() {
     let manifest = search::reindex(
         &catalog,
         &dir.path().join("index"),
-        Some(common::model().as_ref()),
+        Some(common::synthetic().as_ref()),
         &ReindexOptions::default(),
     )
     .unwrap();
@@ -136,7 +136,7 @@ impl Embedder for OtherModel {
 #[test]
 fn vectors_of_another_model_are_refused_and_lexical_search_still_serves() {
     let dir = tempfile::tempdir().unwrap();
-    let (catalog, _) = built(dir.path());
+    let (catalog, _) = built(dir.path(), common::synthetic().as_ref());
     let engine = Engine::open_with(
         catalog,
         &dir.path().join("index"),
@@ -147,7 +147,7 @@ fn vectors_of_another_model_are_refused_and_lexical_search_still_serves() {
     assert!(!health.semantic.available);
     let reason = health.semantic.reason.unwrap();
     assert!(
-        reason.contains("multilingual-e5-small-q4")
+        reason.contains(common::synthetic().model_id())
             && reason.contains("another-model:0001")
             && reason.contains("reindex"),
         "{reason}"
@@ -296,7 +296,7 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
 fn full_mode_finds_a_paraphrase_that_instant_mode_misses() {
     use vivr_search::search::Mode;
     let dir = tempfile::tempdir().unwrap();
-    let (catalog, _) = built(dir.path());
+    let (catalog, _) = built(dir.path(), common::model().as_ref());
     let engine =
         Engine::open_with(catalog, &dir.path().join("index"), Some(common::model())).unwrap();
     let top5 = |q: &str, mode: Mode| {

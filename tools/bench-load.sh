@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTP load with wrk (Debian package): POST /v1/search with the French query mix of
-# benches/query-mix.txt in `instant` and `full` mode, then the routes that read the SQLite
+# core/benches/query-mix.txt in `instant` and `full` mode, then the routes that read the SQLite
 # replica (GET /v1/products/{id} over every product, GET /v1/categories), 16 and 64
 # connections, 30 s each, against the release server on the generated bench catalog (the one
 # `cargo bench` uses, with vectors).
@@ -84,7 +84,7 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 json.dump(rows, open(sys.argv[2], "w"), indent=2)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"\nHTTP load (POST /v1/search by mode, GET /v1/products/{{id}}, GET /v1/categories), {int(sys.argv[3]):,} products, {sys.argv[4]} cores ({cpu}), "
-      f"{datetime.date.today()}, wrk -t2, query mix benches/query-mix.txt\n")
+      f"{datetime.date.today()}, wrk -t2, query mix core/benches/query-mix.txt\n")
 print("| mode or route | connections | requests/s | p50 | p99 | max | errors | server RSS before → after |")
 print("|---|---|---|---|---|---|---|---|")
 for r in rows:

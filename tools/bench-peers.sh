@@ -57,7 +57,7 @@ names = {"engine": "vivr-search, in-process", "http": "vivr-search, HTTP",
          "fts5": "SQLite FTS5", "postgres": "PostgreSQL FTS + pg_trgm"}
 by = {r["peer"]: r for r in rows}
 print(f"\nPeers on {rows[0]['catalog']} products, {cores} cores ({cpu}), {report['date']}; "
-      f"{rows[0]['mix']} queries of benches/query-mix.txt, {rows[0]['misspelled']} of benches/misspelled.txt; "
+      f"{rows[0]['mix']} queries of core/benches/query-mix.txt, {rows[0]['misspelled']} of core/benches/misspelled.txt; "
       f"{sys.argv[3]}\n")
 print("| peer | p50 | p99 | queries/s (2 clients) | build | on disk | memory (PSS) | zero results, misspelled | p50 vs vivr-search |")
 print("|---|---|---|---|---|---|---|---|---|")

@@ -28,7 +28,7 @@ cores = sum(1 for l in open("/proc/cpuinfo") if l.startswith("processor"))
 json.dump({"date": str(datetime.date.today()), "cpu": cpu, "cores": cores, "sizes": rows},
           open(sys.argv[2], "w"), indent=2)
 print(f"\nScale curve, {cores} cores ({cpu}), {datetime.date.today()}: fresh build from the export, "
-      "lexical search over benches/query-mix.txt (facets and highlights on, in-process)\n")
+      "lexical search over core/benches/query-mix.txt (facets and highlights on, in-process)\n")
 print("| products | import | text index | replica | index | RSS serving | p50 | p99 | max |")
 print("|---|---|---|---|---|---|---|---|---|")
 for r in rows:

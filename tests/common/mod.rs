@@ -94,6 +94,12 @@ pub fn model() -> std::sync::Arc<dyn vivr_search::vectors::Embedder> {
         .clone()
 }
 
+/// A deterministic embedder without a model (texts sharing words are near): for what does not
+/// depend on the model's quality. The real model's tests use [`model`].
+pub fn synthetic() -> std::sync::Arc<dyn vivr_search::vectors::Embedder> {
+    std::sync::Arc::new(vivr_search::vectors::SyntheticEmbedder)
+}
+
 /// The demo catalog (`data/demo`), imported and indexed once per test binary (lexical only).
 pub fn demo() -> &'static Built {
     use std::sync::OnceLock;

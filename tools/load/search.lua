@@ -1,7 +1,7 @@
--- wrk script: POST /v1/search with the queries of benches/query-mix.txt in turn, in the mode
+-- wrk script: POST /v1/search with the queries of core/benches/query-mix.txt in turn, in the mode
 -- given by the MODE environment variable (instant or full). Prints one JSON line at the end.
 local mode = os.getenv("MODE") or "instant"
-local file = os.getenv("QUERY_MIX") or "benches/query-mix.txt"
+local file = os.getenv("QUERY_MIX") or "core/benches/query-mix.txt"
 local bodies = {}
 for line in io.lines(file) do
   if line:match("%S") then

@@ -11,13 +11,12 @@
 mod fixture;
 
 use std::io::Write;
-use std::path::Path;
 use std::time::Instant;
 
 use serde_json::json;
-use vivr_search::catalog::{Catalog, ImportOptions};
-use vivr_search::index::ReindexOptions;
-use vivr_search::search::{Engine, SearchRequest};
+use vivr_search_core::catalog::{Catalog, ImportOptions};
+use vivr_search_core::index::ReindexOptions;
+use vivr_search_core::search::{Engine, SearchRequest};
 
 /// Rounds of the query mix.
 const ROUNDS: usize = 20;
@@ -28,7 +27,7 @@ fn main() {
         panic!("the scale curve runs on generated catalogs: set VIVR_BENCH_PRODUCTS to a number");
     };
     let export = scale.export();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = fixture::manifest_dir()
         .join("target/bench-scale")
         .join(products.to_string());
     let _ = std::fs::remove_dir_all(&dir);
@@ -44,7 +43,7 @@ fn main() {
     let import_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let manifest =
-        vivr_search::search::reindex(&catalog, &index_dir, None, &ReindexOptions::default())
+        vivr_search_core::search::reindex(&catalog, &index_dir, None, &ReindexOptions::default())
             .unwrap();
     assert_eq!(manifest.products as usize, products);
     let reindex_s = started.elapsed().as_secs_f64();
@@ -82,7 +81,7 @@ fn main() {
         "queries": requests.len() * ROUNDS,
     });
     println!("{line}");
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-scale.jsonl");
+    let out = fixture::manifest_dir().join("target/bench-scale.jsonl");
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

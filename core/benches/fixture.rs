@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use vivr_search::catalog::{Catalog, ImportOptions};
-use vivr_search::index::{self, ReindexOptions};
-use vivr_search::search::Engine;
-use vivr_search::vectors::{Embedder, LocalEmbedder, VectorError};
+use vivr_search_core::catalog::{Catalog, ImportOptions};
+use vivr_search_core::index::{self, ReindexOptions};
+use vivr_search_core::search::Engine;
+use vivr_search_core::vectors::{Embedder, LocalEmbedder, SyntheticEmbedder};
 
 /// 1–4 word French queries as shoppers type them, one per line: exact, plural, missing accents,
 /// typos (1 and 2 edits, swapped letters), sizes, colours, materials.
@@ -100,8 +100,13 @@ impl Scale {
     }
 }
 
-fn manifest_dir() -> &'static Path {
+/// The repository's root (the workspace): the folder above this bench's crate that holds
+/// `data/demo`. Bench data, models and reports live there, whichever crate runs the bench.
+pub fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("data/demo").is_dir())
+        .expect("the bench runs inside the repository")
 }
 
 fn root() -> PathBuf {
@@ -174,7 +179,7 @@ pub fn paths(scale: Scale) -> (PathBuf, PathBuf) {
             );
         }
         let started = Instant::now();
-        vivr_search::search::reindex(&catalog, &index_dir, None, &ReindexOptions::default())
+        vivr_search_core::search::reindex(&catalog, &index_dir, None, &ReindexOptions::default())
             .unwrap();
         eprintln!(
             "fixture: indexed {} in {:.1} s",
@@ -242,7 +247,7 @@ pub fn semantic_fixture_of(scale: Scale) -> Fixture {
     if !complete {
         let catalog = Catalog::open(&db).unwrap();
         let started = Instant::now();
-        let manifest = vivr_search::search::reindex(
+        let manifest = vivr_search_core::search::reindex(
             &catalog,
             &index_dir,
             Some(embedder.as_ref()),
@@ -265,79 +270,6 @@ pub fn semantic_fixture_of(scale: Scale) -> Fixture {
         engine: Engine::open_with(catalog, &index_dir, Some(embedder)).unwrap(),
         scale,
         synthetic: scale.synthetic_vectors(),
-    }
-}
-
-/// Stand-in vectors for catalogs too large to embed here: each word (its stemmed form) gets a
-/// fixed pseudo-random direction, a text the normalised sum of its words' directions, mixed
-/// with one direction shared by every text. Texts sharing words are near, like real
-/// embeddings; the shared part puts cosines between unrelated texts near 0.8, where
-/// multilingual-e5-small puts them, so fusion sees the same score range. The cost of a k-NN
-/// search depends on the dimension and the graph, not on where the vectors come from.
-pub struct SyntheticEmbedder;
-
-const SYNTHETIC_DIMENSION: usize = 384;
-
-/// The next value of a splitmix64 sequence.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Adds `weight` times the pseudo-random direction of `seed` (entries in -1..1) to `v`.
-fn add_direction(v: &mut [f32], seed: u64, weight: f32) {
-    let mut state = seed;
-    for x in v.iter_mut() {
-        *x += weight * ((splitmix(&mut state) >> 40) as f32 / (1u64 << 23) as f32 - 1.0);
-    }
-}
-
-fn normalise(v: &mut [f32]) {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
-    }
-}
-
-impl SyntheticEmbedder {
-    fn embed(text: &str) -> Vec<f32> {
-        let mut words = vec![0.0; SYNTHETIC_DIMENSION];
-        for word in vivr_search::text::words(text).iter().filter(|w| !w.stop) {
-            let seed = word.stem.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
-                (h ^ b as u64).wrapping_mul(0x100_0000_01B3)
-            });
-            add_direction(&mut words, seed, 1.0);
-        }
-        normalise(&mut words);
-        let mut v = vec![0.0; SYNTHETIC_DIMENSION];
-        add_direction(&mut v, 7, 1.0);
-        normalise(&mut v);
-        for (x, w) in v.iter_mut().zip(&words) {
-            *x = 0.9 * *x + 0.45 * w;
-        }
-        normalise(&mut v);
-        v
-    }
-}
-
-impl Embedder for SyntheticEmbedder {
-    fn model_id(&self) -> &str {
-        "synthetic-words-384"
-    }
-
-    fn dimension(&self) -> usize {
-        SYNTHETIC_DIMENSION
-    }
-
-    fn embed_passages(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, VectorError> {
-        Ok(texts.iter().map(|t| SyntheticEmbedder::embed(t)).collect())
-    }
-
-    fn embed_query(&self, text: &str) -> Result<Vec<f32>, VectorError> {
-        Ok(SyntheticEmbedder::embed(text))
     }
 }
 

@@ -10,9 +10,9 @@
 mod fixture;
 
 use criterion::Criterion;
-use vivr_search::recommend::{self, Kind, RecommendRequest};
-use vivr_search::search::Filters;
-use vivr_search::search::{Engine, SimilarRequest};
+use vivr_search_core::recommend::{self, Kind, RecommendRequest};
+use vivr_search_core::search::Filters;
+use vivr_search_core::search::{Engine, SimilarRequest};
 
 const BENCH: &str = "similar";
 /// Anchors: every `n / ANCHORS`-th product.

@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use tantivy::tokenizer::TokenStream;
-use vivr_search::catalog::Catalog;
-use vivr_search::text;
+use vivr_search_core::catalog::Catalog;
+use vivr_search_core::text;
 
 const BENCH: &str = "analysis";
 

@@ -6,6 +6,7 @@ mod build;
 mod embedder;
 mod passage;
 mod store;
+mod synthetic;
 
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ pub use build::{VECTORS_DIR, build};
 pub use embedder::{Embedder, LocalEmbedder, MODEL_DIR, ORT_LIBRARY};
 pub use passage::{passage, passage_hash};
 pub use store::{EXACT_BELOW, NEIGHBOURS, VectorItem, VectorSet, dot};
+pub use synthetic::SyntheticEmbedder;
 
 /// Errors of the semantic layer.
 #[derive(Debug, thiserror::Error)]

@@ -12,8 +12,8 @@
 mod fixture;
 
 use criterion::Criterion;
-use vivr_search::filter::ProductFilter;
-use vivr_search::vectors::VectorSet;
+use vivr_search_core::filter::ProductFilter;
+use vivr_search_core::vectors::VectorSet;
 
 const BENCH: &str = "knn";
 /// Anchors: every `n / ANCHORS`-th product's vector is a query.

@@ -16,10 +16,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput};
-use vivr_search::catalog::{Catalog, ImportOptions};
-use vivr_search::index::ReindexOptions;
-use vivr_search::search::reindex;
-use vivr_search::vectors::Embedder;
+use vivr_search_core::catalog::{Catalog, ImportOptions};
+use vivr_search_core::index::ReindexOptions;
+use vivr_search_core::search::reindex;
+use vivr_search_core::vectors::Embedder;
 
 const BENCH: &str = "ingest";
 /// Catalogs at least this large are timed once, outside criterion.
@@ -78,7 +78,7 @@ fn main() {
             .products_page(0, 256)
             .unwrap()
             .iter()
-            .map(|p| vivr_search::vectors::passage(p, &tree.path(&p.category_id)))
+            .map(|p| vivr_search_core::vectors::passage(p, &tree.path(&p.category_id)))
             .collect();
         let started = Instant::now();
         let vectors = model.embed_passages(&passages).unwrap();

@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use std::hint::black_box;
 
 use criterion::Criterion;
-use vivr_search::filter::ProductFilter;
-use vivr_search::search::{SearchRequest, fuse};
+use vivr_search_core::filter::ProductFilter;
+use vivr_search_core::search::{SearchRequest, fuse};
 
 const BENCH: &str = "fusion";
 /// Candidates per source, as `search::hybrid` takes them.

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::Criterion;
-use vivr_search::search::{Engine, SearchRequest};
-use vivr_search::search::{Filters, Sort};
+use vivr_search_core::search::{Engine, SearchRequest};
+use vivr_search_core::search::{Filters, Sort};
 
 const BENCH: &str = "filter";
 

@@ -17,14 +17,14 @@
 
 mod fixture;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use vivr_search::catalog::{Catalog, Product, strip_html};
-use vivr_search::eval::Fts5Peer;
-use vivr_search::search::{Engine, Mode, SearchRequest};
+use vivr_search_core::catalog::{Catalog, Product, strip_html};
+use vivr_search_core::eval::Fts5Peer;
+use vivr_search_core::search::{Engine, Mode, SearchRequest};
 
 /// Hits asked of every peer.
 const LIMIT: usize = 20;
@@ -48,7 +48,7 @@ struct Built {
 }
 
 fn work_dir(label: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = fixture::manifest_dir()
         .join("target/bench-peers")
         .join(label);
     std::fs::create_dir_all(&dir).unwrap();
@@ -85,14 +85,14 @@ fn build_engine(scale: fixture::Scale, label: &str) -> f64 {
     let started = Instant::now();
     let catalog = Catalog::open(&db).unwrap();
     let report = catalog
-        .import(&export, vivr_search::catalog::ImportOptions::default())
+        .import(&export, vivr_search_core::catalog::ImportOptions::default())
         .unwrap();
     assert!(report.rejects.is_empty());
-    vivr_search::search::reindex(
+    vivr_search_core::search::reindex(
         &catalog,
         &index_dir,
         None,
-        &vivr_search::index::ReindexOptions::default(),
+        &vivr_search_core::index::ReindexOptions::default(),
     )
     .unwrap();
     started.elapsed().as_secs_f64()
@@ -220,7 +220,7 @@ fn fts5_peer(label: &str) -> Built {
 }
 
 /// The row of a product as both text peers index it.
-fn columns(p: &Product, tree: &vivr_search::catalog::CategoryTree) -> [String; 4] {
+fn columns(p: &Product, tree: &vivr_search_core::catalog::CategoryTree) -> [String; 4] {
     let path = tree.path(&p.category_id);
     [
         p.name.clone(),
@@ -304,7 +304,7 @@ fn postgres_peer() -> Built {
         .unwrap();
     catalog
         .for_each_product(
-            |p: Product| -> Result<(), vivr_search::catalog::CatalogError> {
+            |p: Product| -> Result<(), vivr_search_core::catalog::CatalogError> {
                 let [name, categories, attributes, description] = columns(&p, &tree);
                 writeln!(
                     copy,
@@ -431,7 +431,7 @@ fn main() {
         "notes": built.notes,
     });
     println!("{line}");
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-peers.jsonl");
+    let out = fixture::manifest_dir().join("target/bench-peers.jsonl");
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

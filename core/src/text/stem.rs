@@ -27,11 +27,11 @@ fn pairs(data: &'static str) -> HashMap<String, String> {
 }
 
 static PLURALS: LazyLock<HashMap<String, String>> =
-    LazyLock::new(|| pairs(include_str!("../../data/lang/plurals-fr.tsv")));
+    LazyLock::new(|| pairs(include_str!("../../../data/lang/plurals-fr.tsv")));
 static FEMININES: LazyLock<HashMap<String, String>> =
-    LazyLock::new(|| pairs(include_str!("../../data/lang/feminines-fr.tsv")));
+    LazyLock::new(|| pairs(include_str!("../../../data/lang/feminines-fr.tsv")));
 static INVARIANTS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    super::data_lines(include_str!("../../data/lang/invariants-fr.txt"))
+    super::data_lines(include_str!("../../../data/lang/invariants-fr.txt"))
         .map(folded)
         .collect()
 });

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 /// the word, and every word of every highlighted text is looked up.
 static STOP_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     let mut words: Vec<&str> =
-        super::data_lines(include_str!("../../data/lang/stopwords-fr.txt")).collect();
+        super::data_lines(include_str!("../../../data/lang/stopwords-fr.txt")).collect();
     words.sort_unstable();
     words.dedup();
     words

@@ -11,7 +11,7 @@
 mod fixture;
 
 use criterion::Criterion;
-use vivr_search::search::{Engine, Mode, SearchRequest};
+use vivr_search_core::search::{Engine, Mode, SearchRequest};
 
 const BENCH: &str = "engine";
 

@@ -13,7 +13,7 @@ mod fixture;
 use std::hint::black_box;
 
 use criterion::Criterion;
-use vivr_search::search::{Engine, SearchRequest};
+use vivr_search_core::search::{Engine, SearchRequest};
 
 const BENCH: &str = "lexical";
 

@@ -14,7 +14,7 @@ use crate::index::{typo_budget, within_edits};
 
 /// The bundled lexicon.
 pub(crate) static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
-    Lexicon::parse(include_str!("../../../data/lang/intent-fr.toml"))
+    Lexicon::parse(include_str!("../../../../data/lang/intent-fr.toml"))
         .expect("the bundled intent lexicon is valid (tested)")
 });
 
