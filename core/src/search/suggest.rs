@@ -49,6 +49,9 @@ struct PastQuery {
 #[derive(Debug)]
 struct Remembered {
     queries: lru::LruCache<String, PastQuery>,
+    /// The queries of `queries` offered as completions (enough submitters), in order: a
+    /// keystroke reads the range starting with its prefix instead of scanning every query.
+    offered: std::collections::BTreeSet<String>,
     budgets: lru::LruCache<u64, u32>,
 }
 
@@ -67,6 +70,7 @@ impl Default for PastQueries {
         PastQueries {
             remembered: Mutex::new(Remembered {
                 queries: lru::LruCache::new(capacity(MAX_PAST_QUERIES)),
+                offered: std::collections::BTreeSet::new(),
                 budgets: lru::LruCache::new(capacity(MAX_SUBMITTERS)),
             }),
             hasher: std::hash::RandomState::new(),
@@ -86,7 +90,11 @@ impl PastQueries {
         }
         let submitter = std::hash::BuildHasher::hash_one(&self.hasher, submitter);
         let mut guard = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
-        let Remembered { queries, budgets } = &mut *guard;
+        let Remembered {
+            queries,
+            offered,
+            budgets,
+        } = &mut *guard;
         let known = queries
             .peek(&key)
             .is_some_and(|q| q.submitters.contains(&submitter));
@@ -98,28 +106,39 @@ impl PastQueries {
             }
             *spent += 1;
         }
-        let past = queries.get_or_insert_mut(key, || PastQuery {
-            submitters: Vec::new(),
-            count: 0,
-        });
+        if !queries.contains(&key) {
+            let fresh = PastQuery {
+                submitters: Vec::new(),
+                count: 0,
+            };
+            // The least recently submitted query makes room, and stops being offered.
+            if let Some((forgotten, _)) = queries.push(key.clone(), fresh) {
+                offered.remove(&forgotten);
+            }
+        }
+        let Some(past) = queries.get_mut(&key) else {
+            return;
+        };
         if !known && past.submitters.len() < MAX_COUNTED_SUBMITTERS {
             past.submitters.push(submitter);
         }
         past.count += 1;
+        if past.submitters.len() >= MIN_SUBMITTERS {
+            offered.insert(key);
+        }
     }
 
     /// The past queries submitted by enough distinct submitters that start with `prefix`
     /// (normalised), the most submitters first.
     fn starting_with(&self, prefix: &str, n: usize) -> Vec<String> {
+        use std::ops::Bound;
         let guard = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+        let after = (Bound::Excluded(prefix), Bound::Unbounded);
         let mut found: Vec<(&String, &PastQuery)> = guard
-            .queries
-            .iter()
-            .filter(|(q, p)| {
-                p.submitters.len() >= MIN_SUBMITTERS
-                    && q.starts_with(prefix)
-                    && q.as_str() != prefix
-            })
+            .offered
+            .range::<str, _>(after)
+            .take_while(|q| q.starts_with(prefix))
+            .filter_map(|q| Some((q, guard.queries.peek(q)?)))
             .collect();
         found.sort_by(|a, b| {
             (b.1.submitters.len(), b.1.count)
@@ -258,4 +277,48 @@ pub fn chips(response: &SearchResponse) -> Vec<Chip> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A distinct lower-case word per number ("aa", "ab", ...).
+    fn word(mut n: usize) -> String {
+        let mut w = String::new();
+        for _ in 0..3 {
+            w.push((b'a' + (n % 26) as u8) as char);
+            n /= 26;
+        }
+        w
+    }
+
+    #[test]
+    fn offered_queries_are_found_by_prefix_and_forgotten_with_their_query() {
+        let past = PastQueries::default();
+        let known = |_: &str| true;
+        for submitter in ["a", "b", "c"] {
+            past.record("lampe laiton", submitter, &known);
+        }
+        past.record("lampe rouge", "a", &known);
+        past.record("lampe rouge", "b", &known);
+        assert_eq!(past.starting_with("lampe", 8), ["lampe laiton"]);
+        assert_eq!(past.starting_with("lampe l", 8), ["lampe laiton"]);
+        assert!(
+            past.starting_with("lampe laiton", 8).is_empty(),
+            "not itself"
+        );
+        assert!(past.starting_with("lampes", 8).is_empty());
+
+        // As many newer queries as the memory holds: the oldest is forgotten, and no longer
+        // offered either.
+        for i in 0..MAX_PAST_QUERIES {
+            for k in 0..MIN_SUBMITTERS {
+                past.record(&format!("table {}", word(i)), &format!("{i}-{k}"), &known);
+            }
+        }
+        assert!(past.starting_with("lampe", 8).is_empty());
+        assert_eq!(past.starting_with("table aaa", 8), Vec::<String>::new());
+        assert_eq!(past.starting_with("table ba", 8).len(), 8);
+    }
 }
