@@ -221,9 +221,10 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
     ApiError::Internal(format!("request panicked: {what}")).into_response()
 }
 
-// The engine's work (searches, recommendations, replica reads) runs through
-// `Engine::off_worker`: on the blocking pool, a few at once, so the async workers keep
-// answering (health, timeouts) under load; Claude's calls are awaited, never blocked on.
+// Calls that may read the replica (product pages, similar products by slug, recommendations)
+// run through `Engine::off_worker`: on the blocking pool, a few at once, so the async workers
+// keep answering (health, timeouts) under load. Searches and suggestions read only the
+// in-memory generation and run on the request's task; Claude's calls are awaited.
 async fn search(
     State(state): State<AppState>,
     Extension(client): Extension<ClientAddr>,
@@ -347,13 +348,7 @@ async fn storefront_suggest(
     ApiJson(body): ApiJson<StorefrontQueryBody>,
 ) -> Result<Json<dto::SuggestionsReply>, ApiError> {
     let query = body.query;
-    Ok(Json(
-        state
-            .engine
-            .off_worker(move |e| e.suggest(&query))
-            .await??
-            .into(),
-    ))
+    Ok(Json(state.engine.suggest(&query)?.into()))
 }
 
 /// Prometheus metrics of the Claude client.

@@ -33,9 +33,10 @@ const RERANK_DEPTH: usize = crate::llm::MAX_RERANK_CANDIDATES;
 /// Runs a search, asking Claude for the intent and the order of the first hits when the request
 /// is a submitted one (`full` mode, intent on, first page) and Claude is configured.
 ///
-/// The engine's own work (each local search) runs through [`Engine::off_worker`]: on the
-/// blocking pool, a bounded number at once, so the async workers stay free and a request that
-/// cannot get a slot in time is answered by the caller's timeout.
+/// The local searches run on the caller's task: they read only the in-memory index, in well
+/// under a millisecond, and moving each one to the blocking pool cost a quarter of the
+/// throughput and hundreds of MiB of thread heaps under load (`tools/bench-load.sh`, measured
+/// both ways). Claude's calls are awaited, never blocked on.
 pub async fn search_with_claude(
     engine: &Arc<Engine>,
     claude: &Claude,
@@ -45,8 +46,7 @@ pub async fn search_with_claude(
     if submitted && request.intent && request.offset == 0 {
         with_claude(engine, claude, request).await
     } else {
-        let request = request.clone();
-        engine.off_worker(move |e| e.search(&request)).await?
+        engine.search(request)
     }
 }
 
@@ -58,8 +58,7 @@ async fn with_claude(
     if let Err(off) = claude.search_enabled() {
         // No key or the flag off: Claude is not part of this deployment, nothing is degraded.
         tracing::trace!(reason = %off, "Claude not asked");
-        let request = request.clone();
-        return engine.off_worker(move |e| e.search(&request)).await?;
+        return engine.search(request);
     }
     let started = Instant::now();
     let live = engine.generation();
@@ -75,10 +74,7 @@ async fn with_claude(
     };
     let intent_call = claude.intent(&request.q, vocabulary);
     let local_and_rerank = async {
-        let local = {
-            let wide = wide.clone();
-            engine.off_worker(move |e| e.search(&wide)).await??
-        };
+        let local = engine.search(&wide)?;
         let ranking = rerank(engine, claude, &request.q, &local).await;
         Ok::<_, SearchError>((local, ranking))
     };
@@ -107,12 +103,7 @@ async fn with_claude(
                 }
                 r
             } else {
-                let r = {
-                    let wide = wide.clone();
-                    engine
-                        .off_worker(move |e| e.search_with(&wide, Some(&merged)))
-                        .await??
-                };
+                let r = engine.search_with(&wide, Some(&merged))?;
                 // Claude's intent changed the hits: the order of the old ones says little
                 // about the new ones, so they are ranked again (one more call, or the cache).
                 let covered = |ids: &[String]| {
