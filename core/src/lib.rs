@@ -14,7 +14,8 @@
 //! - [`llm`]: the Claude client (intent and rerank) behind a cache, deadlines and guards;
 //! - [`search`]: the `Engine` facade used by every front end;
 //! - [`recommend`]: similar, bought together, personalized, complete the look, trending;
-//! - [`eval`]: relevance evaluation of a judged query set.
+//! - [`eval`]: relevance evaluation of a judged query set;
+//! - [`store`]: the store's own rules (French business days and holidays, returns).
 //!
 //! [`progress`] (progress of the long jobs), [`cache`] (a shared LRU cache) and [`limit`] (a
 //! rate limiter) are utilities.
@@ -37,6 +38,8 @@ pub mod search;
 pub mod recommend;
 
 pub mod eval;
+
+pub mod store;
 
 pub mod cache;
 pub mod limit;
