@@ -212,6 +212,21 @@ impl Dictionaries {
         }
     }
 
+    /// A category's ordinal and its ancestors' (the category ordinals a product of it carries).
+    pub fn lineage(&self, ord: usize) -> Vec<u32> {
+        let mut lineage = Vec::new();
+        let mut next = Some(ord);
+        // The import rejects cycles; the bound keeps damaged dictionaries from looping.
+        while let Some(o) = next.filter(|&o| o < self.categories.len()) {
+            if lineage.len() > self.categories.len() {
+                break;
+            }
+            lineage.push(o as u32);
+            next = self.categories[o].parent;
+        }
+        lineage
+    }
+
     /// The value of an attribute facet's ordinal.
     pub fn attribute_value(&self, facet: Facet, ord: u32) -> Option<&str> {
         self.attributes
@@ -677,6 +692,9 @@ impl Generation {
             all: Vec::new(),
             by_category: vec![Vec::new(); categories.len()],
         };
+        let lineages: Vec<Vec<u32>> = (0..categories.len())
+            .map(|o| self.dictionaries.lineage(o))
+            .collect();
         let searcher = self.reader.searcher();
         for segment in searcher.segment_readers() {
             let fast = segment.fast_fields();
@@ -690,13 +708,12 @@ impl Generation {
             for doc in segment.doc_ids_alive() {
                 let p = price.get_val(doc) as f32;
                 prices.all.push(p);
-                let mut next = Some(leaf.get_val(doc) as usize);
-                for _ in 0..categories.len() {
-                    let Some(o) = next.filter(|&o| o < categories.len()) else {
-                        break;
-                    };
-                    prices.by_category[o].push(p);
-                    next = categories[o].parent;
+                for &o in lineages
+                    .get(leaf.get_val(doc) as usize)
+                    .into_iter()
+                    .flatten()
+                {
+                    prices.by_category[o as usize].push(p);
                 }
             }
         }
@@ -838,13 +855,8 @@ impl Generation {
             .enumerate()
             .filter(|(_, n)| **n > 0)
         {
-            let mut next = Some(ord);
-            for _ in 0..categories.len() {
-                let Some(o) = next.filter(|&o| o < categories.len()) else {
-                    break;
-                };
-                rolled[o] += n;
-                next = categories[o].parent;
+            for o in self.dictionaries.lineage(ord) {
+                rolled[o as usize] += n;
             }
         }
         std::iter::once(&rolled)
@@ -865,32 +877,14 @@ impl Generation {
 
     /// The stored hits of products by id, in the order asked (`None`: not in this generation).
     pub fn hits_by_id(&self, ids: &[&str]) -> Result<Vec<Option<IndexHit>>, IndexError> {
-        self.hits_by_id_within(ids, &ProductFilter::default())
-    }
-
-    /// The stored hits of products by id that pass `filter`, in the order asked (`None`: not
-    /// in this generation, or filtered out).
-    pub fn hits_by_id_within(
-        &self,
-        ids: &[&str],
-        filter: &ProductFilter,
-    ) -> Result<Vec<Option<IndexHit>>, IndexError> {
         let searcher = self.reader.searcher();
-        let filter = self.filter_query(filter);
         ids.iter()
             .map(|id| {
                 let term = Term::from_field_text(self.fields.id, id);
-                let by_id: Box<dyn Query> =
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-                let q = match &filter {
-                    None => by_id,
-                    Some(filter) => Box::new(BooleanQuery::new(vec![
-                        (Occur::Must, by_id),
-                        (Occur::Must, filter.box_clone()),
-                    ])),
-                };
-                let found =
-                    searcher.search(q.as_ref(), &TopDocs::with_limit(1).order_by_score())?;
+                let found = searcher.search(
+                    &TermQuery::new(term, IndexRecordOption::Basic),
+                    &TopDocs::with_limit(1).order_by_score(),
+                )?;
                 found
                     .first()
                     .map(|(_, address)| self.stored(&searcher, *address))

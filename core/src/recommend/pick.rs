@@ -6,8 +6,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Reason;
-use crate::filter::{Filters, ProductFilter, Sort};
-use crate::index::LexicalRequest;
+use crate::filter::{AttributeOrds, Filters, ProductFacts, ProductFilter, Sort};
+use crate::index::{LexicalRequest, StoredHit};
 use crate::search::{Live, SearchError, SearchHit, search_hit};
 
 /// A recommended product and why.
@@ -39,18 +39,24 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Whether a hydrated candidate passes the filter. Recommendation filters name no attribute
+    /// (`check_similar_filters` refuses them), so the stored hit has every fact they read.
+    fn accepts(&self, hit: &StoredHit) -> bool {
+        let dictionaries = self.live.text().dictionaries();
+        let categories = dictionaries.lineage(hit.category);
+        self.filter.accepts(ProductFacts {
+            categories: &categories,
+            price: hit.price,
+            stock: hit.stock,
+            featured: hit.featured,
+            attributes: &AttributeOrds::default(),
+        })
+    }
+
     /// Whether category `ord` is `within` or one of its subcategories.
     pub(super) fn in_category(&self, ord: usize, within: usize) -> bool {
-        let categories = &self.live.text().dictionaries().categories;
-        let mut next = Some(ord);
-        for _ in 0..=categories.len() {
-            match next {
-                Some(o) if o == within => return true,
-                Some(o) => next = categories.get(o).and_then(|c| c.parent),
-                None => return false,
-            }
-        }
-        false
+        let dictionaries = self.live.text().dictionaries();
+        dictionaries.lineage(ord).contains(&(within as u32))
     }
 
     /// Whether a candidate category may be searched under the requested one.
@@ -175,10 +181,12 @@ pub(super) fn pick(
         if scope.exclude.contains(&id) || out.iter().any(|r| r.hit.id == id) {
             continue;
         }
-        let within = text.hits_by_id_within(&[id.as_str()], &scope.filter)?;
-        let Some(found) = within.into_iter().next().flatten() else {
+        let Some(found) = text.hits_by_id(&[id.as_str()])?.pop().flatten() else {
             continue;
         };
+        if !scope.accepts(&found.hit) {
+            continue;
+        }
         let seen = per_category.entry(found.hit.category).or_default();
         let recommendation = Recommendation {
             hit: search_hit(found.hit, categories, score, None, None),

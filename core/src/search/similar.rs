@@ -142,15 +142,14 @@ impl Engine {
         // The anchor's category and its ancestors, nearest first; or the one asked for.
         let mut scopes: Vec<Option<u32>> = match &request.filters.category {
             Some(_) => vec![filter.category],
-            None => {
-                let mut chain = Vec::new();
-                let mut next = categories.iter().position(|c| c.id == category_id);
-                while let Some(ord) = next.filter(|_| chain.len() <= categories.len()) {
-                    chain.push(Some(ord as u32));
-                    next = categories[ord].parent;
-                }
-                chain
-            }
+            None => categories
+                .iter()
+                .position(|c| c.id == category_id)
+                .map(|ord| text.dictionaries().lineage(ord))
+                .unwrap_or_default()
+                .into_iter()
+                .map(Some)
+                .collect(),
         };
         if request.same_category {
             scopes.truncate(1);

@@ -606,14 +606,8 @@ struct Resolved {
 
 /// A category's ordinal then its ancestors', if the generation has it.
 fn branch(text: &Generation, slug: &str) -> Option<Vec<usize>> {
-    let categories = &text.dictionaries().categories;
-    let mut out = Vec::new();
-    let mut next = Some(text.category_ord(slug)?);
-    while let Some(o) = next.filter(|&o| o < categories.len() && !out.contains(&o)) {
-        out.push(o);
-        next = categories[o].parent;
-    }
-    Some(out)
+    let lineage = text.dictionaries().lineage(text.category_ord(slug)?);
+    Some(lineage.into_iter().map(|o| o as usize).collect())
 }
 
 /// Applies the resolved category for a constraint that names it or one of its ancestors.

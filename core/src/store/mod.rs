@@ -1,6 +1,8 @@
 //! The store's own rules, as pure functions over dates and orders: French business days
-//! ([`calendar`]) and whether an order can be returned for a refund ([`returns`]). The
-//! order-management and customer-service tools (in progress) apply them.
+//! ([`calendar`]), delivery windows ([`delivery`]) and whether an order can be returned for a
+//! refund ([`returns`]). The order-management and customer-service tools (in progress) apply
+//! them.
 
 pub mod calendar;
+pub mod delivery;
 pub mod returns;
