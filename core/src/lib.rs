@@ -15,7 +15,10 @@
 //! - [`search`]: the `Engine` facade used by every front end;
 //! - [`recommend`]: similar, bought together, personalized, complete the look, trending;
 //! - [`eval`]: relevance evaluation of a judged query set;
-//! - [`store`]: the store's own rules (French business days and holidays, returns).
+//! - [`store`]: the store's own rules (French business days and holidays, delivery, returns,
+//!   the FAQ);
+//! - [`state`]: the engine's own data (support tickets and their delivery outbox), apart from
+//!   the replica.
 //!
 //! [`progress`] (progress of the long jobs), [`cache`] (a shared LRU cache) and [`limit`] (a
 //! rate limiter) are utilities.
@@ -40,6 +43,8 @@ pub mod recommend;
 pub mod eval;
 
 pub mod store;
+
+pub mod state;
 
 pub mod cache;
 pub mod limit;

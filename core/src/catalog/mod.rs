@@ -15,6 +15,8 @@ mod model;
 mod schema;
 mod validate;
 
+pub(crate) use schema::apply_migrations;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -129,24 +129,33 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// The schema version this binary writes.
-pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
-
-/// Brings the replica's schema up to [`SCHEMA_VERSION`].
+/// Brings the replica's schema up to the last of its migrations.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), CatalogError> {
+    apply_migrations(conn, MIGRATIONS, "catalog")
+}
+
+/// Brings a database's schema up to `migrations.len()`: migration `i` (1-based) runs, in its
+/// own transaction, when the file's `user_version` is below `i`. A file from a newer binary is
+/// refused. `what` names the database in logs.
+pub(crate) fn apply_migrations(
+    conn: &mut Connection,
+    migrations: &[&str],
+    what: &str,
+) -> Result<(), CatalogError> {
+    let supported = migrations.len() as u32;
     let current: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if current > SCHEMA_VERSION {
+    if current > supported {
         return Err(CatalogError::SchemaTooNew {
             found: current,
-            supported: SCHEMA_VERSION,
+            supported,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as u32 + 1)?;
         tx.commit()?;
-        tracing::info!(version = i + 1, "catalog schema migrated");
+        tracing::info!(version = i + 1, database = what, "schema migrated");
     }
     Ok(())
 }
