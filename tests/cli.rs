@@ -310,3 +310,41 @@ fn eval_scores_the_engine_in_process_over_http_beside_fts5_and_with_claude() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn tickets_lists_the_state_database_and_backup_copies_it() {
+    use vivr_search::state::{NewTicket, Priority, State};
+    let dir = tempfile::tempdir().unwrap();
+    // The state database sits beside the replica by default.
+    let state = State::open(&dir.path().join("state.db")).unwrap();
+    let (ticket, _) = state
+        .escalate(
+            &NewTicket {
+                conversation_id: Some("conv-1"),
+                reason: "colis perdu",
+                priority: Priority::Urgent,
+                subject: None,
+            },
+            1_700_000_000,
+        )
+        .unwrap();
+
+    let listed = vivr(dir.path())
+        .args(["tickets", "--status", "open", "--json"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let line: serde_json::Value =
+        serde_json::from_slice(listed.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(line["ticketId"], ticket.id.as_str());
+    assert_eq!(line["priority"], "urgent");
+
+    let copy = dir.path().join("backups");
+    let backup = vivr(dir.path()).arg("backup").arg(&copy).output().unwrap();
+    assert!(backup.status.success(), "{backup:?}");
+    let restored = State::open(&copy.join("state.db")).unwrap();
+    assert_eq!(
+        restored.tickets(None).unwrap(),
+        state.tickets(None).unwrap()
+    );
+}

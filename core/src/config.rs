@@ -64,6 +64,8 @@ pub struct Config {
     pub db: PathBuf,
     /// The folder of index generations.
     pub index_dir: PathBuf,
+    /// The engine's own database (tickets...); `None`: `state.db` beside the replica.
+    pub state_db: Option<PathBuf>,
     /// The embedding model and ONNX Runtime (installed by tools/install-models.sh).
     pub models_dir: PathBuf,
     /// Address the HTTP server binds to (loopback by default).
@@ -195,11 +197,22 @@ impl Default for LlmSettings {
     }
 }
 
+impl Config {
+    /// The engine's own database: `state_db`, else `state.db` beside the replica (never inside
+    /// an index generation, which a reindex replaces).
+    pub fn state_db_path(&self) -> PathBuf {
+        self.state_db
+            .clone()
+            .unwrap_or_else(|| self.db.with_file_name("state.db"))
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             db: PathBuf::from("index/catalog.db"),
             index_dir: PathBuf::from("index"),
+            state_db: None,
             models_dir: PathBuf::from("models"),
             bind: SocketAddr::from(([127, 0, 0, 1], 7700)),
             admin_token: None,
@@ -278,6 +291,9 @@ impl Config {
         }
         if let Some(v) = env("VIVR_INDEX_DIR") {
             config.index_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("VIVR_STATE_DB") {
+            config.state_db = Some(PathBuf::from(v));
         }
         if let Some(v) = env("VIVR_MODELS_DIR") {
             config.models_dir = PathBuf::from(v);

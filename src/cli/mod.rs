@@ -2,6 +2,7 @@
 //! catalog and the engine, and hands them to the library. Output for humans goes to stdout,
 //! logs and reports to stderr.
 
+mod backup;
 mod eval;
 mod import;
 mod mcp;
@@ -9,6 +10,7 @@ mod reindex;
 mod search;
 mod serve;
 mod stats;
+mod tickets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +52,10 @@ enum Command {
     Stats(stats::Args),
     /// Serve the MCP endpoint over stdio (for agents that start the engine themselves).
     Mcp(mcp::Args),
+    /// List the support tickets (the engine's state database).
+    Tickets(tickets::Args),
+    /// Copy the engine's state database (tickets...) into a folder, while the server runs.
+    Backup(backup::Args),
 }
 
 /// The embedding model, or `None` with a warning: the engine then runs lexical-only.
@@ -118,6 +124,8 @@ pub fn main() -> ExitCode {
             | Command::Search(_)
             | Command::Stats(_)
             | Command::Mcp(_)
+            | Command::Tickets(_)
+            | Command::Backup(_)
             | Command::Eval(_) => {}
         }
         config.validate()?;
@@ -129,6 +137,8 @@ pub fn main() -> ExitCode {
             Command::Stats(args) => stats::run(args, &config),
             Command::Eval(args) => eval::run(args, &config),
             Command::Mcp(args) => mcp::run(args, &config),
+            Command::Tickets(args) => tickets::run(args, &config),
+            Command::Backup(args) => backup::run(args, &config),
         }
     });
     match result {
