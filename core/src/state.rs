@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::catalog::{CatalogError, apply_migrations};
+use crate::catalog::{CatalogError, apply_migrations, open_database};
 
 const MIGRATIONS: &[&str] = &["
     CREATE TABLE tickets (
@@ -136,18 +136,8 @@ fn ticket(row: &rusqlite::Row<'_>) -> rusqlite::Result<Ticket> {
 impl State {
     /// Opens (creating if needed) the state database at `path` and migrates its schema.
     pub fn open(path: &Path) -> Result<State, CatalogError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| CatalogError::Io {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
         // The engine's own data: a commit is on disk before it is acknowledged.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut conn = open_database(path, "FULL")?;
         apply_migrations(&mut conn, MIGRATIONS, "state")?;
         Ok(State {
             conn: Mutex::new(conn),

@@ -137,6 +137,23 @@ impl r2d2::ManageConnection for ReadOnly {
     }
 }
 
+/// Opens (creating it and its folder if needed) a SQLite file as the engine's databases are
+/// opened: WAL, foreign keys, a 5 s busy timeout, and `synchronous` as given.
+pub(crate) fn open_database(path: &Path, synchronous: &str) -> Result<Connection, CatalogError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| CatalogError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 const PRODUCT_COLUMNS: &str =
     "id, slug, name, description, price, compare_price, currency, stock, featured,
     category_id, images, brand, tags, attributes, created_at, updated_at, rating_avg, rating_count";
@@ -144,17 +161,8 @@ const PRODUCT_COLUMNS: &str =
 impl Catalog {
     /// Opens (creating if needed) the replica at `path` and migrates its schema.
     pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| CatalogError::Io {
-                path: dir.to_owned(),
-                source,
-            })?;
-        }
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Derived data, rebuilt from the store: a crash may lose the last commits.
+        let mut conn = open_database(path, "NORMAL")?;
         schema::migrate(&mut conn)?;
         // Readers open on first use (the writer made the file and its WAL first).
         let readers = r2d2::Pool::builder()
