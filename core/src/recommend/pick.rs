@@ -30,11 +30,9 @@ pub(super) struct Scope<'a> {
 impl<'a> Scope<'a> {
     /// `inStock` defaults to true; `Some(false)` includes out-of-stock products.
     pub(super) fn new(live: &'a Live, filters: &Filters, exclude: HashSet<String>) -> Scope<'a> {
-        let mut filter = live.resolve(filters);
-        filter.in_stock = Some(true).filter(|_| filters.in_stock.unwrap_or(true));
         Scope {
             live,
-            filter,
+            filter: live.resolve_in_stock_by_default(filters),
             exclude,
         }
     }

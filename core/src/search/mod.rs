@@ -508,6 +508,15 @@ impl Live {
             attributes,
         }
     }
+
+    /// [`Live::resolve`] for similar products and recommendations: in stock by default,
+    /// `inStock: false` lifts the restriction (it never asks for out-of-stock products only).
+    pub fn resolve_in_stock_by_default(&self, filters: &Filters) -> ProductFilter {
+        ProductFilter {
+            in_stock: Some(true).filter(|_| filters.in_stock.unwrap_or(true)),
+            ..self.resolve(filters)
+        }
+    }
 }
 
 impl Engine {

@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use super::{Engine, Live, SearchError, SearchHit, search_hit};
+use super::{Engine, SearchError, SearchHit, search_hit};
 use crate::filter::{Filters, ProductFilter, Sort};
 use crate::index::LexicalRequest;
 use crate::vectors::{NEIGHBOURS, VectorSet, dot};
@@ -81,7 +81,7 @@ impl Engine {
         };
 
         let own_category = vectors.item(row).categories.last().copied();
-        let mut filter = scope_filter(&live, request);
+        let mut filter = live.resolve_in_stock_by_default(&request.filters);
         if request.same_category {
             filter.category = own_category;
         }
@@ -138,7 +138,7 @@ impl Engine {
         let text = live.text();
         let categories = &text.dictionaries().categories;
         let limit = request.limit as usize;
-        let filter = scope_filter(&live, request);
+        let filter = live.resolve_in_stock_by_default(&request.filters);
         // The anchor's category and its ancestors, nearest first; or the one asked for.
         let mut scopes: Vec<Option<u32>> = match &request.filters.category {
             Some(_) => vec![filter.category],
@@ -192,13 +192,6 @@ impl Engine {
 
 /// Rows with their cosine to the anchor, best first.
 type Scored = Vec<(usize, f32)>;
-
-/// The request's filters resolved, in stock by default (`inStock: false` lifts it).
-fn scope_filter(live: &Live, request: &SimilarRequest) -> ProductFilter {
-    let mut filter = live.resolve(&request.filters);
-    filter.in_stock = Some(true).filter(|_| request.filters.in_stock.unwrap_or(true));
-    filter
-}
 
 /// Splits candidates (best first) into up to `limit` distinct products and the near-duplicates
 /// of those met on the way (variants of a chosen product, in order).
