@@ -219,15 +219,11 @@ impl State {
     /// first, at most `limit`.
     pub fn due_deliveries(&self, now: i64, limit: usize) -> Result<Vec<Ticket>, CatalogError> {
         let conn = self.conn();
-        let columns = TICKET_COLUMNS
-            .split(", ")
-            .map(|c| format!("t.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        // The outbox's columns share no name with the ticket's: no prefix needed.
         let mut stmt = conn.prepare(&format!(
-            "SELECT {columns} FROM ticket_outbox o JOIN tickets t ON t.id = o.ticket_id
-             WHERE o.delivered_at IS NULL AND o.next_attempt_at <= ?1
-             ORDER BY o.next_attempt_at, t.id LIMIT ?2"
+            "SELECT {TICKET_COLUMNS} FROM ticket_outbox JOIN tickets ON id = ticket_id
+             WHERE delivered_at IS NULL AND next_attempt_at <= ?1
+             ORDER BY next_attempt_at, id LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![now, limit as i64], ticket)?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -9,7 +9,6 @@
 //! fails leaves the local answer, with `degraded` saying which step was skipped and why.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
@@ -38,7 +37,7 @@ const RERANK_DEPTH: usize = crate::llm::MAX_RERANK_CANDIDATES;
 /// throughput and hundreds of MiB of thread heaps under load (`tools/bench-load.sh`, measured
 /// both ways). Claude's calls are awaited, never blocked on.
 pub async fn search_with_claude(
-    engine: &Arc<Engine>,
+    engine: &Engine,
     claude: &Claude,
     request: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
@@ -51,7 +50,7 @@ pub async fn search_with_claude(
 }
 
 async fn with_claude(
-    engine: &Arc<Engine>,
+    engine: &Engine,
     claude: &Claude,
     request: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {

@@ -177,24 +177,15 @@ pub fn estimate(
     table: &TransitTable,
     today: NaiveDate,
 ) -> Option<Estimate> {
-    if let Progress::Delivered(day) = progress {
-        return Some(Estimate {
-            earliest: day,
-            latest: day,
-            confidence: Confidence::High,
-            basis: vec![format!("livrée le {}", day.format("%d/%m/%Y"))],
-        });
-    }
-    let (fewest, most) = match carrier {
-        Some(c) => table.transit(c, zone).or_else(|| table.slowest(zone))?,
-        None => table.slowest(zone)?,
-    };
-    let transit = format!(
-        "{fewest} à {most} jours ouvrés d'acheminement ({}, {})",
-        carrier.unwrap_or("transporteur le plus lent de la zone"),
-        zone.label()
-    );
     let (handed_over, mut basis, mut confidence) = match progress {
+        Progress::Delivered(day) => {
+            return Some(Estimate {
+                earliest: day,
+                latest: day,
+                confidence: Confidence::High,
+                basis: vec![format!("livrée le {}", day.format("%d/%m/%Y"))],
+            });
+        }
         Progress::Shipped(day) => (
             day,
             vec![format!("expédiée le {}", day.format("%d/%m/%Y"))],
@@ -220,8 +211,16 @@ pub fn estimate(
             };
             (ready, basis, confidence)
         }
-        Progress::Delivered(_) => unreachable!("answered above"),
     };
+    let (fewest, most) = match carrier {
+        Some(c) => table.transit(c, zone).or_else(|| table.slowest(zone))?,
+        None => table.slowest(zone)?,
+    };
+    let transit = format!(
+        "{fewest} à {most} jours ouvrés d'acheminement ({}, {})",
+        carrier.unwrap_or("transporteur le plus lent de la zone"),
+        zone.label()
+    );
     basis.push(transit);
     basis.push("jours ouvrés : du lundi au vendredi, hors jours fériés".to_owned());
     let mut earliest = add_business_days(handed_over, fewest);
