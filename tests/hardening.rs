@@ -424,24 +424,20 @@ async fn mcp_refuses_a_foreign_origin_a_missing_and_a_wrong_token() {
             .unwrap()
     };
     let cases = [
-        (
-            None,
-            None,
-            StatusCode::UNAUTHORIZED,
-            Some("invalid_api_key"),
-        ),
+        (None, None, StatusCode::UNAUTHORIZED, Some("token_required")),
+        // Not the static token, and no access token either (no key is configured).
         (
             Some("wrong-token-0123456789"),
             None,
             StatusCode::UNAUTHORIZED,
-            Some("invalid_api_key"),
+            Some("invalid_token"),
         ),
         // The server's or the admin's token is not the MCP token.
         (
             Some(SERVER),
             None,
             StatusCode::UNAUTHORIZED,
-            Some("invalid_api_key"),
+            Some("invalid_token"),
         ),
         (
             Some(MCP),

@@ -122,7 +122,10 @@ async fn tools_are_listed_in_order_with_schemas_and_read_only_hints() {
             "get_similar_products",
             "check_stock_availability",
             "get_category_products",
-            "get_recommendations"
+            "get_recommendations",
+            // The public support tools; order tools need a token (tests/orders.rs).
+            "search_faq",
+            "get_return_policy",
         ]
     );
     for t in tools["tools"].as_array().unwrap() {
@@ -392,7 +395,21 @@ async fn resources_prompts_and_completion() {
     assert_eq!(templates["resourceTemplates"].as_array().unwrap().len(), 2);
 
     let prompts = result(&app, "prompts/list", json!({})).await;
-    assert_eq!(prompts["prompts"].as_array().unwrap().len(), 2);
+    let names: Vec<&str> = prompts["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "product_recommendation_response",
+            "search_assistant",
+            "greeting",
+            "order_status_response"
+        ]
+    );
     let prompt = result(
         &app,
         "prompts/get",

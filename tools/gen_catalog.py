@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Deterministic generator of a realistic French home-decor catalog in the export format
-(shared design doc `catalog-format.md`, summarised in README.md).
+(`data/catalog-format.md`, the design folder's contract grown backwards compatibly).
 
     python3 tools/gen_catalog.py --out data/demo                      # the committed demo export
     python3 tools/gen_catalog.py --products 100000 --seed 7 --out /tmp/cat100k
 
-Same arguments, same bytes: one `random.Random(seed)`, fixed iteration orders, no sets.
+Same arguments, same bytes: one `random.Random(seed)` for everything the first contract had,
+a second one (the lifecycle stream) for fields added since, fixed iteration orders, no sets.
 
 What it models, so that search, recommendations and evaluation have real structure to find:
 - five top categories and their subcategories (names in the spirit of the Google product
@@ -17,7 +18,11 @@ What it models, so that search, recommendations and evaluation have real structu
 - attributes (colour, material, style, room, dimensions) drawn from what fits the type, prices
   within the type's band, stock (some out of stock), featured items, reviews;
 - orders whose baskets follow co-purchase rules (a sofa often with cushions, a plaid, a rug),
-  with a preference for the anchor's style, so "bought together" has signal.
+  with a preference for the anchor's style, so "bought together" has signal;
+- an order lifecycle: statuses consistent with their age and timestamps (paidAt, shippedAt,
+  deliveredAt, cancelledAt; carrier and tracking number once shipped), shipping countries and
+  overseas or Corsican postal codes, products' lead times and personalised goods, and the
+  users who placed the orders (users.ndjson).
 Each product also carries `productType` (an unknown field to the engine, kept in the replica),
 the ground truth the evaluation set is derived from.
 """
@@ -524,8 +529,103 @@ def make_product(rng, n, ptype, used_slugs):
     return product
 
 
+# Products shipped by freight (Geodis) and often made to order: a lead time before shipping.
+FREIGHT = {"canape", "canape-angle", "canape-convertible", "fauteuil", "table-a-manger", "lit",
+           "tete-de-lit", "bureau", "bibliotheque", "commode", "buffet", "meuble-tv", "armoire"}
+# Types a customer may order made to measure or personalised (L221-28 3°: no withdrawal right).
+PERSONALISABLE = {"cadre-photo", "affiche", "rideau", "tapis", "coussin"}
+FIRST_NAMES = ["Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Julie", "Emma", "Louise", "Alice",
+               "Lucas", "Hugo", "Louis", "Gabriel", "Arthur", "Jules", "Thomas", "Nathan", "Paul", "Léo"]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+              "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
+              "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert"]
+# The demo's "now": the last day orders are drawn on (day 1040 = 2026-11-06).
+LAST_ORDER_DAY = 1040
+
+
+def lifecycle_fields(life, product):
+    """personalised and leadTimeDays of a product, drawn from the lifecycle stream."""
+    kind = product["productType"]
+    personalised = kind in PERSONALISABLE and life.random() < 0.08
+    fields = {"personalised": personalised}
+    if kind in FREIGHT:
+        fields["leadTimeDays"] = life.randint(14, 42) if life.random() < 0.3 else life.randint(2, 7)
+    elif personalised:
+        fields["leadTimeDays"] = life.randint(5, 12)
+    return fields
+
+
+def order_lifecycle(life, order, day, items):
+    """An order's status made consistent with its age, and its lifecycle timestamps.
+
+    Cancelled and pending orders stay as drawn (a pending order is a payment never completed),
+    so the co-purchase signals, which leave cancelled orders out, do not move. Any other order
+    follows its timeline (paid, prepared, shipped, delivered) up to the demo's "now".
+    """
+    created = order["createdAt"]
+    base = day * 86400 + int(created[11:13]) * 3600 + int(created[14:16]) * 60 + int(created[17:19])
+    now = (LAST_ORDER_DAY + 1) * 86400
+    at = lambda seconds: iso(0, seconds)
+    country = "FR"
+    draw = life.random()
+    if draw < 0.04:
+        country, order["shippingPostalCode"] = "BE", f"{life.randint(1000, 9990)}"
+    elif draw < 0.06:
+        country, order["shippingPostalCode"] = "CH", f"{life.randint(1000, 9658)}"
+    elif draw < 0.07:
+        country, order["shippingPostalCode"] = "LU", f"{life.randint(1009, 9999)}"
+    elif draw < 0.09:
+        order["shippingPostalCode"] = f"97{life.randint(1, 4)}{life.randint(0, 99):02d}"
+    order["shippingCountry"] = country
+    far = country != "FR" or order["shippingPostalCode"][:2] in ("20", "97")
+    freight = any(m[1] in FREIGHT for m, _ in items)
+    carrier = "Geodis" if freight else ("Chronopost" if life.random() < 0.2 and not far else "Colissimo")
+    paid = base + life.randint(30, 1800)
+    status = order["status"]
+    if status == "PENDING":
+        updated = base + life.randint(0, 600)
+    elif status == "CANCELLED":
+        if life.random() < 0.6:
+            order["paidAt"] = at(paid)
+        cancelled = paid + life.randint(600, 2 * 86400)
+        order["cancelledAt"] = at(cancelled)
+        updated = cancelled
+    else:
+        order["paidAt"] = at(paid)
+        prepared = paid + life.randint(6 * 3600, 3 * 86400)
+        lead = life.randint(5, 20) if freight and life.random() < 0.3 else life.randint(0, 2)
+        shipped = prepared + lead * 86400 + life.randint(3600, 12 * 3600)
+        transit = life.randint(5, 9) if carrier == "Geodis" else 1 if carrier == "Chronopost" else life.randint(2, 4)
+        transit += life.randint(2, 8) if far else 0
+        delivered = shipped + transit * 86400 + life.randint(0, 8 * 3600)
+        if delivered <= now:
+            status, updated = "DELIVERED", delivered
+        elif shipped <= now:
+            status, updated = "SHIPPED", shipped
+        elif prepared <= now:
+            status, updated = "PROCESSING", prepared
+        else:
+            status, updated = "PAID", paid
+        if status in ("SHIPPED", "DELIVERED"):
+            order["carrier"] = carrier
+            if carrier == "Colissimo":
+                order["trackingNumber"] = "6A" + "".join(str(life.randint(0, 9)) for _ in range(11))
+            elif carrier == "Chronopost":
+                order["trackingNumber"] = "XY" + "".join(str(life.randint(0, 9)) for _ in range(9)) + "FR"
+            else:
+                order["trackingNumber"] = "".join(str(life.randint(0, 9)) for _ in range(10))
+            order["shippedAt"] = at(shipped)
+        if status == "DELIVERED":
+            order["deliveredAt"] = at(delivered)
+    order["status"] = status
+    order["updatedAt"] = at(min(max(updated, base), now))
+
+
 def generate(products, seed, out, orders=None):
     rng = random.Random(seed)
+    # Fields added to the contract later draw from their own stream, so that the main one (and
+    # with it every product, order and the eval's baseline) stays the same.
+    life = random.Random(seed * 1_000_003 + 7)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "categories.ndjson"), "w", encoding="utf-8") as f:
         for slug, name, parent in CATEGORIES:
@@ -540,6 +640,7 @@ def generate(products, seed, out, orders=None):
         for n in range(1, products + 1):
             ptype = TYPES[n - 1] if n <= len(TYPES) else rng.choices(TYPES, weights)[0]
             p = make_product(rng, n, ptype, used_slugs)
+            p.update(lifecycle_fields(life, p))
             f.write(json.dumps(p, ensure_ascii=False) + "\n")
             by_type[ptype["key"]].append(len(meta))
             meta.append((p["id"], ptype["key"], p["attributes"]["style"][0], p["price"], rng.gauss(4.1, 0.5)))
@@ -560,6 +661,7 @@ def generate(products, seed, out, orders=None):
     users = max(50, products // 3)
     statuses = ["DELIVERED"] * 14 + ["SHIPPED"] * 2 + ["PAID", "PROCESSING", "PENDING", "CANCELLED"]
     anchors = [i for i, m in enumerate(meta) if m[1] in COMPANIONS]
+    first_order = {}
     with open(os.path.join(out, "orders.ndjson"), "w", encoding="utf-8") as f:
         for o in range(1, n_orders + 1):
             anchor = meta[rng.choice(anchors)] if rng.random() < 0.7 else meta[rng.randrange(len(meta))]
@@ -585,7 +687,18 @@ def generate(products, seed, out, orders=None):
                 "shippingPostalCode": f"{rng.randint(1, 95):02d}{rng.randint(0, 999):03d}",
                 "items": [{"productId": m[0], "quantity": q, "price": m[3]} for m, q in items],
             }
+            order_lifecycle(life, order, day, items)
+            first_order[user] = min(first_order.get(user, day), day)
             f.write(json.dumps(order, ensure_ascii=False) + "\n")
+
+    with open(os.path.join(out, "users.ndjson"), "w", encoding="utf-8") as f:
+        for user in range(1, users + 1):
+            joined = min(first_order.get(user, LAST_ORDER_DAY), 1000) - life.randint(0, 300)
+            record = {"id": f"user_{user:06d}", "email": f"client{user}@example.fr"}
+            if life.random() < 0.85:
+                record["name"] = f"{life.choice(FIRST_NAMES)} {life.choice(LAST_NAMES)}"
+            record["createdAt"] = iso(max(joined, 0), life.randint(0, 86399))
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     with open(os.path.join(out, "wishlists.ndjson"), "w", encoding="utf-8") as f:
         seen = set()

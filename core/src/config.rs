@@ -10,7 +10,9 @@
 //! `VIVR_SEMANTIC_RATIO`; for Claude (the storefront's names): `ANTHROPIC_API_KEY`,
 //! `ANTHROPIC_BASE_URL`, `AI_DEFAULT_MODEL`, `AI_RATE_LIMIT_REQUESTS`, `AI_RATE_LIMIT_WINDOW_MS`,
 //! `ENABLE_AI_SEARCH`, `ENABLE_AI_RECOMMENDATIONS`, and `VIVR_LLM_INTENT_DEADLINE_MS`,
-//! `VIVR_LLM_RERANK_DEADLINE_MS`, `VIVR_LLM_CACHE_TTL_SECS`.
+//! `VIVR_LLM_RERANK_DEADLINE_MS`, `VIVR_LLM_CACHE_TTL_SECS`; for access tokens:
+//! `VIVR_AUTH_HS256_SECRET`, `VIVR_AUTH_JWKS`, `VIVR_AUTH_ISSUER`, `VIVR_AUTH_AUDIENCE`,
+//! `VIVR_AUTH_AUTHORIZATION_SERVERS`, `VIVR_PUBLIC_URL`; and `SUPPORT_WEBHOOK_URL`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -115,6 +117,90 @@ pub struct Config {
     pub semantic_ratio: f32,
     /// Claude (intent and rerank of submitted searches).
     pub llm: LlmSettings,
+    /// Who may call the order and support tools: access tokens (JWT) and their keys.
+    pub auth: AuthSettings,
+    /// The store's own rules: returns, transit times, the support webhook.
+    pub store: StoreSettings,
+}
+
+/// Validation of the access tokens the storefront mints for the engine (OAuth 2.1 resource
+/// server, MCP authorization). Without a key (`hs256_secret` or `jwks`) no token is accepted
+/// and only public tools (and `MCP_AUTH_TOKEN`) are usable.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Shared HS256 secret (development: only the storefront and the engine know it); never
+    /// written back by `Serialize` nor shown by `Debug`.
+    #[serde(skip_serializing)]
+    pub hs256_secret: Option<String>,
+    /// A JWKS document: a file path or an `http(s)://` URL (RS256/ES256 keys; cached, fetched
+    /// again when a token names an unknown `kid`).
+    pub jwks: Option<String>,
+    /// The `iss` every token must carry.
+    pub issuer: Option<String>,
+    /// Accepted `aud` values; empty: this server's `/mcp` URL and each per-server URL.
+    pub audiences: Vec<String>,
+    /// The server's public base URL (`https://search.vivr.fr`), for resource URIs and the
+    /// metadata; empty: `http://` + the bind address.
+    pub public_url: Option<String>,
+    /// Authorization servers named in the protected resource metadata; empty: the issuer.
+    pub authorization_servers: Vec<String>,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+    /// Order and support lookups per minute, per token subject and per client address (0: no
+    /// limit): enumerating order numbers or e-mails is slow.
+    pub lookups_per_minute: u32,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("hs256_secret", &self.hs256_secret.as_ref().map(|_| "<set>"))
+            .field("jwks", &self.jwks)
+            .field("issuer", &self.issuer)
+            .field("audiences", &self.audiences)
+            .field("public_url", &self.public_url)
+            .field("leeway_secs", &self.leeway_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            hs256_secret: None,
+            jwks: None,
+            issuer: None,
+            audiences: Vec::new(),
+            public_url: None,
+            authorization_servers: Vec::new(),
+            leeway_secs: 30,
+            lookups_per_minute: 60,
+        }
+    }
+}
+
+/// The store's rules that the order and support tools apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// Days to return goods after receipt (the law's 14 at least; VIVR offers 30).
+    pub withdrawal_days: u32,
+    /// Carriers' transit days per zone (`data/store/shipping.md`).
+    pub transit: crate::store::delivery::TransitTable,
+    /// Where new support tickets are POSTed (`SUPPORT_WEBHOOK_URL`), from an outbox with
+    /// retries; none: tickets stay in the state database for `vivr-search tickets`.
+    pub support_webhook_url: Option<String>,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            withdrawal_days: crate::store::returns::ReturnRules::default().withdrawal_days,
+            transit: crate::store::delivery::TransitTable::default(),
+            support_webhook_url: None,
+        }
+    }
 }
 
 /// Settings of the Claude client. Without an API key Claude is never called.
@@ -234,6 +320,8 @@ impl Default for Config {
             popularity_days: 90,
             semantic_ratio: 0.5,
             llm: LlmSettings::default(),
+            auth: AuthSettings::default(),
+            store: StoreSettings::default(),
         }
     }
 }
@@ -385,6 +473,28 @@ impl Config {
         if let Some(v) = env("VIVR_LLM_CACHE_TTL_SECS") {
             llm.cache_ttl_secs = parse_env("VIVR_LLM_CACHE_TTL_SECS", v)?;
         }
+        let auth = &mut config.auth;
+        if let Some(v) = env("VIVR_AUTH_HS256_SECRET") {
+            auth.hs256_secret = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = env("VIVR_AUTH_JWKS") {
+            auth.jwks = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = env("VIVR_AUTH_ISSUER") {
+            auth.issuer = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = env("VIVR_AUTH_AUDIENCE") {
+            auth.audiences = list(&v).map(str::to_owned).collect();
+        }
+        if let Some(v) = env("VIVR_AUTH_AUTHORIZATION_SERVERS") {
+            auth.authorization_servers = list(&v).map(str::to_owned).collect();
+        }
+        if let Some(v) = env("VIVR_PUBLIC_URL") {
+            auth.public_url = Some(v.trim_end_matches('/').to_owned()).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = env("SUPPORT_WEBHOOK_URL") {
+            config.store.support_webhook_url = Some(v).filter(|s| !s.is_empty());
+        }
         Ok(config)
     }
 
@@ -427,6 +537,46 @@ impl Config {
         }
         if self.rate_limit_window_ms == 0 {
             return Err(invalid("rate_limit_window_ms", "must be above 0"));
+        }
+        if self
+            .auth
+            .hs256_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < 32)
+        {
+            return Err(invalid(
+                "auth.hs256_secret (VIVR_AUTH_HS256_SECRET)",
+                "must be at least 32 characters",
+            ));
+        }
+        if self.auth.hs256_secret.is_some() && self.auth.jwks.is_some() {
+            return Err(invalid(
+                "auth",
+                "set hs256_secret or jwks, not both: one kind of key signs the tokens",
+            ));
+        }
+        if self.store.withdrawal_days < crate::store::returns::LEGAL_WITHDRAWAL_DAYS {
+            return Err(invalid(
+                "store.withdrawal_days",
+                "must be at least the law's 14 days",
+            ));
+        }
+        let http = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        if let Some(url) = &self.store.support_webhook_url
+            && !http(url)
+        {
+            return Err(invalid(
+                "store.support_webhook_url (SUPPORT_WEBHOOK_URL)",
+                "must be an http(s) URL",
+            ));
+        }
+        if let Some(url) = &self.auth.public_url
+            && !http(url)
+        {
+            return Err(invalid(
+                "auth.public_url (VIVR_PUBLIC_URL)",
+                "must be an http(s) URL",
+            ));
         }
         if self.max_connections == 0 {
             return Err(invalid("max_connections", "must be above 0"));

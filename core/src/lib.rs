@@ -18,7 +18,10 @@
 //! - [`store`]: the store's own rules (French business days and holidays, delivery, returns,
 //!   the FAQ);
 //! - [`state`]: the engine's own data (support tickets and their delivery outbox), apart from
-//!   the replica.
+//!   the replica;
+//! - [`auth`]: access tokens (JWT) and what a caller may do with orders.
+//!
+//! (`config` names one type of `store`, the transit table, which configuration can replace.)
 //!
 //! [`progress`] (progress of the long jobs), [`cache`] (a shared LRU cache) and [`limit`] (a
 //! rate limiter) are utilities.
@@ -45,6 +48,8 @@ pub mod eval;
 pub mod store;
 
 pub mod state;
+
+pub mod auth;
 
 pub mod cache;
 pub mod limit;

@@ -112,6 +112,24 @@ const FIRST_RETRY_SECS: i64 = 5;
 /// Longest wait between two deliveries of a ticket, in seconds.
 const LONGEST_RETRY_SECS: i64 = 3600;
 
+/// Delivers tickets to the support webhook `url` until the process ends: every second, the
+/// tickets whose delivery is due ([`State::deliver_due`]).
+pub async fn run_ticket_outbox(state: std::sync::Arc<State>, url: String) {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap_or_default();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now().timestamp();
+        if let Err(e) = state.deliver_due(&http, &url, now).await {
+            tracing::warn!(error = %e, "ticket outbox: cannot read the state database");
+        }
+    }
+}
+
 /// The state database.
 pub struct State {
     conn: Mutex<Connection>,
@@ -258,6 +276,51 @@ impl State {
             params![ticket_id, next],
         )?;
         Ok(next)
+    }
+
+    /// Posts every ticket due at `now` to the support webhook `url`, once each; returns how
+    /// many were delivered. A 2xx answer marks a ticket delivered; anything else (an error, a
+    /// timeout, another status) schedules a retry. Each POST carries the ticket id as
+    /// `Idempotency-Key`, the same on every attempt, so the receiver can drop repeats.
+    pub async fn deliver_due(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        now: i64,
+    ) -> Result<usize, CatalogError> {
+        let mut delivered = 0;
+        for ticket in self.due_deliveries(now, 20)? {
+            let body = serde_json::json!({
+                "ticketId": ticket.id,
+                "conversationId": ticket.conversation_id,
+                "reason": ticket.reason,
+                "priority": ticket.priority.as_str(),
+                "status": ticket.status,
+                "userId": ticket.subject,
+                "createdAt": chrono::DateTime::from_timestamp(ticket.created_at, 0)
+                    .map(|t| t.to_rfc3339()),
+            });
+            let sent = http
+                .post(url)
+                .header("Idempotency-Key", &ticket.id)
+                .json(&body)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status);
+            match sent {
+                Ok(_) => {
+                    self.delivered(&ticket.id, now)?;
+                    delivered += 1;
+                }
+                Err(e) => {
+                    // The error names the URL and status, never the ticket's text.
+                    let error = e.without_url().to_string();
+                    let next = self.failed(&ticket.id, now, &error)?;
+                    tracing::warn!(ticket = %ticket.id, error, retry_at = next, "support webhook delivery failed");
+                }
+            }
+        }
+        Ok(delivered)
     }
 
     /// Copies the database to `dest` with SQLite's online backup, while it stays in use.

@@ -103,16 +103,23 @@ pub(crate) async fn identify(
     next.run(request).await
 }
 
-/// Whether the request carries `Authorization: Bearer <expected>` (compared in constant time).
-pub(crate) fn bearer_is(headers: &HeaderMap, expected: &str) -> bool {
-    use subtle::ConstantTimeEq;
+/// The token of `Authorization: Bearer <token>`, if the request has one (the scheme is
+/// case-insensitive, RFC 9110).
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        // The scheme is case-insensitive (RFC 9110).
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .is_some_and(|(_, given)| bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes())))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+/// Whether the request carries `Authorization: Bearer <expected>` (compared in constant time).
+pub(crate) fn bearer_is(headers: &HeaderMap, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bearer_token(headers)
+        .is_some_and(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes())))
 }
 
 /// Requests per window and per client address: one budget for anonymous callers, another

@@ -54,12 +54,26 @@ pub enum ApiError {
     Timeout(u64),
     /// A request names a user without the right to read that user's data.
     #[error(
-        "personalising by userId needs the storefront's server token (VIVR_SERVER_TOKEN); an anonymous caller may send cartItems, viewHistory and wishlist itself"
+        "personalising by userId needs the storefront's server token (VIVR_SERVER_TOKEN) or that user's access token; an anonymous caller may send cartItems, viewHistory and wishlist itself"
     )]
     UserAuthRequired,
     /// `ENABLE_AI_RECOMMENDATIONS` is off.
     #[error("recommendations are disabled on this server (ENABLE_AI_RECOMMENDATIONS=false)")]
     RecommendationsDisabled,
+    /// An access token refused (401 `invalid_token`), a tool that needs a token called
+    /// without one (401 `token_required`), or a token without the tool's scope (403
+    /// `insufficient_scope`); `challenge` is the `WWW-Authenticate` header (RFC 6750, MCP).
+    #[error("{message}")]
+    Challenge {
+        /// 401 or 403.
+        status: StatusCode,
+        /// `invalid_token`, `token_required` or `insufficient_scope`.
+        code: &'static str,
+        /// What is wrong, for the caller.
+        message: String,
+        /// The `WWW-Authenticate` value.
+        challenge: String,
+    },
     /// A refusal of the MCP transport (rmcp), with its status.
     #[error("{message}")]
     Mcp {
@@ -91,6 +105,7 @@ impl ApiError {
             }
             ApiError::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled", "auth"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_api_key", "auth"),
+            ApiError::Challenge { status, code, .. } => (*status, code, "auth"),
             ApiError::RateLimited(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "rate_limit")
             }
@@ -185,6 +200,12 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited(secs) => Some(secs),
             _ => None,
         };
+        let challenge = match &self {
+            ApiError::Challenge { challenge, .. } => {
+                axum::http::HeaderValue::from_str(challenge).ok()
+            }
+            _ => None,
+        };
         // A failure of the server says nothing of its cause; a refusal (503: timeout, a feature
         // switched off) says what it is.
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -202,6 +223,11 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        if let Some(challenge) = challenge {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+        }
         if let Some(secs) = retry_after {
             response
                 .headers_mut()

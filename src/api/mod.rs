@@ -7,6 +7,7 @@
 //! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it
 //! with `oneshot`.
 
+mod auth;
 mod client;
 mod dto;
 mod error;
@@ -55,11 +56,13 @@ pub struct AppState {
     recommendations_enabled: bool,
 }
 
-/// Access to `/mcp` beyond loopback defaults.
+/// Access to the MCP servers beyond loopback defaults.
 #[derive(Clone)]
 struct McpAccess {
-    /// When set, requests without `Authorization: Bearer <token>` get 401.
-    token: Option<Arc<str>>,
+    /// Who calls: access tokens, `MCP_AUTH_TOKEN`, the metadata and lookup limits.
+    auth: Arc<auth::McpAuth>,
+    /// What the servers share (state database, store rules).
+    services: crate::mcp::Services,
     /// `Host` names accepted besides localhost, 127.0.0.1 and ::1.
     allowed_hosts: Vec<String>,
     /// Caps of the protocol sessions.
@@ -87,7 +90,8 @@ impl AppState {
             request_timeout: Duration::from_millis(config.request_timeout_ms),
             body_limit: config.body_limit_bytes,
             mcp: McpAccess {
-                token: token(&config.mcp_auth_token),
+                auth: Arc::new(auth::McpAuth::new(config)),
+                services: crate::mcp::Services::from_config(config, None),
                 allowed_hosts: config.mcp_allowed_hosts.clone(),
                 sessions: SessionLimits {
                     max_total: config.mcp_max_sessions,
@@ -98,6 +102,12 @@ impl AppState {
             recommendations_enabled: config.llm.enable_recommendations,
         }
     }
+
+    /// The state with the engine's own database, where `escalate_to_human` writes tickets.
+    pub fn with_state_db(mut self, state: Arc<crate::state::State>) -> AppState {
+        self.mcp.services.state = Some(state);
+        self
+    }
 }
 
 /// The API's router. Layers, outermost first: tracing, a panic becomes a coded 500, a
@@ -107,25 +117,41 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.body_limit;
     let timeout = state.request_timeout;
     let sessions = Arc::new(mcp_edge::SessionCap::new(state.mcp.sessions));
-    let mcp = Router::new()
-        .nest_service(
-            "/mcp",
+    // One service per server of the store's plan, each on its path, sharing the sessions'
+    // cap; in front, the edge (sessions, body checks), then who calls and may they.
+    let mut mcp = Router::new();
+    for set in crate::mcp::ServerSet::ALL {
+        mcp = mcp.route_service(
+            set.path(),
             crate::mcp::http_service(
                 state.engine.clone(),
+                state.mcp.services.clone(),
+                set,
                 sessions.manager(),
-                state.recommendations_enabled,
                 &state.mcp.allowed_hosts,
                 body_limit,
             ),
-        )
+        );
+    }
+    let mcp = mcp
+        .layer(axum::middleware::from_fn_with_state(
+            state.mcp.auth.clone(),
+            auth::authorize_mcp,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             (sessions, body_limit),
             mcp_edge::mcp_edge,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.mcp.token.clone(),
-            require_mcp_token,
         ));
+    let metadata = Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(auth::protected_resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/{*path}",
+            get(auth::protected_resource_metadata),
+        )
+        .with_state(state.mcp.auth.clone());
     Router::new()
         .route("/v1/search", post(search))
         .route("/v1/similar", post(similar))
@@ -139,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/admin/reload", post(reload))
         .merge(mcp)
+        .merge(metadata)
         .merge(crate::web::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -263,28 +290,40 @@ async fn similar(
 }
 
 /// Refuses a recommendation request when the feature is off, or when it names a user and the
-/// caller is not the storefront's server: a user's orders and wishlist are theirs.
-fn check_recommendation(
+/// caller is neither the storefront's server nor that user (a customer's access token whose
+/// subject is the user): a user's orders and wishlist are theirs.
+async fn check_recommendation(
     state: &AppState,
     caller: Caller,
+    headers: &axum::http::HeaderMap,
     request: &RecommendRequest,
 ) -> Result<(), ApiError> {
     if !state.recommendations_enabled {
         return Err(ApiError::RecommendationsDisabled);
     }
-    if request.user_id.is_some() && !caller.is_trusted() {
-        return Err(ApiError::UserAuthRequired);
+    let Some(user) = &request.user_id else {
+        return Ok(());
+    };
+    if caller.is_trusted() {
+        return Ok(());
     }
-    Ok(())
+    if client::bearer_token(headers).is_some() && state.mcp.auth.verifier.accepts_tokens() {
+        let principal = state.mcp.auth.principal(headers, "/mcp").await?;
+        if principal.subject.as_deref() == Some(user.as_str()) {
+            return Ok(());
+        }
+    }
+    Err(ApiError::UserAuthRequired)
 }
 
 async fn recommend(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<RecommendBody>,
 ) -> Result<Json<RecommendReply>, ApiError> {
     let request = RecommendRequest::try_from(body)?;
-    check_recommendation(&state, caller, &request)?;
+    check_recommendation(&state, caller, &headers, &request).await?;
     let response = state
         .engine
         .off_worker(move |e| recommend::recommend(e, &request))
@@ -296,11 +335,12 @@ async fn recommend(
 async fn storefront_recommendations(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<ContextBody>,
 ) -> Result<Json<ContextReply>, ApiError> {
     let context: Context = body.context.parse()?;
     let request = RecommendRequest::from(body);
-    check_recommendation(&state, caller, &request)?;
+    check_recommendation(&state, caller, &headers, &request).await?;
     let response = state
         .engine
         .off_worker(move |e| recommend::for_context(e, context, &request))
@@ -407,21 +447,6 @@ async fn reload(
         reloaded,
         generation: state.engine.generation().manifest().generation,
     }))
-}
-
-/// Lets a request through to `/mcp` when no token is configured or it carries the token.
-async fn require_mcp_token(
-    State(token): State<Option<Arc<str>>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Result<axum::response::Response, ApiError> {
-    if token
-        .as_deref()
-        .is_some_and(|expected| !client::bearer_is(request.headers(), expected))
-    {
-        return Err(ApiError::Unauthorized);
-    }
-    Ok(next.run(request).await)
 }
 
 #[cfg(test)]

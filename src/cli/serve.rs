@@ -42,12 +42,24 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         config.llm.clone(),
         Some(Catalog::open(&config.db)?),
     ));
-    let state = AppState::new(engine.clone(), claude, config);
+    // The engine's own data (tickets): opened before serving, so that a broken file stops
+    // the start rather than the first escalation.
+    let state_db = Arc::new(crate::state::State::open(&config.state_db_path())?);
+    let state = AppState::new(engine.clone(), claude, config).with_state_db(state_db.clone());
     let limits = api::ConnectionLimits::from(config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        match &config.store.support_webhook_url {
+            Some(url) => {
+                tracing::info!("support tickets are delivered to SUPPORT_WEBHOOK_URL");
+                tokio::spawn(crate::state::run_ticket_outbox(state_db, url.clone()));
+            }
+            None => tracing::info!(
+                "no SUPPORT_WEBHOOK_URL: tickets stay in the state database (vivr-search tickets)"
+            ),
+        }
         if config.reload_poll_secs > 0 {
             let every = Duration::from_secs(config.reload_poll_secs);
             tokio::spawn(async move {

@@ -263,9 +263,28 @@ fn page(engine: &Engine, uri: &str, n: &str) -> Result<CatalogPage, ErrorData> {
 
 const RECOMMENDATION_PROMPT: &str = "product_recommendation_response";
 const SEARCH_PROMPT: &str = "search_assistant";
+const GREETING_PROMPT: &str = "greeting";
+const ORDER_STATUS_PROMPT: &str = "order_status_response";
+/// Known values of the prompts' arguments, for completion.
+const TIMES_OF_DAY: [&str; 3] = ["matin", "après-midi", "soir"];
+const LANGUAGES: [&str; 2] = ["fr", "en"];
 
-pub(crate) fn prompts() -> ListPromptsResult {
-    ListPromptsResult::with_all_items(vec![
+/// The prompts of a server set: the catalog's on catalog, the order status on orders and
+/// support, the greeting on support; all of them on `/mcp`.
+pub(crate) fn prompts(set: super::ServerSet) -> ListPromptsResult {
+    use super::ServerSet::{All, Catalog, Orders, Support};
+    let all = all_prompts();
+    let keep = |name: &str| match name {
+        RECOMMENDATION_PROMPT => matches!(set, Catalog | Support | All),
+        SEARCH_PROMPT => matches!(set, Catalog | All),
+        ORDER_STATUS_PROMPT => matches!(set, Orders | Support | All),
+        _ => matches!(set, Support | All),
+    };
+    ListPromptsResult::with_all_items(all.into_iter().filter(|p| keep(&p.name)).collect())
+}
+
+fn all_prompts() -> Vec<Prompt> {
+    vec![
         Prompt::new(
             RECOMMENDATION_PROMPT,
             Some("Rédiger la réponse du service client qui recommande des produits VIVR."),
@@ -294,7 +313,39 @@ pub(crate) fn prompts() -> ListPromptsResult {
             ]),
         )
         .with_title("Assistant de recherche"),
-    ])
+        Prompt::new(
+            GREETING_PROMPT,
+            Some("Accueillir un client du service client VIVR."),
+            Some(vec![
+                PromptArgument::new("customerName")
+                    .with_description("The customer's first name, when known.")
+                    .with_required(false),
+                PromptArgument::new("timeOfDay")
+                    .with_description("matin, après-midi or soir (completion lists them).")
+                    .with_required(false),
+                PromptArgument::new("language")
+                    .with_description("fr or en (completion lists them).")
+                    .with_required(true),
+            ]),
+        )
+        .with_title("Accueil"),
+        Prompt::new(
+            ORDER_STATUS_PROMPT,
+            Some("Annoncer au client où en est sa commande."),
+            Some(vec![
+                PromptArgument::new("orderStatus")
+                    .with_description("PENDING, PAID, PROCESSING, SHIPPED, DELIVERED or CANCELLED (completion lists them).")
+                    .with_required(true),
+                PromptArgument::new("estimatedDelivery")
+                    .with_description("The delivery range from estimate_delivery, when known.")
+                    .with_required(false),
+                PromptArgument::new("trackingNumber")
+                    .with_description("The carrier's tracking number, once shipped.")
+                    .with_required(false),
+            ]),
+        )
+        .with_title("Réponse sur le statut d'une commande"),
+    ]
 }
 
 pub(crate) fn get_prompt(
@@ -368,10 +419,78 @@ pub(crate) fn get_prompt(
                 ),
             )
         }
+        GREETING_PROMPT => {
+            let language = required("language")?;
+            let english = match language.to_ascii_lowercase().as_str() {
+                "fr" => false,
+                "en" => true,
+                _ => {
+                    return Err(ErrorData::invalid_params("language must be fr or en", None));
+                }
+            };
+            let name = arg("customerName");
+            let time = arg("timeOfDay");
+            if let Some(t) = &time
+                && !TIMES_OF_DAY.contains(&t.as_str())
+            {
+                return Err(ErrorData::invalid_params(
+                    format!("timeOfDay must be one of {}", TIMES_OF_DAY.join(", ")),
+                    None,
+                ));
+            }
+            let hello = match (english, time.as_deref()) {
+                (true, Some("matin")) => "Good morning",
+                (true, Some("après-midi")) => "Good afternoon",
+                (true, Some("soir")) => "Good evening",
+                (true, _) => "Hello",
+                (false, Some("soir")) => "Bonsoir",
+                (false, _) => "Bonjour",
+            };
+            let who = name.map(|n| format!(" {n}")).unwrap_or_default();
+            (
+                "Accueil du service client VIVR",
+                format!(
+                    "Tu es conseiller ou conseillère du service client de VIVR, boutique française \
+                     de décoration et de mobilier. Accueille le client en {} en commençant par \
+                     « {hello}{who} », en une ou deux phrases chaleureuses, puis demande-lui \
+                     comment l'aider : une commande (numéro ORD-…), une livraison, un retour, ou \
+                     un conseil produit. Ne demande ni mot de passe ni numéro de carte.",
+                    if english { "anglais" } else { "français" }
+                ),
+            )
+        }
+        ORDER_STATUS_PROMPT => {
+            let status = required("orderStatus")?;
+            let status = crate::catalog::OrderStatus::parse(&status).ok_or_else(|| {
+                ErrorData::invalid_params(
+                    "orderStatus must be PENDING, PAID, PROCESSING, SHIPPED, DELIVERED or CANCELLED",
+                    None,
+                )
+            })?;
+            let delivery = arg("estimatedDelivery")
+                .map(|d| format!(" Livraison estimée : {d}."))
+                .unwrap_or_default();
+            let tracking = arg("trackingNumber")
+                .map(|t| format!(" Numéro de suivi : {t}."))
+                .unwrap_or_default();
+            (
+                "Réponse sur le statut d'une commande VIVR",
+                format!(
+                    "Tu es conseiller ou conseillère du service client de VIVR. La commande du \
+                     client est {} ({}).{delivery}{tracking}\n\nExplique-lui en français, en \
+                     trois à cinq phrases simples, où en est sa commande et la prochaine étape. \
+                     Donne les dates et le numéro de suivi tels qu'ils sont indiqués, sans rien \
+                     inventer ; si la commande est en retard ou si le client est inquiet, propose \
+                     de transmettre sa demande à un conseiller (escalate_to_human).",
+                    status.label(),
+                    status.as_str()
+                ),
+            )
+        }
         other => {
             return Err(ErrorData::invalid_params(
                 format!(
-                    "no prompt {other:?}: prompts/list gives {RECOMMENDATION_PROMPT} and {SEARCH_PROMPT}"
+                    "no prompt {other:?}: prompts/list gives {RECOMMENDATION_PROMPT}, {SEARCH_PROMPT}, {GREETING_PROMPT} and {ORDER_STATUS_PROMPT}"
                 ),
                 None,
             ));
@@ -394,6 +513,16 @@ pub(crate) fn complete(
         (Reference::Prompt(p), "category") if p.name == SEARCH_PROMPT => {
             category_slugs(engine, value)
         }
+        (Reference::Prompt(p), "timeOfDay") if p.name == GREETING_PROMPT => {
+            starting_with(&TIMES_OF_DAY, value)
+        }
+        (Reference::Prompt(p), "language") if p.name == GREETING_PROMPT => {
+            starting_with(&LANGUAGES, value)
+        }
+        (Reference::Prompt(p), "orderStatus") if p.name == ORDER_STATUS_PROMPT => {
+            let statuses = crate::catalog::OrderStatus::ALL.map(|s| s.as_str());
+            starting_with(&statuses, &value.to_ascii_uppercase())
+        }
         (Reference::Resource(r), "slug") if r.uri == "vivr://products/{slug}" => engine
             .catalog()
             .slugs_with_prefix(value, COMPLETIONS + 1)
@@ -406,6 +535,15 @@ pub(crate) fn complete(
     let mut completion = CompletionInfo::new(values).map_err(internal)?;
     completion.has_more = Some(has_more);
     Ok(CompleteResult::new(completion))
+}
+
+/// The known values that start with what was typed.
+fn starting_with(values: &[&str], typed: &str) -> Vec<String> {
+    values
+        .iter()
+        .filter(|v| v.starts_with(typed))
+        .map(|v| (*v).to_owned())
+        .collect()
 }
 
 fn category_slugs(engine: &Engine, prefix: &str) -> Vec<String> {

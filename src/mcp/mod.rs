@@ -6,7 +6,10 @@
 //! [`catalog`]. Arguments that do not fit a tool's schema are tool errors (`isError`), worded
 //! for the model, never protocol errors: a model can read and fix the former.
 
+pub mod access;
 mod catalog;
+pub mod orders;
+pub mod support;
 pub mod tools;
 
 use std::sync::Arc;
@@ -24,7 +27,12 @@ use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_handler, tool_
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
+use crate::auth::Principal;
 use crate::search::Engine;
+use crate::state::State;
+use orders::{Desk, StoreRules};
+use rmcp::handler::server::common::Extension;
+use rmcp::handler::server::router::tool::ToolRouter;
 use tools::{
     CategoryProductsArgs, ProductDetailsArgs, ProductInfo, ProductList, RecommendationsArgs,
     SearchProductsArgs, SimilarProductsArgs, StockArgs, StockAvailability, ToolResult,
@@ -34,30 +42,207 @@ use tools::{
 pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// The tools, in the order `tools/list` gives them: search first, the rest by use.
-const TOOL_ORDER: [&str; 6] = [
+const TOOL_ORDER: [&str; 17] = [
     "search_products",
     "get_product_details",
     "get_similar_products",
     "check_stock_availability",
     "get_category_products",
     "get_recommendations",
+    "get_order_status",
+    "get_user_orders",
+    "estimate_delivery",
+    "get_order_items",
+    "search_orders",
+    "search_faq",
+    "get_return_policy",
+    "check_refund_eligibility",
+    "get_shipping_info",
+    "find_order_for_support",
+    "escalate_to_human",
 ];
 
-/// The catalog server: one per MCP session, all sharing the engine.
-#[derive(Clone)]
-pub struct CatalogServer {
-    engine: Arc<Engine>,
-    recommendations_enabled: bool,
+/// The store's plan's MCP servers, each on its own path; `All` is `/mcp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerSet {
+    /// Product catalog: search, details, similar, stock, categories, recommendations.
+    Catalog,
+    /// Order management: status, a customer's orders, delivery, lines, staff search.
+    Orders,
+    /// Customer service: support lookup, returns, refunds, shipping, FAQ, escalation.
+    Support,
+    /// Everything the caller may use.
+    All,
 }
 
-impl CatalogServer {
-    /// A server over `engine`; `get_recommendations` answers a tool error when
-    /// `recommendations_enabled` is false (`ENABLE_AI_RECOMMENDATIONS`).
-    pub fn new(engine: Arc<Engine>, recommendations_enabled: bool) -> CatalogServer {
-        CatalogServer {
-            engine,
-            recommendations_enabled,
+impl ServerSet {
+    /// Every set, `/mcp` first.
+    pub const ALL: [ServerSet; 4] = [
+        ServerSet::All,
+        ServerSet::Catalog,
+        ServerSet::Orders,
+        ServerSet::Support,
+    ];
+
+    /// Its HTTP path.
+    pub fn path(self) -> &'static str {
+        match self {
+            ServerSet::Catalog => "/mcp/catalog",
+            ServerSet::Orders => "/mcp/orders",
+            ServerSet::Support => "/mcp/support",
+            ServerSet::All => "/mcp",
         }
+    }
+
+    /// The set named `name` (`catalog`, `orders`, `support`, `all`).
+    pub fn parse(name: &str) -> Option<ServerSet> {
+        match name {
+            "catalog" => Some(ServerSet::Catalog),
+            "orders" => Some(ServerSet::Orders),
+            "support" => Some(ServerSet::Support),
+            "all" => Some(ServerSet::All),
+            _ => None,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            ServerSet::Catalog => "VIVR — catalogue produits",
+            ServerSet::Orders => "VIVR — commandes",
+            ServerSet::Support => "VIVR — service client",
+            ServerSet::All => "VIVR — catalogue, commandes et service client",
+        }
+    }
+
+    fn instructions(self) -> &'static str {
+        match self {
+            ServerSet::Catalog => {
+                "Catalogue de VIVR (décoration et mobilier). Cherchez avec search_products en \
+                 français, puis get_product_details, get_similar_products ou \
+                 check_stock_availability avec l'id d'un produit. Les prix sont en euros."
+            }
+            ServerSet::Orders => {
+                "Commandes des clients de VIVR. Avec le jeton d'un client, les outils ne voient \
+                 que ses commandes : get_user_orders les liste, get_order_status, \
+                 estimate_delivery et get_order_items prennent l'id ou le numéro (ORD-…) d'une \
+                 commande. search_orders est réservé au personnel."
+            }
+            ServerSet::Support => {
+                "Service client de VIVR. search_faq et get_return_policy répondent aux questions \
+                 générales ; check_refund_eligibility et get_shipping_info portent sur une \
+                 commande du client ; escalate_to_human crée un ticket pour un conseiller."
+            }
+            ServerSet::All => {
+                "VIVR (décoration et mobilier) : catalogue (search_products…), commandes du \
+                 client (get_order_status…) et service client (search_faq, \
+                 check_refund_eligibility, escalate_to_human). Les prix sont en euros."
+            }
+        }
+    }
+
+    /// The set's tools.
+    fn tools(self) -> ToolRouter<StoreServer> {
+        match self {
+            ServerSet::Catalog => StoreServer::catalog_tools(),
+            ServerSet::Orders => StoreServer::order_tools(),
+            ServerSet::Support => StoreServer::support_tools(),
+            ServerSet::All => {
+                StoreServer::catalog_tools()
+                    + StoreServer::order_tools()
+                    + StoreServer::support_tools()
+            }
+        }
+    }
+}
+
+/// What every MCP server shares besides the engine.
+#[derive(Clone)]
+pub struct Services {
+    /// The state database (tickets); `None`: escalate_to_human answers that it is unavailable.
+    pub state: Option<Arc<State>>,
+    /// The store's rules (returns, transit).
+    pub rules: Arc<StoreRules>,
+    /// `ENABLE_AI_RECOMMENDATIONS`: off, `get_recommendations` answers a tool error.
+    pub recommendations_enabled: bool,
+}
+
+impl Services {
+    /// The services as `config` sets them, with the state database when there is one.
+    pub fn from_config(config: &crate::config::Config, state: Option<Arc<State>>) -> Services {
+        Services {
+            state,
+            rules: Arc::new(StoreRules {
+                returns: crate::store::returns::ReturnRules {
+                    withdrawal_days: config.store.withdrawal_days,
+                },
+                transit: config.store.transit.clone(),
+            }),
+            recommendations_enabled: config.llm.enable_recommendations,
+        }
+    }
+}
+
+/// One MCP server (a [`ServerSet`]) per session, all sharing the engine.
+#[derive(Clone)]
+pub struct StoreServer {
+    engine: Arc<Engine>,
+    services: Services,
+    set: ServerSet,
+    /// Who calls when a request carries no [`Principal`] (stdio: the local user, all scopes;
+    /// HTTP requests always carry one, put there by the API's edge).
+    default_principal: Principal,
+    tools: Arc<ToolRouter<StoreServer>>,
+}
+
+impl StoreServer {
+    /// The server `set` over `engine`.
+    pub fn new(
+        engine: Arc<Engine>,
+        services: Services,
+        set: ServerSet,
+        default_principal: Principal,
+    ) -> StoreServer {
+        StoreServer {
+            engine,
+            services,
+            set,
+            default_principal,
+            tools: Arc::new(set.tools()),
+        }
+    }
+
+    /// The caller of a request: the [`Principal`] the HTTP edge validated, else the default.
+    fn principal(&self, context: &RequestContext<RoleServer>) -> Principal {
+        context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Principal>())
+            .cloned()
+            .unwrap_or_else(|| self.default_principal.clone())
+    }
+
+    /// Runs an order or support tool for `principal`, off the async workers.
+    async fn at_desk<A: Send + 'static, R: Send + 'static>(
+        &self,
+        principal: Principal,
+        Parameters(arguments): Parameters<A>,
+        tool: impl FnOnce(&Engine, &Desk, A) -> ToolResult<R> + Send + 'static,
+    ) -> Result<Json<R>, String> {
+        let arguments = arguments?;
+        let rules = self.services.rules.clone();
+        let today = chrono::Utc::now().date_naive();
+        self.engine
+            .off_worker(move |engine| {
+                let desk = Desk {
+                    principal: &principal,
+                    rules: &rules,
+                    today,
+                };
+                tool(engine, &desk, arguments)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map(Json)
     }
 }
 
@@ -103,8 +288,8 @@ async fn run<A: Send + 'static, R: Send + 'static>(
         .map(Json)
 }
 
-#[tool_router]
-impl CatalogServer {
+#[tool_router(router = catalog_tools)]
+impl StoreServer {
     /// Searches the VIVR catalog (French home decor and furniture: lighting, furniture,
     /// decoration, textiles, storage) the way the store's search bar does. Use it to find
     /// products from a need in French ("lampe de chevet laiton", "canapé convertible moins de
@@ -170,15 +355,176 @@ impl CatalogServer {
         &self,
         arguments: Parameters<RecommendationsArgs>,
     ) -> Result<Json<ProductList>, String> {
-        if !self.recommendations_enabled {
+        if !self.services.recommendations_enabled {
             return Err("recommendations are disabled on this store for now: use get_similar_products or search_products instead".into());
         }
         run(&self.engine, arguments, tools::recommendations).await
     }
 }
 
-#[tool_handler]
-impl ServerHandler for CatalogServer {
+#[tool_router(router = order_tools)]
+impl StoreServer {
+    /// An order's status: dates (placed, paid, shipped, delivered or cancelled), carrier and
+    /// tracking number, and the next step in plain French. Give the number the customer quotes
+    /// (`orderNumber`, "ORD-…") or the order's id. A customer's token sees that customer's
+    /// orders only.
+    #[tool(annotations(title = "Statut d'une commande", read_only_hint = true))]
+    async fn get_order_status(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<orders::OrderStatusArgs>,
+    ) -> Result<Json<orders::OrderStatusInfo>, String> {
+        self.at_desk(principal, arguments, orders::order_status)
+            .await
+    }
+
+    /// A customer's orders, newest first (`orders`, each with `orderNumber` and `status`).
+    /// With a customer's token, `userId` may be left out; a staff token must give it.
+    #[tool(annotations(title = "Commandes d'un client", read_only_hint = true))]
+    async fn get_user_orders(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<orders::UserOrdersArgs>,
+    ) -> Result<Json<orders::OrderList>, String> {
+        self.at_desk(principal, arguments, orders::user_orders)
+            .await
+    }
+
+    /// When an order should arrive: a date range, how it was computed (status and dates,
+    /// products' lead times, the carrier's transit time to the zone, French business days and
+    /// holidays) and its confidence. `postalCode` answers for another address.
+    #[tool(annotations(title = "Date de livraison estimée", read_only_hint = true))]
+    async fn estimate_delivery(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<orders::EstimateArgs>,
+    ) -> Result<Json<orders::DeliveryEstimate>, String> {
+        self.at_desk(principal, arguments, orders::estimate_delivery)
+            .await
+    }
+
+    /// An order's lines: product name and slug, quantity, price paid, and whether each
+    /// product is still sold and in stock (to reorder or suggest a replacement).
+    #[tool(annotations(title = "Articles d'une commande", read_only_hint = true))]
+    async fn get_order_items(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<orders::OrderArgs>,
+    ) -> Result<Json<orders::OrderItems>, String> {
+        self.at_desk(principal, arguments, orders::order_items)
+            .await
+    }
+
+    /// Staff only: orders across customers by creation date, total and status, newest
+    /// first, a page at a time (pass `nextCursor` as `cursor`).
+    #[tool(annotations(title = "Recherche de commandes (personnel)", read_only_hint = true))]
+    async fn search_orders(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<orders::SearchOrdersArgs>,
+    ) -> Result<Json<orders::OrderList>, String> {
+        self.at_desk(principal, arguments, orders::search_orders)
+            .await
+    }
+}
+
+#[tool_router(router = support_tools)]
+impl StoreServer {
+    /// Staff only: a customer's orders from their e-mail or an order number; `productName`
+    /// (French, typos and plurals are fine) keeps the orders holding such a product.
+    #[tool(annotations(title = "Retrouver une commande (personnel)", read_only_hint = true))]
+    async fn find_order_for_support(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<support::FindOrderArgs>,
+    ) -> Result<Json<support::FoundOrders>, String> {
+        self.at_desk(principal, arguments, support::find_order_for_support)
+            .await
+    }
+
+    /// The store's return rules (30 days after receipt, exclusions, refunds, defects), with
+    /// what applies to a category and, given `orderAge` (days since receipt), whether the
+    /// period still runs. No account needed.
+    #[tool(annotations(title = "Politique de retour", read_only_hint = true))]
+    async fn get_return_policy(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<support::ReturnPolicyArgs>,
+    ) -> Result<Json<support::ReturnPolicy>, String> {
+        self.at_desk(principal, arguments, support::return_policy)
+            .await
+    }
+
+    /// Whether an order can be returned for a refund: a top-level `eligible`, the reason code
+    /// and legal rule, the deadline, the amount, and a verdict per line. Give the customer's
+    /// `reason`: a defect or damage is answered with the guarantee of conformity.
+    #[tool(annotations(title = "Éligibilité au remboursement", read_only_hint = true))]
+    async fn check_refund_eligibility(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<support::RefundArgs>,
+    ) -> Result<Json<support::RefundEligibility>, String> {
+        self.at_desk(principal, arguments, support::refund_eligibility)
+            .await
+    }
+
+    /// An order's shipping: carrier, tracking number and tracking page, shipped and
+    /// delivered dates, zone and the carrier's usual transit. Give `orderId` (or number) or
+    /// `trackingNumber`.
+    #[tool(annotations(title = "Informations de livraison", read_only_hint = true))]
+    async fn get_shipping_info(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<support::ShippingArgs>,
+    ) -> Result<Json<support::ShippingInfo>, String> {
+        self.at_desk(principal, arguments, support::shipping_info)
+            .await
+    }
+
+    /// Answers from the store's FAQ and help pages (delivery, returns, payment, products,
+    /// account), best first, each with its id and category. Ask in French, as the customer
+    /// does; typos are fine. No account needed.
+    #[tool(annotations(title = "FAQ du service client", read_only_hint = true))]
+    async fn search_faq(
+        &self,
+        Parameters(arguments): Parameters<support::FaqArgs>,
+    ) -> Result<Json<support::FaqAnswers>, String> {
+        support::search_faq(arguments?).map(Json)
+    }
+
+    /// Hands the conversation to a human: writes a support ticket and returns its
+    /// `ticketId`. With `conversationId`, calling again for the same reason returns the same
+    /// ticket. Use it when the tools cannot solve the customer's problem.
+    #[tool(annotations(
+        title = "Transmettre à un conseiller",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false
+    ))]
+    async fn escalate_to_human(
+        &self,
+        Extension(principal): Extension<Principal>,
+        Parameters(arguments): Parameters<support::EscalateArgs>,
+    ) -> Result<Json<support::Escalation>, String> {
+        let arguments = arguments?;
+        let state = self.services.state.clone();
+        let rules = self.services.rules.clone();
+        tokio::task::spawn_blocking(move || {
+            let desk = Desk {
+                principal: &principal,
+                rules: &rules,
+                today: chrono::Utc::now().date_naive(),
+            };
+            support::escalate(state.as_deref(), &desk, arguments)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map(Json)
+    }
+}
+
+#[tool_handler(router = self.tools)]
+impl ServerHandler for StoreServer {
     // Logging is part of 2025-11-25, the revision served; rmcp deprecates it for later ones.
     #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
@@ -196,18 +542,13 @@ impl ServerHandler for CatalogServer {
         let mut server_info = Implementation::from_build_env();
         server_info.name = env!("CARGO_PKG_NAME").into();
         server_info.version = env!("CARGO_PKG_VERSION").into();
-        server_info.title = Some("VIVR — catalogue produits".into());
+        server_info.title = Some(self.set.title().into());
         server_info.description = Some(
-            "Search and browse the VIVR home-decor catalog (French), with similar products and recommendations."
+            "The VIVR home-decor store (French) for agents: catalog search, similar products and recommendations; a customer's orders and deliveries; returns, refunds, FAQ and escalation to a human."
                 .into(),
         );
         config.server_info = server_info;
-        config.instructions = Some(
-            "Catalogue de VIVR (décoration et mobilier). Cherchez avec search_products en \
-             français, puis get_product_details, get_similar_products ou \
-             check_stock_availability avec l'id d'un produit. Les prix sont en euros."
-                .into(),
-        );
+        config.instructions = Some(self.set.instructions().into());
         config
     }
 
@@ -227,17 +568,43 @@ impl ServerHandler for CatalogServer {
         Ok(())
     }
 
+    /// The tools of this server that the caller's token allows.
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let mut tools = Self::tool_router().list_all();
+        let principal = self.principal(&context);
+        let mut tools: Vec<_> = self
+            .tools
+            .list_all()
+            .into_iter()
+            .filter(|t| access::allows(&principal, &t.name))
+            .collect();
         tools.sort_by_key(|t| TOOL_ORDER.iter().position(|n| *n == t.name));
         Ok(ListToolsResult {
             tools,
             ..ListToolsResult::default()
         })
+    }
+
+    /// Runs a tool for the caller of the request. The HTTP edge has already refused a caller
+    /// without the tool's scope (401 or 403); this check holds for every transport.
+    async fn call_tool(
+        &self,
+        request: rmcp::model::CallToolRequestParams,
+        mut context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CallToolResponse, ErrorData> {
+        let principal = self.principal(&context);
+        if let Some(refusal) = access::refusal(&principal, &request.name) {
+            return Ok(
+                rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(refusal)])
+                    .into(),
+            );
+        }
+        context.extensions.insert(principal);
+        let call = rmcp::handler::server::tool::ToolCallContext::new(self, request, context);
+        self.tools.call(call).await
     }
 
     async fn list_resources(
@@ -269,7 +636,7 @@ impl ServerHandler for CatalogServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        Ok(catalog::prompts())
+        Ok(catalog::prompts(self.set))
     }
 
     async fn get_prompt(
@@ -301,19 +668,20 @@ const LOOPBACK_ORIGINS: [&str; 6] = [
     "https://[::1]:*",
 ];
 
-/// The streamable HTTP service mounted at `/mcp`: protocol sessions (`Mcp-Session-Id`, answers
-/// as event streams, several streams per session) over stateless handlers (a session holds no
-/// state of ours), kept by `sessions` (whose caps the API sets), `Host` limited to loopback
-/// names plus `allowed_hosts`, browser `Origin`s to loopback pages, bodies up to `body_limit`
-/// bytes (the API's).
+/// The streamable HTTP service of one server set, mounted at its path: protocol sessions
+/// (`Mcp-Session-Id`, answers as event streams, several streams per session) over stateless
+/// handlers (a session holds no state of ours: the caller is read from each request), kept by
+/// `sessions` (whose caps the API sets), `Host` limited to loopback names plus
+/// `allowed_hosts`, browser `Origin`s to loopback pages, bodies up to `body_limit` bytes.
 pub fn http_service(
     engine: Arc<Engine>,
+    services: Services,
+    set: ServerSet,
     sessions: Arc<rmcp::transport::streamable_http_server::session::local::LocalSessionManager>,
-    recommendations_enabled: bool,
     allowed_hosts: &[String],
     body_limit: usize,
 ) -> rmcp::transport::StreamableHttpService<
-    CatalogServer,
+    StoreServer,
     rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
 > {
     use rmcp::transport::StreamableHttpServerConfig;
@@ -326,16 +694,29 @@ pub fn http_service(
         .with_allowed_origins(LOOPBACK_ORIGINS)
         .with_max_request_body_bytes(body_limit);
     rmcp::transport::StreamableHttpService::new(
-        move || Ok(CatalogServer::new(engine.clone(), recommendations_enabled)),
+        move || {
+            Ok(StoreServer::new(
+                engine.clone(),
+                services.clone(),
+                set,
+                Principal::anonymous(),
+            ))
+        },
         sessions,
         config,
     )
 }
 
-/// Serves one client over stdin and stdout until it closes them (`vivr-search mcp`).
-pub async fn serve_stdio(engine: Arc<Engine>, recommendations_enabled: bool) -> anyhow::Result<()> {
+/// Serves one client over stdin and stdout until it closes them (`vivr-search mcp`). The
+/// client is the local user who started the process, with the replica's file at hand: it
+/// acts as staff, every scope.
+pub async fn serve_stdio(
+    engine: Arc<Engine>,
+    services: Services,
+    set: ServerSet,
+) -> anyhow::Result<()> {
     use rmcp::ServiceExt;
-    let running = CatalogServer::new(engine, recommendations_enabled)
+    let running = StoreServer::new(engine, services, set, Principal::local_staff())
         .serve(rmcp::transport::stdio())
         .await?;
     running.waiting().await?;

@@ -79,6 +79,8 @@ pub struct ImportReport {
     pub orders: FileCounts,
     /// wishlists.ndjson
     pub wishlists: FileCounts,
+    /// users.ndjson
+    pub users: FileCounts,
     /// Every rejected line, in file order.
     pub rejects: Vec<Reject>,
     /// Whether the import was committed (false under `--strict` with rejects).
@@ -97,7 +99,7 @@ impl ImportReport {
             )
         };
         format!(
-            "import {}: {}; {}; {}; {}; {} (+new ~updated =unchanged -removed !rejected)",
+            "import {}: {}; {}; {}; {}; {}; {} (+new ~updated =unchanged -removed !rejected)",
             if self.committed {
                 "committed"
             } else {
@@ -108,6 +110,7 @@ impl ImportReport {
             f("reviews", &self.reviews),
             f("orders", &self.orders),
             f("wishlists", &self.wishlists),
+            f("users", &self.users),
         )
     }
 
@@ -119,6 +122,7 @@ impl ImportReport {
             &self.reviews,
             &self.orders,
             &self.wishlists,
+            &self.users,
         ]
         .iter()
         .any(|c| c.inserted + c.updated + c.deleted > 0)
@@ -201,6 +205,7 @@ pub(crate) fn import(
         ),
         ("orders.ndjson", import_orders),
         ("wishlists.ndjson", import_wishlists),
+        ("users.ndjson", import_users),
     ] {
         let path = dir.join(file);
         if path.is_file() {
@@ -210,12 +215,13 @@ pub(crate) fn import(
     refresh_ratings(&importer.tx)?;
 
     let Importer { tx, mut report, .. } = importer;
-    const FILE_ORDER: [&str; 5] = [
+    const FILE_ORDER: [&str; 6] = [
         "categories.ndjson",
         "products.ndjson",
         "reviews.ndjson",
         "orders.ndjson",
         "wishlists.ndjson",
+        "users.ndjson",
     ];
     report
         .rejects
@@ -460,6 +466,8 @@ struct ProductRow {
     attributes: String,
     created_at: String,
     updated_at: String,
+    personalised: bool,
+    lead_time_days: Option<i64>,
     extra: String,
     hash: i64,
 }
@@ -503,6 +511,8 @@ fn parse_product(mut l: Line) -> Result<ProductLine, Reason> {
     check_attributes(&attributes)?;
     let created_at = l.timestamp("createdAt")?;
     let updated_at = l.timestamp("updatedAt")?;
+    let personalised = l.opt_bool("personalised")?.unwrap_or(false);
+    let lead_time_days = l.opt_integer("leadTimeDays", 0, 365)?;
     Ok(ProductLine::Upsert(Box::new(ProductRow {
         id,
         slug,
@@ -520,6 +530,8 @@ fn parse_product(mut l: Line) -> Result<ProductLine, Reason> {
         attributes: Value::Object(attributes).to_string(),
         created_at,
         updated_at,
+        personalised,
+        lead_time_days,
         extra: l.rest(),
         hash,
     })))
@@ -649,8 +661,9 @@ fn upsert_product(im: &mut Importer, row: &ProductRow) -> Result<Result<(), Reas
         .prepare_cached(
             "INSERT INTO products (id, slug, name, description, price, compare_price, currency, stock,
                featured, category_id, images, brand, tags, attributes, created_at, updated_at, extra,
-               content_hash, import_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+               content_hash, import_seq, personalised, lead_time_days)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+               ?20, ?21)
              ON CONFLICT(id) DO UPDATE SET slug = excluded.slug, name = excluded.name,
                description = excluded.description, price = excluded.price,
                compare_price = excluded.compare_price, currency = excluded.currency,
@@ -658,7 +671,8 @@ fn upsert_product(im: &mut Importer, row: &ProductRow) -> Result<Result<(), Reas
                images = excluded.images, brand = excluded.brand, tags = excluded.tags,
                attributes = excluded.attributes, created_at = excluded.created_at,
                updated_at = excluded.updated_at, extra = excluded.extra,
-               content_hash = excluded.content_hash, import_seq = excluded.import_seq",
+               content_hash = excluded.content_hash, import_seq = excluded.import_seq,
+               personalised = excluded.personalised, lead_time_days = excluded.lead_time_days",
         )?
         .execute(params![
             row.id,
@@ -680,6 +694,8 @@ fn upsert_product(im: &mut Importer, row: &ProductRow) -> Result<Result<(), Reas
             row.extra,
             row.hash,
             im.seq,
+            row.personalised,
+            row.lead_time_days,
         ])?;
     Ok(Ok(()))
 }
@@ -826,6 +842,12 @@ struct OrderRow {
     updated_at: String,
     postal: Option<String>,
     tracking: Option<String>,
+    country: String,
+    carrier: Option<String>,
+    paid_at: Option<String>,
+    shipped_at: Option<String>,
+    delivered_at: Option<String>,
+    cancelled_at: Option<String>,
     items: Vec<OrderItem>,
 }
 
@@ -863,8 +885,28 @@ fn parse_order(l: &mut Line) -> Result<OrderRow, Reason> {
         updated_at: l.timestamp("updatedAt")?,
         postal: l.opt_string("shippingPostalCode")?,
         tracking: l.opt_string("trackingNumber")?,
+        country: parse_country(l)?,
+        carrier: l.opt_string("carrier")?,
+        paid_at: l.opt_timestamp("paidAt")?,
+        shipped_at: l.opt_timestamp("shippedAt")?,
+        delivered_at: l.opt_timestamp("deliveredAt")?,
+        cancelled_at: l.opt_timestamp("cancelledAt")?,
         items: parse_order_items(l)?,
     })
+}
+
+/// `shippingCountry`: an ISO 3166-1 alpha-2 code, `FR` when absent.
+fn parse_country(l: &mut Line) -> Result<String, Reason> {
+    let country = l
+        .opt_string("shippingCountry")?
+        .unwrap_or_else(|| "FR".to_owned());
+    if country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(country)
+    } else {
+        Err(format!(
+            "shippingCountry: {country:?} is not an ISO 3166-1 alpha-2 code such as \"FR\""
+        ))
+    }
 }
 
 fn parse_order_items(l: &mut Line) -> Result<Vec<OrderItem>, Reason> {
@@ -916,14 +958,17 @@ fn upsert_order(
 ) -> Result<(), CatalogError> {
     tx.prepare_cached(
         "INSERT INTO orders (id, order_number, user_id, email, status, total, created_at, updated_at,
-           shipping_postal_code, tracking_number, extra, content_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+           shipping_postal_code, tracking_number, extra, content_hash, shipping_country, carrier,
+           paid_at, shipped_at, delivered_at, cancelled_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT(id) DO UPDATE SET order_number = excluded.order_number, user_id = excluded.user_id,
            email = excluded.email, status = excluded.status, total = excluded.total,
            created_at = excluded.created_at, updated_at = excluded.updated_at,
            shipping_postal_code = excluded.shipping_postal_code,
            tracking_number = excluded.tracking_number, extra = excluded.extra,
-           content_hash = excluded.content_hash",
+           content_hash = excluded.content_hash, shipping_country = excluded.shipping_country,
+           carrier = excluded.carrier, paid_at = excluded.paid_at, shipped_at = excluded.shipped_at,
+           delivered_at = excluded.delivered_at, cancelled_at = excluded.cancelled_at",
     )?
     .execute(params![
         row.id,
@@ -937,7 +982,13 @@ fn upsert_order(
         row.postal,
         row.tracking,
         extra,
-        hash
+        hash,
+        row.country,
+        row.carrier,
+        row.paid_at,
+        row.shipped_at,
+        row.delivered_at,
+        row.cancelled_at,
     ])?;
     tx.prepare_cached("DELETE FROM order_items WHERE order_id = ?1")?
         .execute([&row.id])?;
@@ -1005,6 +1056,63 @@ fn import_wishlists(im: &mut Importer, path: &Path) -> Result<(), CatalogError> 
                  ON CONFLICT(user_id, product_id) DO UPDATE SET created_at = excluded.created_at",
                 )?
                 .execute([&row.user_id, &row.product_id, &row.created_at])?;
+            }
+            Ok(Ok(result))
+        },
+    )
+}
+
+/// A user line, parsed.
+struct UserRow {
+    id: String,
+    email: String,
+    name: Option<String>,
+    created_at: String,
+}
+
+fn parse_user(l: &mut Line) -> Result<UserRow, Reason> {
+    let id = l.string("id")?;
+    let email = l.string("email")?;
+    if !email.contains('@') {
+        return Err("email: expected an e-mail address".to_owned());
+    }
+    Ok(UserRow {
+        id,
+        email,
+        name: l.opt_string("name")?,
+        created_at: l.timestamp("createdAt")?,
+    })
+}
+
+fn import_users(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+    for_each_line(
+        im,
+        path,
+        "users.ndjson",
+        |r| &mut r.users,
+        |tx, mut l| {
+            let hash = l.hash();
+            let row = match parse_user(&mut l) {
+                Ok(row) => row,
+                Err(reason) => return Ok(Err(reason)),
+            };
+            let result = change(tx, "users", &row.id, hash)?;
+            if !matches!(result, Outcome::Unchanged) {
+                tx.prepare_cached(
+                    "INSERT INTO users (id, email, name, created_at, extra, content_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(id) DO UPDATE SET email = excluded.email, name = excluded.name,
+                       created_at = excluded.created_at, extra = excluded.extra,
+                       content_hash = excluded.content_hash",
+                )?
+                .execute(params![
+                    row.id,
+                    row.email,
+                    row.name,
+                    row.created_at,
+                    l.rest(),
+                    hash
+                ])?;
             }
             Ok(Ok(result))
         },

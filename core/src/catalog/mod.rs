@@ -12,6 +12,7 @@ mod html;
 mod import;
 mod llm;
 mod model;
+mod orders;
 mod schema;
 mod validate;
 
@@ -27,6 +28,7 @@ pub use html::strip_html;
 pub use import::{FileCounts, ImportOptions, ImportReport, Reject};
 pub use llm::{LlmCall, LlmTaskStats};
 pub use model::{Category, CategoryTree, Product};
+pub use orders::{LineProduct, Order, OrderLine, OrderQuery, OrderScope, OrderStatus, User};
 
 /// Errors of the replica.
 #[derive(Debug, thiserror::Error)]

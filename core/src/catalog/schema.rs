@@ -127,6 +127,34 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX llm_calls_at ON llm_calls(at);
     "#,
+    // 5: the order lifecycle, the products' return and lead-time facts, and the store's users,
+    // for the order and support tools. Stored orders and products forget their content hash so
+    // that the next import fills the new columns from the lines that carry them.
+    r#"
+    ALTER TABLE products ADD COLUMN personalised INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE products ADD COLUMN lead_time_days INTEGER;
+    ALTER TABLE orders ADD COLUMN shipping_country TEXT NOT NULL DEFAULT 'FR';
+    ALTER TABLE orders ADD COLUMN carrier TEXT;
+    ALTER TABLE orders ADD COLUMN paid_at TEXT;
+    ALTER TABLE orders ADD COLUMN shipped_at TEXT;
+    ALTER TABLE orders ADD COLUMN delivered_at TEXT;
+    ALTER TABLE orders ADD COLUMN cancelled_at TEXT;
+    UPDATE products SET content_hash = 0;
+    UPDATE orders SET content_hash = 0;
+    CREATE INDEX orders_number ON orders(order_number);
+    CREATE INDEX orders_email ON orders(email);
+    CREATE INDEX orders_created ON orders(created_at, id);
+    CREATE INDEX orders_tracking ON orders(tracking_number);
+    CREATE TABLE users (
+        id           TEXT PRIMARY KEY,
+        email        TEXT NOT NULL,
+        name         TEXT,
+        created_at   TEXT NOT NULL,
+        extra        TEXT NOT NULL,
+        content_hash INTEGER NOT NULL
+    );
+    CREATE INDEX users_email ON users(email);
+    "#,
 ];
 
 /// Brings the replica's schema up to the last of its migrations.

@@ -76,10 +76,21 @@ impl Line {
 
     /// A required integer within `min..=max`.
     pub(crate) fn integer(&mut self, key: &str, min: i64, max: i64) -> Result<i64, Reason> {
+        self.opt_integer(key, min, max)?
+            .ok_or_else(|| format!("{key}: required integer is missing"))
+    }
+
+    /// An optional integer within `min..=max` (`null` counts as absent).
+    pub(crate) fn opt_integer(
+        &mut self,
+        key: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<i64>, Reason> {
         match self.take(key) {
-            None => Err(format!("{key}: required integer is missing")),
+            None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => match n.as_i64() {
-                Some(i) if (min..=max).contains(&i) => Ok(i),
+                Some(i) if (min..=max).contains(&i) => Ok(Some(i)),
                 Some(i) => Err(format!("{key}: {i} is outside {min}..={max}")),
                 None => Err(format!("{key}: expected an integer, got {n}")),
             },
@@ -119,6 +130,17 @@ impl Line {
         chrono::DateTime::parse_from_rfc3339(&s)
             .map(|_| s.clone())
             .map_err(|e| format!("{key}: {s:?} is not an RFC 3339 timestamp ({e})"))
+    }
+
+    /// An optional RFC 3339 timestamp (`null` counts as absent), kept as written.
+    pub(crate) fn opt_timestamp(&mut self, key: &str) -> Result<Option<String>, Reason> {
+        match self.take(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => {
+                self.0.insert(key.to_owned(), value);
+                self.timestamp(key).map(Some)
+            }
+        }
     }
 
     /// An optional array of strings.

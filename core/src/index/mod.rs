@@ -29,7 +29,8 @@ use tantivy::{
 
 pub use build::{ReindexOptions, Staged, stage};
 pub use query::{
-    PlannedWord, Tier, loosen_typos, match_tier, plan_words, typo_budget, within_edits,
+    PlannedWord, Tier, loosen_typos, match_tier, matches_every_word, plan_words, typo_budget,
+    within_edits,
 };
 pub(crate) use schema::{TEXT_SOURCES, TextField};
 

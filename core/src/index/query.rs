@@ -331,6 +331,19 @@ pub fn match_tier(
     }
 }
 
+/// Whether every planned word matches some word of `text` (exactly, as a prefix when the
+/// planner allows one, within its typo budget, or by stem): the planner's matching, for a short
+/// text outside the index (a product name among a customer's orders).
+pub fn matches_every_word(words: &[PlannedWord], text: &str) -> bool {
+    let analysed = text::words(text);
+    !words.is_empty()
+        && words.iter().all(|w| {
+            analysed
+                .iter()
+                .any(|d| match_tier(w, &d.exact, &d.stem, true).is_some())
+        })
+}
+
 /// Whether two words are within `max` edits (insert, delete, substitute, swap of neighbours).
 pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
     let max = usize::from(max);

@@ -7,7 +7,8 @@ use chrono::{Days, NaiveDate};
 use super::calendar::{add_business_days, next_business_day};
 
 /// Where a parcel goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Zone {
     /// Mainland France (and Monaco's neighbours: every French postal code but Corsica's and
     /// overseas ones).
@@ -61,8 +62,10 @@ impl Zone {
     }
 }
 
-/// Business days in transit, fewest and most, per carrier and zone.
-#[derive(Debug, Clone, PartialEq)]
+/// Business days in transit, fewest and most, per carrier and zone. In the configuration
+/// (`store.transit`), a list of `["Colissimo", "mainland", 2, 3]` rows.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct TransitTable {
     /// `(carrier, zone, fewest, most)`; a carrier is matched case-insensitively.
     pub rows: Vec<(String, Zone, u32, u32)>,

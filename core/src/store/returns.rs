@@ -193,6 +193,16 @@ pub fn reports_defect(reason: &str) -> bool {
         .any(|w| DEFECT.iter().any(|stem| w.exact.starts_with(stem)))
 }
 
+/// Whether a product, by its name, is one of the goods delivered sealed for hygiene reasons
+/// (`data/store/returns.md`: pillows, duvets, mattress protectors and toppers): its first word
+/// names its type.
+pub fn hygiene_sealed(product_name: &str) -> bool {
+    const SEALED: [&str; 4] = ["oreiller", "couette", "protege", "surmatelas"];
+    crate::text::words(product_name)
+        .first()
+        .is_some_and(|w| SEALED.iter().any(|s| w.exact.starts_with(s)))
+}
+
 /// Whether `order`'s lines can be returned for a refund on `today`.
 pub fn check(
     stage: Stage,
