@@ -195,18 +195,15 @@ enum Keys {
     Jwks(JwksCache),
 }
 
-/// JWKS keys by `kid`, fetched again (at most every [`JWKS_REFRESH_EVERY`]) when a token
-/// names a `kid` not in the cache: keys rotate.
+/// JWKS keys by `kid`, fetched again (at most every `refresh_every`) when a token names a
+/// `kid` not in the cache: keys rotate.
 struct JwksCache {
     source: String,
+    refresh_every: Duration,
     keys: RwLock<HashMap<String, (Algorithm, DecodingKey)>>,
     last_fetch: Mutex<Option<Instant>>,
     http: reqwest::Client,
 }
-
-/// The JWKS is fetched again at most this often (an unknown `kid` cannot make the server
-/// hammer the key server).
-const JWKS_REFRESH_EVERY: Duration = Duration::from_secs(30);
 
 impl JwksCache {
     async fn fetch(&self) -> Result<(), String> {
@@ -258,7 +255,7 @@ impl JwksCache {
     /// Whether enough time has passed to fetch the document again; marks the fetch.
     fn may_fetch(&self) -> bool {
         let mut last = self.last_fetch.lock().unwrap_or_else(|p| p.into_inner());
-        if last.is_some_and(|at| at.elapsed() < JWKS_REFRESH_EVERY) {
+        if last.is_some_and(|at| at.elapsed() < self.refresh_every) {
             return false;
         }
         *last = Some(Instant::now());
@@ -283,6 +280,7 @@ impl Verifier {
         } else if let Some(source) = &settings.jwks {
             Keys::Jwks(JwksCache {
                 source: source.clone(),
+                refresh_every: Duration::from_secs(settings.jwks_refresh_secs),
                 keys: RwLock::new(HashMap::new()),
                 last_fetch: Mutex::new(None),
                 http: reqwest::Client::builder()

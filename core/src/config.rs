@@ -147,6 +147,9 @@ pub struct AuthSettings {
     pub authorization_servers: Vec<String>,
     /// Clock skew allowed on `exp` and `nbf`, in seconds.
     pub leeway_secs: u64,
+    /// Shortest time between two fetches of the JWKS (an unknown `kid` triggers one), in
+    /// seconds: tokens naming made-up key ids cannot make the server hammer the key server.
+    pub jwks_refresh_secs: u64,
     /// Order and support lookups per minute, per token subject and per client address (0: no
     /// limit): enumerating order numbers or e-mails is slow.
     pub lookups_per_minute: u32,
@@ -175,6 +178,7 @@ impl Default for AuthSettings {
             public_url: None,
             authorization_servers: Vec::new(),
             leeway_secs: 30,
+            jwks_refresh_secs: 30,
             lookups_per_minute: 60,
         }
     }

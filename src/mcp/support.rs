@@ -74,7 +74,9 @@ pub(crate) fn find_order_for_support(
     }
     let words = match a.product_name.as_deref().map(str::trim) {
         Some("") => {
-            return Err("productName is empty: give words of the product's name, or omit it".into());
+            return Err(
+                "productName is empty: give words of the product's name, or omit it".into(),
+            );
         }
         Some(name) if name.chars().count() > 200 => {
             return Err("productName is longer than 200 characters".into());

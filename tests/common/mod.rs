@@ -126,6 +126,30 @@ pub fn router(built: &Built, config: &vivr_search::config::Config) -> axum::Rout
     ))
 }
 
+/// The API's router with the state database at `state_db` (tickets).
+pub fn router_with_state(
+    built: &Built,
+    config: &vivr_search::config::Config,
+    state_db: &Path,
+) -> axum::Router {
+    let engine = std::sync::Arc::new(
+        vivr_search::search::Engine::open(
+            vivr_search::catalog::Catalog::open(&built.db()).unwrap(),
+            &built.index_dir(),
+        )
+        .unwrap(),
+    );
+    let state = std::sync::Arc::new(vivr_search::state::State::open(state_db).unwrap());
+    vivr_search::api::router(
+        vivr_search::api::AppState::new(
+            engine,
+            std::sync::Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
+            config,
+        )
+        .with_state_db(state),
+    )
+}
+
 /// Sends a request through a router: the status, and the body as JSON, as the JSON message of
 /// an event stream, or else as text.
 pub async fn send(
