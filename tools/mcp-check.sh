@@ -4,7 +4,10 @@
 # tools/mcp-clients/package-lock.json) from npm, builds a lexical demo index in a temp folder,
 # serves it on a free loopback port, runs every conformance scenario of spec 2025-11-25 (the
 # fixture-dependent ones are listed in tools/mcp-conformance-expected.yml), then the SDK client
-# over streamable HTTP and over stdio. Run by tools/test.sh after `cargo test`.
+# over streamable HTTP and over stdio, and the SDK client against the order and support servers
+# with access tokens (customer A cannot read B's order; what anonymous, customer and staff
+# callers are listed). The conformance suite runs on every server path (/mcp, /mcp/catalog,
+# /mcp/orders, /mcp/support). Run by tools/test.sh after `cargo test`.
 #
 #   bash tools/mcp-check.sh            # builds and uses the debug binary (VIVR_BIN to change)
 set -euo pipefail
@@ -29,15 +32,23 @@ export VIVR_MODELS_DIR=/nonexistent RUST_LOG=warn
 echo "== demo index (lexical)"
 "$bin" --db "$work/catalog.db" --index-dir "$work/index" import data/demo >/dev/null
 "$bin" --db "$work/catalog.db" --index-dir "$work/index" reindex >/dev/null 2>&1
+# Access tokens signed with a secret shared with the client script, for this server's URLs.
+port=$(free_port)
+SERVE_PORT=1
+secret=mcp-check-secret-$(date +%s%N)-of-at-least-32-chars
+export VIVR_PUBLIC_URL=http://127.0.0.1:$port VIVR_AUTH_HS256_SECRET=$secret VIVR_AUTH_ISSUER=https://vivr.fr
 serve_index "$bin" "$work/catalog.db" "$work/index" "$work/serve.log"
 url=http://127.0.0.1:$port/mcp
 
-echo "== conformance suite ($url)"
-"$node" "$clients/node_modules/@modelcontextprotocol/conformance/dist/index.js" server \
-    --url "$url" --suite all --spec-version 2025-11-25 \
-    --expected-failures tools/mcp-conformance-expected.yml \
-    -o "$work/conformance" | sed -n '/=== SUMMARY ===/,$p'
+for path in /mcp /mcp/catalog /mcp/orders /mcp/support; do
+    echo "== conformance suite (http://127.0.0.1:$port$path)"
+    "$node" "$clients/node_modules/@modelcontextprotocol/conformance/dist/index.js" server \
+        --url "http://127.0.0.1:$port$path" --suite all --spec-version 2025-11-25 \
+        --expected-failures tools/mcp-conformance-expected.yml \
+        -o "$work/conformance${path//\//-}" | sed -n '/=== SUMMARY ===/,$p'
+done
 
 echo "== TypeScript SDK client"
 "$node" "$clients/client.mjs" http "$url" 2>/dev/null
+"$node" "$clients/client.mjs" auth "$VIVR_PUBLIC_URL" "$secret" https://vivr.fr 2>/dev/null
 "$node" "$clients/client.mjs" stdio "$bin" "$work/catalog.db" "$work/index" 2>/dev/null

@@ -2,14 +2,20 @@
 # loopback port for the script's checks and stops it when the script exits.
 #
 #   serve_index BIN DB INDEX_DIR LOG   # sets $port and $server (the server's own pid)
+#   free_port                          # prints a free loopback port (to choose it beforehand,
+#                                      # e.g. for VIVR_PUBLIC_URL): set port=... and SERVE_PORT=1
 #   trap stop_server EXIT              # or, with a temp folder:
 #   use_work_dir                       # sets $work; on exit stops the server and removes it
 
 server=
 
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 serve_index() {
     local bin=$1 db=$2 index_dir=$3 log=$4
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    [ -n "${SERVE_PORT:-}" ] || port=$(free_port)
     # The binary itself in the background, so that $! is its pid (to stop it and read its RSS).
     RUST_LOG=warn "$bin" --db "$db" --index-dir "$index_dir" serve --bind "127.0.0.1:$port" \
         >/dev/null 2>"$log" &
