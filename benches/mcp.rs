@@ -8,7 +8,11 @@
 //! - one session calling the tool over the French query mix, 10 rounds: p50/p99/max latency
 //!   (target: p50 ≤ 10 ms), the first round (query embeddings not cached yet) apart;
 //! - 50 sessions at once, each initializing then calling the tool 20 times: errors (target 0),
-//!   throughput, p50/p99/max latency under that load.
+//!   throughput, p50/p99/max latency under that load;
+//! - each order and support tool, called 300 times over HTTP with a customer's access token
+//!   (a staff token for the staff tools): p50/p99/max (target p99 ≤ 10 ms);
+//! - the cost of validating an access token (HS256, and RS256 from a cached JWKS), per call
+//!   (target ≤ 50 µs).
 
 #[path = "../core/benches/fixture.rs"]
 mod fixture;
@@ -25,6 +29,7 @@ struct Session {
     http: reqwest::Client,
     url: String,
     id: String,
+    bearer: Option<String>,
 }
 
 /// The JSON-RPC message of a response body: plain JSON, or the data of an event stream.
@@ -38,8 +43,19 @@ fn message(body: &str) -> Option<Value> {
 
 impl Session {
     async fn open(http: reqwest::Client, url: &str) -> Result<Session, String> {
-        let response = http
-            .post(url)
+        Session::open_as(http, url, None).await
+    }
+
+    async fn open_as(
+        http: reqwest::Client,
+        url: &str,
+        bearer: Option<String>,
+    ) -> Result<Session, String> {
+        let mut request = http.post(url);
+        if let Some(token) = &bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request
             .header("accept", "application/json, text/event-stream")
             .json(
                 &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
@@ -61,6 +77,7 @@ impl Session {
             http,
             url: url.to_owned(),
             id,
+            bearer,
         };
         session
             .post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
@@ -69,9 +86,11 @@ impl Session {
     }
 
     async fn post(&self, body: Value) -> Result<String, String> {
-        let response = self
-            .http
-            .post(&self.url)
+        let mut request = self.http.post(&self.url);
+        if let Some(token) = &self.bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request
             .header("accept", "application/json, text/event-stream")
             .header("mcp-session-id", &self.id)
             .header("mcp-protocol-version", "2025-11-25")
@@ -104,21 +123,76 @@ impl Session {
             .as_array()
             .map_or(0, Vec::len))
     }
+
+    /// Calls a tool that must answer a tool error.
+    async fn refused(&self, name: &str, arguments: &Value) -> Result<(), String> {
+        let body = self
+            .post(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                "name": name, "arguments": arguments}}),
+            )
+            .await?;
+        let message = message(&body).ok_or_else(|| format!("no JSON-RPC message in {body}"))?;
+        if message["result"]["isError"] != true {
+            return Err(format!("{name}: expected a tool error, got {message}"));
+        }
+        Ok(())
+    }
+
+    /// Calls a tool that must succeed.
+    async fn tool(&self, name: &str, arguments: &Value) -> Result<(), String> {
+        let body = self
+            .post(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                "name": name, "arguments": arguments}}),
+            )
+            .await?;
+        let message = message(&body).ok_or_else(|| format!("no JSON-RPC message in {body}"))?;
+        if message["result"]["isError"] == true || message["result"].is_null() {
+            return Err(format!("{name}: {message}"));
+        }
+        Ok(())
+    }
+}
+
+const SECRET: &str = "bench-secret-of-at-least-thirty-two-characters";
+const ISSUER: &str = "https://vivr.fr";
+
+/// An HS256 access token for `sub` with `scope`, for the resource `audience`.
+fn token(sub: &str, scope: &str, audience: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": sub, "scope": scope, "iss": ISSUER, "aud": audience, "exp": now + 3600}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
 }
 
 /// Serves the engine's router on a free loopback port; the MCP endpoint's address.
-async fn serve(fixture: fixture::Fixture) -> String {
-    let config = vivr_search::config::Config {
+async fn serve(engine: Arc<vivr_search::search::Engine>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = vivr_search::config::Config {
         request_timeout_ms: 10_000,
         ..vivr_search::config::Config::default()
     };
+    config.auth.hs256_secret = Some(SECRET.into());
+    config.auth.issuer = Some(ISSUER.into());
+    config.auth.public_url = Some(format!("http://{addr}"));
+    // The bench measures the tools, not the anti-enumeration limit.
+    config.auth.lookups_per_minute = 0;
     let state = AppState::new(
-        Arc::new(fixture.engine),
+        engine,
         Arc::new(vivr_search::llm::Claude::new(Default::default(), None)),
         &config,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    )
+    .with_state_db(Arc::new(
+        vivr_search::state::State::open(
+            &std::env::temp_dir().join(format!("vivr-bench-mcp-state-{}.db", std::process::id())),
+        )
+        .unwrap(),
+    ));
     tokio::spawn(async move {
         let limits = vivr_search::api::ConnectionLimits::from(&config);
         vivr_search::api::serve(listener, router(state), limits, std::future::pending())
@@ -233,6 +307,189 @@ async fn concurrent_report(url: &str, sessions: usize, calls: usize) {
     );
 }
 
+/// Each order and support tool, `calls` times, as a customer (staff tools as staff).
+async fn order_tools_report(url: &str, engine: &vivr_search::search::Engine) {
+    use vivr_search::catalog::{OrderQuery, OrderStatus};
+    let delivered = engine
+        .catalog()
+        .search_orders(&OrderQuery {
+            status: Some(OrderStatus::Delivered),
+            limit: 1,
+            ..OrderQuery::default()
+        })
+        .unwrap()
+        .pop()
+        .expect("the demo has delivered orders");
+    let http = reqwest::Client::new();
+    let customer = Session::open_as(
+        http.clone(),
+        url,
+        Some(token(&delivered.user_id, "orders:read support:write", url)),
+    )
+    .await
+    .unwrap();
+    let staff = Session::open_as(
+        http,
+        url,
+        Some(token("staff", "orders:read:all support:write", url)),
+    )
+    .await
+    .unwrap();
+    let number = delivered.number.as_str();
+    let cases: Vec<(&str, &Session, Value)> = vec![
+        (
+            "get_order_status",
+            &customer,
+            json!({"orderNumber": number}),
+        ),
+        ("get_user_orders", &customer, json!({})),
+        ("estimate_delivery", &customer, json!({"orderId": number})),
+        ("get_order_items", &customer, json!({"orderId": number})),
+        (
+            "check_refund_eligibility",
+            &customer,
+            json!({"orderId": number, "reason": "trop grand"}),
+        ),
+        ("get_shipping_info", &customer, json!({"orderId": number})),
+        (
+            "get_return_policy",
+            &customer,
+            json!({"productCategory": "canapes", "orderAge": 12}),
+        ),
+        (
+            "search_faq",
+            &customer,
+            json!({"query": "délai de livraison en Corse"}),
+        ),
+        (
+            "search_orders",
+            &staff,
+            json!({"status": "SHIPPED", "limit": 20}),
+        ),
+        (
+            "find_order_for_support",
+            &staff,
+            json!({"email": delivered.email, "productName": "lampe"}),
+        ),
+        (
+            "escalate_to_human",
+            &customer,
+            json!({"conversationId": "bench", "reason": "le client veut parler à un conseiller"}),
+        ),
+    ];
+    for (name, session, arguments) in cases {
+        let mut micros = Vec::new();
+        for _ in 0..300 {
+            let started = Instant::now();
+            session.tool(name, &arguments).await.unwrap();
+            micros.push(started.elapsed().as_secs_f64() * 1e6);
+        }
+        fixture::report(
+            BENCH,
+            "demo",
+            &format!("tools/call {name} (HTTP, token)"),
+            fixture::percentiles(micros),
+        );
+    }
+    // Another customer's order and an order that does not exist: the same answer, and the
+    // same time (alternated, so that drift hits both alike).
+    let theirs = engine
+        .catalog()
+        .search_orders(&OrderQuery {
+            limit: 50,
+            ..OrderQuery::default()
+        })
+        .unwrap()
+        .into_iter()
+        .find(|o| o.user_id != delivered.user_id)
+        .expect("another customer's order");
+    let (mut other, mut unknown) = (Vec::new(), Vec::new());
+    for round in 0..600 {
+        let (number, into) = if round % 2 == 0 {
+            (theirs.number.as_str(), &mut other)
+        } else {
+            ("ORD-ZZZZZZZZ", &mut unknown)
+        };
+        let started = Instant::now();
+        customer
+            .refused("get_order_status", &json!({"orderNumber": number}))
+            .await
+            .unwrap();
+        into.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    fixture::report(
+        BENCH,
+        "demo",
+        "get_order_status, another customer's order",
+        fixture::percentiles(other),
+    );
+    fixture::report(
+        BENCH,
+        "demo",
+        "get_order_status, an order that does not exist",
+        fixture::percentiles(unknown),
+    );
+}
+
+/// The cost of validating one access token with a cached key: HS256, and RS256 from a JWKS.
+fn token_validation_report(runtime: &tokio::runtime::Runtime) {
+    use vivr_search::auth::Verifier;
+    use vivr_search::config::AuthSettings;
+    let audience = "http://127.0.0.1:7700/mcp";
+    let keys = fixture::manifest_dir().join("tests/fixtures/auth");
+    let hs = Verifier::new(
+        &AuthSettings {
+            hs256_secret: Some(SECRET.into()),
+            issuer: Some(ISSUER.into()),
+            ..AuthSettings::default()
+        },
+        vec![audience.into()],
+    );
+    let rs = Verifier::new(
+        &AuthSettings {
+            jwks: Some(keys.join("jwks.json").display().to_string()),
+            issuer: Some(ISSUER.into()),
+            ..AuthSettings::default()
+        },
+        vec![audience.into()],
+    );
+    let rs_token = {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some("rsa-a".into());
+        let pem = std::fs::read(keys.join("rsa-a.pem")).unwrap();
+        jsonwebtoken::encode(
+            &header,
+            &json!({"sub": "u", "scope": "orders:read", "iss": ISSUER, "aud": audience,
+                    "exp": chrono::Utc::now().timestamp() + 3600}),
+            &jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap(),
+        )
+        .unwrap()
+    };
+    let hs_token = token("u", "orders:read", audience);
+    for (what, verifier, token) in [
+        ("HS256", &hs, &hs_token),
+        ("RS256, JWKS cached", &rs, &rs_token),
+    ] {
+        runtime.block_on(verifier.verify(token)).unwrap();
+        let rounds = 2_000;
+        let started = Instant::now();
+        runtime.block_on(async {
+            for _ in 0..rounds {
+                verifier.verify(token).await.unwrap();
+            }
+        });
+        let micros = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+        eprintln!("token validation, {what}: {micros:.1} µs per token");
+        fixture::report_value(
+            BENCH,
+            "demo",
+            &format!("token validation, {what}"),
+            micros,
+            "µs",
+        );
+    }
+}
+
 fn main() {
     let fixture = fixture::semantic_fixture_of(fixture::Scale::Demo);
     eprintln!(
@@ -243,9 +500,12 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let url = runtime.block_on(serve(fixture));
+    let engine = Arc::new(fixture.engine);
+    let url = runtime.block_on(serve(engine.clone()));
     runtime.block_on(one_session_report(&url));
     runtime.block_on(concurrent_report(&url, 50, 20));
+    runtime.block_on(order_tools_report(&url, &engine));
+    token_validation_report(&runtime);
 
     let mut c = Criterion::default().configure_from_args();
     let session = runtime

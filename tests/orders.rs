@@ -1265,3 +1265,87 @@ async fn tickets_reach_the_webhook_after_it_was_down_and_a_restart() {
     );
     assert_eq!((received[0].0, received[1].0), (503, 201));
 }
+
+/// Everything the process logs at debug level, for the check that logs hold no personal data.
+fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    use std::sync::{Mutex, OnceLock};
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,rmcp=warn,hyper=info,h2=info",
+            ))
+            .with_writer(move || Capture(logs))
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+}
+
+struct Capture(&'static std::sync::Mutex<Vec<u8>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_hold_no_e_mail_address_or_order_number() {
+    let logs = captured_logs();
+    let f = fixture();
+    let app = f.app(&config());
+    let staff = connect(&app, "/mcp/support", Some(staff())).await;
+    staff
+        .ok(
+            "find_order_for_support",
+            json!({"email": "alice@example.fr", "orderNumber": "ORD-AAAA0001"}),
+        )
+        .await;
+    staff
+        .error("find_order_for_support", json!({"email": "not-an-address"}))
+        .await;
+    let alice = connect(&app, "/mcp/orders", Some(customer("alice"))).await;
+    alice
+        .ok("get_order_status", json!({"orderNumber": "ORD-AAAA0002"}))
+        .await;
+    alice
+        .error("get_order_status", json!({"orderNumber": "ORD-BBBB0001"}))
+        .await;
+    alice
+        .ok(
+            "estimate_delivery",
+            json!({"orderId": "ORD-AAAA0005", "postalCode": "75011"}),
+        )
+        .await;
+    // A refused token is logged by its reason, never itself.
+    let expired = token_with("alice", "orders:read", |c| {
+        c["exp"] = json!(Utc::now().timestamp() - 600)
+    });
+    let response = app
+        .clone()
+        .oneshot(message("/mcp", Some(&expired), None, "initialize", json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}), Some(0)))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(
+        text.contains("access token refused"),
+        "the capture works: {text}"
+    );
+    for secret in [
+        "@example.fr",
+        "ORD-AAAA",
+        "ORD-BBBB",
+        "75011",
+        expired.as_str(),
+    ] {
+        assert!(!text.contains(secret), "{secret} in the logs:\n{text}");
+    }
+}

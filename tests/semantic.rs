@@ -340,3 +340,42 @@ fn full_mode_finds_a_paraphrase_that_instant_mode_misses() {
         "never zero results in full mode"
     );
 }
+
+#[test]
+fn the_faq_finds_a_question_put_in_other_words_with_the_model() {
+    use vivr_search::store::faq::Topic;
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, _) = built(dir.path(), common::model().as_ref());
+    let engine =
+        Engine::open_with(catalog, &dir.path().join("index"), Some(common::model())).unwrap();
+    // Words the answers do not use: "régler" for paying, "mensualités" for instalments.
+    let found = engine.faq("régler mes achats en plusieurs mensualités", None, 3);
+    assert!(found.semantic);
+    assert!(
+        found.answers.iter().any(|(_, e)| e.topic == Topic::Payment),
+        "{:?}",
+        found
+            .answers
+            .iter()
+            .map(|(_, e)| &e.question)
+            .collect::<Vec<_>>()
+    );
+    // A topic keeps to itself on both sides of the fusion.
+    let returns = engine.faq(
+        "je n'aime pas la couleur du canapé",
+        Some(Topic::Returns),
+        5,
+    );
+    assert!(!returns.answers.is_empty());
+    assert!(
+        returns
+            .answers
+            .iter()
+            .all(|(_, e)| e.topic == Topic::Returns)
+    );
+    // Without a model, the same question is answered from the words alone, and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, _) = built(dir.path(), common::model().as_ref());
+    let lexical = Engine::open_with(catalog, &dir.path().join("index"), None).unwrap();
+    assert!(!lexical.faq("payer en trois fois", None, 3).semantic);
+}

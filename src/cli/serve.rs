@@ -60,6 +60,9 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
                 "no SUPPORT_WEBHOOK_URL: tickets stay in the state database (vivr-search tickets)"
             ),
         }
+        // The FAQ's semantic layer, embedded before the first question asks for it.
+        let faq_engine = engine.clone();
+        tokio::task::spawn_blocking(move || faq_engine.prepare_faq());
         if config.reload_poll_secs > 0 {
             let every = Duration::from_secs(config.reload_poll_secs);
             tokio::spawn(async move {

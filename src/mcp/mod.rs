@@ -487,9 +487,11 @@ impl StoreServer {
     #[tool(annotations(title = "FAQ du service client", read_only_hint = true))]
     async fn search_faq(
         &self,
-        Parameters(arguments): Parameters<support::FaqArgs>,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<support::FaqArgs>,
     ) -> Result<Json<support::FaqAnswers>, String> {
-        support::search_faq(arguments?).map(Json)
+        self.at_desk(principal, arguments, support::search_faq)
+            .await
     }
 
     /// Hands the conversation to a human: writes a support ticket and returns its

@@ -12,7 +12,7 @@ use crate::auth::Scope;
 use crate::catalog::{Order, OrderQuery, OrderStatus};
 use crate::search::Engine;
 use crate::state::{NewTicket, Priority, State};
-use crate::store::faq::{BUNDLED, Topic};
+use crate::store::faq::Topic;
 use crate::store::returns::{self, LEGAL_WITHDRAWAL_DAYS, Line, Stage};
 
 use super::orders::{Desk, OrderSummary, day};
@@ -143,7 +143,8 @@ pub struct ReturnPolicy {
     pub category: Option<String>,
     /// The rules, in French, most specific first.
     pub rules: Vec<String>,
-    /// The FAQ and page entries the rules come from (ids for search_faq answers).
+    /// The sections of the return policy page the rules come from (`returns#<n>`, as
+    /// search_faq answers name them).
     pub sources: Vec<String>,
 }
 
@@ -217,7 +218,12 @@ pub(crate) fn return_policy(
         within_period,
         category: category_name,
         rules,
-        sources: ["returns.md", "faq: returns"].map(str::to_owned).to_vec(),
+        sources: crate::store::faq::BUNDLED
+            .entries()
+            .iter()
+            .filter(|e| e.id.starts_with("returns#"))
+            .map(|e| e.id.clone())
+            .collect(),
     })
 }
 
@@ -526,12 +532,14 @@ pub struct FaqAnswer {
 pub struct FaqAnswers {
     /// Best first; empty when nothing matches (then escalate_to_human, or rephrase).
     pub answers: Vec<FaqAnswer>,
+    /// Whether the semantic layer (the local model) took part; false: words only.
+    pub semantic: bool,
 }
 
 /// FAQ answers per call.
 const FAQ_ANSWERS: usize = 5;
 
-pub(crate) fn search_faq(a: FaqArgs) -> ToolResult<FaqAnswers> {
+pub(crate) fn search_faq(engine: &Engine, _desk: &Desk, a: FaqArgs) -> ToolResult<FaqAnswers> {
     let query = a.query.trim();
     if query.is_empty() {
         return Err("query is empty: give the customer's question".into());
@@ -539,9 +547,11 @@ pub(crate) fn search_faq(a: FaqArgs) -> ToolResult<FaqAnswers> {
     if query.chars().count() > 500 {
         return Err("query is longer than 500 characters: keep the question itself".into());
     }
+    let found = engine.faq(query, a.category.map(Topic::from), FAQ_ANSWERS);
     Ok(FaqAnswers {
-        answers: BUNDLED
-            .search(query, a.category.map(Topic::from), FAQ_ANSWERS)
+        semantic: found.semantic,
+        answers: found
+            .answers
             .into_iter()
             .map(|(score, e)| FaqAnswer {
                 id: e.id.clone(),

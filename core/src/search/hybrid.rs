@@ -27,7 +27,63 @@ const STRONG_LEXICAL: f32 = 0.9;
 /// An LRU cache of query vectors by normalised query.
 pub(super) type QueryVectors = crate::cache::SharedLru<Vec<f32>>;
 
+/// The FAQ's answers to a question, and whether the semantic layer took part.
+#[derive(Debug)]
+pub struct FaqAnswers {
+    /// Best first, with their scores.
+    pub answers: Vec<(f32, &'static crate::store::faq::Entry)>,
+    /// Whether the model's neighbours were fused in (false: lexical only, no model).
+    pub semantic: bool,
+}
+
 impl Engine {
+    /// The bundled FAQ and pages searched with the French analysis, fused with the model's
+    /// nearest entries when there is a model (its passages embedded on first use, then kept).
+    pub fn faq(
+        &self,
+        query: &str,
+        topic: Option<crate::store::faq::Topic>,
+        limit: usize,
+    ) -> FaqAnswers {
+        let faq = &*crate::store::faq::BUNDLED;
+        let semantic = self.faq_vectors().and_then(|vectors| {
+            let query = self.query_vector(query).ok()?;
+            Some((query, vectors))
+        });
+        match semantic {
+            Some((query_vector, vectors)) => FaqAnswers {
+                answers: faq.search_hybrid(query, topic, limit, &query_vector, vectors),
+                semantic: true,
+            },
+            None => FaqAnswers {
+                answers: faq.search(query, topic, limit),
+                semantic: false,
+            },
+        }
+    }
+
+    /// Embeds the FAQ's passages now rather than on the first question (a few seconds with the
+    /// model on 2 cores); nothing without a model.
+    pub fn prepare_faq(&self) {
+        self.faq_vectors();
+    }
+
+    /// The FAQ's passages embedded, computed once; `None` without a model or when it failed.
+    fn faq_vectors(&self) -> Option<&Vec<Vec<f32>>> {
+        let embedder = self.embedder.as_ref()?;
+        self.faq_vectors
+            .get_or_init(|| {
+                embedder
+                    .embed_passages(&crate::store::faq::BUNDLED.passages())
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .inspect_err(
+                |e| tracing::warn!(error = %e, "FAQ passages not embedded: lexical FAQ only"),
+            )
+            .ok()
+    }
+
     /// The query's vector, from the cache or the model.
     fn query_vector(&self, query: &str) -> Result<Vec<f32>, String> {
         let key = crate::text::normalize_query(query);

@@ -12,6 +12,7 @@ mod ai;
 mod fusion;
 mod highlight;
 mod hybrid;
+pub use hybrid::FaqAnswers;
 pub mod intent;
 mod similar;
 mod suggest;
@@ -395,6 +396,8 @@ pub struct Engine {
     refused: RwLock<Option<RefusedGeneration>>,
     semantic_ratio: f32,
     query_vectors: hybrid::QueryVectors,
+    /// The bundled FAQ's passages embedded with this engine's model, on first use.
+    faq_vectors: std::sync::OnceLock<Result<Vec<Vec<f32>>, String>>,
     past_queries: suggest::PastQueries,
     /// Slots for engine calls run off the async workers ([`Engine::off_worker`]).
     cpu_slots: Arc<tokio::sync::Semaphore>,
@@ -549,6 +552,7 @@ impl Engine {
             refused: RwLock::new(refused),
             semantic_ratio: hybrid::DEFAULT_SEMANTIC_RATIO,
             query_vectors: hybrid::QueryVectors::new(hybrid::QUERY_CACHE_SIZE),
+            faq_vectors: std::sync::OnceLock::new(),
             past_queries: suggest::PastQueries::default(),
             cpu_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
         })

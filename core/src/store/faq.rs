@@ -288,6 +288,77 @@ impl Faq {
     }
 }
 
+/// The rank constant of reciprocal rank fusion (the usual 60).
+const RRF_K: f32 = 60.0;
+/// A semantic neighbour counts when its cosine is this far above the query's mean cosine over
+/// every entry: the background every query has, whatever it asks.
+const SEMANTIC_MARGIN: f32 = 0.03;
+
+impl Faq {
+    /// The text of each entry as a passage to embed, in entry order.
+    pub fn passages(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|e| format!("{}\n{}", e.question, e.answer))
+            .collect()
+    }
+
+    /// [`Faq::search`] fused with the entries nearest `query_vector` (reciprocal rank fusion):
+    /// `vectors` are the entries' passages embedded, in entry order. A neighbour counts only
+    /// when it stands out of the query's background (its mean cosine over all entries), so an
+    /// unrelated question adds nothing.
+    pub fn search_hybrid(
+        &self,
+        query: &str,
+        topic: Option<Topic>,
+        limit: usize,
+        query_vector: &[f32],
+        vectors: &[Vec<f32>],
+    ) -> Vec<(f32, &Entry)> {
+        let depth = (limit * 4).max(20);
+        let mut fused: Vec<(f32, usize)> = Vec::new();
+        let mut add = |i: usize, rank: usize| {
+            let score = 1.0 / (RRF_K + rank as f32 + 1.0);
+            match fused.iter_mut().find(|(_, j)| *j == i) {
+                Some(found) => found.0 += score,
+                None => fused.push((score, i)),
+            }
+        };
+        let index_of = |e: &Entry| self.entries.iter().position(|x| x.id == e.id);
+        for (rank, (_, entry)) in self.search(query, topic, depth).into_iter().enumerate() {
+            if let Some(i) = index_of(entry) {
+                add(i, rank);
+            }
+        }
+        let cosines: Vec<f32> = vectors
+            .iter()
+            .map(|v| v.iter().zip(query_vector).map(|(a, b)| a * b).sum())
+            .collect();
+        if !cosines.is_empty() {
+            let background = cosines.iter().sum::<f32>() / cosines.len() as f32;
+            let mut near: Vec<(f32, usize)> = cosines
+                .iter()
+                .enumerate()
+                .filter(|&(i, &c)| {
+                    c >= background + SEMANTIC_MARGIN
+                        && topic.is_none_or(|t| self.entries[i].topic == t)
+                })
+                .map(|(i, &c)| (c, i))
+                .collect();
+            near.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (rank, (_, i)) in near.into_iter().take(depth).enumerate() {
+                add(i, rank);
+            }
+        }
+        fused.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        fused
+            .into_iter()
+            .take(limit)
+            .map(|(score, i)| (score, &self.entries[i]))
+            .collect()
+    }
+}
+
 fn boosted(q: impl Query + 'static, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(Box::new(q), boost))
 }
