@@ -157,25 +157,58 @@ impl Fixture {
     }
 }
 
-/// The replica and index folder of `scale`, imported and indexed (text only) the first time.
+/// The export's files as a stamp (names, sizes, modification times): a changed export is
+/// imported again.
+fn export_stamp(export: &Path) -> String {
+    let mut files: Vec<String> = std::fs::read_dir(export)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let meta = e.metadata().ok()?;
+                    let modified = meta
+                        .modified()
+                        .ok()?
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .ok()?;
+                    Some(format!(
+                        "{} {} {}",
+                        e.file_name().to_string_lossy(),
+                        meta.len(),
+                        modified.as_secs()
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files.join("\n")
+}
+
+/// The replica and index folder of `scale`, imported and indexed (text only) the first time
+/// and again when the export changed (an import changes only the lines that did).
 pub fn paths(scale: Scale) -> (PathBuf, PathBuf) {
     let dir = scale.dir();
     let db = dir.join("catalog.db");
     let index_dir = dir.join("index");
-    // No generation, or one this binary cannot read (an older format): build one. The replica
-    // is kept when it holds the catalog: its embedding cache took an hour to fill.
-    if index::Generation::open_live(&index_dir).is_err() {
-        let export = scale.export();
+    let export = scale.export();
+    let stamp_file = dir.join("export.stamp");
+    let stamp = export_stamp(&export);
+    let stale = std::fs::read_to_string(&stamp_file).ok().as_deref() != Some(stamp.as_str());
+    // No generation, or one this binary cannot read (an older format), or a changed export:
+    // build one. The replica is kept: its embedding cache took an hour to fill.
+    if stale || index::Generation::open_live(&index_dir).is_err() {
         std::fs::create_dir_all(&dir).unwrap();
         let catalog = Catalog::open(&db).unwrap();
-        if catalog.product_count().unwrap() == 0 {
+        if stale || catalog.product_count().unwrap() == 0 {
             let started = Instant::now();
             let report = catalog.import(&export, ImportOptions::default()).unwrap();
             assert!(report.rejects.is_empty());
             eprintln!(
-                "fixture: imported {} in {:.1} s",
+                "fixture: imported {} in {:.1} s ({})",
                 scale.label(),
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                report.summary()
             );
         }
         let started = Instant::now();
@@ -186,6 +219,7 @@ pub fn paths(scale: Scale) -> (PathBuf, PathBuf) {
             scale.label(),
             started.elapsed().as_secs_f64()
         );
+        std::fs::write(&stamp_file, stamp).unwrap();
     }
     (db, index_dir)
 }
