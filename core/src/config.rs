@@ -121,6 +121,27 @@ pub struct Config {
     pub auth: AuthSettings,
     /// The store's own rules: returns, transit times, the support webhook.
     pub store: StoreSettings,
+    /// Search logs and shopper events (state database).
+    pub analytics: AnalyticsSettings,
+}
+
+/// How long the engine keeps what it learns from traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalyticsSettings {
+    /// Days shopper events are kept (`VIVR_EVENT_RETENTION_DAYS`).
+    pub event_retention_days: u32,
+    /// Days search logs are kept (`VIVR_SEARCH_LOG_RETENTION_DAYS`).
+    pub search_log_retention_days: u32,
+}
+
+impl Default for AnalyticsSettings {
+    fn default() -> Self {
+        AnalyticsSettings {
+            event_retention_days: 90,
+            search_log_retention_days: 90,
+        }
+    }
 }
 
 /// Validation of the access tokens the storefront mints for the engine (OAuth 2.1 resource
@@ -326,6 +347,7 @@ impl Default for Config {
             llm: LlmSettings::default(),
             auth: AuthSettings::default(),
             store: StoreSettings::default(),
+            analytics: AnalyticsSettings::default(),
         }
     }
 }
@@ -496,6 +518,13 @@ impl Config {
         if let Some(v) = env("VIVR_PUBLIC_URL") {
             auth.public_url = Some(v.trim_end_matches('/').to_owned()).filter(|s| !s.is_empty());
         }
+        if let Some(v) = env("VIVR_EVENT_RETENTION_DAYS") {
+            config.analytics.event_retention_days = parse_env("VIVR_EVENT_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = env("VIVR_SEARCH_LOG_RETENTION_DAYS") {
+            config.analytics.search_log_retention_days =
+                parse_env("VIVR_SEARCH_LOG_RETENTION_DAYS", v)?;
+        }
         if let Some(v) = env("SUPPORT_WEBHOOK_URL") {
             config.store.support_webhook_url = Some(v).filter(|s| !s.is_empty());
         }
@@ -557,6 +586,13 @@ impl Config {
             return Err(invalid(
                 "auth",
                 "set hs256_secret or jwks, not both: one kind of key signs the tokens",
+            ));
+        }
+        if self.analytics.event_retention_days == 0 || self.analytics.search_log_retention_days == 0
+        {
+            return Err(invalid(
+                "analytics retention",
+                "event and search log retention must be at least 1 day",
             ));
         }
         if self.store.withdrawal_days < crate::store::returns::LEGAL_WITHDRAWAL_DAYS {

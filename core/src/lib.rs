@@ -17,8 +17,8 @@
 //! - [`eval`]: relevance evaluation of a judged query set;
 //! - [`store`]: the store's own rules (French business days and holidays, delivery, returns,
 //!   the FAQ);
-//! - [`state`]: the engine's own data (support tickets and their delivery outbox), apart from
-//!   the replica;
+//! - [`state`]: the engine's own data (support tickets and their delivery outbox, shopper
+//!   events, search logs), apart from the replica;
 //! - [`auth`]: access tokens (JWT) and what a caller may do with orders.
 //!
 //! (`config` names one type of `store`, the transit table, which configuration can replace.)

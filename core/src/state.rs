@@ -14,7 +14,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::catalog::{CatalogError, apply_migrations, open_database};
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE tickets (
         id              TEXT PRIMARY KEY,
         conversation_id TEXT,
@@ -35,7 +36,108 @@ const MIGRATIONS: &[&str] = &["
         last_error      TEXT
     );
     CREATE INDEX ticket_outbox_due ON ticket_outbox (next_attempt_at) WHERE delivered_at IS NULL;
-"];
+",
+    "
+    -- What shoppers did with results (the storefront's click analytics); a repeat of the same
+    -- event (same fields, same time) is one row.
+    CREATE TABLE events (
+        id         INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        query_id   TEXT,
+        product_id TEXT NOT NULL,
+        position   INTEGER,
+        session_id TEXT,
+        user_id    TEXT,
+        at_ms      INTEGER NOT NULL
+    );
+    -- NULLs are distinct in a UNIQUE constraint: the index compares absent ids as equal.
+    CREATE UNIQUE INDEX events_once ON events
+        (kind, ifnull(query_id, ''), product_id, ifnull(session_id, ''), ifnull(user_id, ''), at_ms);
+    CREATE INDEX events_at ON events (at_ms);
+    CREATE INDEX events_query ON events (query_id) WHERE query_id IS NOT NULL;
+    -- Every search served, its query masked for personal data.
+    CREATE TABLE searches (
+        request_uid TEXT PRIMARY KEY,
+        at_ms       INTEGER NOT NULL,
+        query       TEXT NOT NULL,
+        mode        TEXT NOT NULL,
+        hits        INTEGER NOT NULL,
+        latency_ms  REAL NOT NULL,
+        session_id  TEXT,
+        user_id     TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX searches_at ON searches (at_ms);
+",
+];
+
+/// What a shopper did with a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// Opened a product from the results.
+    Click,
+    /// Put it in the cart.
+    AddToCart,
+    /// Bought it.
+    Purchase,
+}
+
+impl EventKind {
+    /// The kind as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Click => "click",
+            EventKind::AddToCart => "add-to-cart",
+            EventKind::Purchase => "purchase",
+        }
+    }
+
+    /// The kind from its name.
+    pub fn parse(name: &str) -> Option<EventKind> {
+        [EventKind::Click, EventKind::AddToCart, EventKind::Purchase]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
+}
+
+/// One shopper event (the shape of Algolia Insights).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// The search's `requestUid`, when the product came from one.
+    pub query_id: Option<String>,
+    /// The product.
+    pub product_id: String,
+    /// Its 1-based position in the results.
+    pub position: Option<u32>,
+    /// The storefront's visitor id.
+    pub session_id: Option<String>,
+    /// The signed-in user, when the storefront sends one.
+    pub user_id: Option<String>,
+    /// When, in Unix milliseconds.
+    pub at_ms: i64,
+}
+
+/// One search served.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchLog {
+    /// The `requestUid` the response carried.
+    pub request_uid: String,
+    /// When, in Unix milliseconds.
+    pub at_ms: i64,
+    /// The query, masked for personal data (e-mails, phone numbers, card numbers…).
+    pub query: String,
+    /// `instant` or `full`.
+    pub mode: &'static str,
+    /// Hits found (the estimated total).
+    pub hits: u64,
+    /// Time spent by the engine, in milliseconds.
+    pub latency_ms: f64,
+    /// The storefront's visitor id, when sent.
+    pub session_id: Option<String>,
+    /// The signed-in user, only when the storefront sends one.
+    pub user_id: Option<String>,
+}
 
 /// How urgent a ticket is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -128,6 +230,163 @@ pub async fn run_ticket_outbox(state: std::sync::Arc<State>, url: String) {
             tracing::warn!(error = %e, "ticket outbox: cannot read the state database");
         }
     }
+}
+
+/// How long events and search logs are kept, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Shopper events.
+    pub event_days: u32,
+    /// Search logs.
+    pub search_days: u32,
+}
+
+/// Records waiting for the writer, at most: a burst beyond is dropped (and counted), never
+/// waited for by a search.
+const RECORDER_QUEUE: usize = 100_000;
+/// Records written in one transaction, at most.
+const RECORDER_BATCH: usize = 5_000;
+/// The purge of old rows runs this often.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+enum Record {
+    Search(SearchLog),
+    Events(Vec<Event>),
+    /// Answered once everything sent before is written.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Search logs and shopper events on their way to the state database: callers hand them over
+/// without waiting, a writer task stores them in batches (one transaction, one sync to disk,
+/// for up to [`RECORDER_BATCH`] records) and purges what is older than the retention.
+pub struct Recorder {
+    queue: tokio::sync::mpsc::Sender<Record>,
+    dropped: std::sync::atomic::AtomicU64,
+}
+
+/// Why events were not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the event queue is full: retry in a moment")]
+pub struct QueueFull;
+
+impl Recorder {
+    /// A recorder writing to `state`, and its writer task (to spawn on the runtime).
+    pub fn new(
+        state: std::sync::Arc<State>,
+        retention: Retention,
+    ) -> (
+        Recorder,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let (queue, mut received) = tokio::sync::mpsc::channel(RECORDER_QUEUE);
+        let writer = async move {
+            let mut last_purge: Option<std::time::Instant> = None;
+            while let Some(first) = received.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < RECORDER_BATCH {
+                    match received.try_recv() {
+                        Ok(record) => batch.push(record),
+                        Err(_) => break,
+                    }
+                }
+                let purge = last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY);
+                if purge {
+                    last_purge = Some(std::time::Instant::now());
+                }
+                let state = state.clone();
+                let flushed = tokio::task::spawn_blocking(move || {
+                    write_batch(&state, batch, purge.then_some(retention))
+                })
+                .await;
+                match flushed {
+                    Ok(waiting) => {
+                        for done in waiting {
+                            let _ = done.send(());
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "analytics writer task failed"),
+                }
+            }
+        };
+        (
+            Recorder {
+                queue,
+                dropped: std::sync::atomic::AtomicU64::new(0),
+            },
+            writer,
+        )
+    }
+
+    /// Hands a search log over; dropped (and counted) when the queue is full.
+    pub fn search(&self, log: SearchLog) {
+        if self.queue.try_send(Record::Search(log)).is_err() {
+            self.dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Hands validated events over, or says the queue is full (the caller answers 503).
+    pub fn events(&self, events: Vec<Event>) -> Result<(), QueueFull> {
+        self.queue
+            .try_send(Record::Events(events))
+            .map_err(|_| QueueFull)
+    }
+
+    /// Search logs dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits until everything handed over before is written.
+    pub async fn flush(&self) {
+        let (done, written) = tokio::sync::oneshot::channel();
+        if self.queue.send(Record::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+/// Writes one batch (and purges when asked); returns the flushes to answer.
+fn write_batch(
+    state: &State,
+    batch: Vec<Record>,
+    purge: Option<Retention>,
+) -> Vec<tokio::sync::oneshot::Sender<()>> {
+    let mut searches = Vec::new();
+    let mut events = Vec::new();
+    let mut flushes = Vec::new();
+    for record in batch {
+        match record {
+            Record::Search(log) => searches.push(log),
+            Record::Events(e) => events.extend(e),
+            Record::Flush(done) => flushes.push(done),
+        }
+    }
+    if !searches.is_empty()
+        && let Err(e) = state.record_searches(&searches)
+    {
+        tracing::warn!(error = %e, count = searches.len(), "search logs not written");
+    }
+    if !events.is_empty()
+        && let Err(e) = state.record_events(&events)
+    {
+        tracing::warn!(error = %e, count = events.len(), "events not written");
+    }
+    if let Some(retention) = purge {
+        let now = chrono::Utc::now().timestamp_millis();
+        match state.purge(now, retention.event_days, retention.search_days) {
+            Ok((0, 0)) => {}
+            Ok((events, searches)) => {
+                tracing::info!(
+                    events,
+                    searches,
+                    "analytics rows past their retention purged"
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "analytics purge failed"),
+        }
+    }
+    flushes
 }
 
 /// The state database.
@@ -321,6 +580,92 @@ impl State {
             }
         }
         Ok(delivered)
+    }
+
+    /// Writes events in one transaction; a repeat of a stored event is ignored. Returns how
+    /// many were new.
+    pub fn record_events(&self, events: &[Event]) -> Result<usize, CatalogError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut new = 0;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events
+                   (kind, query_id, product_id, position, session_id, user_id, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for e in events {
+                new += insert.execute(params![
+                    e.kind.as_str(),
+                    e.query_id,
+                    e.product_id,
+                    e.position,
+                    e.session_id,
+                    e.user_id,
+                    e.at_ms
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Writes search logs in one transaction (a `requestUid` already logged is kept).
+    pub fn record_searches(&self, searches: &[SearchLog]) -> Result<(), CatalogError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO searches
+                   (request_uid, at_ms, query, mode, hits, latency_ms, session_id, user_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for l in searches {
+                insert.execute(params![
+                    l.request_uid,
+                    l.at_ms,
+                    l.query,
+                    l.mode,
+                    l.hits as i64,
+                    l.latency_ms,
+                    l.session_id,
+                    l.user_id
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes events and search logs older than their retention (days, from `now_ms`);
+    /// returns how many rows of each went.
+    pub fn purge(
+        &self,
+        now_ms: i64,
+        event_days: u32,
+        search_days: u32,
+    ) -> Result<(usize, usize), CatalogError> {
+        let before = |days: u32| now_ms - i64::from(days) * 86_400_000;
+        let conn = self.conn();
+        let events = conn.execute("DELETE FROM events WHERE at_ms < ?1", [before(event_days)])?;
+        let searches = conn.execute(
+            "DELETE FROM searches WHERE at_ms < ?1",
+            [before(search_days)],
+        )?;
+        Ok((events, searches))
+    }
+
+    /// How many events and search logs are stored.
+    pub fn analytics_counts(&self) -> Result<(u64, u64), CatalogError> {
+        let conn = self.conn();
+        let count = |table: &str| -> Result<u64, CatalogError> {
+            Ok(
+                conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64,
+            )
+        };
+        Ok((count("events")?, count("searches")?))
     }
 
     /// Copies the database to `dest` with SQLite's online backup, while it stays in use.

@@ -874,3 +874,92 @@ impl From<search::WordMatch> for WordMatchReply {
         }
     }
 }
+
+/// `POST /v1/events`: what shoppers did with results (the shape of Algolia Insights).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventsBody {
+    pub(crate) events: Vec<EventBody>,
+}
+
+/// One event of [`EventsBody`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct EventBody {
+    #[serde(rename = "type")]
+    kind: String,
+    query_id: Option<String>,
+    product_id: String,
+    position: Option<u32>,
+    session_id: Option<String>,
+    user_id: Option<String>,
+    /// Unix milliseconds; now when absent.
+    timestamp: Option<i64>,
+}
+
+/// Events per request, at most.
+pub(crate) const MAX_EVENTS: usize = 1_000;
+
+impl EventsBody {
+    /// The events, validated against `now_ms` and the retention (an event older than it
+    /// would be purged at once), or the first problem, named by its index.
+    pub(crate) fn validate(
+        self,
+        now_ms: i64,
+        retention_days: u32,
+    ) -> Result<Vec<crate::state::Event>, String> {
+        if self.events.is_empty() || self.events.len() > MAX_EVENTS {
+            return Err(format!(
+                "events: send 1 to {MAX_EVENTS} events per request (got {})",
+                self.events.len()
+            ));
+        }
+        let oldest = now_ms - i64::from(retention_days) * 86_400_000;
+        let newest = now_ms + 3_600_000;
+        self.events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let field = |name: &str, message: &str| format!("events[{i}].{name}: {message}");
+                let kind = crate::state::EventKind::parse(&e.kind).ok_or_else(|| {
+                    field("type", "must be click, add-to-cart or purchase")
+                })?;
+                let id = |name: &str, value: Option<String>, max: usize| {
+                    match value.map(|v| v.trim().to_owned()) {
+                        Some(v) if v.is_empty() || v.chars().count() > max => Err(field(
+                            name,
+                            &format!("must be 1 to {max} characters when given"),
+                        )),
+                        other => Ok(other),
+                    }
+                };
+                let product_id = id("productId", Some(e.product_id), 200)?.unwrap_or_default();
+                if e.position == Some(0) {
+                    return Err(field("position", "is 1-based: the first result is 1"));
+                }
+                let at_ms = e.timestamp.unwrap_or(now_ms);
+                if !(oldest..=newest).contains(&at_ms) {
+                    return Err(field(
+                        "timestamp",
+                        "must be Unix milliseconds within the retention window and not in the future",
+                    ));
+                }
+                Ok(crate::state::Event {
+                    kind,
+                    query_id: id("queryId", e.query_id, 100)?,
+                    product_id,
+                    position: e.position,
+                    session_id: id("sessionId", e.session_id, 200)?,
+                    user_id: id("userId", e.user_id, 200)?,
+                    at_ms,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The answer to `POST /v1/events`.
+#[derive(Debug, Serialize)]
+pub(crate) struct EventsReply {
+    pub(crate) accepted: usize,
+}

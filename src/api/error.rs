@@ -74,6 +74,12 @@ pub enum ApiError {
         /// The `WWW-Authenticate` value.
         challenge: String,
     },
+    /// A shopper event that does not fit `POST /v1/events`.
+    #[error("{0}")]
+    InvalidEvent(String),
+    /// Events cannot be recorded now: no state database, or the writer's queue is full.
+    #[error("{0}")]
+    EventsUnavailable(String),
     /// A refusal of the MCP transport (rmcp), with its status.
     #[error("{message}")]
     Mcp {
@@ -106,6 +112,12 @@ impl ApiError {
             ApiError::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled", "auth"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_api_key", "auth"),
             ApiError::Challenge { status, code, .. } => (*status, code, "auth"),
+            ApiError::InvalidEvent(_) => (StatusCode::BAD_REQUEST, "invalid_event", INVALID),
+            ApiError::EventsUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "events_unavailable",
+                "unavailable",
+            ),
             ApiError::RateLimited(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "rate_limit")
             }

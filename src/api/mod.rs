@@ -1,9 +1,12 @@
 //! The HTTP API (axum): routes, layers, and the mapping of engine errors to HTTP.
 //!
-//! Routes: `POST /v1/search`, `POST /v1/similar`, `POST /v1/recommend`, `GET /v1/products/{idOrSlug}`,
-//! `GET /v1/categories`, `GET /health`, `POST /admin/reload` (bearer token), and the storefront's
-//! `POST /api/ai/recommendations`, `POST /api/ai/search`, `POST /api/ai/search/suggest`, and
-//! `GET /metrics` (Prometheus), and the MCP endpoint `/mcp` (streamable HTTP, [`crate::mcp`]). Handlers are thin: a DTO, one call into
+//! Routes: `POST /v1/search`, `POST /v1/similar`, `POST /v1/recommend`, `POST /v1/events`,
+//! `GET /v1/products/{idOrSlug}`, `GET /v1/categories`, `GET /health`, `POST /admin/reload`
+//! (bearer token), the storefront's `POST /api/ai/recommendations`, `POST /api/ai/search`,
+//! `POST /api/ai/search/suggest`, `GET /metrics` (Prometheus), the MCP servers at `/mcp`,
+//! `/mcp/catalog`, `/mcp/orders`, `/mcp/support` (streamable HTTP, [`crate::mcp`]) and their
+//! protected resource metadata under `/.well-known/oauth-protected-resource`. Handlers are
+//! thin: a DTO, one call into
 //! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it
 //! with `oneshot`.
 
@@ -54,6 +57,9 @@ pub struct AppState {
     body_limit: usize,
     mcp: McpAccess,
     recommendations_enabled: bool,
+    /// Search logs and shopper events, when there is a state database.
+    recorder: Option<Arc<crate::state::Recorder>>,
+    retention: crate::state::Retention,
 }
 
 /// Access to the MCP servers beyond loopback defaults.
@@ -100,13 +106,28 @@ impl AppState {
                 },
             },
             recommendations_enabled: config.llm.enable_recommendations,
+            recorder: None,
+            retention: crate::state::Retention {
+                event_days: config.analytics.event_retention_days,
+                search_days: config.analytics.search_log_retention_days,
+            },
         }
     }
 
-    /// The state with the engine's own database, where `escalate_to_human` writes tickets.
+    /// The state with the engine's own database, where `escalate_to_human` writes tickets
+    /// and searches and shopper events are recorded. Spawns the recorder's writer: call it
+    /// within a tokio runtime.
     pub fn with_state_db(mut self, state: Arc<crate::state::State>) -> AppState {
+        let (recorder, writer) = crate::state::Recorder::new(state.clone(), self.retention);
+        tokio::spawn(writer);
+        self.recorder = Some(Arc::new(recorder));
         self.mcp.services.state = Some(state);
         self
+    }
+
+    /// The recorder of searches and events, if any (tests wait on its `flush`).
+    pub fn recorder(&self) -> Option<Arc<crate::state::Recorder>> {
+        self.recorder.clone()
     }
 }
 
@@ -156,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/search", post(search))
         .route("/v1/similar", post(similar))
         .route("/v1/recommend", post(recommend))
+        .route("/v1/events", post(events))
         .route("/api/ai/recommendations", post(storefront_recommendations))
         .route("/api/ai/search", post(storefront_search))
         .route("/api/ai/search/suggest", post(storefront_suggest))
@@ -258,13 +280,59 @@ async fn search(
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<Json<SearchReply>, ApiError> {
     let submitter = submitter(body.session_id(), client);
+    let session = body.session_id().map(str::to_owned);
     let request = SearchRequest::try_from(body)?;
     let response = search_with_claude(&state.engine, &state.claude, &request).await?;
     state.engine.remember_query(&request, &response, &submitter);
-    Ok(Json(SearchReply::new(
-        response,
-        uuid::Uuid::new_v4().to_string(),
-    )))
+    let request_uid = uuid::Uuid::new_v4().to_string();
+    log_search(&state, &request, &response, &request_uid, session);
+    Ok(Json(SearchReply::new(response, request_uid)))
+}
+
+/// Hands a search to the recorder (its query masked for personal data as Claude's inputs
+/// are); nothing without a state database.
+fn log_search(
+    state: &AppState,
+    request: &SearchRequest,
+    response: &crate::search::SearchResponse,
+    request_uid: &str,
+    session_id: Option<String>,
+) {
+    if let Some(recorder) = &state.recorder {
+        recorder.search(crate::state::SearchLog {
+            request_uid: request_uid.to_owned(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            query: crate::llm::mask::mask_sensitive(&request.q),
+            mode: request.mode.as_str(),
+            hits: response.estimated_total_hits as u64,
+            latency_ms: response.processing_time_ms as f64,
+            session_id,
+            user_id: None,
+        });
+    }
+}
+
+/// `POST /v1/events`: shopper events, validated, then batched into the state database.
+async fn events(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<dto::EventsBody>,
+) -> Result<Json<dto::EventsReply>, ApiError> {
+    let Some(recorder) = &state.recorder else {
+        return Err(ApiError::EventsUnavailable(
+            "events are not recorded on this server (no state database)".into(),
+        ));
+    };
+    let events = body
+        .validate(
+            chrono::Utc::now().timestamp_millis(),
+            state.retention.event_days,
+        )
+        .map_err(ApiError::InvalidEvent)?;
+    let accepted = events.len();
+    recorder
+        .events(events)
+        .map_err(|e| ApiError::EventsUnavailable(e.to_string()))?;
+    Ok(Json(dto::EventsReply { accepted }))
 }
 
 /// Who submitted a search, for completions: the storefront's visitor id when it sends one,
@@ -371,6 +439,13 @@ async fn storefront_search(
     };
     let response = search_with_claude(&state.engine, &state.claude, &request).await?;
     state.engine.remember_query(&request, &response, &submitter);
+    log_search(
+        &state,
+        &request,
+        &response,
+        &uuid::Uuid::new_v4().to_string(),
+        body.session_id,
+    );
     Ok(Json(StorefrontSearchReply {
         success: true,
         suggestions: dto::chips(crate::search::chips(&response)),

@@ -45,11 +45,14 @@ pub(crate) fn run(_args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     // The engine's own data (tickets): opened before serving, so that a broken file stops
     // the start rather than the first escalation.
     let state_db = Arc::new(crate::state::State::open(&config.state_db_path())?);
-    let state = AppState::new(engine.clone(), claude, config).with_state_db(state_db.clone());
-    let limits = api::ConnectionLimits::from(config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // The state's recorder spawns its writer on the runtime.
+    let entered = runtime.enter();
+    let state = AppState::new(engine.clone(), claude, config).with_state_db(state_db.clone());
+    drop(entered);
+    let limits = api::ConnectionLimits::from(config);
     runtime.block_on(async {
         match &config.store.support_webhook_url {
             Some(url) => {

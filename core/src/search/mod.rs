@@ -173,6 +173,16 @@ pub enum Mode {
     Full,
 }
 
+impl Mode {
+    /// The mode as requests write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Instant => "instant",
+            Mode::Full => "full",
+        }
+    }
+}
+
 impl FromStr for Mode {
     type Err = SearchError;
 
