@@ -325,7 +325,7 @@ async fn each_caller_lists_the_tools_its_token_allows() {
             && !tools.contains(&"find_order_for_support".to_owned())
     );
     let staff_all = connect(&app, "/mcp", Some(staff())).await.tools().await;
-    assert_eq!(staff_all.len(), 17, "{staff_all:?}");
+    assert_eq!(staff_all.len(), 18, "{staff_all:?}");
     let orders = connect(&app, "/mcp/orders", Some(staff()))
         .await
         .tools()
@@ -1348,4 +1348,149 @@ async fn logs_hold_no_e_mail_address_or_order_number() {
     ] {
         assert!(!text.contains(secret), "{secret} in the logs:\n{text}");
     }
+}
+
+/// A dozen orders whose sales can be read by hand: around Paris midnights, in every status.
+fn sales_export(dir: &Path) -> std::path::PathBuf {
+    let export = common::copy_fixture("mini", dir);
+    let order = |id: &str, status: &str, at: &str, total: f64, quantities: &[u32]| {
+        let items: Vec<Value> = quantities
+            .iter()
+            .map(|q| json!({"productId": "p01", "quantity": q, "price": 1.0}))
+            .collect();
+        json!({"id": id, "orderNumber": format!("ORD-SALE{:0>4}", &id[1..]), "userId": "alice",
+               "email": "alice@example.fr", "status": status, "total": total, "createdAt": at,
+               "updatedAt": at, "items": items})
+        .to_string()
+    };
+    let lines = [
+        order("o1", "PAID", "2026-11-02T10:00:00Z", 100.0, &[2]),
+        order("o2", "DELIVERED", "2026-11-02T23:30:00Z", 50.0, &[1]), // Paris: 3 November
+        order("o3", "PENDING", "2026-11-03T10:00:00Z", 999.0, &[1]),
+        order("o4", "CANCELLED", "2026-11-04T10:00:00Z", 500.0, &[1]),
+        order("o5", "SHIPPED", "2026-11-09T08:00:00Z", 80.0, &[3]),
+        order("o6", "PROCESSING", "2026-11-15T12:00:00Z", 20.0, &[1]),
+        order("o7", "DELIVERED", "2026-10-31T22:59:00Z", 40.0, &[1]), // Paris: 31 October
+        order("o8", "DELIVERED", "2026-10-31T23:00:00Z", 60.0, &[2]), // Paris: 1 November
+        order("o9", "DELIVERED", "2026-10-20T10:00:00Z", 30.0, &[1]),
+        order("o10", "DELIVERED", "2026-10-10T10:00:00Z", 1000.0, &[1]),
+        order("o11", "PAID", "2026-11-15T23:30:00Z", 7.0, &[1]), // Paris: 16 November
+        order("o12", "SHIPPED", "2026-11-10T12:00:00+01:00", 25.0, &[2, 3]),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    common::write(&export, "orders.ndjson", &refs);
+    export
+}
+
+#[tokio::test]
+async fn the_sales_summary_adds_up_as_sql_does_and_staff_only_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = sales_export(dir.path());
+    let f = Fixture {
+        built: common::build_export(dir, &export, None),
+        state_dir: tempfile::tempdir().unwrap(),
+    };
+    let app = f.app(&config());
+    let args = json!({"startDate": "2026-11-01", "endDate": "2026-11-15", "granularity": "week"});
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let s = staff.ok("get_sales_summary", args.clone()).await;
+    assert_eq!(s["timeZone"], "Europe/Paris");
+    // Read by hand: o8, o1, o2, o5, o12, o6 (paid or later, Paris days 1 to 15 November).
+    assert_eq!(
+        s["total"],
+        json!({"revenue": 335.0, "orders": 6, "units": 14, "averageBasket": 55.83})
+    );
+    // The same in SQL, on the UTC bounds of those Paris days.
+    let conn = rusqlite::Connection::open(f.built.db()).unwrap();
+    let (revenue, orders): (f64, i64) = conn
+        .query_row(
+            "SELECT sum(total), count(*) FROM orders WHERE status IN ('PAID','PROCESSING','SHIPPED','DELIVERED')
+               AND julianday(created_at) >= julianday('2026-10-31T23:00:00Z')
+               AND julianday(created_at) < julianday('2026-11-15T23:00:00Z')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            s["total"]["revenue"].as_f64().unwrap(),
+            s["total"]["orders"].as_i64().unwrap()
+        ),
+        (revenue, orders)
+    );
+    let periods: Vec<(String, f64, u64)> = s["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["start"].as_str().unwrap().to_owned(),
+                p["revenue"].as_f64().unwrap(),
+                p["units"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            ("2026-11-01".to_owned(), 60.0, 2),
+            ("2026-11-02".to_owned(), 150.0, 3),
+            ("2026-11-09".to_owned(), 125.0, 9)
+        ]
+    );
+    // The previous 15 days: o7 and o9.
+    assert_eq!(s["previous"]["revenue"], 70.0);
+    assert_eq!(s["change"]["revenuePct"], 378.6);
+    assert!(s["summary"].as_str().unwrap().contains("335.00 €"));
+    let days = staff
+        .ok(
+            "get_sales_summary",
+            json!({"startDate": "2026-11-02", "endDate": "2026-11-03", "granularity": "day"}),
+        )
+        .await;
+    assert_eq!(days["periods"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        days["periods"][1]["revenue"], 50.0,
+        "23:30 UTC on the 2nd is the 3rd in Paris"
+    );
+    // Argument errors say what to fix.
+    for (bad, needle) in [
+        (
+            json!({"startDate": "2026-11-01", "endDate": "2026-11-15", "granularity": "hour"}),
+            "granularity",
+        ),
+        (
+            json!({"startDate": "01/11/2026", "endDate": "2026-11-15", "granularity": "day"}),
+            "startDate",
+        ),
+        (
+            json!({"startDate": "2026-11-15", "endDate": "2026-11-01", "granularity": "day"}),
+            "before",
+        ),
+        (
+            json!({"startDate": "2020-01-01", "endDate": "2026-11-01", "granularity": "day"}),
+            "split",
+        ),
+    ] {
+        assert!(staff.error("get_sales_summary", bad).await.contains(needle));
+    }
+    // Anonymous callers and customers are refused; no e-mail or order number in the answer.
+    assert!(!s.to_string().contains("alice") && !s.to_string().contains("ORD-"));
+    let anonymous = connect(&app, "/mcp/analytics", None).await;
+    assert!(anonymous.tools().await.is_empty());
+    let (status, _) = anonymous
+        .raw(
+            "tools/call",
+            json!({"name": "get_sales_summary", "arguments": args.clone()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let alice = connect(&app, "/mcp/analytics", Some(customer("alice"))).await;
+    let (status, _) = alice
+        .raw(
+            "tools/call",
+            json!({"name": "get_sales_summary", "arguments": args}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

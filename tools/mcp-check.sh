@@ -7,7 +7,7 @@
 # over streamable HTTP and over stdio, and the SDK client against the order and support servers
 # with access tokens (customer A cannot read B's order; what anonymous, customer and staff
 # callers are listed). The conformance suite runs on every server path (/mcp, /mcp/catalog,
-# /mcp/orders, /mcp/support). Run by tools/test.sh after `cargo test`.
+# /mcp/orders, /mcp/support, /mcp/analytics). Run by tools/test.sh after `cargo test`.
 #
 #   bash tools/mcp-check.sh            # builds and uses the debug binary (VIVR_BIN to change)
 set -euo pipefail
@@ -40,7 +40,7 @@ export VIVR_PUBLIC_URL=http://127.0.0.1:$port VIVR_AUTH_HS256_SECRET=$secret VIV
 serve_index "$bin" "$work/catalog.db" "$work/index" "$work/serve.log"
 url=http://127.0.0.1:$port/mcp
 
-for path in /mcp /mcp/catalog /mcp/orders /mcp/support; do
+for path in /mcp /mcp/catalog /mcp/orders /mcp/support /mcp/analytics; do
     echo "== conformance suite (http://127.0.0.1:$port$path)"
     "$node" "$clients/node_modules/@modelcontextprotocol/conformance/dist/index.js" server \
         --url "http://127.0.0.1:$port$path" --suite all --spec-version 2025-11-25 \

@@ -19,7 +19,8 @@
 //!   the FAQ);
 //! - [`state`]: the engine's own data (support tickets and their delivery outbox, shopper
 //!   events, search logs), apart from the replica;
-//! - [`auth`]: access tokens (JWT) and what a caller may do with orders.
+//! - [`auth`]: access tokens (JWT) and what a caller may do with orders;
+//! - [`analytics`]: what the store's data says to the merchant (sales over periods).
 //!
 //! (`config` names one type of `store`, the transit table, which configuration can replace.)
 //!
@@ -50,6 +51,8 @@ pub mod store;
 pub mod state;
 
 pub mod auth;
+
+pub mod analytics;
 
 pub mod cache;
 pub mod limit;

@@ -4,7 +4,7 @@
 //! `GET /v1/products/{idOrSlug}`, `GET /v1/categories`, `GET /health`, `POST /admin/reload`
 //! (bearer token), the storefront's `POST /api/ai/recommendations`, `POST /api/ai/search`,
 //! `POST /api/ai/search/suggest`, `GET /metrics` (Prometheus), the MCP servers at `/mcp`,
-//! `/mcp/catalog`, `/mcp/orders`, `/mcp/support` (streamable HTTP, [`crate::mcp`]) and their
+//! `/mcp/catalog`, `/mcp/orders`, `/mcp/support`, `/mcp/analytics` (streamable HTTP, [`crate::mcp`]) and their
 //! protected resource metadata under `/.well-known/oauth-protected-resource`. Handlers are
 //! thin: a DTO, one call into
 //! [`Engine`], a response. [`router`] takes the state and needs no socket, so tests call it

@@ -11,8 +11,8 @@ use crate::search::Mode;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Which server of the store's plan: catalog, orders, support, or all of them.
-    #[arg(long, default_value = "all", value_parser = ["catalog", "orders", "support", "all"])]
+    /// Which server of the store's plan: catalog, orders, support, analytics, or all of them.
+    #[arg(long, default_value = "all", value_parser = ["catalog", "orders", "support", "analytics", "all"])]
     server: String,
 }
 

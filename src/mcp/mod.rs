@@ -7,6 +7,7 @@
 //! for the model, never protocol errors: a model can read and fix the former.
 
 pub mod access;
+pub mod analytics;
 mod catalog;
 pub mod orders;
 pub mod support;
@@ -42,7 +43,7 @@ use tools::{
 pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// The tools, in the order `tools/list` gives them: search first, the rest by use.
-const TOOL_ORDER: [&str; 17] = [
+const TOOL_ORDER: [&str; 18] = [
     "search_products",
     "get_product_details",
     "get_similar_products",
@@ -60,6 +61,7 @@ const TOOL_ORDER: [&str; 17] = [
     "get_shipping_info",
     "find_order_for_support",
     "escalate_to_human",
+    "get_sales_summary",
 ];
 
 /// The store's plan's MCP servers, each on its own path; `All` is `/mcp`.
@@ -71,17 +73,20 @@ pub enum ServerSet {
     Orders,
     /// Customer service: support lookup, returns, refunds, shipping, FAQ, escalation.
     Support,
+    /// The merchant's analytics (staff tokens with `analytics:read`).
+    Analytics,
     /// Everything the caller may use.
     All,
 }
 
 impl ServerSet {
     /// Every set, `/mcp` first.
-    pub const ALL: [ServerSet; 4] = [
+    pub const ALL: [ServerSet; 5] = [
         ServerSet::All,
         ServerSet::Catalog,
         ServerSet::Orders,
         ServerSet::Support,
+        ServerSet::Analytics,
     ];
 
     /// Its HTTP path.
@@ -90,6 +95,7 @@ impl ServerSet {
             ServerSet::Catalog => "/mcp/catalog",
             ServerSet::Orders => "/mcp/orders",
             ServerSet::Support => "/mcp/support",
+            ServerSet::Analytics => "/mcp/analytics",
             ServerSet::All => "/mcp",
         }
     }
@@ -100,6 +106,7 @@ impl ServerSet {
             "catalog" => Some(ServerSet::Catalog),
             "orders" => Some(ServerSet::Orders),
             "support" => Some(ServerSet::Support),
+            "analytics" => Some(ServerSet::Analytics),
             "all" => Some(ServerSet::All),
             _ => None,
         }
@@ -110,6 +117,7 @@ impl ServerSet {
             ServerSet::Catalog => "VIVR — catalogue produits",
             ServerSet::Orders => "VIVR — commandes",
             ServerSet::Support => "VIVR — service client",
+            ServerSet::Analytics => "VIVR — analyses pour le marchand",
             ServerSet::All => "VIVR — catalogue, commandes et service client",
         }
     }
@@ -132,6 +140,11 @@ impl ServerSet {
                  générales ; check_refund_eligibility et get_shipping_info portent sur une \
                  commande du client ; escalate_to_human crée un ticket pour un conseiller."
             }
+            ServerSet::Analytics => {
+                "Analyses des ventes de VIVR pour le marchand (jeton du personnel avec \
+                 analytics:read). Les dates sont des jours du calendrier de Paris ; le chiffre \
+                 d'affaires compte les commandes payées ou au-delà, datées de leur création."
+            }
             ServerSet::All => {
                 "VIVR (décoration et mobilier) : catalogue (search_products…), commandes du \
                  client (get_order_status…) et service client (search_faq, \
@@ -146,10 +159,12 @@ impl ServerSet {
             ServerSet::Catalog => StoreServer::catalog_tools(),
             ServerSet::Orders => StoreServer::order_tools(),
             ServerSet::Support => StoreServer::support_tools(),
+            ServerSet::Analytics => StoreServer::analytics_tools(),
             ServerSet::All => {
                 StoreServer::catalog_tools()
                     + StoreServer::order_tools()
                     + StoreServer::support_tools()
+                    + StoreServer::analytics_tools()
             }
         }
     }
@@ -522,6 +537,22 @@ impl StoreServer {
         .await
         .map_err(|e| e.to_string())?
         .map(Json)
+    }
+}
+
+#[tool_router(router = analytics_tools)]
+impl StoreServer {
+    /// Staff with analytics:read: revenue, orders, units and average basket between two days
+    /// (inclusive, Europe/Paris), per day, week or month, with the change from the previous
+    /// span of the same length. Revenue counts orders paid or later, dated by their creation.
+    #[tool(annotations(title = "Synthèse des ventes", read_only_hint = true))]
+    async fn get_sales_summary(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<analytics::SalesSummaryArgs>,
+    ) -> Result<Json<analytics::SalesSummaryInfo>, String> {
+        self.at_desk(principal, arguments, analytics::sales_summary)
+            .await
     }
 }
 

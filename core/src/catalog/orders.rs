@@ -395,3 +395,59 @@ impl Catalog {
         Ok(order)
     }
 }
+
+/// An order that counts as revenue (paid or later).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sale {
+    /// When it was placed.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Its total, in euros.
+    pub total: f64,
+    /// Units ordered.
+    pub units: u64,
+}
+
+impl Catalog {
+    /// The orders paid or later (`PAID`, `PROCESSING`, `SHIPPED`, `DELIVERED`) created in
+    /// `from..to`. Stored times are RFC 3339 text: SQLite selects with a day's margin (any
+    /// offset), then each time is parsed and compared exactly.
+    pub fn paid_sales_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Sale>, CatalogError> {
+        let text = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let margin = chrono::Duration::days(1);
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT o.created_at, o.total,
+                    COALESCE((SELECT sum(i.quantity) FROM order_items i WHERE i.order_id = o.id), 0)
+               FROM orders o
+              WHERE o.status IN ('PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED')
+                AND o.created_at >= ?1 AND o.created_at < ?2",
+        )?;
+        let rows = stmt.query_map([text(from - margin), text(to + margin)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, f64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut sales = Vec::new();
+        for row in rows {
+            let (created, total, units) = row?;
+            let Ok(at) = chrono::DateTime::parse_from_rfc3339(&created) else {
+                continue;
+            };
+            let at = at.to_utc();
+            if at >= from && at < to {
+                sales.push(Sale {
+                    created_at: at,
+                    total,
+                    units: u64::try_from(units).unwrap_or(0),
+                });
+            }
+        }
+        Ok(sales)
+    }
+}

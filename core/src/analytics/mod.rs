@@ -1,0 +1,221 @@
+//! What the store's data says to the merchant: sales over periods (this file), computed on the
+//! replica for the analytics MCP server and the admin routes. Dates are calendar days in
+//! Europe/Paris, as the merchant reads them; revenue counts the orders that are paid or later
+//! (`PAID`, `PROCESSING`, `SHIPPED`, `DELIVERED`), dated by their creation.
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
+
+use crate::catalog::{Catalog, CatalogError};
+
+/// The time zone every analytics answer states.
+pub const TIME_ZONE: &str = "Europe/Paris";
+
+/// Paris's offset from UTC at `at`, in seconds: CET (+1 h), or CEST (+2 h) from the last
+/// Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule since 1996).
+pub fn paris_offset_secs(at: DateTime<Utc>) -> i32 {
+    let year = at.year();
+    let last_sunday = |month: u32| {
+        let first_of_next = if month == 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, month + 1, 1)
+        }
+        .expect("valid date");
+        let last = first_of_next.pred_opt().expect("valid date");
+        last - Days::new(u64::from(last.weekday().num_days_from_sunday()))
+    };
+    let switch = |month: u32| {
+        Utc.from_utc_datetime(&last_sunday(month).and_hms_opt(1, 0, 0).expect("valid time"))
+    };
+    if at >= switch(3) && at < switch(10) {
+        7200
+    } else {
+        3600
+    }
+}
+
+/// The Paris calendar day of a UTC time.
+pub fn paris_day(at: DateTime<Utc>) -> NaiveDate {
+    (at + chrono::Duration::seconds(i64::from(paris_offset_secs(at)))).date_naive()
+}
+
+/// The UTC time at which a Paris calendar day starts.
+pub fn paris_day_start(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("valid time"));
+    // The offset that holds at that local midnight (never a switch hour, at 01:00 UTC).
+    midnight
+        - chrono::Duration::seconds(i64::from(paris_offset_secs(
+            midnight - chrono::Duration::hours(2),
+        )))
+}
+
+/// The size of the periods a summary is split into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    /// Calendar days.
+    Day,
+    /// ISO weeks, Monday first.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
+impl Granularity {
+    /// The first day of the period holding `day`.
+    pub fn period_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Granularity::Day => day,
+            Granularity::Week => day - Days::new(u64::from(day.weekday().num_days_from_monday())),
+            Granularity::Month => day.with_day(1).expect("day 1 exists"),
+        }
+    }
+
+    /// The granularity from its name.
+    pub fn parse(name: &str) -> Option<Granularity> {
+        match name {
+            "day" => Some(Granularity::Day),
+            "week" => Some(Granularity::Week),
+            "month" => Some(Granularity::Month),
+            _ => None,
+        }
+    }
+}
+
+/// Revenue, orders, units and average basket of a set of orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SalesFigures {
+    /// Sum of the orders' totals, in euros.
+    pub revenue: f64,
+    /// Orders.
+    pub orders: u64,
+    /// Units ordered.
+    pub units: u64,
+}
+
+impl SalesFigures {
+    fn add(&mut self, total: f64, units: u64) {
+        self.revenue += total;
+        self.orders += 1;
+        self.units += units;
+    }
+
+    /// Revenue per order (0 without orders).
+    pub fn average_basket(&self) -> f64 {
+        if self.orders == 0 {
+            0.0
+        } else {
+            self.revenue / self.orders as f64
+        }
+    }
+}
+
+/// Sales between two days, per period, with the previous equal span for comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SalesSummary {
+    /// First day (inclusive, Paris).
+    pub start: NaiveDate,
+    /// Last day (inclusive, Paris).
+    pub end: NaiveDate,
+    /// The whole span.
+    pub total: SalesFigures,
+    /// The span of the same length just before.
+    pub previous: SalesFigures,
+    /// Per period (its first day), every period of the span, empty ones included.
+    pub periods: Vec<(NaiveDate, SalesFigures)>,
+}
+
+/// Longest span a summary covers, in days.
+pub const MAX_SUMMARY_DAYS: i64 = 3 * 366;
+
+/// The sales of the days `start..=end` (Paris), split by `granularity`.
+pub fn sales_summary(
+    catalog: &Catalog,
+    start: NaiveDate,
+    end: NaiveDate,
+    granularity: Granularity,
+) -> Result<SalesSummary, CatalogError> {
+    let days = (end - start).num_days() + 1;
+    let previous_start = start - Days::new(days as u64);
+    let sales = catalog.paid_sales_between(
+        paris_day_start(previous_start),
+        paris_day_start(end + Days::new(1)),
+    )?;
+    let mut total = SalesFigures::default();
+    let mut previous = SalesFigures::default();
+    let mut periods: Vec<(NaiveDate, SalesFigures)> = Vec::new();
+    let mut day = start;
+    while day <= end {
+        let period = granularity.period_of(day);
+        if periods.last().is_none_or(|(p, _)| *p != period) {
+            periods.push((period, SalesFigures::default()));
+        }
+        day = day + Days::new(1);
+    }
+    for sale in sales {
+        let day = paris_day(sale.created_at);
+        if day < start {
+            if day >= previous_start {
+                previous.add(sale.total, sale.units);
+            }
+            continue;
+        }
+        if day > end {
+            continue;
+        }
+        total.add(sale.total, sale.units);
+        let period = granularity.period_of(day);
+        // Periods are in day order: a binary search finds the sale's.
+        if let Ok(i) = periods.binary_search_by_key(&period, |(p, _)| *p) {
+            periods[i].1.add(sale.total, sale.units);
+        }
+    }
+    Ok(SalesSummary {
+        start,
+        end,
+        total,
+        previous,
+        periods,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn paris_days_follow_summer_time() {
+        // 2026: CEST from Sunday 29 March 01:00 UTC to Sunday 25 October 01:00 UTC.
+        assert_eq!(paris_offset_secs(utc("2026-03-29T00:59:59Z")), 3600);
+        assert_eq!(paris_offset_secs(utc("2026-03-29T01:00:00Z")), 7200);
+        assert_eq!(paris_offset_secs(utc("2026-10-25T00:59:59Z")), 7200);
+        assert_eq!(paris_offset_secs(utc("2026-10-25T01:00:00Z")), 3600);
+        // 23:30 UTC is already the next day in Paris, in winter and in summer.
+        assert_eq!(paris_day(utc("2026-01-10T23:30:00Z")), date("2026-01-11"));
+        assert_eq!(paris_day(utc("2026-07-10T22:30:00Z")), date("2026-07-11"));
+        assert_eq!(paris_day(utc("2026-07-10T21:59:00Z")), date("2026-07-10"));
+        assert_eq!(
+            paris_day_start(date("2026-01-11")),
+            utc("2026-01-10T23:00:00Z")
+        );
+        assert_eq!(
+            paris_day_start(date("2026-07-11")),
+            utc("2026-07-10T22:00:00Z")
+        );
+    }
+
+    #[test]
+    fn periods_start_on_mondays_and_firsts() {
+        let wednesday = date("2026-11-25");
+        assert_eq!(Granularity::Week.period_of(wednesday), date("2026-11-23"));
+        assert_eq!(Granularity::Month.period_of(wednesday), date("2026-11-01"));
+        assert_eq!(Granularity::Day.period_of(wednesday), wednesday);
+    }
+}
