@@ -325,7 +325,7 @@ async fn each_caller_lists_the_tools_its_token_allows() {
             && !tools.contains(&"find_order_for_support".to_owned())
     );
     let staff_all = connect(&app, "/mcp", Some(staff())).await.tools().await;
-    assert_eq!(staff_all.len(), 18, "{staff_all:?}");
+    assert_eq!(staff_all.len(), 19, "{staff_all:?}");
     let orders = connect(&app, "/mcp/orders", Some(staff()))
         .await
         .tools()
@@ -1490,6 +1490,86 @@ async fn the_sales_summary_adds_up_as_sql_does_and_staff_only_read_it() {
         .raw(
             "tools/call",
             json!({"name": "get_sales_summary", "arguments": args}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn top_products_rank_by_revenue_and_units_with_their_trend() {
+    let f = fixture();
+    let app = f.app(&config());
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let rank = |list: &Value| -> Vec<(String, f64, u64)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["productId"].as_str().unwrap().to_owned(),
+                    p["revenue"].as_f64().unwrap(),
+                    p["units"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // The last 30 days: only the order placed yesterday (the sofa and the poster), against the
+    // same two products 40 days ago.
+    let month = staff
+        .ok("get_top_products", json!({"period": "month"}))
+        .await;
+    assert_eq!(month["timeZone"], "Europe/Paris");
+    assert_eq!(
+        rank(&month["byRevenue"]),
+        [("p01".to_owned(), 899.0, 1), ("p90".to_owned(), 39.0, 1)]
+    );
+    assert_eq!(
+        month["byRevenue"][0]["name"],
+        "Canapé d'angle Oslo en velours"
+    );
+    assert_eq!(month["byRevenue"][0]["category"], "canapes");
+    assert_eq!(
+        month["byRevenue"][0]["revenueChangePct"], 0.0,
+        "899 € then, 899 € now"
+    );
+    // 91 days: the three orders 40 days ago count too; lamps lead by units (cancelled orders
+    // and the one 220 days ago do not count).
+    let quarter = staff
+        .ok("get_top_products", json!({"period": "quarter", "limit": 2}))
+        .await;
+    assert_eq!(
+        rank(&quarter["byRevenue"]),
+        [("p01".to_owned(), 1798.0, 2), ("p03".to_owned(), 236.0, 4)]
+    );
+    assert_eq!(rank(&quarter["byUnits"])[0], ("p03".to_owned(), 236.0, 4));
+    let lighting = staff
+        .ok(
+            "get_top_products",
+            json!({"period": "quarter", "category": "luminaires"}),
+        )
+        .await;
+    assert_eq!(rank(&lighting["byRevenue"]), [("p03".to_owned(), 236.0, 4)]);
+    assert!(
+        month["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Canapé d'angle Oslo")
+    );
+    for (bad, needle) in [
+        (json!({"period": "decade"}), "period"),
+        (json!({"period": "month", "limit": 0}), "limit"),
+        (
+            json!({"period": "month", "category": "voitures"}),
+            "no category",
+        ),
+    ] {
+        assert!(staff.error("get_top_products", bad).await.contains(needle));
+    }
+    let alice = connect(&app, "/mcp/analytics", Some(customer("alice"))).await;
+    let (status, _) = alice
+        .raw(
+            "tools/call",
+            json!({"name": "get_top_products", "arguments": {"period": "month"}}),
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -1,4 +1,5 @@
-//! The analytics tools (staff tokens with `analytics:read`): sales over a span of days.
+//! The analytics tools (staff tokens with `analytics:read`): sales over a span of days, the
+//! best sellers of a period.
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
@@ -160,6 +161,151 @@ pub(crate) fn sales_summary(
                 figures: f.into(),
             })
             .collect(),
+        summary,
+    })
+}
+
+/// Arguments of `get_top_products`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TopProductsArgs {
+    /// The last week, month (30 days), quarter (91 days) or year (365 days) up to today.
+    pub period: String,
+    /// Products per list, 1 to 50 (default 10).
+    pub limit: Option<u32>,
+    /// A category's slug: its products and its subcategories' only.
+    pub category: Option<String>,
+}
+
+/// A product's sales.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductRank {
+    /// The product's id.
+    pub product_id: String,
+    /// Its name, when still in the catalog.
+    pub name: Option<String>,
+    /// Its category's slug, when still in the catalog.
+    pub category: Option<String>,
+    /// Revenue in the period, in euros.
+    pub revenue: f64,
+    /// Units in the period.
+    pub units: u64,
+    /// Revenue change from the period before, in percent (none when it sold nothing then).
+    pub revenue_change_pct: Option<f64>,
+    /// Units change from the period before, in percent.
+    pub units_change_pct: Option<f64>,
+}
+
+/// The best sellers of a period.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TopProducts {
+    /// Europe/Paris.
+    pub time_zone: &'static str,
+    /// First day, inclusive.
+    pub start_date: String,
+    /// Last day (today), inclusive.
+    pub end_date: String,
+    /// By revenue, best first.
+    pub by_revenue: Vec<ProductRank>,
+    /// By units, best first.
+    pub by_units: Vec<ProductRank>,
+    /// The answer in one French sentence.
+    pub summary: String,
+}
+
+pub(crate) fn top_products(
+    engine: &Engine,
+    desk: &Desk,
+    a: TopProductsArgs,
+) -> ToolResult<TopProducts> {
+    if !desk.principal.has(Scope::AnalyticsRead) {
+        return Err("get_top_products needs a staff token with the analytics:read scope".into());
+    }
+    let period = match analytics::Period::parse(a.period.trim()) {
+        Some(analytics::Period::Day) | None => {
+            return Err("period must be week, month, quarter or year".into());
+        }
+        Some(p) => p,
+    };
+    let limit = match a.limit.unwrap_or(10) {
+        n @ 1..=50 => n as usize,
+        n => return Err(format!("limit must be between 1 and 50 (got {n})")),
+    };
+    let catalog = engine.catalog();
+    let tree = catalog.category_tree().map_err(|e| e.to_string())?;
+    let within = match a.category.as_deref().map(str::trim) {
+        None => None,
+        Some(slug) => Some(
+            tree.by_slug(slug)
+                .ok_or_else(|| format!("no category {slug:?}: the resource vivr://products/categories lists the slugs"))?
+                .id
+                .clone(),
+        ),
+    };
+    let (start, end) = period.span(analytics::paris_day(chrono::Utc::now()));
+    let sales =
+        analytics::product_sales(catalog, start, end, |_| true).map_err(|e| e.to_string())?;
+    let mut ranks = Vec::new();
+    for s in sales {
+        let product = catalog.product(&s.product_id).map_err(|e| e.to_string())?;
+        let category = product.as_ref().and_then(|p| tree.get(&p.category_id));
+        if let Some(wanted) = &within
+            && !category.is_some_and(|c| tree.path(&c.id).iter().any(|a| &a.id == wanted))
+        {
+            continue;
+        }
+        ranks.push(ProductRank {
+            revenue: (s.revenue * 100.0).round() / 100.0,
+            units: s.units,
+            revenue_change_pct: pct(s.revenue, s.previous_revenue),
+            units_change_pct: pct(s.units as f64, s.previous_units as f64),
+            category: category.map(|c| c.slug.clone()),
+            name: product.map(|p| p.name),
+            product_id: s.product_id,
+        });
+    }
+    let ordered = |by_revenue: bool| -> Vec<ProductRank> {
+        let mut order: Vec<usize> = (0..ranks.len()).collect();
+        order.sort_by(|&i, &j| {
+            let (a, b) = (&ranks[i], &ranks[j]);
+            let primary = if by_revenue {
+                b.revenue.total_cmp(&a.revenue)
+            } else {
+                b.units.cmp(&a.units)
+            };
+            primary.then_with(|| a.product_id.cmp(&b.product_id))
+        });
+        order
+            .into_iter()
+            .take(limit)
+            .map(|i| ranks[i].clone())
+            .collect()
+    };
+    let by_revenue = ordered(true);
+    let by_units = ordered(false);
+    let summary = match by_revenue.first() {
+        Some(top) => format!(
+            "Du {} au {} : {} en tête des ventes avec {:.2} € ({} unités).",
+            start.format("%d/%m/%Y"),
+            end.format("%d/%m/%Y"),
+            top.name.as_deref().unwrap_or(&top.product_id),
+            top.revenue,
+            top.units
+        ),
+        None => format!(
+            "Aucune vente du {} au {}.",
+            start.format("%d/%m/%Y"),
+            end.format("%d/%m/%Y")
+        ),
+    };
+    Ok(TopProducts {
+        time_zone: TIME_ZONE,
+        start_date: start.to_string(),
+        end_date: end.to_string(),
+        by_revenue,
+        by_units,
         summary,
     })
 }

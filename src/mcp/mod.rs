@@ -43,7 +43,7 @@ use tools::{
 pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// The tools, in the order `tools/list` gives them: search first, the rest by use.
-const TOOL_ORDER: [&str; 18] = [
+const TOOL_ORDER: [&str; 19] = [
     "search_products",
     "get_product_details",
     "get_similar_products",
@@ -62,6 +62,7 @@ const TOOL_ORDER: [&str; 18] = [
     "find_order_for_support",
     "escalate_to_human",
     "get_sales_summary",
+    "get_top_products",
 ];
 
 /// The store's plan's MCP servers, each on its own path; `All` is `/mcp`.
@@ -552,6 +553,19 @@ impl StoreServer {
         arguments: Parameters<analytics::SalesSummaryArgs>,
     ) -> Result<Json<analytics::SalesSummaryInfo>, String> {
         self.at_desk(principal, arguments, analytics::sales_summary)
+            .await
+    }
+
+    /// Staff with analytics:read: the best sellers of the last week, month, quarter or year
+    /// up to today, by revenue and by units, each with its change from the period before;
+    /// `category` keeps one category (subcategories included).
+    #[tool(annotations(title = "Meilleures ventes", read_only_hint = true))]
+    async fn get_top_products(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<analytics::TopProductsArgs>,
+    ) -> Result<Json<analytics::TopProducts>, String> {
+        self.at_desk(principal, arguments, analytics::top_products)
             .await
     }
 }

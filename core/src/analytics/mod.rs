@@ -178,6 +178,109 @@ pub fn sales_summary(
     })
 }
 
+/// A rolling span of days ending today, as `period` arguments name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// Today.
+    Day,
+    /// The last 7 days.
+    Week,
+    /// The last 30 days.
+    Month,
+    /// The last 91 days.
+    Quarter,
+    /// The last 365 days.
+    Year,
+}
+
+impl Period {
+    /// The period from its name.
+    pub fn parse(name: &str) -> Option<Period> {
+        match name {
+            "day" => Some(Period::Day),
+            "week" => Some(Period::Week),
+            "month" => Some(Period::Month),
+            "quarter" => Some(Period::Quarter),
+            "year" => Some(Period::Year),
+            _ => None,
+        }
+    }
+
+    /// Its length in days.
+    pub fn days(self) -> u64 {
+        match self {
+            Period::Day => 1,
+            Period::Week => 7,
+            Period::Month => 30,
+            Period::Quarter => 91,
+            Period::Year => 365,
+        }
+    }
+
+    /// Its first and last days (inclusive) when it ends on `today`.
+    pub fn span(self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        (today - Days::new(self.days() - 1), today)
+    }
+}
+
+/// One product's sales in a span and in the span of the same length before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductSales {
+    /// The product.
+    pub product_id: String,
+    /// Units in the span.
+    pub units: u64,
+    /// Revenue in the span, in euros.
+    pub revenue: f64,
+    /// Units in the span before.
+    pub previous_units: u64,
+    /// Revenue in the span before.
+    pub previous_revenue: f64,
+}
+
+/// Every product sold in `start..=end` (Paris days), with its sales in the span before;
+/// `keep` filters the products (a category).
+pub fn product_sales(
+    catalog: &Catalog,
+    start: NaiveDate,
+    end: NaiveDate,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<ProductSales>, CatalogError> {
+    let days = (end - start).num_days() + 1;
+    let previous_start = start - Days::new(days as u64);
+    let lines = catalog.paid_lines_between(
+        paris_day_start(previous_start),
+        paris_day_start(end + Days::new(1)),
+    )?;
+    let mut by_product: std::collections::HashMap<String, ProductSales> =
+        std::collections::HashMap::new();
+    for line in lines {
+        if !keep(&line.product_id) {
+            continue;
+        }
+        let day = paris_day(line.created_at);
+        let entry = by_product
+            .entry(line.product_id.clone())
+            .or_insert_with(|| ProductSales {
+                product_id: line.product_id.clone(),
+                units: 0,
+                revenue: 0.0,
+                previous_units: 0,
+                previous_revenue: 0.0,
+            });
+        if day >= start && day <= end {
+            entry.units += line.quantity;
+            entry.revenue += line.revenue;
+        } else if day >= previous_start && day < start {
+            entry.previous_units += line.quantity;
+            entry.previous_revenue += line.revenue;
+        }
+    }
+    let mut sales: Vec<ProductSales> = by_product.into_values().filter(|p| p.units > 0).collect();
+    sales.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    Ok(sales)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

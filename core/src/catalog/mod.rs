@@ -28,7 +28,9 @@ pub use html::strip_html;
 pub use import::{FileCounts, ImportOptions, ImportReport, Reject};
 pub use llm::{LlmCall, LlmTaskStats};
 pub use model::{Category, CategoryTree, Product};
-pub use orders::{LineProduct, Order, OrderLine, OrderQuery, OrderScope, OrderStatus, Sale, User};
+pub use orders::{
+    LineProduct, Order, OrderLine, OrderQuery, OrderScope, OrderStatus, Sale, SaleLine, User,
+};
 
 /// Errors of the replica.
 #[derive(Debug, thiserror::Error)]

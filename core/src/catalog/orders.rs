@@ -451,3 +451,62 @@ impl Catalog {
         Ok(sales)
     }
 }
+
+/// One line of an order that counts as revenue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaleLine {
+    /// When the order was placed.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The product.
+    pub product_id: String,
+    /// Units.
+    pub quantity: u64,
+    /// Units times the price paid, in euros.
+    pub revenue: f64,
+}
+
+impl Catalog {
+    /// The lines of the orders paid or later created in `from..to` (the same selection as
+    /// [`Catalog::paid_sales_between`]).
+    pub fn paid_lines_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<SaleLine>, CatalogError> {
+        let text = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let margin = chrono::Duration::days(1);
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT o.created_at, i.product_id, i.quantity, i.price
+               FROM orders o JOIN order_items i ON i.order_id = o.id
+              WHERE o.status IN ('PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED')
+                AND o.created_at >= ?1 AND o.created_at < ?2",
+        )?;
+        let rows = stmt.query_map([text(from - margin), text(to + margin)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, f64>(3)?,
+            ))
+        })?;
+        let mut lines = Vec::new();
+        for row in rows {
+            let (created, product_id, quantity, price) = row?;
+            let Ok(at) = chrono::DateTime::parse_from_rfc3339(&created) else {
+                continue;
+            };
+            let at = at.to_utc();
+            if at >= from && at < to {
+                let quantity = u64::try_from(quantity).unwrap_or(0);
+                lines.push(SaleLine {
+                    created_at: at,
+                    product_id,
+                    quantity,
+                    revenue: price * quantity as f64,
+                });
+            }
+        }
+        Ok(lines)
+    }
+}
