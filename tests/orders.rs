@@ -325,7 +325,7 @@ async fn each_caller_lists_the_tools_its_token_allows() {
             && !tools.contains(&"find_order_for_support".to_owned())
     );
     let staff_all = connect(&app, "/mcp", Some(staff())).await.tools().await;
-    assert_eq!(staff_all.len(), 19, "{staff_all:?}");
+    assert_eq!(staff_all.len(), 20, "{staff_all:?}");
     let orders = connect(&app, "/mcp/orders", Some(staff()))
         .await
         .tools()
@@ -1573,4 +1573,78 @@ async fn top_products_rank_by_revenue_and_units_with_their_trend() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn inventory_insights_find_shortages_cover_and_dead_stock() {
+    let f = fixture();
+    let app = f.app(&config());
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["productId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = staff
+        .ok("get_inventory_insights", json!({"lowStockThreshold": 4}))
+        .await;
+    // The mini catalog's p02 has no stock.
+    assert!(ids(&all["outOfStock"]).contains(&"p02".to_owned()));
+    assert_eq!(
+        all["outOfStockCount"].as_u64().unwrap() as usize,
+        all["outOfStock"].as_array().unwrap().len()
+    );
+    // The sofa (4 in stock) sold one unit in 30 days: 120 days of cover, low at threshold 4.
+    let sofa = all["lowStock"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["productId"] == "p01")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (sofa["stock"].clone(), sofa["daysOfCover"].clone()),
+        (json!(4), json!(120.0))
+    );
+    // The poster (50 in stock, made in 5 days) sells slowly: not about to run out.
+    assert!(!ids(&all["likelyToRunOut"]).contains(&"p90".to_owned()));
+    // Products in stock without a sale in 90 days are dead stock; those sold are not.
+    let dead = ids(&all["deadStock"]);
+    assert!(!dead.contains(&"p01".to_owned()) && !dead.contains(&"p03".to_owned()));
+    assert!(!dead.is_empty());
+    let lighting = staff
+        .ok("get_inventory_insights", json!({"category": "luminaires"}))
+        .await;
+    let lighting_ids: Vec<String> = ["outOfStock", "lowStock", "deadStock"]
+        .iter()
+        .flat_map(|k| ids(&lighting[*k]))
+        .collect();
+    assert!(
+        lighting_ids
+            .iter()
+            .all(|id| !["p01", "p02", "p90"].contains(&id.as_str())),
+        "{lighting_ids:?}"
+    );
+    assert!(
+        staff
+            .error("get_inventory_insights", json!({"category": "voitures"}))
+            .await
+            .contains("no category")
+    );
+    assert!(
+        staff
+            .error("get_inventory_insights", json!({"lowStockThreshold": -1}))
+            .await
+            .contains("invalid arguments")
+    );
+    let anonymous = connect(&app, "/mcp/analytics", None).await;
+    let (status, _) = anonymous
+        .raw(
+            "tools/call",
+            json!({"name": "get_inventory_insights", "arguments": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -1,5 +1,5 @@
 //! The analytics tools (staff tokens with `analytics:read`): sales over a span of days, the
-//! best sellers of a period.
+//! best sellers of a period, the state of the stock.
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
@@ -306,6 +306,188 @@ pub(crate) fn top_products(
         end_date: end.to_string(),
         by_revenue,
         by_units,
+        summary,
+    })
+}
+
+/// Arguments of `get_inventory_insights`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InventoryArgs {
+    /// Stock at or under this is low (default 10).
+    pub low_stock_threshold: Option<u32>,
+    /// A category's slug: its products and its subcategories' only.
+    pub category: Option<String>,
+}
+
+/// A product's stock and how fast it sells.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StockInfo {
+    /// The product's id.
+    pub product_id: String,
+    /// Its name.
+    pub name: String,
+    /// Units in stock.
+    pub stock: i64,
+    /// Units sold per day over the last 30 days.
+    pub daily_sales: f64,
+    /// Days the stock lasts at that pace (none when it does not sell).
+    pub days_of_cover: Option<f64>,
+    /// Days before a new unit ships when made to order.
+    pub lead_time_days: Option<u32>,
+}
+
+/// The state of the stock.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryInsights {
+    /// Europe/Paris.
+    pub time_zone: &'static str,
+    /// Sales pace measured over these days (the last 30, inclusive).
+    pub start_date: String,
+    /// Today.
+    pub end_date: String,
+    /// Out of stock, best sellers first (at most 50; `outOfStockCount` has them all).
+    pub out_of_stock: Vec<StockInfo>,
+    /// How many are out of stock.
+    pub out_of_stock_count: usize,
+    /// In stock at or under the threshold, fewest days of cover first (at most 50).
+    pub low_stock: Vec<StockInfo>,
+    /// How many are low.
+    pub low_stock_count: usize,
+    /// Whose stock lasts fewer days than their lead time: order more now (at most 50).
+    pub likely_to_run_out: Vec<StockInfo>,
+    /// In stock with no sale in 90 days (at most 50; `deadStockCount` has them all).
+    pub dead_stock: Vec<StockInfo>,
+    /// How many are dead stock.
+    pub dead_stock_count: usize,
+    /// The answer in one French sentence.
+    pub summary: String,
+}
+
+/// Products per list of the inventory insights.
+const INVENTORY_LIST: usize = 50;
+
+pub(crate) fn inventory_insights(
+    engine: &Engine,
+    desk: &Desk,
+    a: InventoryArgs,
+) -> ToolResult<InventoryInsights> {
+    if !desk.principal.has(Scope::AnalyticsRead) {
+        return Err(
+            "get_inventory_insights needs a staff token with the analytics:read scope".into(),
+        );
+    }
+    let threshold = i64::from(a.low_stock_threshold.unwrap_or(10));
+    let catalog = engine.catalog();
+    let tree = catalog.category_tree().map_err(|e| e.to_string())?;
+    let within = match a.category.as_deref().map(str::trim) {
+        None => None,
+        Some(slug) => Some(
+            tree.by_slug(slug)
+                .ok_or_else(|| format!("no category {slug:?}: the resource vivr://products/categories lists the slugs"))?
+                .id
+                .clone(),
+        ),
+    };
+    let today = analytics::paris_day(chrono::Utc::now());
+    let (pace_start, _) = analytics::Period::Month.span(today);
+    let (dead_start, _) = analytics::Period::Quarter.span(today);
+    // Units per product over 30 days, and which sold at all over 90.
+    let sold_90 = analytics::product_sales(catalog, dead_start, today, |_| true)
+        .map_err(|e| e.to_string())?;
+    let sold_30 = analytics::product_sales(catalog, pace_start, today, |_| true)
+        .map_err(|e| e.to_string())?;
+    let pace: std::collections::HashMap<&str, u64> = sold_30
+        .iter()
+        .map(|s| (s.product_id.as_str(), s.units))
+        .collect();
+    let sold: std::collections::HashSet<&str> =
+        sold_90.iter().map(|s| s.product_id.as_str()).collect();
+    let mut out = Vec::new();
+    let mut low = Vec::new();
+    let mut run_out = Vec::new();
+    let mut dead = Vec::new();
+    for level in catalog.stock_levels().map_err(|e| e.to_string())? {
+        if let Some(wanted) = &within
+            && !tree
+                .path(&level.category_id)
+                .iter()
+                .any(|c| &c.id == wanted)
+        {
+            continue;
+        }
+        let daily = pace.get(level.product_id.as_str()).copied().unwrap_or(0) as f64 / 30.0;
+        let cover =
+            (daily > 0.0).then(|| (level.stock.max(0) as f64 / daily * 10.0).round() / 10.0);
+        let info = StockInfo {
+            daily_sales: (daily * 100.0).round() / 100.0,
+            days_of_cover: cover,
+            lead_time_days: level.lead_time_days,
+            stock: level.stock,
+            name: level.name,
+            product_id: level.product_id,
+        };
+        if info.stock <= 0 {
+            out.push(info);
+        } else {
+            let is_dead = !sold.contains(info.product_id.as_str());
+            if info
+                .days_of_cover
+                .zip(info.lead_time_days)
+                .is_some_and(|(cover, lead)| cover < f64::from(lead))
+            {
+                run_out.push(info.clone());
+            }
+            if info.stock <= threshold {
+                low.push(info.clone());
+            }
+            if is_dead {
+                dead.push(info);
+            }
+        }
+    }
+    let by_pace = |a: &StockInfo, b: &StockInfo| {
+        b.daily_sales
+            .total_cmp(&a.daily_sales)
+            .then_with(|| a.product_id.cmp(&b.product_id))
+    };
+    let by_cover = |a: &StockInfo, b: &StockInfo| {
+        let cover = |s: &StockInfo| s.days_of_cover.unwrap_or(f64::INFINITY);
+        cover(a)
+            .total_cmp(&cover(b))
+            .then_with(|| a.stock.cmp(&b.stock))
+            .then_with(|| a.product_id.cmp(&b.product_id))
+    };
+    out.sort_by(by_pace);
+    low.sort_by(by_cover);
+    run_out.sort_by(by_cover);
+    dead.sort_by(|a, b| {
+        b.stock
+            .cmp(&a.stock)
+            .then_with(|| a.product_id.cmp(&b.product_id))
+    });
+    let (out_count, low_count, dead_count) = (out.len(), low.len(), dead.len());
+    let summary = format!(
+        "{out_count} produits en rupture, {low_count} en stock faible (≤ {threshold}), {} à réapprovisionner avant leur délai de fabrication, {dead_count} sans vente depuis 90 jours.",
+        run_out.len()
+    );
+    let cut = |mut v: Vec<StockInfo>| {
+        v.truncate(INVENTORY_LIST);
+        v
+    };
+    Ok(InventoryInsights {
+        time_zone: TIME_ZONE,
+        start_date: pace_start.to_string(),
+        end_date: today.to_string(),
+        out_of_stock: cut(out),
+        out_of_stock_count: out_count,
+        low_stock: cut(low),
+        low_stock_count: low_count,
+        likely_to_run_out: cut(run_out),
+        dead_stock: cut(dead),
+        dead_stock_count: dead_count,
         summary,
     })
 }

@@ -43,7 +43,7 @@ use tools::{
 pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// The tools, in the order `tools/list` gives them: search first, the rest by use.
-const TOOL_ORDER: [&str; 19] = [
+const TOOL_ORDER: [&str; 20] = [
     "search_products",
     "get_product_details",
     "get_similar_products",
@@ -63,6 +63,7 @@ const TOOL_ORDER: [&str; 19] = [
     "escalate_to_human",
     "get_sales_summary",
     "get_top_products",
+    "get_inventory_insights",
 ];
 
 /// The store's plan's MCP servers, each on its own path; `All` is `/mcp`.
@@ -566,6 +567,19 @@ impl StoreServer {
         arguments: Parameters<analytics::TopProductsArgs>,
     ) -> Result<Json<analytics::TopProducts>, String> {
         self.at_desk(principal, arguments, analytics::top_products)
+            .await
+    }
+
+    /// Staff with analytics:read: out-of-stock and low-stock products, days of cover at the
+    /// last 30 days' sales pace, products whose stock runs out before their lead time, and
+    /// dead stock (no sale in 90 days); `category` keeps one category.
+    #[tool(annotations(title = "État des stocks", read_only_hint = true))]
+    async fn get_inventory_insights(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<analytics::InventoryArgs>,
+    ) -> Result<Json<analytics::InventoryInsights>, String> {
+        self.at_desk(principal, arguments, analytics::inventory_insights)
             .await
     }
 }

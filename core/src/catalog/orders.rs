@@ -510,3 +510,40 @@ impl Catalog {
         Ok(lines)
     }
 }
+
+/// A product's stock, for inventory insights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockLevel {
+    /// The product.
+    pub product_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its category id.
+    pub category_id: String,
+    /// Units in stock.
+    pub stock: i64,
+    /// Days before it ships when made to order.
+    pub lead_time_days: Option<u32>,
+}
+
+impl Catalog {
+    /// Every product's stock level, in id order.
+    pub fn stock_levels(&self) -> Result<Vec<StockLevel>, CatalogError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, category_id, stock, lead_time_days FROM products ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StockLevel {
+                product_id: r.get(0)?,
+                name: r.get(1)?,
+                category_id: r.get(2)?,
+                stock: r.get(3)?,
+                lead_time_days: r
+                    .get::<_, Option<i64>>(4)?
+                    .and_then(|d| u32::try_from(d).ok()),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
