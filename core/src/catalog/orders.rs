@@ -409,46 +409,59 @@ pub struct Sale {
 
 impl Catalog {
     /// The orders paid or later (`PAID`, `PROCESSING`, `SHIPPED`, `DELIVERED`) created in
-    /// `from..to`. Stored times are RFC 3339 text: SQLite selects with a day's margin (any
-    /// offset), then each time is parsed and compared exactly.
+    /// `from..to`.
     pub fn paid_sales_between(
         &self,
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<Sale>, CatalogError> {
+        self.paid_between(
+            "SELECT o.created_at, o.total,
+                    COALESCE((SELECT sum(i.quantity) FROM order_items i WHERE i.order_id = o.id), 0)
+               FROM orders o",
+            from,
+            to,
+            |created_at, r| {
+                Ok(Sale {
+                    created_at,
+                    total: r.get(1)?,
+                    units: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                })
+            },
+        )
+    }
+
+    /// The rows of `select` (whose first column is `o.created_at`, `o` the orders) for the
+    /// orders paid or later created in `from..to`. Stored times are RFC 3339 text: SQLite
+    /// selects with a day's margin (any offset), then each time is parsed and compared exactly.
+    fn paid_between<T>(
+        &self,
+        select: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        row: impl Fn(chrono::DateTime<chrono::Utc>, &Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, CatalogError> {
         let text = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let margin = chrono::Duration::days(1);
         let conn = self.reader()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT o.created_at, o.total,
-                    COALESCE((SELECT sum(i.quantity) FROM order_items i WHERE i.order_id = o.id), 0)
-               FROM orders o
+        let mut stmt = conn.prepare_cached(&format!(
+            "{select}
               WHERE o.status IN ('PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED')
-                AND o.created_at >= ?1 AND o.created_at < ?2",
-        )?;
-        let rows = stmt.query_map([text(from - margin), text(to + margin)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, f64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut sales = Vec::new();
-        for row in rows {
-            let (created, total, units) = row?;
+                AND o.created_at >= ?1 AND o.created_at < ?2"
+        ))?;
+        let mut rows = stmt.query([text(from - margin), text(to + margin)])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let created: String = r.get(0)?;
             let Ok(at) = chrono::DateTime::parse_from_rfc3339(&created) else {
                 continue;
             };
             let at = at.to_utc();
             if at >= from && at < to {
-                sales.push(Sale {
-                    created_at: at,
-                    total,
-                    units: u64::try_from(units).unwrap_or(0),
-                });
+                out.push(row(at, r)?);
             }
         }
-        Ok(sales)
+        Ok(out)
     }
 }
 
@@ -473,41 +486,21 @@ impl Catalog {
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<SaleLine>, CatalogError> {
-        let text = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let margin = chrono::Duration::days(1);
-        let conn = self.reader()?;
-        let mut stmt = conn.prepare_cached(
+        self.paid_between(
             "SELECT o.created_at, i.product_id, i.quantity, i.price
-               FROM orders o JOIN order_items i ON i.order_id = o.id
-              WHERE o.status IN ('PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED')
-                AND o.created_at >= ?1 AND o.created_at < ?2",
-        )?;
-        let rows = stmt.query_map([text(from - margin), text(to + margin)], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, f64>(3)?,
-            ))
-        })?;
-        let mut lines = Vec::new();
-        for row in rows {
-            let (created, product_id, quantity, price) = row?;
-            let Ok(at) = chrono::DateTime::parse_from_rfc3339(&created) else {
-                continue;
-            };
-            let at = at.to_utc();
-            if at >= from && at < to {
-                let quantity = u64::try_from(quantity).unwrap_or(0);
-                lines.push(SaleLine {
-                    created_at: at,
-                    product_id,
+               FROM orders o JOIN order_items i ON i.order_id = o.id",
+            from,
+            to,
+            |created_at, r| {
+                let quantity = u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0);
+                Ok(SaleLine {
+                    created_at,
+                    product_id: r.get(1)?,
                     quantity,
-                    revenue: price * quantity as f64,
-                });
-            }
-        }
-        Ok(lines)
+                    revenue: r.get::<_, f64>(3)? * quantity as f64,
+                })
+            },
+        )
     }
 }
 
