@@ -124,8 +124,8 @@ impl Session {
             .map_or(0, Vec::len))
     }
 
-    /// Calls a tool that must answer a tool error.
-    async fn refused(&self, name: &str, arguments: &Value) -> Result<(), String> {
+    /// Calls a tool: its `result`, and whether it is a tool error.
+    async fn call(&self, name: &str, arguments: &Value) -> Result<(Value, bool), String> {
         let body = self
             .post(
                 json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
@@ -133,25 +133,28 @@ impl Session {
             )
             .await?;
         let message = message(&body).ok_or_else(|| format!("no JSON-RPC message in {body}"))?;
-        if message["result"]["isError"] != true {
-            return Err(format!("{name}: expected a tool error, got {message}"));
+        let result = message["result"].clone();
+        if result.is_null() {
+            return Err(format!("{name}: {message}"));
         }
-        Ok(())
+        let is_error = result["isError"] == true;
+        Ok((result, is_error))
+    }
+
+    /// Calls a tool that must answer a tool error.
+    async fn refused(&self, name: &str, arguments: &Value) -> Result<(), String> {
+        match self.call(name, arguments).await? {
+            (_, true) => Ok(()),
+            (result, false) => Err(format!("{name}: expected a tool error, got {result}")),
+        }
     }
 
     /// Calls a tool that must succeed.
     async fn tool(&self, name: &str, arguments: &Value) -> Result<(), String> {
-        let body = self
-            .post(
-                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-                "name": name, "arguments": arguments}}),
-            )
-            .await?;
-        let message = message(&body).ok_or_else(|| format!("no JSON-RPC message in {body}"))?;
-        if message["result"]["isError"] == true || message["result"].is_null() {
-            return Err(format!("{name}: {message}"));
+        match self.call(name, arguments).await? {
+            (_, false) => Ok(()),
+            (result, true) => Err(format!("{name}: {result}")),
         }
-        Ok(())
     }
 }
 
