@@ -216,6 +216,11 @@ pub struct StoreSettings {
     /// Where new support tickets are POSTed (`SUPPORT_WEBHOOK_URL`), from an outbox with
     /// retries; none: tickets stay in the state database for `vivr-search tickets`.
     pub support_webhook_url: Option<String>,
+    /// The store's today, pinned (`VIVR_TODAY`, "2026-11-06"): the demo export is a store
+    /// frozen on its last day, and a replay of an old export reads as of its date. None: the
+    /// current calendar day in Europe/Paris. Order deadlines and every analytics period count
+    /// from it.
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for StoreSettings {
@@ -224,6 +229,7 @@ impl Default for StoreSettings {
             withdrawal_days: crate::store::returns::ReturnRules::default().withdrawal_days,
             transit: crate::store::delivery::TransitTable::default(),
             support_webhook_url: None,
+            today: None,
         }
     }
 }
@@ -524,6 +530,9 @@ impl Config {
         if let Some(v) = env("VIVR_SEARCH_LOG_RETENTION_DAYS") {
             config.analytics.search_log_retention_days =
                 parse_env("VIVR_SEARCH_LOG_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = env("VIVR_TODAY") {
+            config.store.today = Some(parse_env("VIVR_TODAY", v)?);
         }
         if let Some(v) = env("SUPPORT_WEBHOOK_URL") {
             config.store.support_webhook_url = Some(v).filter(|s| !s.is_empty());

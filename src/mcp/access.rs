@@ -23,9 +23,10 @@ pub fn need(name: &str) -> Need {
         | "get_shipping_info" => Need::Scope(Scope::OrdersRead),
         "search_orders" | "find_order_for_support" => Need::Scope(Scope::OrdersReadAll),
         "escalate_to_human" => Need::Scope(Scope::SupportWrite),
-        "get_sales_summary" | "get_top_products" | "get_inventory_insights" => {
-            Need::Scope(Scope::AnalyticsRead)
-        }
+        "get_sales_summary"
+        | "get_top_products"
+        | "get_inventory_insights"
+        | "get_revenue_forecast" => Need::Scope(Scope::AnalyticsRead),
         _ => Need::Public,
     }
 }

@@ -237,7 +237,7 @@ pub struct TopProducts {
 
 pub(crate) fn top_products(
     engine: &Engine,
-    _desk: &Desk,
+    desk: &Desk,
     a: TopProductsArgs,
 ) -> ToolResult<TopProducts> {
     let period = match analytics::Period::parse(a.period.trim()) {
@@ -253,7 +253,7 @@ pub(crate) fn top_products(
     let catalog = engine.catalog();
     let tree = catalog.category_tree().map_err(|e| e.to_string())?;
     let within = category_filter(&tree, a.category.as_deref())?;
-    let (start, end) = period.span(analytics::paris_day(chrono::Utc::now()));
+    let (start, end) = period.span(desk.today);
     let sales =
         analytics::product_sales(catalog, start, end, |_| true).map_err(|e| e.to_string())?;
     let mut ranks = Vec::new();
@@ -378,14 +378,14 @@ const INVENTORY_LIST: usize = 50;
 
 pub(crate) fn inventory_insights(
     engine: &Engine,
-    _desk: &Desk,
+    desk: &Desk,
     a: InventoryArgs,
 ) -> ToolResult<InventoryInsights> {
     let threshold = i64::from(a.low_stock_threshold.unwrap_or(10));
     let catalog = engine.catalog();
     let tree = catalog.category_tree().map_err(|e| e.to_string())?;
     let within = category_filter(&tree, a.category.as_deref())?;
-    let today = analytics::paris_day(chrono::Utc::now());
+    let today = desk.today;
     let (pace_start, _) = analytics::Period::Month.span(today);
     let (dead_start, _) = analytics::Period::Quarter.span(today);
     // One read of the last 90 days' lines: which products sold at all, and their units over
@@ -482,6 +482,178 @@ pub(crate) fn inventory_insights(
         likely_to_run_out: cut(run_out),
         dead_stock: cut(dead),
         dead_stock_count: dead_count,
+        summary,
+    })
+}
+
+/// Arguments of `get_revenue_forecast`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForecastArgs {
+    /// Days to forecast from today, 1 to 365 (default 30).
+    pub forecast_days: Option<u32>,
+}
+
+/// One forecast day, in euros.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForecastDay {
+    /// The day (Europe/Paris).
+    pub date: String,
+    /// The point forecast.
+    pub value: f64,
+    /// Lower bound of the 80 % prediction interval.
+    pub lower80: f64,
+    /// Upper bound of the 80 % prediction interval.
+    pub upper80: f64,
+    /// Lower bound of the 95 % prediction interval.
+    pub lower95: f64,
+    /// Upper bound of the 95 % prediction interval.
+    pub upper95: f64,
+}
+
+/// A forecast's errors on the backtest's held-out days.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForecastErrors {
+    /// Mean absolute scaled error (below 1: better than seasonal naive in sample).
+    pub mase: f64,
+    /// Weighted absolute percentage error (sum of errors over sum of revenue).
+    pub wape: f64,
+    /// Share of held-out days inside the 80 % interval.
+    pub coverage80: f64,
+}
+
+impl From<crate::analytics::forecast::Errors> for ForecastErrors {
+    fn from(e: crate::analytics::forecast::Errors) -> ForecastErrors {
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        ForecastErrors {
+            mase: round(e.mase),
+            wape: round(e.wape),
+            coverage80: round(e.coverage80),
+        }
+    }
+}
+
+/// How the model and seasonal naive did on the last weeks of history.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BacktestInfo {
+    /// Forecast origins in the last weeks.
+    pub folds: usize,
+    /// Days forecast from each origin.
+    pub horizon_days: usize,
+    /// The model judged.
+    pub model_name: String,
+    /// Its errors (none when it could not be fitted).
+    pub model: Option<ForecastErrors>,
+    /// Seasonal naive's errors (the same weekday of the week before).
+    pub seasonal_naive: ForecastErrors,
+}
+
+/// A daily revenue forecast.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevenueForecastInfo {
+    /// Europe/Paris.
+    pub time_zone: &'static str,
+    /// First day of the history the model learnt from.
+    pub history_start: String,
+    /// Last day of that history (yesterday: today's sales are not all in).
+    pub history_end: String,
+    /// First forecast day (today).
+    pub start_date: String,
+    /// Last forecast day.
+    pub end_date: String,
+    /// The forecast the points come from.
+    pub model: String,
+    /// Why the answer is seasonal naive, when it is.
+    pub fallback_reason: Option<String>,
+    /// One point per day.
+    pub points: Vec<ForecastDay>,
+    /// Sum of the point forecasts, in euros.
+    pub total: f64,
+    /// The backtest that chose the model.
+    pub backtest: BacktestInfo,
+    /// What the model does not know.
+    pub limitations: &'static str,
+    /// The answer in one French sentence.
+    pub summary: String,
+}
+
+/// What the forecast does not model, stated in every answer.
+const FORECAST_LIMITATIONS: &str = "Les événements dont la date change chaque année (Black Friday, soldes) ne sont pas modélisés : ils sont vus comme du bruit, et les intervalles sont trop étroits autour d'eux. La saisonnalité annuelle n'est prise en compte qu'avec deux ans d'historique.";
+
+pub(crate) fn revenue_forecast(
+    engine: &Engine,
+    desk: &Desk,
+    a: ForecastArgs,
+) -> ToolResult<RevenueForecastInfo> {
+    use crate::analytics::forecast::{MAX_HORIZON_DAYS, ModelKind};
+    let days = match a.forecast_days.unwrap_or(30) as usize {
+        n @ 1..=MAX_HORIZON_DAYS => n,
+        n => {
+            return Err(format!(
+                "forecastDays must be between 1 and {MAX_HORIZON_DAYS} (got {n})"
+            ));
+        }
+    };
+    let answer = analytics::revenue_forecast(engine.catalog(), desk.today, days)
+        .map_err(|e| format!("no forecast: {e}"))?;
+    let f = &answer.forecast;
+    let cents = |x: f64| (x * 100.0).round() / 100.0;
+    let points: Vec<ForecastDay> = f
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ForecastDay {
+            date: (answer.first_day + chrono::Days::new(i as u64)).to_string(),
+            value: cents(p.value),
+            lower80: cents(p.lower80),
+            upper80: cents(p.upper80),
+            lower95: cents(p.lower95),
+            upper95: cents(p.upper95),
+        })
+        .collect();
+    let total = cents(f.points.iter().map(|p| p.value).sum());
+    let end = answer.first_day + chrono::Days::new(days as u64 - 1);
+    let summary = format!(
+        "Prévision du {} au {} : {:.0} € de chiffre d'affaires ({}{}).",
+        answer.first_day.format("%d/%m/%Y"),
+        end.format("%d/%m/%Y"),
+        total,
+        f.model.name(),
+        match (f.model, f.backtest.model) {
+            (ModelKind::SeasonalNaive, _) => format!(
+                " : {}",
+                f.fallback_reason.unwrap_or("repli sur la référence")
+            ),
+            (_, Some(m)) => format!(
+                ", erreur au backtest {:.0} % contre {:.0} % pour le naïf saisonnier",
+                m.wape * 100.0,
+                f.backtest.seasonal_naive.wape * 100.0
+            ),
+            (_, None) => String::new(),
+        }
+    );
+    Ok(RevenueForecastInfo {
+        time_zone: TIME_ZONE,
+        history_start: answer.history_start.to_string(),
+        history_end: (answer.first_day - chrono::Days::new(1)).to_string(),
+        start_date: answer.first_day.to_string(),
+        end_date: end.to_string(),
+        model: f.model.name().to_owned(),
+        fallback_reason: f.fallback_reason.map(str::to_owned),
+        points,
+        total,
+        backtest: BacktestInfo {
+            folds: f.backtest.folds,
+            horizon_days: f.backtest.horizon,
+            model_name: f.candidate.name().to_owned(),
+            model: f.backtest.model.map(Into::into),
+            seasonal_naive: f.backtest.seasonal_naive.into(),
+        },
+        limitations: FORECAST_LIMITATIONS,
         summary,
     })
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod fake_claude;
+pub mod store;
 
 /// A committed fixture export under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {

@@ -3,6 +3,8 @@
 //! Europe/Paris, as the merchant reads them; revenue counts the orders that are paid or later
 //! (`PAID`, `PROCESSING`, `SHIPPED`, `DELIVERED`), dated by their creation.
 
+pub mod forecast;
+
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 
 use crate::catalog::{Catalog, CatalogError};
@@ -176,6 +178,74 @@ pub fn sales_summary(
         previous,
         periods,
     })
+}
+
+/// Revenue per Paris day of `start..=end`, oldest first, one value per day (0 for a day
+/// without sales).
+pub fn daily_revenue(
+    catalog: &Catalog,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<f64>, CatalogError> {
+    let days = usize::try_from((end - start).num_days() + 1).unwrap_or(0);
+    let mut revenue = vec![0.0; days];
+    let sales =
+        catalog.paid_sales_between(paris_day_start(start), paris_day_start(end + Days::new(1)))?;
+    for sale in sales {
+        let day = (paris_day(sale.created_at) - start).num_days();
+        if let Some(slot) = usize::try_from(day).ok().and_then(|d| revenue.get_mut(d)) {
+            *slot += sale.total;
+        }
+    }
+    Ok(revenue)
+}
+
+/// Days of history a revenue forecast reads at most (three years).
+pub const FORECAST_HISTORY_DAYS: u64 = 3 * 365;
+
+/// A daily revenue forecast from the history up to the day before `today`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailyForecast {
+    /// First day of history read (the first with a sale, at most three years back).
+    pub history_start: NaiveDate,
+    /// Revenue per day from `history_start` to the day before the first forecast day.
+    pub history: Vec<f64>,
+    /// First forecast day (`today`: its sales are not all in yet).
+    pub first_day: NaiveDate,
+    /// The forecast.
+    pub forecast: forecast::RevenueForecast,
+}
+
+/// Forecasts `days` days of revenue from `today` on, from the complete days before it.
+pub fn revenue_forecast(
+    catalog: &Catalog,
+    today: NaiveDate,
+    days: usize,
+) -> Result<DailyForecast, AnalyticsError> {
+    let last = today - Days::new(1);
+    let earliest = today - Days::new(FORECAST_HISTORY_DAYS);
+    let mut history = daily_revenue(catalog, earliest, last)?;
+    // History starts at the first day with a sale: the shop did not exist before.
+    let leading = history.iter().take_while(|&&v| v == 0.0).count();
+    history.drain(..leading);
+    let forecast = forecast::forecast(&history, days)?;
+    Ok(DailyForecast {
+        history_start: earliest + Days::new(leading as u64),
+        history,
+        first_day: today,
+        forecast,
+    })
+}
+
+/// Why an analytics answer could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    /// Reading the replica failed.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// No forecast from this history.
+    #[error(transparent)]
+    Forecast(#[from] forecast::ForecastError),
 }
 
 /// A rolling span of days ending today, as `period` arguments name them.

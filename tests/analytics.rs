@@ -1,0 +1,448 @@
+//! The analytics MCP server (staff tokens with `analytics:read`) through the router: sums and
+//! counts against SQL on hand-built fixtures, rankings, stock, forecasts, and who may read them.
+
+mod common;
+
+use std::path::Path;
+
+use axum::http::StatusCode;
+use chrono::Datelike;
+use common::store::{Fixture, connect, customer, fixture, staff};
+use serde_json::{Value, json};
+
+fn config() -> vivr_search::config::Config {
+    common::store::auth_config()
+}
+
+/// A dozen orders whose sales can be read by hand: around Paris midnights, in every status.
+fn sales_export(dir: &Path) -> std::path::PathBuf {
+    let export = common::copy_fixture("mini", dir);
+    let order = |id: &str, status: &str, at: &str, total: f64, quantities: &[u32]| {
+        let items: Vec<Value> = quantities
+            .iter()
+            .map(|q| json!({"productId": "p01", "quantity": q, "price": 1.0}))
+            .collect();
+        json!({"id": id, "orderNumber": format!("ORD-SALE{:0>4}", &id[1..]), "userId": "alice",
+               "email": "alice@example.fr", "status": status, "total": total, "createdAt": at,
+               "updatedAt": at, "items": items})
+        .to_string()
+    };
+    let lines = [
+        order("o1", "PAID", "2026-11-02T10:00:00Z", 100.0, &[2]),
+        order("o2", "DELIVERED", "2026-11-02T23:30:00Z", 50.0, &[1]), // Paris: 3 November
+        order("o3", "PENDING", "2026-11-03T10:00:00Z", 999.0, &[1]),
+        order("o4", "CANCELLED", "2026-11-04T10:00:00Z", 500.0, &[1]),
+        order("o5", "SHIPPED", "2026-11-09T08:00:00Z", 80.0, &[3]),
+        order("o6", "PROCESSING", "2026-11-15T12:00:00Z", 20.0, &[1]),
+        order("o7", "DELIVERED", "2026-10-31T22:59:00Z", 40.0, &[1]), // Paris: 31 October
+        order("o8", "DELIVERED", "2026-10-31T23:00:00Z", 60.0, &[2]), // Paris: 1 November
+        order("o9", "DELIVERED", "2026-10-20T10:00:00Z", 30.0, &[1]),
+        order("o10", "DELIVERED", "2026-10-10T10:00:00Z", 1000.0, &[1]),
+        order("o11", "PAID", "2026-11-15T23:30:00Z", 7.0, &[1]), // Paris: 16 November
+        order("o12", "SHIPPED", "2026-11-10T12:00:00+01:00", 25.0, &[2, 3]),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    common::write(&export, "orders.ndjson", &refs);
+    export
+}
+
+#[tokio::test]
+async fn the_sales_summary_adds_up_as_sql_does_and_staff_only_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = sales_export(dir.path());
+    let f = Fixture {
+        built: common::build_export(dir, &export, None),
+        state_dir: tempfile::tempdir().unwrap(),
+    };
+    let app = f.app(&config());
+    let args = json!({"startDate": "2026-11-01", "endDate": "2026-11-15", "granularity": "week"});
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let s = staff.ok("get_sales_summary", args.clone()).await;
+    assert_eq!(s["timeZone"], "Europe/Paris");
+    // Read by hand: o8, o1, o2, o5, o12, o6 (paid or later, Paris days 1 to 15 November).
+    assert_eq!(
+        s["total"],
+        json!({"revenue": 335.0, "orders": 6, "units": 14, "averageBasket": 55.83})
+    );
+    // The same in SQL, on the UTC bounds of those Paris days.
+    let conn = rusqlite::Connection::open(f.built.db()).unwrap();
+    let (revenue, orders): (f64, i64) = conn
+        .query_row(
+            "SELECT sum(total), count(*) FROM orders WHERE status IN ('PAID','PROCESSING','SHIPPED','DELIVERED')
+               AND julianday(created_at) >= julianday('2026-10-31T23:00:00Z')
+               AND julianday(created_at) < julianday('2026-11-15T23:00:00Z')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            s["total"]["revenue"].as_f64().unwrap(),
+            s["total"]["orders"].as_i64().unwrap()
+        ),
+        (revenue, orders)
+    );
+    let periods: Vec<(String, f64, u64)> = s["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["start"].as_str().unwrap().to_owned(),
+                p["revenue"].as_f64().unwrap(),
+                p["units"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            ("2026-11-01".to_owned(), 60.0, 2),
+            ("2026-11-02".to_owned(), 150.0, 3),
+            ("2026-11-09".to_owned(), 125.0, 9)
+        ]
+    );
+    // The previous 15 days: o7 and o9.
+    assert_eq!(s["previous"]["revenue"], 70.0);
+    assert_eq!(s["change"]["revenuePct"], 378.6);
+    assert!(s["summary"].as_str().unwrap().contains("335.00 €"));
+    let days = staff
+        .ok(
+            "get_sales_summary",
+            json!({"startDate": "2026-11-02", "endDate": "2026-11-03", "granularity": "day"}),
+        )
+        .await;
+    assert_eq!(days["periods"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        days["periods"][1]["revenue"], 50.0,
+        "23:30 UTC on the 2nd is the 3rd in Paris"
+    );
+    // Argument errors say what to fix.
+    for (bad, needle) in [
+        (
+            json!({"startDate": "2026-11-01", "endDate": "2026-11-15", "granularity": "hour"}),
+            "granularity",
+        ),
+        (
+            json!({"startDate": "01/11/2026", "endDate": "2026-11-15", "granularity": "day"}),
+            "startDate",
+        ),
+        (
+            json!({"startDate": "2026-11-15", "endDate": "2026-11-01", "granularity": "day"}),
+            "before",
+        ),
+        (
+            json!({"startDate": "2020-01-01", "endDate": "2026-11-01", "granularity": "day"}),
+            "split",
+        ),
+    ] {
+        assert!(staff.error("get_sales_summary", bad).await.contains(needle));
+    }
+    // Anonymous callers and customers are refused; no e-mail or order number in the answer.
+    assert!(!s.to_string().contains("alice") && !s.to_string().contains("ORD-"));
+    let anonymous = connect(&app, "/mcp/analytics", None).await;
+    assert!(anonymous.tools().await.is_empty());
+    let (status, _) = anonymous
+        .raw(
+            "tools/call",
+            json!({"name": "get_sales_summary", "arguments": args.clone()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let alice = connect(&app, "/mcp/analytics", Some(customer("alice"))).await;
+    let (status, _) = alice
+        .raw(
+            "tools/call",
+            json!({"name": "get_sales_summary", "arguments": args}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn top_products_rank_by_revenue_and_units_with_their_trend() {
+    let f = fixture();
+    let app = f.app(&config());
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let rank = |list: &Value| -> Vec<(String, f64, u64)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["productId"].as_str().unwrap().to_owned(),
+                    p["revenue"].as_f64().unwrap(),
+                    p["units"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // The last 30 days: only the order placed yesterday (the sofa and the poster), against the
+    // same two products 40 days ago.
+    let month = staff
+        .ok("get_top_products", json!({"period": "month"}))
+        .await;
+    assert_eq!(month["timeZone"], "Europe/Paris");
+    assert_eq!(
+        rank(&month["byRevenue"]),
+        [("p01".to_owned(), 899.0, 1), ("p90".to_owned(), 39.0, 1)]
+    );
+    assert_eq!(
+        month["byRevenue"][0]["name"],
+        "Canapé d'angle Oslo en velours"
+    );
+    assert_eq!(month["byRevenue"][0]["category"], "canapes");
+    assert_eq!(
+        month["byRevenue"][0]["revenueChangePct"], 0.0,
+        "899 € then, 899 € now"
+    );
+    // 91 days: the three orders 40 days ago count too; lamps lead by units (cancelled orders
+    // and the one 220 days ago do not count).
+    let quarter = staff
+        .ok("get_top_products", json!({"period": "quarter", "limit": 2}))
+        .await;
+    assert_eq!(
+        rank(&quarter["byRevenue"]),
+        [("p01".to_owned(), 1798.0, 2), ("p03".to_owned(), 236.0, 4)]
+    );
+    assert_eq!(rank(&quarter["byUnits"])[0], ("p03".to_owned(), 236.0, 4));
+    let lighting = staff
+        .ok(
+            "get_top_products",
+            json!({"period": "quarter", "category": "luminaires"}),
+        )
+        .await;
+    assert_eq!(rank(&lighting["byRevenue"]), [("p03".to_owned(), 236.0, 4)]);
+    assert!(
+        month["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Canapé d'angle Oslo")
+    );
+    for (bad, needle) in [
+        (json!({"period": "decade"}), "period"),
+        (json!({"period": "month", "limit": 0}), "limit"),
+        (
+            json!({"period": "month", "category": "voitures"}),
+            "no category",
+        ),
+    ] {
+        assert!(staff.error("get_top_products", bad).await.contains(needle));
+    }
+    let alice = connect(&app, "/mcp/analytics", Some(customer("alice"))).await;
+    let (status, _) = alice
+        .raw(
+            "tools/call",
+            json!({"name": "get_top_products", "arguments": {"period": "month"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn inventory_insights_find_shortages_cover_and_dead_stock() {
+    let f = fixture();
+    let app = f.app(&config());
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["productId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = staff
+        .ok("get_inventory_insights", json!({"lowStockThreshold": 4}))
+        .await;
+    // The mini catalog's p02 has no stock.
+    assert!(ids(&all["outOfStock"]).contains(&"p02".to_owned()));
+    assert_eq!(
+        all["outOfStockCount"].as_u64().unwrap() as usize,
+        all["outOfStock"].as_array().unwrap().len()
+    );
+    // The sofa (4 in stock) sold one unit in 30 days: 120 days of cover, low at threshold 4.
+    let sofa = all["lowStock"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["productId"] == "p01")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (sofa["stock"].clone(), sofa["daysOfCover"].clone()),
+        (json!(4), json!(120.0))
+    );
+    // The poster (50 in stock, made in 5 days) sells slowly: not about to run out.
+    assert!(!ids(&all["likelyToRunOut"]).contains(&"p90".to_owned()));
+    // Products in stock without a sale in 90 days are dead stock; those sold are not.
+    let dead = ids(&all["deadStock"]);
+    assert!(!dead.contains(&"p01".to_owned()) && !dead.contains(&"p03".to_owned()));
+    assert!(!dead.is_empty());
+    let lighting = staff
+        .ok("get_inventory_insights", json!({"category": "luminaires"}))
+        .await;
+    let lighting_ids: Vec<String> = ["outOfStock", "lowStock", "deadStock"]
+        .iter()
+        .flat_map(|k| ids(&lighting[*k]))
+        .collect();
+    assert!(
+        lighting_ids
+            .iter()
+            .all(|id| !["p01", "p02", "p90"].contains(&id.as_str())),
+        "{lighting_ids:?}"
+    );
+    assert!(
+        staff
+            .error("get_inventory_insights", json!({"category": "voitures"}))
+            .await
+            .contains("no category")
+    );
+    assert!(
+        staff
+            .error("get_inventory_insights", json!({"lowStockThreshold": -1}))
+            .await
+            .contains("invalid arguments")
+    );
+    let anonymous = connect(&app, "/mcp/analytics", None).await;
+    let (status, _) = anonymous
+        .raw(
+            "tools/call",
+            json!({"name": "get_inventory_insights", "arguments": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// The mini catalog with `days` days of paid orders before `today`: a weekly pattern on a
+/// growing level with deterministic noise, a few orders a day.
+fn daily_orders_export(dir: &Path, today: chrono::NaiveDate, days: i64) -> std::path::PathBuf {
+    let export = common::copy_fixture("mini", dir);
+    let weekly = [1.15, 1.0, 1.0, 0.95, 0.9, 0.8, 1.2];
+    let mut state: u64 = 7;
+    let mut lines = Vec::new();
+    for d in 0..days {
+        let day = today - chrono::Days::new((days - d) as u64);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let noise = ((state >> 40) as f64 / (1u64 << 24) as f64 - 0.5) * 0.3;
+        let revenue = (300.0 + 2.0 * d as f64)
+            * weekly[day.weekday().num_days_from_monday() as usize]
+            * (1.0 + noise);
+        for (n, share) in [0.5, 0.3, 0.2].into_iter().enumerate() {
+            let total = (revenue * share * 100.0).round() / 100.0;
+            lines.push(
+                json!({"id": format!("o{d}_{n}"), "orderNumber": format!("ORD-FC{d:05}{n}"),
+                       "userId": "alice", "email": "alice@example.fr", "status": "DELIVERED",
+                       "total": total, "createdAt": format!("{day}T1{n}:00:00Z"),
+                       "updatedAt": format!("{day}T1{n}:00:00Z"),
+                       "items": [{"productId": "p01", "quantity": 1, "price": total}]})
+                .to_string(),
+            );
+        }
+    }
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    common::write(&export, "orders.ndjson", &refs);
+    export
+}
+
+#[tokio::test]
+async fn the_revenue_forecast_gives_intervals_per_day_and_the_backtest_that_chose_its_model() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let export = daily_orders_export(dir.path(), today, 180);
+    let f = Fixture {
+        built: common::build_export(dir, &export, None),
+        state_dir: tempfile::tempdir().unwrap(),
+    };
+    let mut config = config();
+    config.store.today = Some(today);
+    let app = f.app(&config);
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let forecast = staff
+        .ok("get_revenue_forecast", json!({"forecastDays": 14}))
+        .await;
+    assert_eq!(forecast["timeZone"], "Europe/Paris");
+    assert_eq!(forecast["historyStart"], "2026-01-01");
+    assert_eq!(forecast["historyEnd"], "2026-06-29");
+    assert_eq!(forecast["startDate"], "2026-06-30");
+    assert_eq!(forecast["endDate"], "2026-07-13");
+    let points = forecast["points"].as_array().unwrap();
+    assert_eq!(points.len(), 14);
+    assert_eq!(points[0]["date"], "2026-06-30");
+    for p in points {
+        let v = |k: &str| p[k].as_f64().unwrap();
+        assert!(0.0 <= v("lower95") && v("lower95") <= v("lower80"), "{p}");
+        assert!(
+            v("lower80") <= v("value") && v("value") <= v("upper80"),
+            "{p}"
+        );
+        assert!(v("upper80") <= v("upper95"), "{p}");
+    }
+    // A weekly pattern under noise: the model beats seasonal naive and is the answer.
+    let backtest = &forecast["backtest"];
+    assert_eq!(backtest["folds"], 4);
+    assert_eq!(backtest["horizonDays"], 14);
+    let model_mase = backtest["model"]["mase"].as_f64().unwrap();
+    assert!(model_mase < backtest["seasonalNaive"]["mase"].as_f64().unwrap());
+    assert!(forecast["model"].as_str().unwrap().starts_with("MSTL"));
+    assert!(forecast["fallbackReason"].is_null());
+    assert!(
+        forecast["limitations"]
+            .as_str()
+            .unwrap()
+            .contains("Black Friday")
+    );
+    assert!(forecast["summary"].as_str().unwrap().contains("30/06/2026"));
+    let total: f64 = points.iter().map(|p| p["value"].as_f64().unwrap()).sum();
+    assert!((forecast["total"].as_f64().unwrap() - total).abs() < 0.1);
+    // The default horizon is 30 days; out-of-range ones are refused.
+    let default = staff.ok("get_revenue_forecast", json!({})).await;
+    assert_eq!(default["points"].as_array().unwrap().len(), 30);
+    for bad in [0, 366] {
+        let message = staff
+            .error("get_revenue_forecast", json!({"forecastDays": bad}))
+            .await;
+        assert!(message.contains("forecastDays"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn a_forecast_from_too_little_history_is_an_error_that_says_so() {
+    // The sales fixture's first order is on 10 October: 15 days of history on the 25th.
+    let dir = tempfile::tempdir().unwrap();
+    let export = sales_export(dir.path());
+    let f = Fixture {
+        built: common::build_export(dir, &export, None),
+        state_dir: tempfile::tempdir().unwrap(),
+    };
+    let mut config = config();
+    config.store.today = chrono::NaiveDate::from_ymd_opt(2026, 10, 25);
+    let app = f.app(&config);
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let message = staff.error("get_revenue_forecast", json!({})).await;
+    assert!(
+        message.contains("15 days of history, a forecast needs at least"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn every_analytics_tool_refuses_anonymous_callers_and_customers() {
+    let f = fixture();
+    let app = f.app(&config());
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let tools = staff.tools().await;
+    assert!(tools.len() >= 4, "{tools:?}");
+    let anonymous = connect(&app, "/mcp/analytics", None).await;
+    let alice = connect(&app, "/mcp/analytics", Some(customer("alice"))).await;
+    assert!(anonymous.tools().await.is_empty());
+    assert!(alice.tools().await.is_empty());
+    for tool in &tools {
+        let call = json!({"name": tool, "arguments": {}});
+        let (status, _) = anonymous.raw("tools/call", call.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{tool}");
+        let (status, _) = alice.raw("tools/call", call).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{tool}");
+    }
+}
