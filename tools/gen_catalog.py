@@ -6,9 +6,12 @@
     python3 tools/gen_catalog.py --products 100000 --seed 7 --out /tmp/cat100k
 
 Same arguments, same bytes: one `random.Random(seed)` for everything the first contract had,
-a second one (the lifecycle stream) for fields added since, fixed iteration orders, no sets.
+a second one (the lifecycle stream) for fields added since, a third for carts, fixed iteration
+orders, no set iterated. Products, categories and reviews are drawn before anything else, so
+changes to orders, users, wishlists or carts never move them.
 
-What it models, so that search, recommendations and evaluation have real structure to find:
+What it models, so that search, recommendations, analytics and evaluation have real structure
+to find:
 - five top categories and their subcategories (names in the spirit of the Google product
   taxonomy, fr-FR: "Veilleuses et lampes d'ambiance", "Buffets et bahuts"...);
 - product types with French names and grammatical gender, so colours agree ("Lampe blanche",
@@ -18,15 +21,34 @@ What it models, so that search, recommendations and evaluation have real structu
 - attributes (colour, material, style, room, dimensions) drawn from what fits the type, prices
   within the type's band, stock (some out of stock), featured items, reviews;
 - orders whose baskets follow co-purchase rules (a sofa often with cushions, a plaid, a rug),
-  with a preference for the anchor's style, so "bought together" has signal;
+  with a preference for the anchor's style, so "bought together" has signal; within a type a
+  few best-sellers and a long tail;
+- two years of orders (2024-11-06 .. 2026-11-06, ids in time order) shaped like a French
+  home-decor shop's: growth (x2.2 over the two years), a weekly cycle (Sunday and Monday high,
+  Saturday low), the soldes (winter and summer, on their national dates), Black Friday to
+  Cyber Monday, December before Christmas, a quiet Christmas and August; during the soldes
+  and Black Friday about half the lines are sold 20 to 40 % off (the line's price is the price
+  paid, the total their sum);
+- product launches (sold from their creation, a spike in their first weeks) and stock-outs
+  (best-sellers out for a few weeks then restocked; the catalog's products at stock 0 out
+  since 10 to 40 days), a line that cannot be sold being drawn again or dropped;
+- customers: a little over half the orders are a new customer's first, the others a returning
+  customer's, most often a recent one's, so acquisition and retention cohorts mean something;
 - an order lifecycle: statuses consistent with their age and timestamps (paidAt, shippedAt,
   deliveredAt, cancelledAt; carrier and tracking number once shipped), shipping countries and
-  overseas or Corsican postal codes, products' lead times and personalised goods, and the
-  users who placed the orders (users.ndjson).
+  overseas or Corsican postal codes (a returning customer's usually the same), products' lead
+  times and personalised goods, and the users (users.ndjson: every customer, whose account
+  predates their first order and review, and accounts that never ordered);
+- carts over the last 180 days (carts.ndjson): the cart each order came from, and abandoned
+  carts, about 2.3 times as many, guests' or signed-in customers'.
 Each product also carries `productType` (an unknown field to the engine, kept in the replica),
 the ground truth the evaluation set is derived from.
 """
 import argparse
+import bisect
+import datetime
+import functools
+import itertools
 import json
 import math
 import os
@@ -423,11 +445,19 @@ def price_in(rng, lo, hi):
     return float(int(raw)) + (0.99 if raw >= 15 and rng.random() < 0.7 else 0.0) if raw >= 15 else round(raw, 2)
 
 
+EPOCH = datetime.date(2024, 1, 1)  # day 0 of every date the generator writes
+
+
+@functools.lru_cache(maxsize=None)
+def iso_date(day):
+    return (EPOCH + datetime.timedelta(days=day)).isoformat()
+
+
 def iso(day_offset, seconds):
-    # day 0 = 2024-01-01; no datetime dependency on locale or timezone.
-    import datetime
-    t = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(days=day_offset, seconds=seconds)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # day 0 = 2024-01-01; no datetime dependency on locale or timezone. The date of a day is
+    # computed once (a million timestamps for the bench's catalog).
+    day, rest = divmod(day_offset * 86400 + seconds, 86400)
+    return f"{iso_date(day)}T{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}Z"
 
 # --- Generation -----------------------------------------------------------------------------
 
@@ -539,8 +569,284 @@ FIRST_NAMES = ["Camille", "Léa", "Manon", "Chloé", "Inès", "Sarah", "Julie", 
 LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
               "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
               "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert"]
+
+# --- The shop's calendar ----------------------------------------------------------------------
+
 # The demo's "now": the last day orders are drawn on (day 1040 = 2026-11-06).
 LAST_ORDER_DAY = 1040
+# Two years of orders up to "now" (day 310 = 2024-11-06), so that a year compares with the one
+# before, Black Friday and both soldes come twice, and a forecast has two seasons to learn from.
+FIRST_ORDER_DAY = LAST_ORDER_DAY - 730
+ORDER_DAYS = list(range(FIRST_ORDER_DAY, LAST_ORDER_DAY + 1))
+# The storefront keeps carts for six months: carts.ndjson covers the span's last 180 days.
+CART_DAYS = 180
+
+# Demand at the end of the two years relative to the start: a young shop growing ~48 % a year.
+GROWTH = 2.2
+# Home decor online: the weekend is spent looking, Sunday evening and Monday buying; Saturday
+# is for the shops in town. Monday .. Sunday.
+WEEKDAY = (1.15, 1.0, 1.0, 0.95, 0.9, 0.8, 1.2)
+# The soldes' four weeks: a rush on the first, then what is left.
+SOLDES_WEEKS = (1.9, 1.5, 1.3, 1.2)
+# During the soldes and Black Friday about half of an order's lines are marked down.
+SALE_LINE_SHARE = 0.5
+
+
+def date_of(day):
+    return EPOCH + datetime.timedelta(days=day)
+
+
+def day_of(date):
+    return (date - EPOCH).days
+
+
+def stamp_of(text):
+    """Seconds since day 0 of an `iso` timestamp ("2026-01-07T10:00:00Z")."""
+    day = day_of(datetime.date.fromisoformat(text[:10]))
+    return day * 86400 + int(text[11:13]) * 3600 + int(text[14:16]) * 60 + int(text[17:19])
+
+
+def wednesdays(year, month):
+    first = datetime.date(year, month, 1)
+    d = first + datetime.timedelta(days=(2 - first.weekday()) % 7)
+    out = []
+    while d.month == month:
+        out.append(d)
+        d += datetime.timedelta(days=7)
+    return out
+
+
+def soldes_windows(year):
+    """The year's two national soldes as (first day, last day) day numbers, four weeks each.
+
+    Winter sales open on the second Wednesday of January, moved to the first when the second
+    falls after the 12th (2026: 7 January); summer sales on the last Wednesday of June, moved to
+    the one before when the last falls after the 28th. Online shops follow the national dates."""
+    jan = wednesdays(year, 1)
+    winter = jan[1] if jan[1].day <= 12 else jan[0]
+    jun = wednesdays(year, 6)
+    summer = jun[-1] if jun[-1].day <= 28 else jun[-2]
+    return [(day_of(d), day_of(d) + 27) for d in (winter, summer)]
+
+
+def black_friday(year):
+    """Day number of Black Friday: the day after the fourth Thursday of November."""
+    first = datetime.date(year, 11, 1)
+    thursday = first + datetime.timedelta(days=(3 - first.weekday()) % 7 + 21)
+    return day_of(thursday) + 1
+
+
+def soldes_week(day):
+    """0 to 3 in the soldes' first to fourth week, None outside the soldes."""
+    for start, end in soldes_windows(date_of(day).year):
+        if start <= day <= end:
+            return (day - start) // 7
+    return None
+
+
+def soldes_boost(day):
+    week = soldes_week(day)
+    return 1.0 if week is None else SOLDES_WEEKS[week]
+
+
+def black_friday_boost(day):
+    offset = day - black_friday(date_of(day).year)
+    if offset == 0:
+        return 3.0
+    if 1 <= offset <= 3:  # the weekend and Cyber Monday
+        return 2.0
+    if -7 <= offset <= -1:  # the week before, when the early deals and the newsletters start
+        return 1.2
+    return 1.0
+
+
+def on_sale(day):
+    """Whether lines are marked down on that day: the soldes, Black Friday to Cyber Monday."""
+    return soldes_week(day) is not None or 0 <= day - black_friday(date_of(day).year) <= 3
+
+
+def season(day):
+    """Christmas presents and decorating before the holidays, the shop asleep on the 24th-26th
+    and in August, when France is on holiday."""
+    d = date_of(day)
+    if d.month == 12:
+        return 1.4 if d.day <= 22 else 0.5 if 24 <= d.day <= 26 else 1.0
+    return 0.75 if d.month == 8 else 1.0
+
+
+def demand(day):
+    """Relative order intensity of a day: growth x weekday x soldes x Black Friday x season."""
+    growth = GROWTH ** ((day - FIRST_ORDER_DAY) / (LAST_ORDER_DAY - FIRST_ORDER_DAY))
+    return (growth * WEEKDAY[date_of(day).weekday()] * soldes_boost(day) * black_friday_boost(day)
+            * season(day))
+
+
+def sale_price(rng, price):
+    """A line's price on a sale day: half the lines 20 to 40 % off, rounded to the cent."""
+    if rng.random() < SALE_LINE_SHARE:
+        return round(price * (100 - 5 * rng.randint(4, 8)) / 100, 2)
+    return price
+
+
+# --- What sells, and when -------------------------------------------------------------------
+
+# Appeal: within a type, a few best-sellers and a long tail (lognormal), so that top products
+# mean something and a best-seller's stock-out shows in its sales.
+APPEAL_SIGMA = 1.0
+ANCHOR_SHARE = 0.7  # an order starts from an anchor type (sofa, bed, table...) 70 % of the time
+LAUNCHES = 8
+LAUNCH_DAYS = 45
+LAUNCH_BOOST = 4
+STOCK_OUTS = 8
+
+
+def pick(rng, pool, cum):
+    """One of pool, in proportion to the weights whose running sums are cum."""
+    return pool[bisect.bisect(cum, rng.random() * cum[-1], 0, len(pool) - 1)]
+
+
+class Assortment:
+    """The products orders and carts draw from: their appeal, and the days each cannot be sold.
+
+    Launches: a few anchor products created inside the order span sell from the day after
+    their createdAt, and ~4x more in their first 45 days. Stock-outs: a few best-sellers are
+    out of stock for 20 to 40 days then restocked, and every product whose stock is 0 in the
+    catalog has been out for the last 10 to 40 days.
+    """
+
+    def __init__(self, rng, meta, created, stocks, by_type):
+        self.meta = meta
+        self.appeal = [rng.lognormvariate(0.0, APPEAL_SIGMA) for _ in meta]
+        self.anchors = [i for i, m in enumerate(meta) if m[1] in COMPANIONS]
+        self.anchor_cum = list(itertools.accumulate(self.appeal[i] for i in self.anchors))
+        self.everything = list(range(len(meta)))
+        self.all_cum = list(itertools.accumulate(self.appeal))
+        self.pools = {t["key"]: (by_type[t["key"]], list(itertools.accumulate(self.appeal[i] for i in by_type[t["key"]])))
+                      for t in TYPES if by_type[t["key"]]}
+        self.blocked = {}  # product index -> [(first day, last day)] it cannot be sold
+        self.boosts = {}  # day -> [(product index, extra probability of being the anchor)]
+        self.launches = self._launches(created, stocks)
+        self.stock_outs = self._stock_outs(rng, stocks)
+
+    def anchor_probability(self, i):
+        """Probability that one anchor draw (outside launches) gives product i."""
+        p = (1 - ANCHOR_SHARE) * self.appeal[i] / self.all_cum[-1]
+        if self.meta[i][1] in COMPANIONS:
+            p += ANCHOR_SHARE * self.appeal[i] / self.anchor_cum[-1]
+        return p
+
+    def _launches(self, created, stocks):
+        """The launched products, chosen without a draw: the anchor products in stock created
+        between day 400 and 1000, in createdAt order, cut into LAUNCHES slices; the most
+        appealing of each slice (a launch is a product the shop pushes). [(index, launch day)]"""
+        candidates = sorted((created[i], i) for i in self.anchors if 400 <= created[i] <= 1000 and stocks[i] > 0)
+        out = []
+        for k in range(min(LAUNCHES, len(candidates))):
+            part = candidates[k * len(candidates) // LAUNCHES:(k + 1) * len(candidates) // LAUNCHES]
+            if not part:
+                continue
+            _, i = max(part, key=lambda c: (self.appeal[c[1]], -c[1]))
+            launch = created[i] + 1  # the first whole day it is on the site
+            self.blocked.setdefault(i, []).append((0, launch - 1))
+            extra = (LAUNCH_BOOST - 1) * self.anchor_probability(i)
+            for day in range(launch, launch + LAUNCH_DAYS):
+                self.boosts.setdefault(day, []).append((i, extra))
+            out.append((i, launch))
+        return out
+
+    def expected_units(self):
+        """Units of each product per order, in expectation (anchor draws and companion rules,
+        styles ignored): what "popular" means for choosing the stock-outs."""
+        units = [self.anchor_probability(i) for i in self.everything]
+        anchor_type = {}  # type -> probability that an order's anchor is of that type
+        for i in self.everything:
+            anchor_type[self.meta[i][1]] = anchor_type.get(self.meta[i][1], 0.0) + units[i]
+        for kind, rules in COMPANIONS.items():
+            for companion, prob, (qlo, qhi) in rules:
+                if companion not in self.pools:
+                    continue
+                pool, cum = self.pools[companion]
+                for i in pool:
+                    units[i] += anchor_type.get(kind, 0.0) * prob * (qlo + qhi) / 2 * self.appeal[i] / cum[-1]
+        return units
+
+    def _stock_outs(self, rng, stocks):
+        """Best-sellers out of stock for a while, then restocked; and the catalog's products at
+        stock 0 out since 10 to 40 days before "now". [(index, first day, last day)]"""
+        launched = [i for i, _ in self.launches]
+        units = self.expected_units()
+        popular = sorted((i for i in self.everything if stocks[i] > 0 and i not in launched),
+                         key=lambda i: (-units[i], i))[:STOCK_OUTS]
+        out = []
+        for i in popular:
+            length = rng.randint(20, 40)
+            start = rng.randint(FIRST_ORDER_DAY + 30, LAST_ORDER_DAY - 45 - length)
+            self.blocked.setdefault(i, []).append((start, start + length - 1))
+            out.append((i, start, start + length - 1))
+        for i in self.everything:
+            if stocks[i] == 0:
+                self.blocked.setdefault(i, []).append((LAST_ORDER_DAY - rng.randint(10, 40) + 1, LAST_ORDER_DAY))
+        return out
+
+    def available(self, i, day):
+        return all(not first <= day <= last for first, last in self.blocked.get(i, ()))
+
+    def draw_anchor(self, rng, day):
+        """The first product of a basket: a launch in its first weeks (boosted), else an anchor
+        type or any product, by appeal; drawn again while it cannot be sold that day."""
+        for _ in range(10_000):
+            i = self._anchor_like(rng, day)
+            if self.available(i, day):
+                return i
+        raise RuntimeError(f"no product can be sold on {date_of(day)}")
+
+    def _anchor_like(self, rng, day):
+        boosts = self.boosts.get(day)
+        if boosts:
+            u = rng.random()
+            for i, extra in boosts:
+                if u < extra:
+                    return i
+                u -= extra
+        if rng.random() < ANCHOR_SHARE:
+            return pick(rng, self.anchors, self.anchor_cum)
+        return pick(rng, self.everything, self.all_cum)
+
+    def draw_companion(self, rng, kind, style, day):
+        """A product of type kind to go with an anchor of that style: eight draws by appeal,
+        the first of the anchor's style 70 % of the time; None when none of them can be sold
+        that day (the line is dropped)."""
+        pool, cum = self.pools[kind]
+        drawn = [pick(rng, pool, cum) for _ in range(min(8, len(pool)))]
+        drawn = [i for i in drawn if self.available(i, day)]
+        if not drawn:
+            return None
+        same_style = [i for i in drawn if self.meta[i][2] == style]
+        return same_style[0] if same_style and rng.random() < 0.7 else drawn[0]
+
+
+# --- Orders, users, wishlists, carts ----------------------------------------------------------
+
+# Customers: an order is a new customer's first 55 % of the time; otherwise a returning customer,
+# most often one acquired recently (exponential, mean 90 days), sometimes anyone.
+NEW_CUSTOMER = 0.55
+RECENT_SHARE = 0.7
+RECENT_DAYS = 90
+# Accounts that never ordered, as a share of the customers.
+NEVER_ORDERED = 0.15
+ABANDONED_PER_CONVERTED = 2.3
+GUEST_ABANDONED = 0.5  # with every converted cart signed in, ~35 % of all carts are guests'
+
+
+def pick_recent(rng, stamps, now, hi=None):
+    """Index into stamps[:hi] (sorted, all <= now) of someone recent: an exponential age, or
+    anyone."""
+    hi = len(stamps) if hi is None else hi
+    if rng.random() < RECENT_SHARE:
+        k = bisect.bisect_right(stamps, now - rng.expovariate(1 / (RECENT_DAYS * 86400)), 0, hi) - 1
+        if k >= 0:
+            return k
+    return rng.randrange(hi)
 
 
 def lifecycle_fields(life, product):
@@ -555,30 +861,34 @@ def lifecycle_fields(life, product):
     return fields
 
 
-def order_lifecycle(life, order, day, items):
+def order_lifecycle(life, order, day, kinds, address=None):
     """An order's status made consistent with its age, and its lifecycle timestamps.
 
     Cancelled and pending orders stay as drawn (a pending order is a payment never completed),
     so the co-purchase signals, which leave cancelled orders out, do not move. Any other order
     follows its timeline (paid, prepared, shipped, delivered) up to the demo's "now".
+    address: the returning customer's (country, postal code), else one is drawn. Returns it.
     """
     created = order["createdAt"]
     base = day * 86400 + int(created[11:13]) * 3600 + int(created[14:16]) * 60 + int(created[17:19])
     now = (LAST_ORDER_DAY + 1) * 86400
     at = lambda seconds: iso(0, seconds)
     country = "FR"
-    draw = life.random()
-    if draw < 0.04:
-        country, order["shippingPostalCode"] = "BE", f"{life.randint(1000, 9990)}"
-    elif draw < 0.06:
-        country, order["shippingPostalCode"] = "CH", f"{life.randint(1000, 9658)}"
-    elif draw < 0.07:
-        country, order["shippingPostalCode"] = "LU", f"{life.randint(1009, 9999)}"
-    elif draw < 0.09:
-        order["shippingPostalCode"] = f"97{life.randint(1, 4)}{life.randint(0, 99):02d}"
+    if address:
+        country, order["shippingPostalCode"] = address
+    else:
+        draw = life.random()
+        if draw < 0.04:
+            country, order["shippingPostalCode"] = "BE", f"{life.randint(1000, 9990)}"
+        elif draw < 0.06:
+            country, order["shippingPostalCode"] = "CH", f"{life.randint(1000, 9658)}"
+        elif draw < 0.07:
+            country, order["shippingPostalCode"] = "LU", f"{life.randint(1009, 9999)}"
+        elif draw < 0.09:
+            order["shippingPostalCode"] = f"97{life.randint(1, 4)}{life.randint(0, 99):02d}"
     order["shippingCountry"] = country
     far = country != "FR" or order["shippingPostalCode"][:2] in ("20", "97")
-    freight = any(m[1] in FREIGHT for m, _ in items)
+    freight = any(kind in FREIGHT for kind in kinds)
     carrier = "Geodis" if freight else ("Chronopost" if life.random() < 0.2 and not far else "Colissimo")
     paid = base + life.randint(30, 1800)
     status = order["status"]
@@ -619,13 +929,160 @@ def order_lifecycle(life, order, day, items):
             order["deliveredAt"] = at(delivered)
     order["status"] = status
     order["updatedAt"] = at(min(max(updated, base), now))
+    return country, order["shippingPostalCode"]
+
+
+def write_orders(path, rng, life, shop, n_orders, demand_cum, sale_days):
+    """Orders in createdAt order (ids follow time). Returns the customers' first-order stamps
+    (user n is customers[n - 1]) and the orders carts come from: [(id, user, stamp, items)]."""
+    # Every order's moment first, from the calendar's intensity, then sorted: the day is known
+    # before the basket, which depends on what can be sold that day.
+    days = rng.choices(ORDER_DAYS, cum_weights=demand_cum, k=n_orders)
+    stamps = sorted(day * 86400 + rng.randint(0, 86399) for day in days)
+    statuses = ["DELIVERED"] * 14 + ["SHIPPED"] * 2 + ["PAID", "PROCESSING", "PENDING", "CANCELLED"]
+    meta = shop.meta
+    customers, addresses = [], []  # per user - 1: first order's stamp, (country, postal code)
+    carted = []
+    cart_from = LAST_ORDER_DAY - CART_DAYS + 1
+    with open(path, "w", encoding="utf-8") as f:
+        for o, stamp in enumerate(stamps, 1):
+            day = stamp // 86400
+            if not customers or rng.random() < NEW_CUSTOMER:
+                customers.append(stamp)
+                user, address = len(customers), None
+            else:
+                user = pick_recent(rng, customers, stamp) + 1
+                # Most come back to the same address; some send a present elsewhere.
+                address = addresses[user - 1] if rng.random() < 0.9 else None
+            anchor = shop.draw_anchor(rng, day)
+            items = [(anchor, 1)]
+            for companion, prob, (qlo, qhi) in COMPANIONS.get(meta[anchor][1], []):
+                if rng.random() < prob and companion in shop.pools:
+                    chosen = shop.draw_companion(rng, companion, meta[anchor][2], day)
+                    if chosen is not None and all(chosen != i for i, _ in items):
+                        items.append((chosen, rng.randint(qlo, qhi)))
+            sale = sale_days[day]
+            lines = [{"productId": meta[i][0], "quantity": q,
+                      "price": sale_price(rng, meta[i][3]) if sale else meta[i][3]} for i, q in items]
+            order = {
+                "id": f"ord_{o:07d}",
+                "orderNumber": "ORD-" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8)),
+                "userId": f"user_{user:06d}",
+                "email": f"client{user}@example.fr",
+                "status": rng.choice(statuses),
+                "total": round(sum(line["price"] * line["quantity"] for line in lines), 2),
+                "createdAt": iso(0, stamp),
+                "updatedAt": iso(0, stamp),  # set by the lifecycle
+                "shippingPostalCode": address[1] if address else f"{rng.randint(1, 95):02d}{rng.randint(0, 999):03d}",
+                "items": lines,
+            }
+            drawn = order_lifecycle(life, order, day, [meta[i][1] for i, _ in items], address)
+            if user > len(addresses):
+                addresses.append(drawn)
+            if day >= cart_from and order["status"] != "PENDING":
+                carted.append((order["id"], user, stamp, lines))
+            f.write(json.dumps(order, ensure_ascii=False) + "\n")
+    return customers, carted
+
+
+def write_users(path, life, customers, first_review, n_users, demand_cum):
+    """Every customer (ids in order of first order) and the accounts that never ordered (after
+    them). An account exists before its first order and its first review. Returns the accounts'
+    creation stamps, user n at index n - 1."""
+    created = []
+    with open(path, "w", encoding="utf-8") as f:
+        for user in range(1, n_users + 1):
+            if user <= len(customers):
+                first = customers[user - 1]
+                # Most sign up at checkout; the others had an account already.
+                if life.random() < 0.6:
+                    at = first - life.randint(300, 3600)
+                else:
+                    at = first - life.randint(1, 300) * 86400 - life.randint(0, 86399)
+            else:
+                at = life.choices(ORDER_DAYS, cum_weights=demand_cum)[0] * 86400 + life.randint(0, 86399)
+            review = first_review.get(user)
+            if review is not None and review < at:
+                at = review - life.randint(3600, 30 * 86400)
+            at = max(at, 0)
+            record = {"id": f"user_{user:06d}", "email": f"client{user}@example.fr"}
+            if life.random() < 0.85:
+                record["name"] = f"{life.choice(FIRST_NAMES)} {life.choice(LAST_NAMES)}"
+            record["createdAt"] = iso(0, at)
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            created.append(at)
+    return created
+
+
+def write_wishlists(path, rng, shop, products, created, signups):
+    """Wishlist entries by appeal, each after its user's account and the product's creation."""
+    end = (LAST_ORDER_DAY + 1) * 86400 - 1
+    with open(path, "w", encoding="utf-8") as f:
+        seen = set()
+        for _ in range(min(products // 2, 50_000)):
+            user, i = rng.randint(1, len(signups)), pick(rng, shop.everything, shop.all_cum)
+            pid = shop.meta[i][0]
+            if (user, pid) in seen:
+                continue
+            seen.add((user, pid))
+            first = max(600, created[i] + 1, signups[user - 1] // 86400)
+            at = max(min(first, LAST_ORDER_DAY) * 86400 + rng.randint(0, 86399), signups[user - 1] + 60)
+            f.write(json.dumps({"userId": f"user_{user:06d}", "productId": pid,
+                                "createdAt": iso(0, min(at, end))}) + "\n")
+
+
+def write_carts(path, crng, shop, carted, signups, demand_cum, sale_days):
+    """The last CART_DAYS days' carts: the one each order (not pending) came from, and about
+    2.3 times as many abandoned ones on the same daily shape, half of them guests'. Drawn from
+    their own stream, so that carts never change orders. Ids follow createdAt."""
+    end = (LAST_ORDER_DAY + 1) * 86400 - 1
+    meta = shop.meta
+    carts = []  # (createdAt stamp, generation rank, record without its id)
+    for order_id, user, stamp, lines in carted:
+        carts.append((stamp - crng.randint(300, 3 * 3600), len(carts),
+                      {"userId": f"user_{user:06d}", "items": lines, "updatedAt": iso(0, stamp), "orderId": order_id}))
+    first = len(ORDER_DAYS) - CART_DAYS
+    window, window_cum = ORDER_DAYS[first:], [c - demand_cum[first - 1] for c in demand_cum[first:]]
+    by_signup = sorted((at, user) for user, at in enumerate(signups, 1))
+    signup_stamps = [at for at, _ in by_signup]
+    for day in crng.choices(window, cum_weights=window_cum, k=round(ABANDONED_PER_CONVERTED * len(carted))):
+        at = day * 86400 + crng.randint(0, 86399)
+        record = {}
+        if crng.random() >= GUEST_ABANDONED:
+            k = bisect.bisect_right(signup_stamps, at)
+            if k:
+                record["userId"] = f"user_{by_signup[pick_recent(crng, signup_stamps, at, k)][1]:06d}"
+        chosen = []
+        for _ in range(crng.choice((1, 1, 1, 1, 1, 2, 2, 2, 3, 3))):
+            i = shop.draw_anchor(crng, day)
+            if i not in chosen:
+                chosen.append(i)
+        record["items"] = [{"productId": meta[i][0], "quantity": 2 if crng.random() < 0.1 else 1,
+                            "price": sale_price(crng, meta[i][3]) if sale_days[day] else meta[i][3]} for i in chosen]
+        # Left within the day: a few minutes of browsing, sometimes coming back hours later.
+        record["updatedAt"] = iso(0, min(at + min(int(crng.expovariate(1 / 1800)), 86399), end))
+        carts.append((at, len(carts), record))
+    carts.sort(key=lambda c: (c[0], c[1]))
+    with open(path, "w", encoding="utf-8") as f:
+        for n, (at, _, record) in enumerate(carts, 1):
+            cart = {"id": f"cart_{n:07d}"}
+            if "userId" in record:
+                cart["userId"] = record["userId"]
+            cart["items"] = record["items"]
+            cart["createdAt"] = iso(0, at)
+            cart["updatedAt"] = record["updatedAt"]
+            if "orderId" in record:
+                cart["orderId"] = record["orderId"]
+            f.write(json.dumps(cart, ensure_ascii=False) + "\n")
 
 
 def generate(products, seed, out, orders=None):
     rng = random.Random(seed)
     # Fields added to the contract later draw from their own stream, so that the main one (and
-    # with it every product, order and the eval's baseline) stays the same.
+    # with it every product, review and the eval's baseline) stays the same.
     life = random.Random(seed * 1_000_003 + 7)
+    # Carts, the newest file, have a third stream: adding or changing them never moves an order.
+    crng = random.Random(seed * 1_000_003 + 11)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "categories.ndjson"), "w", encoding="utf-8") as f:
         for slug, name, parent in CATEGORIES:
@@ -635,6 +1092,7 @@ def generate(products, seed, out, orders=None):
     weights = [t["weight"] for t in TYPES]
     by_type = {t["key"]: [] for t in TYPES}
     meta = []  # (id, type key, style, price, quality) for reviews and orders
+    created, stocks = [], []  # per product: createdAt day, stock
     used_slugs = set()
     with open(os.path.join(out, "products.ndjson"), "w", encoding="utf-8") as f:
         for n in range(1, products + 1):
@@ -644,7 +1102,11 @@ def generate(products, seed, out, orders=None):
             f.write(json.dumps(p, ensure_ascii=False) + "\n")
             by_type[ptype["key"]].append(len(meta))
             meta.append((p["id"], ptype["key"], p["attributes"]["style"][0], p["price"], rng.gauss(4.1, 0.5)))
+            created.append(stamp_of(p["createdAt"]) // 86400)
+            stocks.append(p["stock"])
 
+    reviewers = max(50, products // 3)  # reviews name users 1..reviewers
+    first_review = {}  # user number -> stamp of their first review
     review_n = 0
     with open(os.path.join(out, "reviews.ndjson"), "w", encoding="utf-8") as f:
         for pid, _, _, _, quality in meta:
@@ -653,69 +1115,32 @@ def generate(products, seed, out, orders=None):
             for _ in range(rng.randint(1, 6)):
                 rating = max(1, min(5, round(rng.gauss(quality, 0.8))))
                 review_n += 1
-                f.write(json.dumps({"id": f"rev_{review_n:07d}", "productId": pid, "userId": f"user_{rng.randint(1, max(50, products // 3)):06d}",
-                                    "rating": rating, "comment": rng.choice(REVIEW_COMMENTS[rating]),
-                                    "createdAt": iso(rng.randint(400, 1040), rng.randint(0, 86399))}, ensure_ascii=False) + "\n")
+                review = {"id": f"rev_{review_n:07d}", "productId": pid, "userId": f"user_{rng.randint(1, reviewers):06d}",
+                          "rating": rating, "comment": rng.choice(REVIEW_COMMENTS[rating]),
+                          "createdAt": iso(rng.randint(400, 1040), rng.randint(0, 86399))}
+                f.write(json.dumps(review, ensure_ascii=False) + "\n")
+                user, at = int(review["userId"][5:]), stamp_of(review["createdAt"])
+                first_review[user] = min(first_review.get(user, at), at)
 
-    n_orders = orders if orders is not None else min(int(products * 1.2), 120_000)
-    users = max(50, products // 3)
-    statuses = ["DELIVERED"] * 14 + ["SHIPPED"] * 2 + ["PAID", "PROCESSING", "PENDING", "CANCELLED"]
-    anchors = [i for i, m in enumerate(meta) if m[1] in COMPANIONS]
-    first_order = {}
-    with open(os.path.join(out, "orders.ndjson"), "w", encoding="utf-8") as f:
-        for o in range(1, n_orders + 1):
-            anchor = meta[rng.choice(anchors)] if rng.random() < 0.7 else meta[rng.randrange(len(meta))]
-            items = [(anchor, 1)]
-            for companion, prob, (qlo, qhi) in COMPANIONS.get(anchor[1], []):
-                if rng.random() < prob and by_type[companion]:
-                    pool = by_type[companion]
-                    same_style = [i for i in rng.sample(pool, min(8, len(pool))) if meta[i][2] == anchor[2]]
-                    pick = meta[same_style[0]] if same_style and rng.random() < 0.7 else meta[rng.choice(pool)]
-                    if all(pick[0] != it[0][0] for it in items):
-                        items.append((pick, rng.randint(qlo, qhi)))
-            day = rng.randint(620, 1040)
-            user = rng.randint(1, users)
-            order = {
-                "id": f"ord_{o:07d}",
-                "orderNumber": "ORD-" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8)),
-                "userId": f"user_{user:06d}",
-                "email": f"client{user}@example.fr",
-                "status": rng.choice(statuses),
-                "total": round(sum(m[3] * q for m, q in items), 2),
-                "createdAt": iso(day, rng.randint(0, 86399)),
-                "updatedAt": iso(day + rng.randint(0, 6), rng.randint(0, 86399)),
-                "shippingPostalCode": f"{rng.randint(1, 95):02d}{rng.randint(0, 999):03d}",
-                "items": [{"productId": m[0], "quantity": q, "price": m[3]} for m, q in items],
-            }
-            order_lifecycle(life, order, day, items)
-            first_order[user] = min(first_order.get(user, day), day)
-            f.write(json.dumps(order, ensure_ascii=False) + "\n")
-
-    with open(os.path.join(out, "users.ndjson"), "w", encoding="utf-8") as f:
-        for user in range(1, users + 1):
-            joined = min(first_order.get(user, LAST_ORDER_DAY), 1000) - life.randint(0, 300)
-            record = {"id": f"user_{user:06d}", "email": f"client{user}@example.fr"}
-            if life.random() < 0.85:
-                record["name"] = f"{life.choice(FIRST_NAMES)} {life.choice(LAST_NAMES)}"
-            record["createdAt"] = iso(max(joined, 0), life.randint(0, 86399))
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    with open(os.path.join(out, "wishlists.ndjson"), "w", encoding="utf-8") as f:
-        seen = set()
-        for _ in range(min(products // 2, 50_000)):
-            user, pid = rng.randint(1, users), meta[rng.randrange(len(meta))][0]
-            if (user, pid) in seen:
-                continue
-            seen.add((user, pid))
-            f.write(json.dumps({"userId": f"user_{user:06d}", "productId": pid,
-                                "createdAt": iso(rng.randint(600, 1040), rng.randint(0, 86399))}) + "\n")
+    # Everything below draws after the products and reviews, which therefore never move.
+    shop = Assortment(rng, meta, created, stocks, by_type)
+    demand_cum = list(itertools.accumulate(demand(day) for day in ORDER_DAYS))
+    sale_days = [on_sale(day) for day in range(LAST_ORDER_DAY + 1)]
+    n_orders = orders if orders is not None else min(products * 3, 120_000)
+    customers, carted = write_orders(os.path.join(out, "orders.ndjson"), rng, life, shop, n_orders,
+                                     demand_cum, sale_days)
+    # Every reviewer exists, and some accounts never ordered.
+    n_users = max(len(customers) + round(NEVER_ORDERED * len(customers)), reviewers)
+    signups = write_users(os.path.join(out, "users.ndjson"), life, customers, first_review, n_users, demand_cum)
+    write_wishlists(os.path.join(out, "wishlists.ndjson"), rng, shop, products, created, signups)
+    write_carts(os.path.join(out, "carts.ndjson"), crng, shop, carted, signups, demand_cum, sale_days)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=2400, help="number of products (default 2400)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--orders", type=int, default=None, help="number of orders (default 1.2 x products, at most 120000)")
+    parser.add_argument("--orders", type=int, default=None, help="number of orders (default 3 x products, at most 120000)")
     parser.add_argument("--out", required=True, help="export folder to write")
     args = parser.parse_args()
     if args.products < len(TYPES):

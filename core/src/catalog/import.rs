@@ -81,6 +81,8 @@ pub struct ImportReport {
     pub wishlists: FileCounts,
     /// users.ndjson
     pub users: FileCounts,
+    /// carts.ndjson
+    pub carts: FileCounts,
     /// Every rejected line, in file order.
     pub rejects: Vec<Reject>,
     /// Whether the import was committed (false under `--strict` with rejects).
@@ -99,7 +101,7 @@ impl ImportReport {
             )
         };
         format!(
-            "import {}: {}; {}; {}; {}; {}; {} (+new ~updated =unchanged -removed !rejected)",
+            "import {}: {}; {}; {}; {}; {}; {}; {} (+new ~updated =unchanged -removed !rejected)",
             if self.committed {
                 "committed"
             } else {
@@ -111,6 +113,7 @@ impl ImportReport {
             f("orders", &self.orders),
             f("wishlists", &self.wishlists),
             f("users", &self.users),
+            f("carts", &self.carts),
         )
     }
 
@@ -123,6 +126,7 @@ impl ImportReport {
             &self.orders,
             &self.wishlists,
             &self.users,
+            &self.carts,
         ]
         .iter()
         .any(|c| c.inserted + c.updated + c.deleted > 0)
@@ -206,6 +210,8 @@ pub(crate) fn import(
         ("orders.ndjson", import_orders),
         ("wishlists.ndjson", import_wishlists),
         ("users.ndjson", import_users),
+        // After orders: a cart's orderId must name one.
+        ("carts.ndjson", import_carts),
     ] {
         let path = dir.join(file);
         if path.is_file() {
@@ -215,13 +221,14 @@ pub(crate) fn import(
     refresh_ratings(&importer.tx)?;
 
     let Importer { tx, mut report, .. } = importer;
-    const FILE_ORDER: [&str; 6] = [
+    const FILE_ORDER: [&str; 7] = [
         "categories.ndjson",
         "products.ndjson",
         "reviews.ndjson",
         "orders.ndjson",
         "wishlists.ndjson",
         "users.ndjson",
+        "carts.ndjson",
     ];
     report
         .rejects
@@ -1110,6 +1117,91 @@ fn import_users(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
                     row.email,
                     row.name,
                     row.created_at,
+                    l.rest(),
+                    hash
+                ])?;
+            }
+            Ok(Ok(result))
+        },
+    )
+}
+
+/// A cart line, parsed.
+struct CartRow {
+    id: String,
+    user_id: Option<String>,
+    items: Vec<OrderItem>,
+    created_at: String,
+    updated_at: String,
+    order_id: Option<String>,
+}
+
+fn parse_cart(l: &mut Line) -> Result<CartRow, Reason> {
+    Ok(CartRow {
+        id: l.string("id")?,
+        user_id: l.opt_string("userId")?,
+        created_at: l.timestamp("createdAt")?,
+        updated_at: l.timestamp("updatedAt")?,
+        order_id: l.opt_string("orderId")?,
+        items: parse_order_items(l)?,
+    })
+}
+
+/// Carts: their lines stay as JSON (a product since deleted is kept), with their units and
+/// value computed for the analytics; an `orderId` must name an order.
+fn import_carts(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+    for_each_line(
+        im,
+        path,
+        "carts.ndjson",
+        |r| &mut r.carts,
+        |tx, mut l| {
+            let hash = l.hash();
+            let row = match parse_cart(&mut l) {
+                Ok(row) => row,
+                Err(reason) => return Ok(Err(reason)),
+            };
+            if let Some(order) = &row.order_id {
+                let known = tx
+                    .prepare_cached("SELECT 1 FROM orders WHERE id = ?1")?
+                    .query_row([order], |_| Ok(()))
+                    .optional()?
+                    .is_some();
+                if !known {
+                    return Ok(Err(format!("orderId: {order:?} names no order")));
+                }
+            }
+            let result = change(tx, "carts", &row.id, hash)?;
+            if !matches!(result, Outcome::Unchanged) {
+                let units: i64 = row.items.iter().map(|i| i.quantity).sum();
+                let value: f64 = row.items.iter().map(|i| i.price * i.quantity as f64).sum();
+                let items: Vec<serde_json::Value> = row
+                    .items
+                    .iter()
+                    .map(|i| {
+                        serde_json::json!({"productId": i.product_id, "quantity": i.quantity,
+                                           "price": i.price})
+                    })
+                    .collect();
+                tx.prepare_cached(
+                    "INSERT INTO carts (id, user_id, created_at, updated_at, order_id, units, value,
+                       items, extra, content_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT(id) DO UPDATE SET user_id = excluded.user_id,
+                       created_at = excluded.created_at, updated_at = excluded.updated_at,
+                       order_id = excluded.order_id, units = excluded.units, value = excluded.value,
+                       items = excluded.items, extra = excluded.extra,
+                       content_hash = excluded.content_hash",
+                )?
+                .execute(params![
+                    row.id,
+                    row.user_id,
+                    row.created_at,
+                    row.updated_at,
+                    row.order_id,
+                    units,
+                    value,
+                    serde_json::Value::Array(items).to_string(),
                     l.rest(),
                     hash
                 ])?;

@@ -29,8 +29,8 @@ pub use import::{FileCounts, ImportOptions, ImportReport, Reject};
 pub use llm::{LlmCall, LlmTaskStats};
 pub use model::{Category, CategoryTree, Product};
 pub use orders::{
-    LineProduct, Order, OrderLine, OrderQuery, OrderScope, OrderStatus, Sale, SaleLine, StockLevel,
-    User,
+    Cart, CustomerOrder, LineProduct, Order, OrderLine, OrderQuery, OrderScope, OrderStatus, Sale,
+    SaleLine, StockLevel, User,
 };
 
 /// Errors of the replica.

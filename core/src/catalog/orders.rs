@@ -396,6 +396,112 @@ impl Catalog {
     }
 }
 
+/// A paid (or later) order by its customer, for cohorts and lifetime value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerOrder {
+    /// The customer's user id.
+    pub user_id: String,
+    /// When it was placed.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Its total, in euros.
+    pub total: f64,
+}
+
+/// A storefront cart (carts.ndjson).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cart {
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Whether it became an order.
+    pub ordered: bool,
+    /// Its units.
+    pub units: u64,
+    /// Its value, in euros.
+    pub value: f64,
+    /// The products in it.
+    pub product_ids: Vec<String>,
+}
+
+impl Catalog {
+    /// Every order paid or later, oldest first, with its customer.
+    pub fn customer_orders(&self) -> Result<Vec<CustomerOrder>, CatalogError> {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .expect("a valid time")
+                .to_utc()
+        };
+        let mut orders = self.paid_between(
+            "SELECT o.created_at, o.user_id, o.total FROM orders o",
+            at("1970-01-01T00:00:00Z"),
+            at("9999-12-31T00:00:00Z"),
+            |created_at, r| {
+                Ok(CustomerOrder {
+                    user_id: r.get(1)?,
+                    created_at,
+                    total: r.get(2)?,
+                })
+            },
+        )?;
+        orders.sort_by_key(|o| o.created_at);
+        Ok(orders)
+    }
+
+    /// How many carts the replica holds (none: the export has no carts.ndjson).
+    pub fn cart_count(&self) -> Result<u64, CatalogError> {
+        let n: i64 = self
+            .reader()?
+            .query_row("SELECT count(*) FROM carts", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The carts created in `from..to`.
+    pub fn carts_created_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Cart>, CatalogError> {
+        let text = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let margin = chrono::Duration::days(1);
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT created_at, updated_at, order_id IS NOT NULL, units, value, items FROM carts
+              WHERE created_at >= ?1 AND created_at < ?2",
+        )?;
+        let mut rows = stmt.query([text(from - margin), text(to + margin)])?;
+        let mut carts = Vec::new();
+        while let Some(r) = rows.next()? {
+            let parse = |i: usize| -> rusqlite::Result<Option<chrono::DateTime<chrono::Utc>>> {
+                let s: String = r.get(i)?;
+                Ok(chrono::DateTime::parse_from_rfc3339(&s)
+                    .ok()
+                    .map(|t| t.to_utc()))
+            };
+            let (Some(created_at), Some(updated_at)) = (parse(0)?, parse(1)?) else {
+                continue;
+            };
+            if created_at < from || created_at >= to {
+                continue;
+            }
+            let items: Vec<serde_json::Value> =
+                serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default();
+            carts.push(Cart {
+                created_at,
+                updated_at,
+                ordered: r.get(2)?,
+                units: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                value: r.get(4)?,
+                product_ids: items
+                    .iter()
+                    .filter_map(|i| i["productId"].as_str().map(str::to_owned))
+                    .collect(),
+            });
+        }
+        Ok(carts)
+    }
+}
+
 /// An order that counts as revenue (paid or later).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sale {

@@ -155,6 +155,23 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX users_email ON users(email);
     "#,
+    // 6: the storefront's carts (carts.ndjson), for cart abandonment: lines as JSON, their
+    // units and value computed at import.
+    r#"
+    CREATE TABLE carts (
+        id           TEXT PRIMARY KEY,
+        user_id      TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        order_id     TEXT,
+        units        INTEGER NOT NULL,
+        value        REAL NOT NULL,
+        items        TEXT NOT NULL,
+        extra        TEXT NOT NULL,
+        content_hash INTEGER NOT NULL
+    );
+    CREATE INDEX carts_created ON carts(created_at);
+    "#,
 ];
 
 /// Brings the replica's schema up to the last of its migrations.
