@@ -17,33 +17,102 @@ fn config() -> vivr_search::config::Config {
 /// A dozen orders whose sales can be read by hand: around Paris midnights, in every status.
 fn sales_export(dir: &Path) -> std::path::PathBuf {
     let export = common::copy_fixture("mini", dir);
-    let order = |id: &str, status: &str, at: &str, total: f64, quantities: &[u32]| {
+    let order = |id: &str, user: &str, status: &str, at: &str, total: f64, quantities: &[u32]| {
         let items: Vec<Value> = quantities
             .iter()
             .map(|q| json!({"productId": "p01", "quantity": q, "price": 1.0}))
             .collect();
-        json!({"id": id, "orderNumber": format!("ORD-SALE{:0>4}", &id[1..]), "userId": "alice",
-               "email": "alice@example.fr", "status": status, "total": total, "createdAt": at,
-               "updatedAt": at, "items": items})
+        json!({"id": id, "orderNumber": format!("ORD-SALE{:0>4}", &id[1..]), "userId": user,
+               "email": format!("{user}@example.fr"), "status": status, "total": total,
+               "createdAt": at, "updatedAt": at, "items": items})
         .to_string()
     };
+    // Customers' first orders (paid or later): alice 10 Oct, bob 20 Oct, carol 31 Oct, dan
+    // 3 Nov, fay 15 Nov; erin never paid.
     let lines = [
-        order("o1", "PAID", "2026-11-02T10:00:00Z", 100.0, &[2]),
-        order("o2", "DELIVERED", "2026-11-02T23:30:00Z", 50.0, &[1]), // Paris: 3 November
-        order("o3", "PENDING", "2026-11-03T10:00:00Z", 999.0, &[1]),
-        order("o4", "CANCELLED", "2026-11-04T10:00:00Z", 500.0, &[1]),
-        order("o5", "SHIPPED", "2026-11-09T08:00:00Z", 80.0, &[3]),
-        order("o6", "PROCESSING", "2026-11-15T12:00:00Z", 20.0, &[1]),
-        order("o7", "DELIVERED", "2026-10-31T22:59:00Z", 40.0, &[1]), // Paris: 31 October
-        order("o8", "DELIVERED", "2026-10-31T23:00:00Z", 60.0, &[2]), // Paris: 1 November
-        order("o9", "DELIVERED", "2026-10-20T10:00:00Z", 30.0, &[1]),
-        order("o10", "DELIVERED", "2026-10-10T10:00:00Z", 1000.0, &[1]),
-        order("o11", "PAID", "2026-11-15T23:30:00Z", 7.0, &[1]), // Paris: 16 November
-        order("o12", "SHIPPED", "2026-11-10T12:00:00+01:00", 25.0, &[2, 3]),
+        order("o1", "bob", "PAID", "2026-11-02T10:00:00Z", 100.0, &[2]),
+        order("o2", "dan", "DELIVERED", "2026-11-02T23:30:00Z", 50.0, &[1]), // Paris: 3 November
+        order("o3", "erin", "PENDING", "2026-11-03T10:00:00Z", 999.0, &[1]),
+        order(
+            "o4",
+            "erin",
+            "CANCELLED",
+            "2026-11-04T10:00:00Z",
+            500.0,
+            &[1],
+        ),
+        order("o5", "carol", "SHIPPED", "2026-11-09T08:00:00Z", 80.0, &[3]),
+        order(
+            "o6",
+            "fay",
+            "PROCESSING",
+            "2026-11-15T12:00:00Z",
+            20.0,
+            &[1],
+        ),
+        order(
+            "o7",
+            "carol",
+            "DELIVERED",
+            "2026-10-31T22:59:00Z",
+            40.0,
+            &[1],
+        ), // Paris: 31 October
+        order(
+            "o8",
+            "alice",
+            "DELIVERED",
+            "2026-10-31T23:00:00Z",
+            60.0,
+            &[2],
+        ), // Paris: 1 November
+        order("o9", "bob", "DELIVERED", "2026-10-20T10:00:00Z", 30.0, &[1]),
+        order(
+            "o10",
+            "alice",
+            "DELIVERED",
+            "2026-10-10T10:00:00Z",
+            1000.0,
+            &[1],
+        ),
+        order("o11", "alice", "PAID", "2026-11-15T23:30:00Z", 7.0, &[1]), // Paris: 16 November
+        order(
+            "o12",
+            "dan",
+            "SHIPPED",
+            "2026-11-10T12:00:00+01:00",
+            25.0,
+            &[2, 3],
+        ),
     ];
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     common::write(&export, "orders.ndjson", &refs);
+    common::write(
+        &export,
+        "carts.ndjson",
+        &[
+            r#"{"id": "c1", "userId": "bob", "items": [{"productId": "p01", "quantity": 2, "price": 1.0}], "createdAt": "2026-11-02T09:30:00Z", "updatedAt": "2026-11-02T10:00:00Z", "orderId": "o1"}"#,
+            r#"{"id": "c2", "items": [{"productId": "p01", "quantity": 1, "price": 899.0}, {"productId": "p02", "quantity": 1, "price": 10.0}], "createdAt": "2026-11-05T10:00:00Z", "updatedAt": "2026-11-05T10:30:00Z"}"#,
+            r#"{"id": "c3", "userId": "carol", "items": [{"productId": "p02", "quantity": 2, "price": 10.0}], "createdAt": "2026-11-10T10:00:00Z", "updatedAt": "2026-11-10T10:05:00Z"}"#,
+            r#"{"id": "c4", "items": [{"productId": "p03", "quantity": 1, "price": 59.0}], "createdAt": "2026-11-20T08:00:00Z", "updatedAt": "2026-11-20T10:00:00Z"}"#,
+            r#"{"id": "c5", "items": [{"productId": "p03", "quantity": 1, "price": 59.0}], "createdAt": "2026-10-01T08:00:00Z", "updatedAt": "2026-10-01T08:00:00Z"}"#,
+        ],
+    );
     export
+}
+
+/// The sales fixture's app with today pinned.
+fn sales_fixture(today: &str) -> (Fixture, axum::Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let export = sales_export(dir.path());
+    let f = Fixture {
+        built: common::build_export(dir, &export, None),
+        state_dir: tempfile::tempdir().unwrap(),
+    };
+    let mut config = config();
+    config.store.today = Some(chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap());
+    let app = f.app(&config);
+    (f, app)
 }
 
 #[tokio::test]
@@ -445,4 +514,208 @@ async fn every_analytics_tool_refuses_anonymous_callers_and_customers() {
         let (status, _) = alice.raw("tools/call", call).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{tool}");
     }
+}
+
+#[tokio::test]
+async fn customer_acquisition_and_cohorts_add_up_as_sql_and_by_hand() {
+    let (f, app) = sales_fixture("2026-11-20");
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    // The last 30 days: 22 October to 20 November in Paris, 2026-10-21T22:00Z to
+    // 2026-11-20T23:00Z in UTC.
+    let acq = staff
+        .ok("get_customer_analytics", json!({"metric": "acquisition"}))
+        .await;
+    assert_eq!(acq["startDate"], "2026-10-22");
+    assert_eq!(acq["endDate"], "2026-11-20");
+    let a = &acq["acquisition"];
+    let db = rusqlite::Connection::open(f.built.dir.path().join("catalog.db")).unwrap();
+    let paid = "status IN ('PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED')";
+    let sql_new: i64 = db
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM (SELECT user_id, min(datetime(created_at)) AS first
+                   FROM orders WHERE {paid} GROUP BY user_id)
+                  WHERE first >= datetime('2026-10-21T22:00:00Z')
+                    AND first < datetime('2026-11-20T23:00:00Z')"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(a["newCustomers"], sql_new);
+    assert_eq!(sql_new, 3, "carol, dan, fay");
+    assert_eq!(a["returningCustomers"], 2, "alice and bob");
+    let sql_new_revenue: f64 = db
+        .query_row(
+            &format!(
+                "SELECT sum(o.total) FROM orders o JOIN (SELECT user_id, min(datetime(created_at))
+                   AS first FROM orders WHERE {paid} GROUP BY user_id) f USING (user_id)
+                  WHERE o.{paid} AND f.first >= datetime('2026-10-21T22:00:00Z')
+                    AND datetime(o.created_at) >= datetime('2026-10-21T22:00:00Z')
+                    AND datetime(o.created_at) < datetime('2026-11-20T23:00:00Z')"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(a["newCustomerRevenue"].as_f64().unwrap(), sql_new_revenue);
+    assert_eq!(sql_new_revenue, 40.0 + 80.0 + 50.0 + 25.0 + 20.0);
+    assert_eq!(a["returningCustomerRevenue"], 60.0 + 7.0 + 100.0);
+    assert_eq!(a["granularity"], "day");
+    let per_day: u64 = a["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["newCustomers"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_day, 3);
+    assert_eq!(a["periods"].as_array().unwrap().len(), 30);
+
+    // Cohorts: October (alice, bob, carol), all back in November; November (dan, fay).
+    let retention = staff
+        .ok("get_customer_analytics", json!({"metric": "retention"}))
+        .await;
+    let cohorts = retention["cohorts"].as_array().unwrap();
+    assert_eq!(cohorts.len(), 12);
+    assert_eq!(retention["startDate"], "2025-12-01");
+    let october = &cohorts[10];
+    assert_eq!(october["cohort"], "2026-10");
+    assert_eq!(october["customers"], 3);
+    assert_eq!(october["retention"], json!([1.0, 1.0]));
+    assert_eq!(october["revenuePerCustomer"], json!([356.67, 439.0]));
+    let november = &cohorts[11];
+    assert_eq!(november["customers"], 2);
+    assert_eq!(november["retention"], json!([1.0]));
+    assert_eq!(november["revenuePerCustomer"], json!([47.5]));
+    assert_eq!(cohorts[0]["customers"], 0);
+    let sql_customers: i64 = db
+        .query_row(
+            &format!("SELECT count(DISTINCT user_id) FROM orders WHERE {paid}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let cohort_total: u64 = cohorts
+        .iter()
+        .map(|c| c["customers"].as_u64().unwrap())
+        .sum();
+    assert_eq!(cohort_total as i64, sql_customers);
+
+    // Lifetime value: spend alice 1067, bob 130, carol 120, dan 75, fay 20.
+    let ltv = staff
+        .ok(
+            "get_customer_analytics",
+            json!({"metric": "lifetime_value"}),
+        )
+        .await;
+    let d = &ltv["distribution"];
+    assert_eq!(d["customers"], 5);
+    let sql_mean: f64 = db
+        .query_row(
+            &format!("SELECT sum(total) / count(DISTINCT user_id) FROM orders WHERE {paid}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        d["mean"].as_f64().unwrap(),
+        (sql_mean * 100.0).round() / 100.0
+    );
+    assert_eq!(d["median"], 120.0);
+    assert!(ltv["cohorts"].is_array());
+    let text = format!("{acq}{retention}{ltv}");
+    for name in ["alice", "bob", "carol", "example.fr", "ORD-"] {
+        assert!(!text.contains(name), "{name} in an analytics answer");
+    }
+    for (bad, needle) in [
+        (json!({"metric": "churn"}), "metric must be"),
+        (
+            json!({"metric": "acquisition", "period": "decade"}),
+            "period must be",
+        ),
+    ] {
+        let message = staff.error("get_customer_analytics", bad).await;
+        assert!(message.contains(needle), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn cart_abandonment_counts_idle_carts_and_says_when_there_are_none() {
+    let (_f, app) = sales_fixture("2026-11-20");
+    let owner = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let answer = owner
+        .ok(
+            "get_customer_analytics",
+            json!({"metric": "cart_abandonment"}),
+        )
+        .await;
+    assert_eq!(answer["hasCartData"], true);
+    let c = &answer["cartAbandonment"];
+    // c1 became o1; c2 and c3 were left; c4 was touched 13 hours before the day's end; c5 is
+    // older than the 30 days.
+    assert_eq!(
+        (&c["carts"], &c["converted"], &c["abandoned"], &c["open"]),
+        (&json!(4), &json!(1), &json!(2), &json!(1))
+    );
+    assert_eq!(c["abandonmentRate"], 0.667);
+    assert_eq!(c["abandonedValue"], 929.0);
+    let top: Vec<(&str, u64)> = c["topAbandonedProducts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["productId"].as_str().unwrap(),
+                p["carts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(top, [("p02", 2), ("p01", 1)]);
+
+    // Without carts.ndjson: no figure, and the answer says why.
+    let f = fixture();
+    let app = f.app(&config());
+    let session = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let none = session
+        .ok(
+            "get_customer_analytics",
+            json!({"metric": "cart_abandonment"}),
+        )
+        .await;
+    assert_eq!(none["hasCartData"], false);
+    assert!(none.get("cartAbandonment").is_none());
+    assert!(
+        none["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Aucune donnée de panier")
+    );
+}
+
+#[test]
+fn a_cart_naming_an_unknown_order_is_rejected_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = sales_export(dir.path());
+    common::append(
+        &export,
+        "carts.ndjson",
+        &[
+            r#"{"id": "c9", "items": [{"productId": "gone", "quantity": 1, "price": 5.0}], "createdAt": "2026-11-05T10:00:00Z", "updatedAt": "2026-11-05T10:00:00Z", "orderId": "o99"}"#,
+            r#"{"id": "c10", "items": [{"productId": "gone", "quantity": 1, "price": 5.0}], "createdAt": "2026-11-05T10:00:00Z", "updatedAt": "2026-11-05T10:00:00Z"}"#,
+        ],
+    );
+    let catalog = vivr_search::catalog::Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    let report = catalog.import(&export, Default::default()).unwrap();
+    assert_eq!(
+        report.carts.inserted, 6,
+        "c1 to c5, and c10 whose product is gone"
+    );
+    assert_eq!(report.rejects.len(), 1, "{:?}", report.rejects);
+    assert_eq!(report.rejects[0].file, "carts.ndjson");
+    assert_eq!(report.rejects[0].line, 6);
+    assert!(
+        report.rejects[0]
+            .reason
+            .contains("orderId: \"o99\" names no order")
+    );
 }

@@ -26,7 +26,8 @@ pub fn need(name: &str) -> Need {
         "get_sales_summary"
         | "get_top_products"
         | "get_inventory_insights"
-        | "get_revenue_forecast" => Need::Scope(Scope::AnalyticsRead),
+        | "get_revenue_forecast"
+        | "get_customer_analytics" => Need::Scope(Scope::AnalyticsRead),
         _ => Need::Public,
     }
 }

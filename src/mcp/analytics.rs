@@ -657,3 +657,357 @@ pub(crate) fn revenue_forecast(
         summary,
     })
 }
+
+/// Arguments of `get_customer_analytics`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerArgs {
+    /// acquisition (new customers per period), retention (monthly cohorts by first order),
+    /// lifetime_value (per cohort, and its distribution) or cart_abandonment (from carts).
+    pub metric: String,
+    /// The last day, week, month (default), quarter or year up to today: the span of
+    /// acquisition and cart abandonment; retention and lifetime value read the monthly cohorts
+    /// of the last 12 months (the year: 12; shorter periods: still 12, cohorts need months).
+    pub period: Option<String>,
+}
+
+/// New customers in one period.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCustomers {
+    /// The period's first day (the span's first day for a period cut by it).
+    pub start: String,
+    /// Customers whose first order (paid or later) falls in it.
+    pub new_customers: u64,
+}
+
+/// New and returning customers over the span.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AcquisitionInfo {
+    /// Day, week or month, by the span's length.
+    pub granularity: &'static str,
+    /// New customers per period.
+    pub periods: Vec<NewCustomers>,
+    /// Customers whose first order falls in the span.
+    pub new_customers: u64,
+    /// Customers who ordered again in the span.
+    pub returning_customers: u64,
+    /// Revenue of new customers' orders in the span, in euros.
+    pub new_customer_revenue: f64,
+    /// Revenue of returning customers' orders in the span, in euros.
+    pub returning_customer_revenue: f64,
+}
+
+/// One cohort: the customers whose first order fell in a month.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CohortRow {
+    /// The month ("2026-09").
+    pub cohort: String,
+    /// Customers in it.
+    pub customers: u64,
+    /// Share who ordered in month k after their first (k = 0: 1), up to this month.
+    pub retention: Vec<f64>,
+    /// Revenue per customer cumulated to the end of month k, in euros.
+    pub revenue_per_customer: Vec<f64>,
+}
+
+/// Customers per spend bracket.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SpendBracket {
+    /// Lower bound, in euros (inclusive).
+    pub from: f64,
+    /// Upper bound (exclusive); none for the last bracket.
+    pub to: Option<f64>,
+    /// Customers.
+    pub customers: u64,
+}
+
+/// How every customer's spend to date is spread.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueDistributionInfo {
+    /// Customers with an order paid or later.
+    pub customers: u64,
+    /// Mean spend per customer, in euros.
+    pub mean: f64,
+    /// First quartile.
+    pub p25: f64,
+    /// Median.
+    pub median: f64,
+    /// Third quartile.
+    pub p75: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Customers per bracket.
+    pub brackets: Vec<SpendBracket>,
+}
+
+/// A product often left in abandoned carts.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AbandonedProduct {
+    /// The product's id.
+    pub product_id: String,
+    /// Its name, when still in the catalog.
+    pub name: Option<String>,
+    /// Abandoned carts holding it.
+    pub carts: u64,
+}
+
+/// What became of the span's carts.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartAbandonmentInfo {
+    /// Carts created in the span.
+    pub carts: u64,
+    /// Carts that became an order.
+    pub converted: u64,
+    /// Carts without an order untouched for 24 hours.
+    pub abandoned: u64,
+    /// Carts without an order touched in the last 24 hours (counted neither way).
+    pub open: u64,
+    /// Abandoned over abandoned and converted (none without either).
+    pub abandonment_rate: Option<f64>,
+    /// Value left in abandoned carts, in euros.
+    pub abandoned_value: f64,
+    /// Products most often left behind.
+    pub top_abandoned_products: Vec<AbandonedProduct>,
+}
+
+/// Customer analytics: one metric per call.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerAnalytics {
+    /// The metric asked for.
+    pub metric: String,
+    /// Europe/Paris.
+    pub time_zone: &'static str,
+    /// First day read, inclusive.
+    pub start_date: String,
+    /// Last day read (today), inclusive.
+    pub end_date: String,
+    /// acquisition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acquisition: Option<AcquisitionInfo>,
+    /// retention and lifetime_value: the cohort table, oldest cohort first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cohorts: Option<Vec<CohortRow>>,
+    /// lifetime_value: the spread of every customer's spend to date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<ValueDistributionInfo>,
+    /// cart_abandonment, when the export has carts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cart_abandonment: Option<CartAbandonmentInfo>,
+    /// cart_abandonment: false when the export has no carts (carts.ndjson): no figure then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_cart_data: Option<bool>,
+    /// The answer in one French sentence.
+    pub summary: String,
+}
+
+/// Monthly cohorts read by retention and lifetime value.
+const COHORT_MONTHS: u32 = 12;
+
+fn period_arg(period: Option<&str>) -> ToolResult<analytics::Period> {
+    let name = period.map(str::trim).unwrap_or("month");
+    analytics::Period::parse(name)
+        .ok_or_else(|| format!("period must be day, week, month, quarter or year (got {name:?})"))
+}
+
+pub(crate) fn customer_analytics(
+    engine: &Engine,
+    desk: &Desk,
+    a: CustomerArgs,
+) -> ToolResult<CustomerAnalytics> {
+    use crate::analytics::customers;
+    let period = period_arg(a.period.as_deref())?;
+    let metric = a.metric.trim().to_owned();
+    let catalog = engine.catalog();
+    let (start, end) = period.span(desk.today);
+    let pct = |x: f64| (x * 1000.0).round() / 10.0;
+    let cents = |x: f64| (x * 100.0).round() / 100.0;
+    let dmy = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
+    let mut answer = CustomerAnalytics {
+        metric: metric.clone(),
+        time_zone: TIME_ZONE,
+        start_date: start.to_string(),
+        end_date: end.to_string(),
+        acquisition: None,
+        cohorts: None,
+        distribution: None,
+        cart_abandonment: None,
+        has_cart_data: None,
+        summary: String::new(),
+    };
+    match metric.as_str() {
+        "acquisition" => {
+            let orders = catalog.customer_orders().map_err(|e| e.to_string())?;
+            let granularity = match period {
+                analytics::Period::Day | analytics::Period::Week | analytics::Period::Month => {
+                    Granularity::Day
+                }
+                analytics::Period::Quarter => Granularity::Week,
+                analytics::Period::Year => Granularity::Month,
+            };
+            let acq = customers::acquisition(&orders, start, end, granularity);
+            answer.summary = format!(
+                "Du {} au {} : {} nouveaux clients et {} clients revenus ; les nouveaux clients font {:.0} % du chiffre d'affaires.",
+                dmy(start),
+                dmy(end),
+                acq.new_customers,
+                acq.returning_customers,
+                {
+                    let all = acq.new_revenue + acq.returning_revenue;
+                    if all > 0.0 {
+                        acq.new_revenue / all * 100.0
+                    } else {
+                        0.0
+                    }
+                }
+            );
+            answer.acquisition = Some(AcquisitionInfo {
+                granularity: match granularity {
+                    Granularity::Day => "day",
+                    Granularity::Week => "week",
+                    Granularity::Month => "month",
+                },
+                periods: acq
+                    .periods
+                    .iter()
+                    .map(|(p, n)| NewCustomers {
+                        start: (*p).max(start).to_string(),
+                        new_customers: *n,
+                    })
+                    .collect(),
+                new_customers: acq.new_customers,
+                returning_customers: acq.returning_customers,
+                new_customer_revenue: cents(acq.new_revenue),
+                returning_customer_revenue: cents(acq.returning_revenue),
+            });
+        }
+        "retention" | "lifetime_value" => {
+            let orders = catalog.customer_orders().map_err(|e| e.to_string())?;
+            let cohorts = customers::cohorts(&orders, desk.today, COHORT_MONTHS);
+            let first = cohorts.first().map(|c| c.month).unwrap_or(start);
+            answer.start_date = first.to_string();
+            let rows: Vec<CohortRow> = cohorts
+                .iter()
+                .map(|c| CohortRow {
+                    cohort: c.month.format("%Y-%m").to_string(),
+                    customers: c.customers,
+                    retention: c.retention.iter().map(|&r| pct(r) / 100.0).collect(),
+                    revenue_per_customer: c
+                        .revenue_per_customer
+                        .iter()
+                        .map(|&v| cents(v))
+                        .collect(),
+                })
+                .collect();
+            if metric == "retention" {
+                // The share of each cohort back in its second month, where one exists.
+                let second: Vec<f64> = cohorts
+                    .iter()
+                    .filter(|c| c.customers > 0 && c.retention.len() > 1)
+                    .map(|c| c.retention[1])
+                    .collect();
+                answer.summary = match second.len() {
+                    0 => "Pas encore de cohorte assez ancienne pour mesurer un retour.".to_owned(),
+                    n => format!(
+                        "Sur {} cohortes mensuelles, {:.1} % des nouveaux clients recommandent le mois suivant (moyenne).",
+                        n,
+                        second.iter().sum::<f64>() / n as f64 * 100.0
+                    ),
+                };
+            } else {
+                let d = customers::value_distribution(&orders, desk.today);
+                answer.summary = format!(
+                    "{} clients : dépense moyenne {:.2} €, médiane {:.2} €, 10 % des clients au-delà de {:.2} €.",
+                    d.customers, d.mean, d.median, d.p90
+                );
+                answer.distribution = Some(ValueDistributionInfo {
+                    customers: d.customers,
+                    mean: cents(d.mean),
+                    p25: cents(d.p25),
+                    median: cents(d.median),
+                    p75: cents(d.p75),
+                    p90: cents(d.p90),
+                    brackets: d
+                        .brackets
+                        .iter()
+                        .map(|&(from, to, customers)| SpendBracket {
+                            from,
+                            to,
+                            customers,
+                        })
+                        .collect(),
+                });
+            }
+            answer.cohorts = Some(rows);
+        }
+        "cart_abandonment" => {
+            if catalog.cart_count().map_err(|e| e.to_string())? == 0 {
+                answer.has_cart_data = Some(false);
+                answer.summary = "Aucune donnée de panier : l'export ne contient pas de paniers (carts.ndjson), le taux d'abandon n'est pas mesurable.".to_owned();
+                return Ok(answer);
+            }
+            let carts = catalog
+                .carts_created_between(
+                    analytics::paris_day_start(start),
+                    analytics::paris_day_start(end + chrono::Days::new(1)),
+                )
+                .map_err(|e| e.to_string())?;
+            // As of the end of today: a pinned day reads as that day's evening.
+            let now =
+                chrono::Utc::now().min(analytics::paris_day_start(end + chrono::Days::new(1)));
+            let c = customers::cart_abandonment(&carts, now, 10);
+            let mut top = Vec::new();
+            for (product_id, carts) in c.top_abandoned {
+                let name = catalog
+                    .product(&product_id)
+                    .map_err(|e| e.to_string())?
+                    .map(|p| p.name);
+                top.push(AbandonedProduct {
+                    product_id,
+                    name,
+                    carts,
+                });
+            }
+            answer.summary = match c.rate {
+                Some(rate) => format!(
+                    "Du {} au {} : {} paniers, {:.1} % abandonnés ({:.2} € laissés), {} convertis en commande.",
+                    dmy(start),
+                    dmy(end),
+                    c.carts,
+                    rate * 100.0,
+                    c.abandoned_value,
+                    c.converted
+                ),
+                None => format!(
+                    "Du {} au {} : aucun panier converti ni abandonné ({} encore ouverts).",
+                    dmy(start),
+                    dmy(end),
+                    c.open
+                ),
+            };
+            answer.has_cart_data = Some(true);
+            answer.cart_abandonment = Some(CartAbandonmentInfo {
+                carts: c.carts,
+                converted: c.converted,
+                abandoned: c.abandoned,
+                open: c.open,
+                abandonment_rate: c.rate.map(|r| pct(r) / 100.0),
+                abandoned_value: cents(c.abandoned_value),
+                top_abandoned_products: top,
+            });
+        }
+        other => {
+            return Err(format!(
+                "metric must be acquisition, retention, lifetime_value or cart_abandonment (got {other:?})"
+            ));
+        }
+    }
+    Ok(answer)
+}

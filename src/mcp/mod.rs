@@ -43,7 +43,7 @@ use tools::{
 pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// The tools, in the order `tools/list` gives them: search first, the rest by use.
-const TOOL_ORDER: [&str; 21] = [
+const TOOL_ORDER: [&str; 22] = [
     "search_products",
     "get_product_details",
     "get_similar_products",
@@ -64,6 +64,7 @@ const TOOL_ORDER: [&str; 21] = [
     "get_sales_summary",
     "get_top_products",
     "get_inventory_insights",
+    "get_customer_analytics",
     "get_revenue_forecast",
 ];
 
@@ -605,6 +606,20 @@ impl StoreServer {
         arguments: Parameters<analytics::ForecastArgs>,
     ) -> Result<Json<analytics::RevenueForecastInfo>, String> {
         self.at_desk(principal, arguments, analytics::revenue_forecast)
+            .await
+    }
+
+    /// Staff with analytics:read: customers by `metric`: acquisition (new customers per
+    /// period), retention (monthly cohorts by first order), lifetime_value (revenue per
+    /// customer per cohort, and its distribution) or cart_abandonment (from the storefront's
+    /// carts; says so when there are none). Counts and amounts only, never a customer.
+    #[tool(annotations(title = "Analyse des clients", read_only_hint = true))]
+    async fn get_customer_analytics(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<analytics::CustomerArgs>,
+    ) -> Result<Json<analytics::CustomerAnalytics>, String> {
+        self.at_desk(principal, arguments, analytics::customer_analytics)
             .await
     }
 }

@@ -3,6 +3,7 @@
 //! Europe/Paris, as the merchant reads them; revenue counts the orders that are paid or later
 //! (`PAID`, `PROCESSING`, `SHIPPED`, `DELIVERED`), dated by their creation.
 
+pub mod customers;
 pub mod forecast;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};

@@ -435,7 +435,7 @@ impl Catalog {
         let mut orders = self.paid_between(
             "SELECT o.created_at, o.user_id, o.total FROM orders o",
             at("1970-01-01T00:00:00Z"),
-            at("9999-12-31T00:00:00Z"),
+            at("9000-01-01T00:00:00Z"),
             |created_at, r| {
                 Ok(CustomerOrder {
                     user_id: r.get(1)?,
