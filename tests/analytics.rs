@@ -719,3 +719,101 @@ fn a_cart_naming_an_unknown_order_is_rejected_with_its_reason() {
             .contains("orderId: \"o99\" names no order")
     );
 }
+
+#[tokio::test]
+async fn search_insights_merge_keystrokes_and_read_events_from_the_state_database() {
+    use vivr_search::state::{Event, EventKind, SearchLog, State};
+    let (f, app) = sales_fixture("2026-11-20");
+    let state = State::open(&f.state_dir.path().join("state.db")).unwrap();
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .timestamp_millis()
+    };
+    let log = |uid: &str, session: &str, time: &str, query: &str, hits: u64, dropped: &[&str]| {
+        SearchLog {
+            request_uid: uid.into(),
+            at_ms: at(time),
+            query: query.into(),
+            mode: "instant",
+            hits,
+            latency_ms: 2.0,
+            session_id: Some(session.into()),
+            user_id: None,
+            dropped: dropped.iter().map(|d| d.to_string()).collect(),
+        }
+    };
+    state
+        .record_searches(&[
+            log("u1", "s1", "2026-11-19T10:00:00Z", "lam", 5, &[]),
+            log("u2", "s1", "2026-11-19T10:00:01Z", "lamp", 4, &[]),
+            log("u3", "s1", "2026-11-19T10:00:02Z", "lampe", 3, &[]),
+            log("u4", "s2", "2026-11-19T11:00:00Z", "lampe", 3, &[]),
+            log("u5", "s3", "2026-11-19T12:00:00Z", "Lampe", 3, &[]),
+            log("u6", "s4", "2026-11-19T13:00:00Z", "jacuzzi", 0, &[]),
+            log("u7", "s5", "2026-11-19T14:00:00Z", "jacuzzi", 0, &[]),
+            log("u8", "s6", "2026-11-19T15:00:00Z", "canpé", 2, &[]),
+            log(
+                "u9",
+                "s7",
+                "2026-11-19T16:00:00Z",
+                "canapé zèbre",
+                1,
+                &["zèbre"],
+            ),
+            // Older than the month: not read.
+            log("u0", "s8", "2026-10-01T10:00:00Z", "sauna", 0, &[]),
+        ])
+        .unwrap();
+    let event = |kind, query: &str| Event {
+        kind,
+        query_id: Some(query.into()),
+        product_id: "p03".into(),
+        position: Some(1),
+        session_id: None,
+        user_id: None,
+        at_ms: at("2026-11-19T17:00:00Z"),
+    };
+    // A click on the keystroke "lam" counts for the search "lampe" it led to.
+    state
+        .record_events(&[
+            event(EventKind::Click, "u1"),
+            event(EventKind::Purchase, "u4"),
+        ])
+        .unwrap();
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let i = staff.ok("get_search_insights", json!({})).await;
+    assert_eq!(
+        (&i["loggedSearches"], &i["searches"]),
+        (&json!(9), &json!(7))
+    );
+    assert_eq!(i["zeroResultRate"], 0.286);
+    assert_eq!(i["hasEvents"], true);
+    assert_eq!(i["clickThroughRate"], 0.143);
+    assert_eq!(i["conversionRate"], 0.143);
+    let top = &i["topQueries"][0];
+    assert_eq!(
+        (&top["query"], &top["searches"]),
+        (&json!("lampe"), &json!(3))
+    );
+    assert_eq!(top["clickThroughRate"], 0.333);
+    assert_eq!(i["zeroResultQueries"][0]["query"], "jacuzzi");
+    assert_eq!(i["zeroResultQueries"][0]["searches"], 2);
+    assert_eq!(i["zeroResultQueries"].as_array().unwrap().len(), 1);
+    assert_eq!(i["rarelyClickedQueries"][0]["query"], "lampe");
+    assert_eq!(i["droppedWords"], json!([{"word": "zèbre", "searches": 1}]));
+    assert_eq!(
+        i["correctedWords"],
+        json!([{"word": "canpé", "searches": 1}])
+    );
+    assert!(i["summary"].as_str().unwrap().contains("jacuzzi"));
+    let week = staff
+        .ok("get_search_insights", json!({"period": "year", "limit": 1}))
+        .await;
+    assert_eq!(week["searches"], 8);
+    assert_eq!(week["zeroResultQueries"].as_array().unwrap().len(), 1);
+    let message = staff
+        .error("get_search_insights", json!({"limit": 0}))
+        .await;
+    assert!(message.contains("limit"), "{message}");
+}

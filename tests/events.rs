@@ -183,6 +183,19 @@ async fn searches_are_logged_masked_with_their_request_uid() {
         (mode.as_str(), session.as_deref(), user),
         ("instant", Some("visitor-7"), None)
     );
+    // "pour" found nothing and was dropped; the e-mail's and the phone's pieces never stored.
+    let dropped: Option<String> = conn
+        .query_row(
+            "SELECT dropped FROM searches WHERE request_uid = ?1",
+            [&uid],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let dropped = dropped.unwrap_or_default();
+    assert!(
+        !dropped.contains("dupont") && !dropped.contains("0612345678") && !dropped.contains("jean"),
+        "{dropped}"
+    );
     let full: String = conn
         .query_row(
             "SELECT mode FROM searches WHERE request_uid != ?1",
@@ -224,6 +237,7 @@ fn events_and_search_logs_past_their_retention_are_purged() {
         latency_ms: 1.0,
         session_id: None,
         user_id: None,
+        dropped: Vec::new(),
     };
     state
         .record_searches(&[log("a", now - 40 * day), log("b", now - 10 * day)])

@@ -68,6 +68,10 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX searches_at ON searches (at_ms);
 ",
+    "
+    -- The query words the engine dropped to find results, masked like the query, space-separated.
+    ALTER TABLE searches ADD COLUMN dropped TEXT;
+",
 ];
 
 /// What a shopper did with a result.
@@ -137,6 +141,8 @@ pub struct SearchLog {
     pub session_id: Option<String>,
     /// The signed-in user, only when the storefront sends one.
     pub user_id: Option<String>,
+    /// Query words dropped to find results, masked like the query.
+    pub dropped: Vec<String>,
 }
 
 /// How urgent a ticket is.
@@ -617,8 +623,9 @@ impl State {
         {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO searches
-                   (request_uid, at_ms, query, mode, hits, latency_ms, session_id, user_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   (request_uid, at_ms, query, mode, hits, latency_ms, session_id, user_id,
+                    dropped)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for l in searches {
                 insert.execute(params![
@@ -629,7 +636,8 @@ impl State {
                     l.hits as i64,
                     l.latency_ms,
                     l.session_id,
-                    l.user_id
+                    l.user_id,
+                    (!l.dropped.is_empty()).then(|| l.dropped.join(" "))
                 ])?;
             }
         }
@@ -653,6 +661,72 @@ impl State {
             [before(search_days)],
         )?;
         Ok((events, searches))
+    }
+
+    /// The searches logged in `from_ms..to_ms`, by session then time (sessionless last).
+    pub fn searches_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<SearchLog>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT request_uid, at_ms, query, mode, hits, latency_ms, session_id, user_id, dropped
+               FROM searches WHERE at_ms >= ?1 AND at_ms < ?2
+              ORDER BY session_id IS NULL, session_id, at_ms",
+        )?;
+        let rows = stmt.query_map([from_ms, to_ms], |r| {
+            let mode: String = r.get(3)?;
+            Ok(SearchLog {
+                request_uid: r.get(0)?,
+                at_ms: r.get(1)?,
+                query: r.get(2)?,
+                mode: if mode == "full" { "full" } else { "instant" },
+                hits: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                latency_ms: r.get(5)?,
+                session_id: r.get(6)?,
+                user_id: r.get(7)?,
+                dropped: r
+                    .get::<_, Option<String>>(8)?
+                    .map(|d| d.split(' ').map(str::to_owned).collect())
+                    .unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The events recorded in `from_ms..to_ms`.
+    pub fn events_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<Event>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, query_id, product_id, position, session_id, user_id, at_ms
+               FROM events WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms",
+        )?;
+        let rows = stmt.query_map([from_ms, to_ms], |r| {
+            let kind: String = r.get(0)?;
+            Ok((
+                kind,
+                Event {
+                    kind: EventKind::Click,
+                    query_id: r.get(1)?,
+                    product_id: r.get(2)?,
+                    position: r.get(3)?,
+                    session_id: r.get(4)?,
+                    user_id: r.get(5)?,
+                    at_ms: r.get(6)?,
+                },
+            ))
+        })?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (kind, mut event) = row?;
+            // A kind this binary does not know is skipped, not misread.
+            if let Some(kind) = EventKind::parse(&kind) {
+                event.kind = kind;
+                events.push(event);
+            }
+        }
+        Ok(events)
     }
 
     /// How many events and search logs are stored.

@@ -299,15 +299,28 @@ fn log_search(
     session_id: Option<String>,
 ) {
     if let Some(recorder) = &state.recorder {
+        let query = crate::llm::mask::mask_sensitive(&request.q);
+        // A dropped word is kept only when the masked query still holds it: the pieces of a
+        // masked e-mail ("dupont") are dropped words too.
+        let kept: Vec<String> = crate::text::words(&query)
+            .into_iter()
+            .map(|w| w.raw)
+            .collect();
         recorder.search(crate::state::SearchLog {
             request_uid: request_uid.to_owned(),
             at_ms: chrono::Utc::now().timestamp_millis(),
-            query: crate::llm::mask::mask_sensitive(&request.q),
             mode: request.mode.as_str(),
             hits: response.estimated_total_hits as u64,
             latency_ms: response.processing_time_ms as f64,
             session_id,
             user_id: None,
+            dropped: response
+                .dropped_words
+                .iter()
+                .filter(|w| kept.iter().any(|k| k == *w))
+                .cloned()
+                .collect(),
+            query,
         });
     }
 }

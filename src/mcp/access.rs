@@ -27,7 +27,8 @@ pub fn need(name: &str) -> Need {
         | "get_top_products"
         | "get_inventory_insights"
         | "get_revenue_forecast"
-        | "get_customer_analytics" => Need::Scope(Scope::AnalyticsRead),
+        | "get_customer_analytics"
+        | "get_search_insights" => Need::Scope(Scope::AnalyticsRead),
         _ => Need::Public,
     }
 }

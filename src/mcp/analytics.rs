@@ -1011,3 +1011,157 @@ pub(crate) fn customer_analytics(
     }
     Ok(answer)
 }
+
+/// Arguments of `get_search_insights`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchInsightsArgs {
+    /// The last day, week, month (default), quarter or year up to today.
+    pub period: Option<String>,
+    /// Entries per list, 1 to 100 (default 10).
+    pub limit: Option<u32>,
+}
+
+/// One query's figures over the period.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryInfo {
+    /// The query (masked for personal data when logged, lower-cased).
+    pub query: String,
+    /// Searches (a session's keystrokes merged into the query they led to).
+    pub searches: u64,
+    /// Of those, searches that found nothing.
+    pub zero_result_searches: u64,
+    /// Clicked searches over searches (only when events exist).
+    pub click_through_rate: Option<f64>,
+    /// Searches followed by a purchase over searches (only when events exist).
+    pub conversion_rate: Option<f64>,
+}
+
+/// A word and how often.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WordCount {
+    /// The word as typed.
+    pub word: String,
+    /// Searches it occurred in.
+    pub searches: u64,
+}
+
+/// What shoppers searched for over the period.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchInsightsInfo {
+    /// Europe/Paris.
+    pub time_zone: &'static str,
+    /// First day, inclusive.
+    pub start_date: String,
+    /// Last day (today), inclusive.
+    pub end_date: String,
+    /// Searches logged, every keystroke.
+    pub logged_searches: u64,
+    /// Searches counted (keystrokes merged, empty queries left out).
+    pub searches: u64,
+    /// Searches that found nothing, over searches.
+    pub zero_result_rate: f64,
+    /// Whether the storefront sent events for these searches (POST /v1/events).
+    pub has_events: bool,
+    /// Clicked searches over searches (only with events).
+    pub click_through_rate: Option<f64>,
+    /// Purchasing searches over searches (only with events).
+    pub conversion_rate: Option<f64>,
+    /// Most searched.
+    pub top_queries: Vec<QueryInfo>,
+    /// Searched and found nothing: demand the catalog does not meet.
+    pub zero_result_queries: Vec<QueryInfo>,
+    /// Found results that shoppers rarely clicked (3 searches at least; only with events).
+    pub rarely_clicked_queries: Vec<QueryInfo>,
+    /// Words dropped to find results.
+    pub dropped_words: Vec<WordCount>,
+    /// Words found only as a typo of an indexed word.
+    pub corrected_words: Vec<WordCount>,
+    /// The answer in one French sentence.
+    pub summary: String,
+}
+
+pub(crate) fn search_insights(
+    engine: &Engine,
+    desk: &Desk,
+    a: SearchInsightsArgs,
+) -> ToolResult<SearchInsightsInfo> {
+    let period = period_arg(a.period.as_deref())?;
+    let limit = match a.limit.unwrap_or(10) {
+        n @ 1..=100 => n as usize,
+        n => return Err(format!("limit must be between 1 and 100 (got {n})")),
+    };
+    let state = desk
+        .state
+        .ok_or("search logs are not available on this server (no state database)")?;
+    let (start, end) = period.span(desk.today);
+    let from = analytics::paris_day_start(start).timestamp_millis();
+    let to = analytics::paris_day_start(end + chrono::Days::new(1)).timestamp_millis();
+    let logs = state
+        .searches_between(from, to)
+        .map_err(|e| e.to_string())?;
+    let events = state.events_between(from, to).map_err(|e| e.to_string())?;
+    let live = engine.generation();
+    let i = crate::analytics::searches::search_insights(&logs, &events, limit, |exact, stem| {
+        live.text().knows_analysed(exact, stem)
+    });
+    let ratio = |x: f64| (x * 1000.0).round() / 1000.0;
+    let query = |q: &crate::analytics::searches::QueryStats| QueryInfo {
+        query: q.query.clone(),
+        searches: q.searches,
+        zero_result_searches: q.zero_result_searches,
+        click_through_rate: i.has_events.then(|| ratio(q.click_through_rate())),
+        conversion_rate: i.has_events.then(|| ratio(q.conversion_rate())),
+    };
+    let words = |list: &[(String, u64)]| {
+        list.iter()
+            .map(|(word, searches)| WordCount {
+                word: word.clone(),
+                searches: *searches,
+            })
+            .collect()
+    };
+    let summary = if i.searches == 0 {
+        format!(
+            "Aucune recherche enregistrée du {} au {}.",
+            start.format("%d/%m/%Y"),
+            end.format("%d/%m/%Y")
+        )
+    } else {
+        format!(
+            "Du {} au {} : {} recherches, {:.1} % sans résultat{}{}.",
+            start.format("%d/%m/%Y"),
+            end.format("%d/%m/%Y"),
+            i.searches,
+            i.zero_result_rate * 100.0,
+            match i.zero_results.first() {
+                Some(q) => format!(" (la plus demandée : « {} »)", q.query),
+                None => String::new(),
+            },
+            match i.click_through_rate {
+                Some(ctr) => format!(", {:.1} % suivies d'un clic", ctr * 100.0),
+                None => ", pas d'événements de clic reçus".to_owned(),
+            }
+        )
+    };
+    Ok(SearchInsightsInfo {
+        time_zone: TIME_ZONE,
+        start_date: start.to_string(),
+        end_date: end.to_string(),
+        logged_searches: i.logged,
+        searches: i.searches,
+        zero_result_rate: ratio(i.zero_result_rate),
+        has_events: i.has_events,
+        click_through_rate: i.click_through_rate.map(ratio),
+        conversion_rate: i.conversion_rate.map(ratio),
+        top_queries: i.top.iter().map(query).collect(),
+        zero_result_queries: i.zero_results.iter().map(query).collect(),
+        rarely_clicked_queries: i.rarely_clicked.iter().map(query).collect(),
+        dropped_words: words(&i.dropped_words),
+        corrected_words: words(&i.corrected_words),
+        summary,
+    })
+}

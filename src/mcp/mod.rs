@@ -43,7 +43,7 @@ use tools::{
 pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// The tools, in the order `tools/list` gives them: search first, the rest by use.
-const TOOL_ORDER: [&str; 22] = [
+const TOOL_ORDER: [&str; 23] = [
     "search_products",
     "get_product_details",
     "get_similar_products",
@@ -66,6 +66,7 @@ const TOOL_ORDER: [&str; 22] = [
     "get_inventory_insights",
     "get_customer_analytics",
     "get_revenue_forecast",
+    "get_search_insights",
 ];
 
 /// The store's plan's MCP servers, each on its own path; `All` is `/mcp`.
@@ -259,12 +260,14 @@ impl StoreServer {
         let arguments = arguments?;
         let rules = self.services.rules.clone();
         let today = self.services.today();
+        let state = self.services.state.clone();
         self.engine
             .off_worker(move |engine| {
                 let desk = Desk {
                     principal: &principal,
                     rules: &rules,
                     today,
+                    state: state.as_deref(),
                 };
                 tool(engine, &desk, arguments)
             })
@@ -545,8 +548,9 @@ impl StoreServer {
                 principal: &principal,
                 rules: &rules,
                 today,
+                state: state.as_deref(),
             };
-            support::escalate(state.as_deref(), &desk, arguments)
+            support::escalate(&desk, arguments)
         })
         .await
         .map_err(|e| e.to_string())?
@@ -620,6 +624,21 @@ impl StoreServer {
         arguments: Parameters<analytics::CustomerArgs>,
     ) -> Result<Json<analytics::CustomerAnalytics>, String> {
         self.at_desk(principal, arguments, analytics::customer_analytics)
+            .await
+    }
+
+    /// Staff with analytics:read: what shoppers searched for over the last `period` (default
+    /// month): top queries, queries with no result (demand the catalog does not meet), queries
+    /// whose results are rarely clicked, click-through and conversion per query where the
+    /// storefront sends events, and the words the engine dropped or corrected most often. A
+    /// session's keystrokes count once, as the query they led to.
+    #[tool(annotations(title = "Analyse des recherches", read_only_hint = true))]
+    async fn get_search_insights(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<analytics::SearchInsightsArgs>,
+    ) -> Result<Json<analytics::SearchInsightsInfo>, String> {
+        self.at_desk(principal, arguments, analytics::search_insights)
             .await
     }
 }

@@ -31,11 +31,13 @@ pub struct StoreRules {
     pub transit: TransitTable,
 }
 
-/// What a tool call knows besides its arguments: who calls, the store's rules, today.
+/// What a tool call knows besides its arguments: who calls, the store's rules, today, and
+/// the engine's own state (tickets, search logs, events) when there is one.
 pub(crate) struct Desk<'a> {
     pub(crate) principal: &'a Principal,
     pub(crate) rules: &'a StoreRules,
     pub(crate) today: NaiveDate,
+    pub(crate) state: Option<&'a crate::state::State>,
 }
 
 impl Desk<'_> {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Scope;
 use crate::catalog::{Order, OrderQuery, OrderStatus};
 use crate::search::Engine;
-use crate::state::{NewTicket, Priority, State};
+use crate::state::{NewTicket, Priority};
 use crate::store::faq::Topic;
 use crate::store::returns::{self, LEGAL_WITHDRAWAL_DAYS, Line, Stage};
 
@@ -616,15 +616,13 @@ pub struct Escalation {
     pub priority: &'static str,
 }
 
-pub(crate) fn escalate(
-    state: Option<&State>,
-    desk: &Desk,
-    a: EscalateArgs,
-) -> ToolResult<Escalation> {
+pub(crate) fn escalate(desk: &Desk, a: EscalateArgs) -> ToolResult<Escalation> {
     if !desk.principal.has(Scope::SupportWrite) {
         return Err("escalate_to_human needs a token with the support:write scope".into());
     }
-    let state = state.ok_or("tickets are not available on this server (no state database)")?;
+    let state = desk
+        .state
+        .ok_or("tickets are not available on this server (no state database)")?;
     let reason = a.reason.trim();
     if reason.is_empty() {
         return Err("reason is empty: say what the customer needs from a human".into());

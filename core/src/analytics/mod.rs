@@ -5,6 +5,7 @@
 
 pub mod customers;
 pub mod forecast;
+pub mod searches;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 

@@ -671,6 +671,23 @@ impl Generation {
         })
     }
 
+    /// Whether an analysed query word is in the index as written or by its stem, in any text
+    /// field: a word that is not, yet found results, was matched as a typo (search analytics
+    /// report it as corrected).
+    pub fn knows_analysed(&self, exact: &str, stem: &str) -> bool {
+        let searcher = self.reader.searcher();
+        TextField::ALL.iter().any(|&source| {
+            let (exact_field, stem_field) = self.fields.text_of(source);
+            [(exact_field, exact), (stem_field, stem)]
+                .into_iter()
+                .any(|(field, term)| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(field, term))
+                        .is_ok_and(|n| n > 0)
+                })
+        })
+    }
+
     /// The price at quantile `q` (0..=1) of the products of a category (subcategories
     /// included), or of all products; `None` for an unknown or empty category.
     pub fn price_quantile(&self, category: Option<&str>, q: f64) -> Option<f64> {
