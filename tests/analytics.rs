@@ -817,3 +817,101 @@ async fn search_insights_merge_keystrokes_and_read_events_from_the_state_databas
         .await;
     assert!(message.contains("limit"), "{message}");
 }
+
+#[tokio::test]
+async fn category_performance_adds_up_with_margins_and_search_events() {
+    use vivr_search::state::{Event, EventKind, State};
+    let dir = tempfile::tempdir().unwrap();
+    let export = sales_export(dir.path());
+    // The sofa p01 costs 0.40 € a unit (its lines sell at 1 €).
+    let products = std::fs::read_to_string(export.join("products.ndjson")).unwrap();
+    let lines: Vec<String> = products
+        .lines()
+        .map(|l| {
+            let mut p: Value = serde_json::from_str(l).unwrap();
+            if p["id"] == "p01" {
+                p["cost"] = json!(0.4);
+            }
+            p.to_string()
+        })
+        .collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    common::write(&export, "products.ndjson", &refs);
+    let f = Fixture {
+        built: common::build_export(dir, &export, None),
+        state_dir: tempfile::tempdir().unwrap(),
+    };
+    let state = State::open(&f.state_dir.path().join("state.db")).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-19T10:00:00Z")
+        .unwrap()
+        .timestamp_millis();
+    let event = |kind, query: Option<&str>| Event {
+        kind,
+        query_id: query.map(str::to_owned),
+        product_id: "p01".into(),
+        position: Some(1),
+        session_id: None,
+        user_id: None,
+        at_ms: at,
+    };
+    state
+        .record_events(&[
+            event(EventKind::Click, Some("q1")),
+            event(EventKind::Click, Some("q2")),
+            event(EventKind::Purchase, Some("q1")),
+            // Not from a search: not counted.
+            event(EventKind::Click, None),
+        ])
+        .unwrap();
+    let mut config = config();
+    config.store.today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20);
+    let app = f.app(&config);
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let answer = staff.ok("get_category_performance", json!({})).await;
+    assert_eq!(answer["hasEvents"], true);
+    let top = &answer["categories"][0];
+    assert_eq!(top["category"], "mobilier");
+    // The lines of the paid orders of 22 October to 20 November, as SQL sums them.
+    let db = rusqlite::Connection::open(f.built.dir.path().join("catalog.db")).unwrap();
+    let (units, revenue): (i64, f64) = db
+        .query_row(
+            "SELECT sum(i.quantity), sum(i.quantity * i.price) FROM order_items i
+               JOIN orders o ON o.id = i.order_id
+               JOIN products p ON p.id = i.product_id
+              WHERE o.status IN ('PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED')
+                AND p.category_id IN ('c-mob', 'c-canapes', 'c-tables')
+                AND datetime(o.created_at) >= datetime('2026-10-21T22:00:00Z')
+                AND datetime(o.created_at) < datetime('2026-11-20T23:00:00Z')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((units, revenue), (16, 16.0));
+    assert_eq!(top["units"], units);
+    assert_eq!(top["revenue"], revenue);
+    // The 30 days before: o9 and o10, one unit each.
+    assert_eq!(top["unitsChangePct"], 700.0);
+    assert_eq!(top["margin"], 9.6);
+    assert_eq!(top["marginRate"], 0.6);
+    assert_eq!(top["marginCoverage"], 1.0);
+    assert_eq!(
+        (&top["searchClicks"], &top["searchPurchases"]),
+        (&json!(2), &json!(1))
+    );
+    assert_eq!(top["searchConversionRate"], 0.5);
+    let sofas = &top["subcategories"][0];
+    assert_eq!(
+        (&sofas["category"], &sofas["units"]),
+        (&json!("canapes"), &json!(16))
+    );
+    // A category without sales: no margin, no change.
+    let lighting = answer["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "luminaires")
+        .unwrap();
+    assert_eq!(lighting["revenue"], 0.0);
+    assert!(lighting["margin"].is_null() && lighting["revenueChangePct"].is_null());
+    assert!(answer["summary"].as_str().unwrap().contains("Mobilier"));
+}

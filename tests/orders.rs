@@ -48,7 +48,7 @@ async fn each_caller_lists_the_tools_its_token_allows() {
             && !tools.contains(&"find_order_for_support".to_owned())
     );
     let staff_all = connect(&app, "/mcp", Some(staff())).await.tools().await;
-    assert_eq!(staff_all.len(), 23, "{staff_all:?}");
+    assert_eq!(staff_all.len(), 24, "{staff_all:?}");
     let orders = connect(&app, "/mcp/orders", Some(staff()))
         .await
         .tools()

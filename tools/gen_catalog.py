@@ -1083,6 +1083,8 @@ def generate(products, seed, out, orders=None):
     life = random.Random(seed * 1_000_003 + 7)
     # Carts, the newest file, have a third stream: adding or changing them never moves an order.
     crng = random.Random(seed * 1_000_003 + 11)
+    # Purchase costs (margins), a fourth stream for the same reason.
+    cost_rng = random.Random(seed * 1_000_003 + 13)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "categories.ndjson"), "w", encoding="utf-8") as f:
         for slug, name, parent in CATEGORIES:
@@ -1099,6 +1101,9 @@ def generate(products, seed, out, orders=None):
             ptype = TYPES[n - 1] if n <= len(TYPES) else rng.choices(TYPES, weights)[0]
             p = make_product(rng, n, ptype, used_slugs)
             p.update(lifecycle_fields(life, p))
+            # Most products carry their unit purchase cost (excl. VAT), 35-60 % of the price.
+            if cost_rng.random() < 0.85:
+                p["cost"] = round(p["price"] * cost_rng.uniform(0.35, 0.6), 2)
             f.write(json.dumps(p, ensure_ascii=False) + "\n")
             by_type[ptype["key"]].append(len(meta))
             meta.append((p["id"], ptype["key"], p["attributes"]["style"][0], p["price"], rng.gauss(4.1, 0.5)))

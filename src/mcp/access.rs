@@ -28,7 +28,8 @@ pub fn need(name: &str) -> Need {
         | "get_inventory_insights"
         | "get_revenue_forecast"
         | "get_customer_analytics"
-        | "get_search_insights" => Need::Scope(Scope::AnalyticsRead),
+        | "get_search_insights"
+        | "get_category_performance" => Need::Scope(Scope::AnalyticsRead),
         _ => Need::Public,
     }
 }

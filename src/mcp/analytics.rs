@@ -257,7 +257,7 @@ pub(crate) fn top_products(
     let sales =
         analytics::product_sales(catalog, start, end, |_| true).map_err(|e| e.to_string())?;
     let mut ranks = Vec::new();
-    for s in sales {
+    for s in sales.into_iter().filter(|s| s.units > 0) {
         let product = catalog.product(&s.product_id).map_err(|e| e.to_string())?;
         let category = product.as_ref().and_then(|p| tree.get(&p.category_id));
         if !category.is_some_and(|c| within(&c.id)) {
@@ -1162,6 +1162,149 @@ pub(crate) fn search_insights(
         rarely_clicked_queries: i.rarely_clicked.iter().map(query).collect(),
         dropped_words: words(&i.dropped_words),
         corrected_words: words(&i.corrected_words),
+        summary,
+    })
+}
+
+/// Arguments of `get_category_performance`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CategoryArgs {
+    /// The last day, week, month (default), quarter or year up to today.
+    pub period: Option<String>,
+}
+
+/// One category's performance (its subcategories included).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryPerformance {
+    /// The category's slug.
+    pub category: String,
+    /// Its name.
+    pub name: String,
+    /// Revenue in the period, in euros.
+    pub revenue: f64,
+    /// Units in the period.
+    pub units: u64,
+    /// Revenue change from the period before, in percent.
+    pub revenue_change_pct: Option<f64>,
+    /// Units change from the period before, in percent.
+    pub units_change_pct: Option<f64>,
+    /// Gross margin over the products whose cost is known, in euros (none when none is).
+    pub margin: Option<f64>,
+    /// That margin over their revenue.
+    pub margin_rate: Option<f64>,
+    /// Share of the revenue whose cost is known.
+    pub margin_coverage: f64,
+    /// Clicks on its products in search results (only with events).
+    pub search_clicks: Option<u64>,
+    /// Purchases of its products from search results (only with events).
+    pub search_purchases: Option<u64>,
+    /// Purchases over clicks from search results (only with clicks).
+    pub search_conversion_rate: Option<f64>,
+    /// Its subcategories, best revenue first (top-level categories only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subcategories: Vec<CategoryPerformance>,
+}
+
+/// Every top-level category's performance.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryPerformanceInfo {
+    /// Europe/Paris.
+    pub time_zone: &'static str,
+    /// First day, inclusive.
+    pub start_date: String,
+    /// Last day (today), inclusive.
+    pub end_date: String,
+    /// Whether the storefront sent events for the period (search figures need them).
+    pub has_events: bool,
+    /// Top-level categories, best revenue first, each with its subcategories.
+    pub categories: Vec<CategoryPerformance>,
+    /// The answer in one French sentence.
+    pub summary: String,
+}
+
+pub(crate) fn category_performance(
+    engine: &Engine,
+    desk: &Desk,
+    a: CategoryArgs,
+) -> ToolResult<CategoryPerformanceInfo> {
+    let period = period_arg(a.period.as_deref())?;
+    let (start, end) = period.span(desk.today);
+    let events = match desk.state {
+        Some(state) => state
+            .events_between(
+                analytics::paris_day_start(start).timestamp_millis(),
+                analytics::paris_day_start(end + chrono::Days::new(1)).timestamp_millis(),
+            )
+            .map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let has_events = events.iter().any(|e| e.query_id.is_some());
+    let catalog = engine.catalog();
+    let tree = catalog.category_tree().map_err(|e| e.to_string())?;
+    let sales = crate::analytics::categories::category_sales(catalog, start, end, &events)
+        .map_err(|e| e.to_string())?;
+    let cents = |x: f64| (x * 100.0).round() / 100.0;
+    let ratio = |x: f64| (x * 1000.0).round() / 1000.0;
+    let empty = crate::analytics::categories::CategorySales::default();
+    let row = |c: &crate::catalog::Category| {
+        let s = sales.get(&c.id).unwrap_or(&empty);
+        CategoryPerformance {
+            category: c.slug.clone(),
+            name: c.name.clone(),
+            revenue: cents(s.revenue),
+            units: s.units,
+            revenue_change_pct: pct(s.revenue, s.previous_revenue),
+            units_change_pct: pct(s.units as f64, s.previous_units as f64),
+            margin: s.margin().map(cents),
+            margin_rate: s.margin().map(|m| ratio(m / s.costed_revenue)),
+            margin_coverage: ratio(s.margin_coverage()),
+            search_clicks: has_events.then_some(s.search_clicks),
+            search_purchases: has_events.then_some(s.search_purchases),
+            search_conversion_rate: (s.search_clicks > 0)
+                .then(|| ratio(s.search_purchases as f64 / s.search_clicks as f64)),
+            subcategories: Vec::new(),
+        }
+    };
+    let by_revenue =
+        |a: &CategoryPerformance, b: &CategoryPerformance| b.revenue.total_cmp(&a.revenue);
+    let mut categories: Vec<CategoryPerformance> = tree
+        .children(None)
+        .into_iter()
+        .map(|top| {
+            let mut r = row(top);
+            r.subcategories = tree.children(Some(&top.id)).into_iter().map(row).collect();
+            r.subcategories.sort_by(by_revenue);
+            r
+        })
+        .collect();
+    categories.sort_by(by_revenue);
+    let summary = match categories.first() {
+        Some(best) if best.revenue > 0.0 => format!(
+            "Du {} au {} : {} en tête avec {:.2} €{}.",
+            start.format("%d/%m/%Y"),
+            end.format("%d/%m/%Y"),
+            best.name,
+            best.revenue,
+            match best.revenue_change_pct {
+                Some(p) => format!(" ({p:+.1} % par rapport à la période précédente)"),
+                None => String::new(),
+            }
+        ),
+        _ => format!(
+            "Aucune vente du {} au {}.",
+            start.format("%d/%m/%Y"),
+            end.format("%d/%m/%Y")
+        ),
+    };
+    Ok(CategoryPerformanceInfo {
+        time_zone: TIME_ZONE,
+        start_date: start.to_string(),
+        end_date: end.to_string(),
+        has_events,
+        categories,
         summary,
     })
 }

@@ -43,7 +43,7 @@ use tools::{
 pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// The tools, in the order `tools/list` gives them: search first, the rest by use.
-const TOOL_ORDER: [&str; 23] = [
+const TOOL_ORDER: [&str; 24] = [
     "search_products",
     "get_product_details",
     "get_similar_products",
@@ -64,6 +64,7 @@ const TOOL_ORDER: [&str; 23] = [
     "get_sales_summary",
     "get_top_products",
     "get_inventory_insights",
+    "get_category_performance",
     "get_customer_analytics",
     "get_revenue_forecast",
     "get_search_insights",
@@ -639,6 +640,20 @@ impl StoreServer {
         arguments: Parameters<analytics::SearchInsightsArgs>,
     ) -> Result<Json<analytics::SearchInsightsInfo>, String> {
         self.at_desk(principal, arguments, analytics::search_insights)
+            .await
+    }
+
+    /// Staff with analytics:read: each top-level category and its subcategories over the last
+    /// `period` (default month): revenue, units, their change from the period before, gross
+    /// margin where products' costs are known, and clicks and purchases from search results
+    /// where the storefront sends events.
+    #[tool(annotations(title = "Performance des catégories", read_only_hint = true))]
+    async fn get_category_performance(
+        &self,
+        Extension(principal): Extension<Principal>,
+        arguments: Parameters<analytics::CategoryArgs>,
+    ) -> Result<Json<analytics::CategoryPerformanceInfo>, String> {
+        self.at_desk(principal, arguments, analytics::category_performance)
             .await
     }
 }

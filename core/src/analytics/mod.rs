@@ -3,6 +3,7 @@
 //! Europe/Paris, as the merchant reads them; revenue counts the orders that are paid or later
 //! (`PAID`, `PROCESSING`, `SHIPPED`, `DELIVERED`), dated by their creation.
 
+pub mod categories;
 pub mod customers;
 pub mod forecast;
 pub mod searches;
@@ -310,7 +311,8 @@ pub struct ProductSales {
     pub previous_revenue: f64,
 }
 
-/// Every product sold in `start..=end` (Paris days), with its sales in the span before;
+/// Every product sold in `start..=end` (Paris days) or in the span of the same length before
+/// it, with its sales in both;
 /// `keep` filters the products (a category).
 pub fn product_sales(
     catalog: &Catalog,
@@ -348,7 +350,10 @@ pub fn product_sales(
             entry.previous_revenue += line.revenue;
         }
     }
-    let mut sales: Vec<ProductSales> = by_product.into_values().filter(|p| p.units > 0).collect();
+    let mut sales: Vec<ProductSales> = by_product
+        .into_values()
+        .filter(|p| p.units > 0 || p.previous_units > 0)
+        .collect();
     sales.sort_by(|a, b| a.product_id.cmp(&b.product_id));
     Ok(sales)
 }

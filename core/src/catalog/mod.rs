@@ -357,6 +357,21 @@ impl Catalog {
         Ok(rows)
     }
 
+    /// Each product's unit purchase cost (the export's optional `cost`, kept with the
+    /// product's other fields), for those that have a valid one.
+    pub fn product_costs(&self) -> Result<HashMap<String, f64>, CatalogError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare(
+            "SELECT id, json_extract(extra, '$.cost') FROM products
+              WHERE json_valid(extra) AND json_type(extra, '$.cost') IN ('integer', 'real')",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))?
+            .filter(|row| row.as_ref().is_ok_and(|(_, cost)| *cost >= 0.0))
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// Calls `f` on the basket of every order that was not cancelled, in order id order.
     pub fn for_each_basket(&self, mut f: impl FnMut(&Basket)) -> Result<(), CatalogError> {
         let conn = self.reader()?;
