@@ -915,3 +915,121 @@ async fn category_performance_adds_up_with_margins_and_search_events() {
     assert!(lighting["margin"].is_null() && lighting["revenueChangePct"].is_null());
     assert!(answer["summary"].as_str().unwrap().contains("Mobilier"));
 }
+
+fn get(path: &str, token: Option<&str>) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::get(path).header("host", "127.0.0.1:7700");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    request.body(axum::body::Body::empty()).unwrap()
+}
+
+const ADMIN_ROUTES: [&str; 7] = [
+    "/api/ai/admin/insights/sales",
+    "/api/ai/admin/insights/inventory",
+    "/api/ai/admin/insights/top-products",
+    "/api/ai/admin/insights/categories",
+    "/api/ai/admin/insights/customers?metric=retention",
+    "/api/ai/admin/insights/forecast",
+    "/v1/analytics/searches",
+];
+
+#[tokio::test]
+async fn admin_routes_answer_as_the_tools_do_for_analytics_read_only() {
+    let (_f, app) = sales_fixture("2026-11-20");
+    let staff_token = staff();
+    // The same answer as the tool, for the same arguments.
+    let (status, sales) = common::send(
+        &app,
+        get(
+            "/api/ai/admin/insights/sales?startDate=2026-11-01&endDate=2026-11-15&granularity=week",
+            Some(&staff_token),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sales}");
+    let session = connect(&app, "/mcp/analytics", Some(staff_token.clone())).await;
+    let tool = session
+        .ok(
+            "get_sales_summary",
+            json!({"startDate": "2026-11-01", "endDate": "2026-11-15", "granularity": "week"}),
+        )
+        .await;
+    assert_eq!(sales, tool);
+    // Without arguments: the last 30 days, per day.
+    let (_, default) = common::send(
+        &app,
+        get("/api/ai/admin/insights/sales", Some(&staff_token)),
+    )
+    .await;
+    assert_eq!(
+        (&default["startDate"], &default["endDate"]),
+        (&json!("2026-10-22"), &json!("2026-11-20"))
+    );
+    assert_eq!(default["periods"].as_array().unwrap().len(), 30);
+    let customer_token = customer("alice");
+    for route in ADMIN_ROUTES {
+        let (status, body) = common::send(&app, get(route, None)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{route}: {body}");
+        assert_eq!(body["code"], "token_required", "{route}");
+        let (status, body) = common::send(&app, get(route, Some(&customer_token))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{route}: {body}");
+        assert_eq!(body["code"], "insufficient_scope", "{route}");
+        let (status, body) = common::send(&app, get(route, Some("not-a-token"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{route}: {body}");
+        let (status, body) = common::send(&app, get(route, Some(&staff_token))).await;
+        // The forecast needs four weeks of history: the fixture has 41 days.
+        assert_eq!(status, StatusCode::OK, "{route}: {body}");
+        let text = body.to_string();
+        for name in ["alice", "bob", "example.fr", "ORD-"] {
+            assert!(!text.contains(name), "{route}: {name}");
+        }
+    }
+    let (status, body) = common::send(
+        &app,
+        get(
+            "/api/ai/admin/insights/top-products?period=decade",
+            Some(&staff_token),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["code"]),
+        (StatusCode::BAD_REQUEST, &json!("invalid_field"))
+    );
+    let (status, body) = common::send(
+        &app,
+        get(
+            "/api/ai/admin/insights/inventory?colour=red",
+            Some(&staff_token),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["code"]),
+        (StatusCode::BAD_REQUEST, &json!("unknown_field"))
+    );
+}
+
+#[tokio::test]
+async fn the_admin_token_and_the_static_mcp_token_read_the_admin_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = sales_export(dir.path());
+    let f = Fixture {
+        built: common::build_export(dir, &export, None),
+        state_dir: tempfile::tempdir().unwrap(),
+    };
+    let mut config = config();
+    config.admin_token = Some("admin-token-of-at-least-16".into());
+    config.mcp_auth_token = Some("static-mcp-token-of-at-least-16".into());
+    let app = f.app(&config);
+    for token in [
+        "admin-token-of-at-least-16",
+        "static-mcp-token-of-at-least-16",
+    ] {
+        let (status, body) =
+            common::send(&app, get("/api/ai/admin/insights/inventory", Some(token))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["outOfStockCount"].is_number());
+    }
+}

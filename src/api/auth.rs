@@ -147,6 +147,31 @@ impl McpAuth {
         if access::allows(principal, name) {
             return Ok(());
         }
+        self.refuse(principal, scope, name, path)
+    }
+
+    /// Refuses `principal` what `what` needs `scope` for, unless its token has the scope: 401
+    /// with the challenge without a token, 403 `insufficient_scope` with one.
+    pub(crate) fn require(
+        &self,
+        principal: &Principal,
+        scope: Scope,
+        what: &str,
+        path: &str,
+    ) -> Result<(), ApiError> {
+        if principal.has(scope) {
+            return Ok(());
+        }
+        self.refuse(principal, scope, what, path)
+    }
+
+    fn refuse(
+        &self,
+        principal: &Principal,
+        scope: Scope,
+        name: &str,
+        path: &str,
+    ) -> Result<(), ApiError> {
         let scope_name = scope.as_str();
         if *principal == Principal::anonymous() {
             return Err(self.token_required(

@@ -15,6 +15,7 @@ mod client;
 mod dto;
 mod error;
 mod extract;
+mod insights;
 mod listen;
 mod mcp_edge;
 
@@ -186,6 +187,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/categories", get(categories))
         .route("/health", get(health))
         .route("/admin/reload", post(reload))
+        .merge(insights::routes())
         .merge(mcp)
         .merge(metadata)
         .merge(crate::web::routes())

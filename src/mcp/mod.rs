@@ -251,31 +251,43 @@ impl StoreServer {
             .unwrap_or_else(|| self.default_principal.clone())
     }
 
-    /// Runs an order or support tool for `principal`, off the async workers.
+    /// Runs an order, support or analytics tool for `principal`, off the async workers.
     async fn at_desk<A: Send + 'static, R: Send + 'static>(
         &self,
         principal: Principal,
         Parameters(arguments): Parameters<A>,
         tool: impl FnOnce(&Engine, &Desk, A) -> ToolResult<R> + Send + 'static,
     ) -> Result<Json<R>, String> {
-        let arguments = arguments?;
-        let rules = self.services.rules.clone();
-        let today = self.services.today();
-        let state = self.services.state.clone();
-        self.engine
-            .off_worker(move |engine| {
-                let desk = Desk {
-                    principal: &principal,
-                    rules: &rules,
-                    today,
-                    state: state.as_deref(),
-                };
-                tool(engine, &desk, arguments)
-            })
+        run_at_desk(&self.engine, &self.services, principal, arguments?, tool)
             .await
-            .map_err(|e| e.to_string())?
             .map(Json)
     }
+}
+
+/// Runs `tool` for `principal` off the async workers, with the services' rules, today and
+/// state: the MCP tools and the admin routes that serve the same answers go through here.
+pub(crate) async fn run_at_desk<A: Send + 'static, R: Send + 'static>(
+    engine: &Arc<Engine>,
+    services: &Services,
+    principal: Principal,
+    arguments: A,
+    tool: impl FnOnce(&Engine, &Desk, A) -> ToolResult<R> + Send + 'static,
+) -> ToolResult<R> {
+    let rules = services.rules.clone();
+    let today = services.today();
+    let state = services.state.clone();
+    engine
+        .off_worker(move |engine| {
+            let desk = Desk {
+                principal: &principal,
+                rules: &rules,
+                today,
+                state: state.as_deref(),
+            };
+            tool(engine, &desk, arguments)
+        })
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// A tool's arguments, or why they do not fit its schema.
