@@ -174,7 +174,7 @@ async fn the_sales_summary_adds_up_as_sql_does_and_staff_only_read_it() {
     // The previous 15 days: o7 and o9.
     assert_eq!(s["previous"]["revenue"], 70.0);
     assert_eq!(s["change"]["revenuePct"], 378.6);
-    assert!(s["summary"].as_str().unwrap().contains("335.00 €"));
+    assert!(s["summary"].as_str().unwrap().contains("335\u{202f}€"));
     let days = staff
         .ok(
             "get_sales_summary",

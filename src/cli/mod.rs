@@ -7,6 +7,7 @@ mod eval;
 mod import;
 mod mcp;
 mod reindex;
+mod report;
 mod search;
 mod serve;
 mod stats;
@@ -56,6 +57,9 @@ enum Command {
     Tickets(tickets::Args),
     /// Copy the engine's state database (tickets...) into a folder, while the server runs.
     Backup(backup::Args),
+    /// The merchant's analytics over the last days: sales, products, stock, customers,
+    /// forecast, searches.
+    Report(report::Args),
 }
 
 /// The embedding model, or `None` with a warning: the engine then runs lexical-only.
@@ -126,6 +130,7 @@ pub fn main() -> ExitCode {
             | Command::Mcp(_)
             | Command::Tickets(_)
             | Command::Backup(_)
+            | Command::Report(_)
             | Command::Eval(_) => {}
         }
         config.validate()?;
@@ -139,6 +144,7 @@ pub fn main() -> ExitCode {
             Command::Mcp(args) => mcp::run(args, &config),
             Command::Tickets(args) => tickets::run(args, &config),
             Command::Backup(args) => backup::run(args, &config),
+            Command::Report(args) => report::run(args, &config),
         }
     });
     match result {

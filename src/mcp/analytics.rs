@@ -101,6 +101,27 @@ fn day_arg(name: &str, value: &str) -> ToolResult<NaiveDate> {
         .map_err(|_| format!("{name} must be a day such as \"2026-11-01\""))
 }
 
+/// An amount as French text: "207 506,99 €" (narrow no-break spaces between thousands and
+/// before the sign); whole amounts keep no decimals.
+pub(crate) fn euros(value: f64) -> String {
+    let cents = (value * 100.0).round() as i64;
+    let (units, rest) = (cents.abs() / 100, cents.abs() % 100);
+    let digits = units.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    let sign = if cents < 0 { "-" } else { "" };
+    if rest == 0 {
+        format!("{sign}{grouped}\u{202f}€")
+    } else {
+        format!("{sign}{grouped},{rest:02}\u{202f}€")
+    }
+}
+
 fn pct(now: f64, before: f64) -> Option<f64> {
     (before > 0.0).then(|| ((now - before) / before * 1000.0).round() / 10.0)
 }
@@ -131,12 +152,12 @@ pub(crate) fn sales_summary(
         average_basket_pct: pct(s.total.average_basket(), s.previous.average_basket()),
     };
     let summary = format!(
-        "Du {} au {} : {:.2} € de chiffre d'affaires, {} commandes, panier moyen {:.2} €{}.",
+        "Du {} au {} : {} de chiffre d'affaires, {} commandes, panier moyen {}{}.",
         start.format("%d/%m/%Y"),
         end.format("%d/%m/%Y"),
-        s.total.revenue,
+        euros(s.total.revenue),
         s.total.orders,
-        s.total.average_basket(),
+        euros(s.total.average_basket()),
         match change.revenue_pct {
             Some(p) => format!(" ({p:+.1} % par rapport à la période précédente)"),
             None => String::new(),
@@ -294,11 +315,11 @@ pub(crate) fn top_products(
     let by_units = ordered(false);
     let summary = match by_revenue.first() {
         Some(top) => format!(
-            "Du {} au {} : {} en tête des ventes avec {:.2} € ({} unités).",
+            "Du {} au {} : {} en tête des ventes avec {} ({} unités).",
             start.format("%d/%m/%Y"),
             end.format("%d/%m/%Y"),
             top.name.as_deref().unwrap_or(&top.product_id),
-            top.revenue,
+            euros(top.revenue),
             top.units
         ),
         None => format!(
@@ -618,10 +639,10 @@ pub(crate) fn revenue_forecast(
     let total = cents(f.points.iter().map(|p| p.value).sum());
     let end = answer.first_day + chrono::Days::new(days as u64 - 1);
     let summary = format!(
-        "Prévision du {} au {} : {:.0} € de chiffre d'affaires ({}{}).",
+        "Prévision du {} au {} : {} de chiffre d'affaires ({}{}).",
         answer.first_day.format("%d/%m/%Y"),
         end.format("%d/%m/%Y"),
-        total,
+        euros(total.round()),
         f.model.name(),
         match (f.model, f.backtest.model) {
             (ModelKind::SeasonalNaive, _) => format!(
@@ -924,8 +945,11 @@ pub(crate) fn customer_analytics(
             } else {
                 let d = customers::value_distribution(&orders, desk.today);
                 answer.summary = format!(
-                    "{} clients : dépense moyenne {:.2} €, médiane {:.2} €, 10 % des clients au-delà de {:.2} €.",
-                    d.customers, d.mean, d.median, d.p90
+                    "{} clients : dépense moyenne {}, médiane {}, 10 % des clients au-delà de {}.",
+                    d.customers,
+                    euros(d.mean),
+                    euros(d.median),
+                    euros(d.p90)
                 );
                 answer.distribution = Some(ValueDistributionInfo {
                     customers: d.customers,
@@ -977,12 +1001,12 @@ pub(crate) fn customer_analytics(
             }
             answer.summary = match c.rate {
                 Some(rate) => format!(
-                    "Du {} au {} : {} paniers, {:.1} % abandonnés ({:.2} € laissés), {} convertis en commande.",
+                    "Du {} au {} : {} paniers, {:.1} % abandonnés ({} laissés), {} convertis en commande.",
                     dmy(start),
                     dmy(end),
                     c.carts,
                     rate * 100.0,
-                    c.abandoned_value,
+                    euros(c.abandoned_value),
                     c.converted
                 ),
                 None => format!(
@@ -1283,11 +1307,11 @@ pub(crate) fn category_performance(
     categories.sort_by(by_revenue);
     let summary = match categories.first() {
         Some(best) if best.revenue > 0.0 => format!(
-            "Du {} au {} : {} en tête avec {:.2} €{}.",
+            "Du {} au {} : {} en tête avec {}{}.",
             start.format("%d/%m/%Y"),
             end.format("%d/%m/%Y"),
             best.name,
-            best.revenue,
+            euros(best.revenue),
             match best.revenue_change_pct {
                 Some(p) => format!(" ({p:+.1} % par rapport à la période précédente)"),
                 None => String::new(),
@@ -1307,4 +1331,15 @@ pub(crate) fn category_performance(
         categories,
         summary,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn amounts_read_as_in_french() {
+        assert_eq!(super::euros(207_506.987), "207\u{202f}506,99\u{202f}€");
+        assert_eq!(super::euros(12.5), "12,50\u{202f}€");
+        assert_eq!(super::euros(1000.0), "1\u{202f}000\u{202f}€");
+        assert_eq!(super::euros(-3.0), "-3\u{202f}€");
+    }
 }
