@@ -725,13 +725,17 @@ async fn search_insights_merge_keystrokes_and_read_events_from_the_state_databas
     use vivr_search::state::{Event, EventKind, SearchLog, State};
     let (f, app) = sales_fixture("2026-11-20");
     let state = State::open(&f.state_dir.path().join("state.db")).unwrap();
-    let at = |s: &str| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .unwrap()
-            .timestamp_millis()
-    };
-    let log = |uid: &str, session: &str, time: &str, query: &str, hits: u64, dropped: &[&str]| {
-        SearchLog {
+    // The engine's own traffic is dated by its clock, whatever the store's pinned day: the
+    // logs are from yesterday, at `t` seconds past 08:00 UTC.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+        .date_naive()
+        .and_hms_opt(8, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    let at = |t: i64| yesterday + t * 1000;
+    let log =
+        |uid: &str, session: &str, time: i64, query: &str, hits: u64, dropped: &[&str]| SearchLog {
             request_uid: uid.into(),
             at_ms: at(time),
             query: query.into(),
@@ -741,28 +745,20 @@ async fn search_insights_merge_keystrokes_and_read_events_from_the_state_databas
             session_id: Some(session.into()),
             user_id: None,
             dropped: dropped.iter().map(|d| d.to_string()).collect(),
-        }
-    };
+        };
     state
         .record_searches(&[
-            log("u1", "s1", "2026-11-19T10:00:00Z", "lam", 5, &[]),
-            log("u2", "s1", "2026-11-19T10:00:01Z", "lamp", 4, &[]),
-            log("u3", "s1", "2026-11-19T10:00:02Z", "lampe", 3, &[]),
-            log("u4", "s2", "2026-11-19T11:00:00Z", "lampe", 3, &[]),
-            log("u5", "s3", "2026-11-19T12:00:00Z", "Lampe", 3, &[]),
-            log("u6", "s4", "2026-11-19T13:00:00Z", "jacuzzi", 0, &[]),
-            log("u7", "s5", "2026-11-19T14:00:00Z", "jacuzzi", 0, &[]),
-            log("u8", "s6", "2026-11-19T15:00:00Z", "canpé", 2, &[]),
-            log(
-                "u9",
-                "s7",
-                "2026-11-19T16:00:00Z",
-                "canapé zèbre",
-                1,
-                &["zèbre"],
-            ),
+            log("u1", "s1", 0, "lam", 5, &[]),
+            log("u2", "s1", 1, "lamp", 4, &[]),
+            log("u3", "s1", 2, "lampe", 3, &[]),
+            log("u4", "s2", 3600, "lampe", 3, &[]),
+            log("u5", "s3", 7200, "Lampe", 3, &[]),
+            log("u6", "s4", 10800, "jacuzzi", 0, &[]),
+            log("u7", "s5", 14400, "jacuzzi", 0, &[]),
+            log("u8", "s6", 18000, "canpé", 2, &[]),
+            log("u9", "s7", 21600, "canapé zèbre", 1, &["zèbre"]),
             // Older than the month: not read.
-            log("u0", "s8", "2026-10-01T10:00:00Z", "sauna", 0, &[]),
+            log("u0", "s8", -60 * 86_400, "sauna", 0, &[]),
         ])
         .unwrap();
     let event = |kind, query: &str| Event {
@@ -772,7 +768,7 @@ async fn search_insights_merge_keystrokes_and_read_events_from_the_state_databas
         position: Some(1),
         session_id: None,
         user_id: None,
-        at_ms: at("2026-11-19T17:00:00Z"),
+        at_ms: at(25200),
     };
     // A click on the keystroke "lam" counts for the search "lampe" it led to.
     state

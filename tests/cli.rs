@@ -348,3 +348,44 @@ fn tickets_lists_the_state_database_and_backup_copies_it() {
         state.tickets(None).unwrap()
     );
 }
+
+#[test]
+fn report_prints_the_analytics_and_their_json() {
+    let built = common::build("mini");
+    let out = vivr(built.dir.path())
+        .args(["report", "--since", "30d"])
+        .env("VIVR_TODAY", "2026-06-30")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        text.starts_with("VIVR, du 01/06/2026 au 30/06/2026"),
+        "{text}"
+    );
+    for line in [
+        "Ventes",
+        "Catégories",
+        "Stocks",
+        "Clients",
+        "Paniers",
+        "Prévision",
+        "Recherches",
+    ] {
+        assert!(text.contains(line), "{line} missing: {text}");
+    }
+    let out = vivr(built.dir.path())
+        .args(["report", "--json"])
+        .env("VIVR_TODAY", "2026-06-30")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["sales"]["endDate"], "2026-06-30");
+    assert_eq!(json["cartAbandonment"]["hasCartData"], false);
+    let bad = vivr(built.dir.path())
+        .args(["report", "--since", "30"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("30d"));
+}

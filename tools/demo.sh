@@ -14,6 +14,16 @@ cargo build --release --locked
 bin=target/release/vivr-search
 "$bin" import data/demo
 "$bin" reindex
+# The demo export is a store frozen on its last day: order deadlines and analytics periods
+# count from it. The admin page (/admin) needs a token with analytics:read: a fresh one each run
+# unless VIVR_ADMIN_TOKEN is set.
+export VIVR_TODAY=${VIVR_TODAY:-2026-11-06}
+export VIVR_ADMIN_TOKEN=${VIVR_ADMIN_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')}
+cat <<HELP
+
+The merchant's page is http://127.0.0.1:7700/admin, with the token $VIVR_ADMIN_TOKEN
+(also: VIVR_TODAY=$VIVR_TODAY target/release/vivr-search report).
+HELP
 cat <<'HELP'
 
 vivr-search is serving the demo catalog on http://127.0.0.1:7700.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The demo storefront in a real browser: installs Debian's Chromium when it is missing (as
-# root) and playwright-core (pinned in tools/e2e/package-lock.json), indexes the demo catalog
-# with the embedding model in a temp folder, serves it on a free loopback port, and runs
-# tools/e2e/storefront.mjs (screenshots in target/e2e/). Run by tools/test.sh after `cargo test`.
+# The demo storefront and the merchant's page in a real browser: installs Debian's Chromium
+# when it is missing (as root) and playwright-core (pinned in tools/e2e/package-lock.json),
+# indexes the demo catalog with the embedding model in a temp folder, serves it on a free
+# loopback port (with an admin token, and the demo's frozen day as the store's today), and runs
+# tools/e2e/storefront.mjs then tools/e2e/admin.mjs (screenshots in target/e2e/). Run by
+# tools/test.sh after `cargo test`.
 # Skips, saying so, only where Chromium cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +38,15 @@ echo "== demo index (with the embedding model)"
 "$bin" --db "$work/catalog.db" --index-dir "$work/index" import data/demo >/dev/null
 "$bin" --db "$work/catalog.db" --index-dir "$work/index" reindex >/dev/null 2>&1
 
+# The admin page's token (test only, 16 characters at least) and the demo export's last day:
+# the analytics count their periods from it.
+export VIVR_ADMIN_TOKEN=e2e-admin-token-not-a-secret VIVR_TODAY=2026-11-06
 serve_index "$bin" "$work/catalog.db" "$work/index" "$work/serve.log"
 
 echo "== storefront in Chromium ($("$chromium" --version 2>/dev/null || echo chromium))"
 mkdir -p "$target/e2e"
-node tools/e2e/storefront.mjs "http://127.0.0.1:$port" "$target/e2e"
+failed=0
+node tools/e2e/storefront.mjs "http://127.0.0.1:$port" "$target/e2e" || failed=1
+echo "== merchant's page in Chromium"
+node tools/e2e/admin.mjs "http://127.0.0.1:$port" "$target/e2e" || failed=1
+exit "$failed"

@@ -12,7 +12,8 @@
 //! `ENABLE_AI_SEARCH`, `ENABLE_AI_RECOMMENDATIONS`, and `VIVR_LLM_INTENT_DEADLINE_MS`,
 //! `VIVR_LLM_RERANK_DEADLINE_MS`, `VIVR_LLM_CACHE_TTL_SECS`; for access tokens:
 //! `VIVR_AUTH_HS256_SECRET`, `VIVR_AUTH_JWKS`, `VIVR_AUTH_ISSUER`, `VIVR_AUTH_AUDIENCE`,
-//! `VIVR_AUTH_AUTHORIZATION_SERVERS`, `VIVR_PUBLIC_URL`; and `SUPPORT_WEBHOOK_URL`.
+//! `VIVR_AUTH_AUTHORIZATION_SERVERS`, `VIVR_PUBLIC_URL`; `SUPPORT_WEBHOOK_URL`, and `VIVR_TODAY`
+//! (the store's day, pinned).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -670,6 +671,18 @@ mod tests {
         assert_eq!(config.index_dir, PathBuf::from("/srv/index"));
         assert_eq!(config.reload_poll_secs, 30);
         assert_eq!(config.db, Config::default().db);
+    }
+
+    #[test]
+    fn vivr_today_pins_the_store_s_day() {
+        let config = Config::load(None, |n| (n == "VIVR_TODAY").then(|| "2026-11-06".into()));
+        assert_eq!(
+            config.unwrap().store.today,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 6)
+        );
+        let bad = Config::load(None, |n| (n == "VIVR_TODAY").then(|| "06/11/2026".into()));
+        assert!(bad.unwrap_err().to_string().contains("VIVR_TODAY"));
+        assert_eq!(Config::default().store.today, None);
     }
 
     #[test]

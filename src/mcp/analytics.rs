@@ -122,6 +122,16 @@ pub(crate) fn euros(value: f64) -> String {
     }
 }
 
+/// A number with one decimal, French style ("11,3"; signed: "+11,3").
+fn decimal(value: f64, signed: bool) -> String {
+    let text = if signed {
+        format!("{value:+.1}")
+    } else {
+        format!("{value:.1}")
+    };
+    text.replace('.', ",")
+}
+
 fn pct(now: f64, before: f64) -> Option<f64> {
     (before > 0.0).then(|| ((now - before) / before * 1000.0).round() / 10.0)
 }
@@ -159,7 +169,10 @@ pub(crate) fn sales_summary(
         s.total.orders,
         euros(s.total.average_basket()),
         match change.revenue_pct {
-            Some(p) => format!(" ({p:+.1} % par rapport à la période précédente)"),
+            Some(p) => format!(
+                " ({} % par rapport à la période précédente)",
+                decimal(p, true)
+            ),
             None => String::new(),
         }
     );
@@ -848,7 +861,7 @@ pub(crate) fn customer_analytics(
     let metric = a.metric.trim().to_owned();
     let catalog = engine.catalog();
     let (start, end) = period.span(desk.today);
-    let pct = |x: f64| (x * 1000.0).round() / 10.0;
+    let ratio = |x: f64| (x * 1000.0).round() / 1000.0;
     let cents = |x: f64| (x * 100.0).round() / 100.0;
     let dmy = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
     let mut answer = CustomerAnalytics {
@@ -919,7 +932,7 @@ pub(crate) fn customer_analytics(
                 .map(|c| CohortRow {
                     cohort: c.month.format("%Y-%m").to_string(),
                     customers: c.customers,
-                    retention: c.retention.iter().map(|&r| pct(r) / 100.0).collect(),
+                    retention: c.retention.iter().map(|&r| ratio(r)).collect(),
                     revenue_per_customer: c
                         .revenue_per_customer
                         .iter()
@@ -937,9 +950,9 @@ pub(crate) fn customer_analytics(
                 answer.summary = match second.len() {
                     0 => "Pas encore de cohorte assez ancienne pour mesurer un retour.".to_owned(),
                     n => format!(
-                        "Sur {} cohortes mensuelles, {:.1} % des nouveaux clients recommandent le mois suivant (moyenne).",
+                        "Sur {} cohortes mensuelles, {} % des nouveaux clients recommandent le mois suivant (moyenne).",
                         n,
-                        second.iter().sum::<f64>() / n as f64 * 100.0
+                        decimal(second.iter().sum::<f64>() / n as f64 * 100.0, false)
                     ),
                 };
             } else {
@@ -1001,11 +1014,11 @@ pub(crate) fn customer_analytics(
             }
             answer.summary = match c.rate {
                 Some(rate) => format!(
-                    "Du {} au {} : {} paniers, {:.1} % abandonnés ({} laissés), {} convertis en commande.",
+                    "Du {} au {} : {} paniers, {} % abandonnés ({} laissés), {} convertis en commande.",
                     dmy(start),
                     dmy(end),
                     c.carts,
-                    rate * 100.0,
+                    decimal(rate * 100.0, false),
                     euros(c.abandoned_value),
                     c.converted
                 ),
@@ -1022,7 +1035,7 @@ pub(crate) fn customer_analytics(
                 converted: c.converted,
                 abandoned: c.abandoned,
                 open: c.open,
-                abandonment_rate: c.rate.map(|r| pct(r) / 100.0),
+                abandonment_rate: c.rate.map(ratio),
                 abandoned_value: cents(c.abandoned_value),
                 top_abandoned_products: top,
             });
@@ -1108,6 +1121,13 @@ pub struct SearchInsightsInfo {
     pub summary: String,
 }
 
+/// The last day of the engine's own traffic (search logs, events), which its clock dates: the
+/// store's day, or today in Paris when that day is pinned earlier (the demo's store is frozen
+/// on 6 November 2026; its searches are made now).
+fn traffic_today(desk: &Desk) -> NaiveDate {
+    desk.today.max(analytics::paris_day(chrono::Utc::now()))
+}
+
 pub(crate) fn search_insights(
     engine: &Engine,
     desk: &Desk,
@@ -1121,7 +1141,7 @@ pub(crate) fn search_insights(
     let state = desk
         .state
         .ok_or("search logs are not available on this server (no state database)")?;
-    let (start, end) = period.span(desk.today);
+    let (start, end) = period.span(traffic_today(desk));
     let from = analytics::paris_day_start(start).timestamp_millis();
     let to = analytics::paris_day_start(end + chrono::Days::new(1)).timestamp_millis();
     let logs = state
@@ -1156,17 +1176,17 @@ pub(crate) fn search_insights(
         )
     } else {
         format!(
-            "Du {} au {} : {} recherches, {:.1} % sans résultat{}{}.",
+            "Du {} au {} : {} recherches, {} % sans résultat{}{}.",
             start.format("%d/%m/%Y"),
             end.format("%d/%m/%Y"),
             i.searches,
-            i.zero_result_rate * 100.0,
+            decimal(i.zero_result_rate * 100.0, false),
             match i.zero_results.first() {
                 Some(q) => format!(" (la plus demandée : « {} »)", q.query),
                 None => String::new(),
             },
             match i.click_through_rate {
-                Some(ctr) => format!(", {:.1} % suivies d'un clic", ctr * 100.0),
+                Some(ctr) => format!(", {} % suivies d'un clic", decimal(ctr * 100.0, false)),
                 None => ", pas d'événements de clic reçus".to_owned(),
             }
         )
@@ -1260,7 +1280,8 @@ pub(crate) fn category_performance(
         Some(state) => state
             .events_between(
                 analytics::paris_day_start(start).timestamp_millis(),
-                analytics::paris_day_start(end + chrono::Days::new(1)).timestamp_millis(),
+                analytics::paris_day_start(end.max(traffic_today(desk)) + chrono::Days::new(1))
+                    .timestamp_millis(),
             )
             .map_err(|e| e.to_string())?,
         None => Vec::new(),
@@ -1313,7 +1334,10 @@ pub(crate) fn category_performance(
             best.name,
             euros(best.revenue),
             match best.revenue_change_pct {
-                Some(p) => format!(" ({p:+.1} % par rapport à la période précédente)"),
+                Some(p) => format!(
+                    " ({} % par rapport à la période précédente)",
+                    decimal(p, true)
+                ),
                 None => String::new(),
             }
         ),

@@ -109,7 +109,11 @@ fn months_between(from: NaiveDate, to: NaiveDate) -> usize {
 pub fn cohorts(orders: &[CustomerOrder], today: NaiveDate, months: u32) -> Vec<Cohort> {
     let this_month = Granularity::Month.period_of(today);
     let first_month = this_month - Months::new(months.saturating_sub(1));
-    let first = first_days(orders);
+    // A customer whose first order comes after today (a pinned day) is not one yet.
+    let first: HashMap<&str, NaiveDate> = first_days(orders)
+        .into_iter()
+        .filter(|(_, day)| *day <= today)
+        .collect();
     let mut cohorts: Vec<Cohort> = (0..months)
         .map(|i| {
             let month = first_month + Months::new(i);
@@ -134,7 +138,10 @@ pub fn cohorts(orders: &[CustomerOrder], today: NaiveDate, months: u32) -> Vec<C
     // Who ordered in which month after their first, once each; revenue per month.
     let mut active: HashMap<(&str, usize), ()> = HashMap::new();
     for o in orders {
-        let Some(c) = cohort_of(first[o.user_id.as_str()]) else {
+        let Some(c) = first
+            .get(o.user_id.as_str())
+            .and_then(|&day| cohort_of(day))
+        else {
             continue;
         };
         let day = paris_day(o.created_at);
@@ -341,6 +348,9 @@ mod tests {
     #[test]
     fn cohorts_read_by_hand() {
         let c = cohorts(&orders(), day("2026-11-27"), 4);
+        // As of 2 November, e (3 November) is not a customer yet.
+        let early = cohorts(&orders(), day("2026-11-02"), 4);
+        assert_eq!(early[3].customers, 0);
         let months: Vec<_> = c.iter().map(|c| (c.month, c.customers)).collect();
         assert_eq!(
             months,
