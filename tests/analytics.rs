@@ -1029,3 +1029,39 @@ async fn the_admin_token_and_the_static_mcp_token_read_the_admin_routes() {
         assert!(body["outOfStockCount"].is_number());
     }
 }
+
+#[tokio::test]
+async fn each_answer_carries_its_french_summary_as_text_and_is_not_a_lookup() {
+    let (_f, app) = {
+        let dir = tempfile::tempdir().unwrap();
+        let export = sales_export(dir.path());
+        let f = Fixture {
+            built: common::build_export(dir, &export, None),
+            state_dir: tempfile::tempdir().unwrap(),
+        };
+        let mut config = config();
+        config.store.today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20);
+        // Order lookups are limited; the analytics read no one's order and are not.
+        config.auth.lookups_per_minute = 2;
+        let app = f.app(&config);
+        (f, app)
+    };
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    for _ in 0..4 {
+        let result = staff
+            .call("get_top_products", json!({"period": "month"}))
+            .await;
+        assert_ne!(result["isError"], true, "{result}");
+        let content = result["content"].as_array().unwrap();
+        assert_eq!(content.len(), 2, "{result}");
+        let json: Value = serde_json::from_str(content[0]["text"].as_str().unwrap()).unwrap();
+        assert_eq!(json, result["structuredContent"]);
+        assert_eq!(content[1]["text"], result["structuredContent"]["summary"]);
+        assert!(
+            content[1]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Du 22/10/2026")
+        );
+    }
+}

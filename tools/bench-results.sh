@@ -39,6 +39,8 @@ run() {
 if has demo; then
     run demo analysis
     run demo mcp
+    # 100,000 generated orders on the demo's products, whatever the catalogs.
+    run demo analytics
 fi
 for catalog in $catalogs; do
     for bench in lexical filter knn fusion engine similar ingest; do

@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 STAGES = ["analysis", "lexical", "filter", "knn", "fusion", "intent", "engine", "similar",
-          "ingest", "mcp"]
+          "ingest", "mcp", "analytics"]
 TITLES = {
     "analysis": "French analysis",
     "lexical": "Lexical search (instant mode: exact, typo, prefix; facets on and off)",
@@ -29,6 +29,7 @@ TITLES = {
     "similar": "Similar products and recommendations",
     "ingest": "Import and reindex throughput",
     "mcp": "MCP tools/call over HTTP",
+    "analytics": "Analytics tools over HTTP, the forecast, event ingestion (100,000 orders)",
 }
 
 

@@ -260,7 +260,11 @@ pub(crate) async fn authorize_mcp(
         .map_err(|e| ApiError::Internal(format!("cannot read the request body: {e}")))?;
     if let Some(tool) = called_tool(&bytes) {
         auth.check_tool(&principal, &tool, &path)?;
-        if access::need(&tool) != Need::Public {
+        // Order and support lookups only: the analytics read no one's order.
+        if matches!(
+            access::need(&tool),
+            Need::Scope(Scope::OrdersRead | Scope::OrdersReadAll | Scope::SupportWrite)
+        ) {
             auth.count_lookup(&principal, client)?;
         }
     }

@@ -11,6 +11,60 @@ use crate::search::Engine;
 use super::orders::Desk;
 use super::tools::ToolResult;
 
+/// An analytics answer as a tool result: the structured content (whose `outputSchema` `#[tool]`
+/// derives from `T`, since it recognises a return type named `Json`), the serialized JSON in a
+/// first text block as rmcp's own `Json` gives it, and the French summary in a second one, for
+/// a client that shows text.
+pub struct Json<T>(pub T);
+
+/// An answer with a French summary.
+pub trait Summarised {
+    /// The answer in one French sentence.
+    fn summary(&self) -> &str;
+}
+
+impl<T> From<rmcp::Json<T>> for Json<T> {
+    fn from(rmcp::Json(value): rmcp::Json<T>) -> Json<T> {
+        Json(value)
+    }
+}
+
+impl<T: Serialize + JsonSchema + Summarised + 'static>
+    rmcp::handler::server::tool::IntoCallToolResult for Json<T>
+{
+    fn into_call_tool_result(self) -> Result<rmcp::model::CallToolResponse, rmcp::ErrorData> {
+        let summary = self.0.summary().to_owned();
+        let value = serde_json::to_value(self.0).map_err(|e| {
+            rmcp::ErrorData::internal_error(format!("cannot serialize the answer: {e}"), None)
+        })?;
+        let mut result = rmcp::model::CallToolResult::structured(value);
+        result
+            .content
+            .push(rmcp::model::ContentBlock::text(summary));
+        Ok(result.into())
+    }
+}
+
+macro_rules! summarised {
+    ($($answer:ty),*) => {
+        $(impl Summarised for $answer {
+            fn summary(&self) -> &str {
+                &self.summary
+            }
+        })*
+    };
+}
+
+summarised!(
+    SalesSummaryInfo,
+    TopProducts,
+    InventoryInsights,
+    CategoryPerformanceInfo,
+    CustomerAnalytics,
+    RevenueForecastInfo,
+    SearchInsightsInfo
+);
+
 /// Arguments of `get_sales_summary`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

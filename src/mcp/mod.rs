@@ -581,9 +581,10 @@ impl StoreServer {
         &self,
         Extension(principal): Extension<Principal>,
         arguments: Parameters<analytics::SalesSummaryArgs>,
-    ) -> Result<Json<analytics::SalesSummaryInfo>, String> {
+    ) -> Result<analytics::Json<analytics::SalesSummaryInfo>, String> {
         self.at_desk(principal, arguments, analytics::sales_summary)
             .await
+            .map(analytics::Json::from)
     }
 
     /// Staff with analytics:read: the best sellers of the last week, month, quarter or year
@@ -594,9 +595,10 @@ impl StoreServer {
         &self,
         Extension(principal): Extension<Principal>,
         arguments: Parameters<analytics::TopProductsArgs>,
-    ) -> Result<Json<analytics::TopProducts>, String> {
+    ) -> Result<analytics::Json<analytics::TopProducts>, String> {
         self.at_desk(principal, arguments, analytics::top_products)
             .await
+            .map(analytics::Json::from)
     }
 
     /// Staff with analytics:read: out-of-stock and low-stock products, days of cover at the
@@ -607,9 +609,10 @@ impl StoreServer {
         &self,
         Extension(principal): Extension<Principal>,
         arguments: Parameters<analytics::InventoryArgs>,
-    ) -> Result<Json<analytics::InventoryInsights>, String> {
+    ) -> Result<analytics::Json<analytics::InventoryInsights>, String> {
         self.at_desk(principal, arguments, analytics::inventory_insights)
             .await
+            .map(analytics::Json::from)
     }
 
     /// Staff with analytics:read: daily revenue for the next `forecastDays` days (default
@@ -621,9 +624,10 @@ impl StoreServer {
         &self,
         Extension(principal): Extension<Principal>,
         arguments: Parameters<analytics::ForecastArgs>,
-    ) -> Result<Json<analytics::RevenueForecastInfo>, String> {
+    ) -> Result<analytics::Json<analytics::RevenueForecastInfo>, String> {
         self.at_desk(principal, arguments, analytics::revenue_forecast)
             .await
+            .map(analytics::Json::from)
     }
 
     /// Staff with analytics:read: customers by `metric`: acquisition (new customers per
@@ -635,9 +639,10 @@ impl StoreServer {
         &self,
         Extension(principal): Extension<Principal>,
         arguments: Parameters<analytics::CustomerArgs>,
-    ) -> Result<Json<analytics::CustomerAnalytics>, String> {
+    ) -> Result<analytics::Json<analytics::CustomerAnalytics>, String> {
         self.at_desk(principal, arguments, analytics::customer_analytics)
             .await
+            .map(analytics::Json::from)
     }
 
     /// Staff with analytics:read: what shoppers searched for over the last `period` (default
@@ -650,9 +655,10 @@ impl StoreServer {
         &self,
         Extension(principal): Extension<Principal>,
         arguments: Parameters<analytics::SearchInsightsArgs>,
-    ) -> Result<Json<analytics::SearchInsightsInfo>, String> {
+    ) -> Result<analytics::Json<analytics::SearchInsightsInfo>, String> {
         self.at_desk(principal, arguments, analytics::search_insights)
             .await
+            .map(analytics::Json::from)
     }
 
     /// Staff with analytics:read: each top-level category and its subcategories over the last
@@ -664,9 +670,10 @@ impl StoreServer {
         &self,
         Extension(principal): Extension<Principal>,
         arguments: Parameters<analytics::CategoryArgs>,
-    ) -> Result<Json<analytics::CategoryPerformanceInfo>, String> {
+    ) -> Result<analytics::Json<analytics::CategoryPerformanceInfo>, String> {
         self.at_desk(principal, arguments, analytics::category_performance)
             .await
+            .map(analytics::Json::from)
     }
 }
 
