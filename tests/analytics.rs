@@ -1065,3 +1065,35 @@ async fn each_answer_carries_its_french_summary_as_text_and_is_not_a_lookup() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_import_that_changes_the_replica_refreshes_the_analytics() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = sales_export(dir.path());
+    let export_path = export.clone();
+    let f = Fixture {
+        built: common::build_export(dir, &export, None),
+        state_dir: tempfile::tempdir().unwrap(),
+    };
+    let app = f.app(&config());
+    let staff = connect(&app, "/mcp/analytics", Some(staff())).await;
+    let args = json!({"startDate": "2026-11-20", "endDate": "2026-11-20", "granularity": "day"});
+    let before = staff.ok("get_sales_summary", args.clone()).await;
+    assert_eq!(before["total"]["orders"], 0);
+    common::append(
+        &export_path,
+        "orders.ndjson",
+        &[
+            r#"{"id": "o13", "orderNumber": "ORD-SALE0013", "userId": "gus", "email": "gus@example.fr", "status": "PAID", "total": 42.0, "createdAt": "2026-11-20T10:00:00Z", "updatedAt": "2026-11-20T10:00:00Z", "items": [{"productId": "p01", "quantity": 1, "price": 42.0}]}"#,
+        ],
+    );
+    let report = f
+        .built
+        .engine
+        .catalog()
+        .import(&export_path, Default::default())
+        .unwrap();
+    assert_eq!(report.orders.inserted, 1);
+    let after = staff.ok("get_sales_summary", args).await;
+    assert_eq!(after["total"]["revenue"], 42.0);
+}

@@ -478,15 +478,14 @@ pub(crate) fn inventory_insights(
     let (dead_start, _) = analytics::Period::Quarter.span(today);
     // One read of the last 90 days' lines: which products sold at all, and their units over
     // the last 30.
-    let lines = catalog
-        .paid_lines_between(
-            analytics::paris_day_start(dead_start),
-            analytics::paris_day_start(today + chrono::Days::new(1)),
-        )
-        .map_err(|e| e.to_string())?;
+    let ledger = catalog.ledger().map_err(|e| e.to_string())?;
+    let lines = ledger.lines_between(
+        analytics::paris_day_start(dead_start),
+        analytics::paris_day_start(today + chrono::Days::new(1)),
+    );
     let mut pace: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
     let mut sold: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for line in &lines {
+    for line in lines {
         sold.insert(&line.product_id);
         if analytics::paris_day(line.created_at) >= pace_start {
             *pace.entry(&line.product_id).or_default() += line.quantity;
@@ -932,7 +931,8 @@ pub(crate) fn customer_analytics(
     };
     match metric.as_str() {
         "acquisition" => {
-            let orders = catalog.customer_orders().map_err(|e| e.to_string())?;
+            let ledger = catalog.ledger().map_err(|e| e.to_string())?;
+            let orders = ledger.customer_orders();
             let granularity = match period {
                 analytics::Period::Day | analytics::Period::Week | analytics::Period::Month => {
                     Granularity::Day
@@ -940,7 +940,7 @@ pub(crate) fn customer_analytics(
                 analytics::Period::Quarter => Granularity::Week,
                 analytics::Period::Year => Granularity::Month,
             };
-            let acq = customers::acquisition(&orders, start, end, granularity);
+            let acq = customers::acquisition(orders, start, end, granularity);
             answer.summary = format!(
                 "Du {} au {} : {} nouveaux clients et {} clients revenus ; les nouveaux clients font {:.0} % du chiffre d'affaires.",
                 dmy(start),
@@ -977,8 +977,9 @@ pub(crate) fn customer_analytics(
             });
         }
         "retention" | "lifetime_value" => {
-            let orders = catalog.customer_orders().map_err(|e| e.to_string())?;
-            let cohorts = customers::cohorts(&orders, desk.today, COHORT_MONTHS);
+            let ledger = catalog.ledger().map_err(|e| e.to_string())?;
+            let orders = ledger.customer_orders();
+            let cohorts = customers::cohorts(orders, desk.today, COHORT_MONTHS);
             let first = cohorts.first().map(|c| c.month).unwrap_or(start);
             answer.start_date = first.to_string();
             let rows: Vec<CohortRow> = cohorts
@@ -1010,7 +1011,7 @@ pub(crate) fn customer_analytics(
                     ),
                 };
             } else {
-                let d = customers::value_distribution(&orders, desk.today);
+                let d = customers::value_distribution(orders, desk.today);
                 answer.summary = format!(
                     "{} clients : dépense moyenne {}, médiane {}, 10 % des clients au-delà de {}.",
                     d.customers,
@@ -1039,21 +1040,20 @@ pub(crate) fn customer_analytics(
             answer.cohorts = Some(rows);
         }
         "cart_abandonment" => {
-            if catalog.cart_count().map_err(|e| e.to_string())? == 0 {
+            let ledger = catalog.ledger().map_err(|e| e.to_string())?;
+            if ledger.carts().is_empty() {
                 answer.has_cart_data = Some(false);
                 answer.summary = "Aucune donnée de panier : l'export ne contient pas de paniers (carts.ndjson), le taux d'abandon n'est pas mesurable.".to_owned();
                 return Ok(answer);
             }
-            let carts = catalog
-                .carts_created_between(
-                    analytics::paris_day_start(start),
-                    analytics::paris_day_start(end + chrono::Days::new(1)),
-                )
-                .map_err(|e| e.to_string())?;
+            let carts = ledger.carts_between(
+                analytics::paris_day_start(start),
+                analytics::paris_day_start(end + chrono::Days::new(1)),
+            );
             // As of the end of today: a pinned day reads as that day's evening.
             let now =
                 chrono::Utc::now().min(analytics::paris_day_start(end + chrono::Days::new(1)));
-            let c = customers::cart_abandonment(&carts, now, 10);
+            let c = customers::cart_abandonment(carts, now, 10);
             let mut top = Vec::new();
             for (product_id, carts) in c.top_abandoned {
                 let name = catalog

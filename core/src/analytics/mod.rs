@@ -141,10 +141,11 @@ pub fn sales_summary(
 ) -> Result<SalesSummary, CatalogError> {
     let days = (end - start).num_days() + 1;
     let previous_start = start - Days::new(days as u64);
-    let sales = catalog.paid_sales_between(
+    let ledger = catalog.ledger()?;
+    let sales = ledger.sales_between(
         paris_day_start(previous_start),
         paris_day_start(end + Days::new(1)),
-    )?;
+    );
     let mut total = SalesFigures::default();
     let mut previous = SalesFigures::default();
     let mut periods: Vec<(NaiveDate, SalesFigures)> = Vec::new();
@@ -192,9 +193,8 @@ pub fn daily_revenue(
 ) -> Result<Vec<f64>, CatalogError> {
     let days = usize::try_from((end - start).num_days() + 1).unwrap_or(0);
     let mut revenue = vec![0.0; days];
-    let sales =
-        catalog.paid_sales_between(paris_day_start(start), paris_day_start(end + Days::new(1)))?;
-    for sale in sales {
+    let ledger = catalog.ledger()?;
+    for sale in ledger.sales_between(paris_day_start(start), paris_day_start(end + Days::new(1))) {
         let day = (paris_day(sale.created_at) - start).num_days();
         if let Some(slot) = usize::try_from(day).ok().and_then(|d| revenue.get_mut(d)) {
             *slot += sale.total;
@@ -224,20 +224,25 @@ pub fn revenue_forecast(
     catalog: &Catalog,
     today: NaiveDate,
     days: usize,
-) -> Result<DailyForecast, AnalyticsError> {
-    let last = today - Days::new(1);
-    let earliest = today - Days::new(FORECAST_HISTORY_DAYS);
-    let mut history = daily_revenue(catalog, earliest, last)?;
-    // History starts at the first day with a sale: the shop did not exist before.
-    let leading = history.iter().take_while(|&&v| v == 0.0).count();
-    history.drain(..leading);
-    let forecast = forecast::forecast(&history, days)?;
-    Ok(DailyForecast {
-        history_start: earliest + Days::new(leading as u64),
-        history,
-        first_day: today,
-        forecast,
-    })
+) -> Result<std::sync::Arc<DailyForecast>, AnalyticsError> {
+    // Fitting takes a tenth of a second: once per day and horizon while the replica is the same.
+    catalog
+        .ledger()?
+        .memo(&format!("revenue forecast {today} {days}"), || {
+            let last = today - Days::new(1);
+            let earliest = today - Days::new(FORECAST_HISTORY_DAYS);
+            let mut history = daily_revenue(catalog, earliest, last)?;
+            // History starts at the first day with a sale: the shop did not exist before.
+            let leading = history.iter().take_while(|&&v| v == 0.0).count();
+            history.drain(..leading);
+            let forecast = forecast::forecast(&history, days)?;
+            Ok(DailyForecast {
+                history_start: earliest + Days::new(leading as u64),
+                history,
+                first_day: today,
+                forecast,
+            })
+        })
 }
 
 /// Why an analytics answer could not be computed.
@@ -322,10 +327,11 @@ pub fn product_sales(
 ) -> Result<Vec<ProductSales>, CatalogError> {
     let days = (end - start).num_days() + 1;
     let previous_start = start - Days::new(days as u64);
-    let lines = catalog.paid_lines_between(
+    let ledger = catalog.ledger()?;
+    let lines = ledger.lines_between(
         paris_day_start(previous_start),
         paris_day_start(end + Days::new(1)),
-    )?;
+    );
     let mut by_product: std::collections::HashMap<String, ProductSales> =
         std::collections::HashMap::new();
     for line in lines {

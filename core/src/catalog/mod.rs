@@ -10,6 +10,7 @@
 
 mod html;
 mod import;
+mod ledger;
 mod llm;
 mod model;
 mod orders;
@@ -26,6 +27,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 pub use html::strip_html;
 pub use import::{FileCounts, ImportOptions, ImportReport, Reject};
+pub use ledger::Ledger;
 pub use llm::{LlmCall, LlmTaskStats};
 pub use model::{Category, CategoryTree, Product};
 pub use orders::{
@@ -109,6 +111,8 @@ pub struct Catalog {
     /// concurrently, instead of queueing on one connection's lock.
     readers: r2d2::Pool<ReadOnly>,
     path: PathBuf,
+    /// The sales in memory for the analytics, for the replica's current version.
+    ledger: Mutex<Option<std::sync::Arc<Ledger>>>,
 }
 
 /// Read connections in the pool at most.
@@ -181,6 +185,7 @@ impl Catalog {
             writer: Mutex::new(conn),
             readers,
             path: path.to_owned(),
+            ledger: Mutex::new(None),
         })
     }
 

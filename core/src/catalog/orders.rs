@@ -396,6 +396,16 @@ impl Catalog {
     }
 }
 
+/// The widest span the replica's times fall in, for reads of all history.
+pub(crate) fn all_time() -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .expect("a valid time")
+            .to_utc()
+    };
+    (at("1970-01-01T00:00:00Z"), at("9000-01-01T00:00:00Z"))
+}
+
 /// A paid (or later) order by its customer, for cohorts and lifetime value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerOrder {
@@ -425,17 +435,13 @@ pub struct Cart {
 }
 
 impl Catalog {
-    /// Every order paid or later, oldest first, with its customer.
-    pub fn customer_orders(&self) -> Result<Vec<CustomerOrder>, CatalogError> {
-        let at = |s: &str| {
-            chrono::DateTime::parse_from_rfc3339(s)
-                .expect("a valid time")
-                .to_utc()
-        };
+    /// Every order paid or later, oldest first, with its customer (for the ledger).
+    pub(crate) fn customer_orders(&self) -> Result<Vec<CustomerOrder>, CatalogError> {
+        let (from, to) = all_time();
         let mut orders = self.paid_between(
             "SELECT o.created_at, o.user_id, o.total FROM orders o",
-            at("1970-01-01T00:00:00Z"),
-            at("9000-01-01T00:00:00Z"),
+            from,
+            to,
             |created_at, r| {
                 Ok(CustomerOrder {
                     user_id: r.get(1)?,
@@ -448,16 +454,8 @@ impl Catalog {
         Ok(orders)
     }
 
-    /// How many carts the replica holds (none: the export has no carts.ndjson).
-    pub fn cart_count(&self) -> Result<u64, CatalogError> {
-        let n: i64 = self
-            .reader()?
-            .query_row("SELECT count(*) FROM carts", [], |r| r.get(0))?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    /// The carts created in `from..to`.
-    pub fn carts_created_between(
+    /// The carts created in `from..to` (the ledger reads them all).
+    pub(crate) fn carts_created_between(
         &self,
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
@@ -515,8 +513,8 @@ pub struct Sale {
 
 impl Catalog {
     /// The orders paid or later (`PAID`, `PROCESSING`, `SHIPPED`, `DELIVERED`) created in
-    /// `from..to`.
-    pub fn paid_sales_between(
+    /// `from..to` (the ledger reads them all).
+    pub(crate) fn paid_sales_between(
         &self,
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
@@ -586,8 +584,8 @@ pub struct SaleLine {
 
 impl Catalog {
     /// The lines of the orders paid or later created in `from..to` (the same selection as
-    /// [`Catalog::paid_sales_between`]).
-    pub fn paid_lines_between(
+    /// [`Catalog::paid_sales_between`]; the ledger reads them all).
+    pub(crate) fn paid_lines_between(
         &self,
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
