@@ -344,10 +344,17 @@ pub(crate) fn top_products(
     let (start, end) = period.span(desk.today);
     let sales =
         analytics::product_sales(catalog, start, end, |_| true).map_err(|e| e.to_string())?;
+    // Names and categories of every product in one read.
+    let products: std::collections::HashMap<String, crate::catalog::StockLevel> = catalog
+        .stock_levels()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|p| (p.product_id.clone(), p))
+        .collect();
     let mut ranks = Vec::new();
     for s in sales.into_iter().filter(|s| s.units > 0) {
-        let product = catalog.product(&s.product_id).map_err(|e| e.to_string())?;
-        let category = product.as_ref().and_then(|p| tree.get(&p.category_id));
+        let product = products.get(&s.product_id);
+        let category = product.and_then(|p| tree.get(&p.category_id));
         if !category.is_some_and(|c| within(&c.id)) {
             continue;
         }
@@ -357,7 +364,7 @@ pub(crate) fn top_products(
             revenue_change_pct: pct(s.revenue, s.previous_revenue),
             units_change_pct: pct(s.units as f64, s.previous_units as f64),
             category: category.map(|c| c.slug.clone()),
-            name: product.map(|p| p.name),
+            name: product.map(|p| p.name.clone()),
             product_id: s.product_id,
         });
     }

@@ -18,7 +18,30 @@ pub const TIME_ZONE: &str = "Europe/Paris";
 /// Paris's offset from UTC at `at`, in seconds: CET (+1 h), or CEST (+2 h) from the last
 /// Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule since 1996).
 pub fn paris_offset_secs(at: DateTime<Utc>) -> i32 {
+    // The year's two switches, kept per thread: the analytics walk orders in time order, so
+    // nearly every call is in the year of the one before.
+    thread_local! {
+        static SWITCHES: std::cell::Cell<Option<(i32, DateTime<Utc>, DateTime<Utc>)>> =
+            const { std::cell::Cell::new(None) };
+    }
     let year = at.year();
+    let (spring, autumn) = match SWITCHES.get() {
+        Some((y, spring, autumn)) if y == year => (spring, autumn),
+        _ => {
+            let (spring, autumn) = summer_time(year);
+            SWITCHES.set(Some((year, spring, autumn)));
+            (spring, autumn)
+        }
+    };
+    if at >= spring && at < autumn {
+        7200
+    } else {
+        3600
+    }
+}
+
+/// When summer time starts and ends in `year` (UTC).
+fn summer_time(year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
     let last_sunday = |month: u32| {
         let first_of_next = if month == 12 {
             NaiveDate::from_ymd_opt(year + 1, 1, 1)
@@ -32,11 +55,7 @@ pub fn paris_offset_secs(at: DateTime<Utc>) -> i32 {
     let switch = |month: u32| {
         Utc.from_utc_datetime(&last_sunday(month).and_hms_opt(1, 0, 0).expect("valid time"))
     };
-    if at >= switch(3) && at < switch(10) {
-        7200
-    } else {
-        3600
-    }
+    (switch(3), switch(10))
 }
 
 /// The Paris calendar day of a UTC time.
