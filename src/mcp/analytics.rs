@@ -986,7 +986,11 @@ pub(crate) fn customer_analytics(
         "retention" | "lifetime_value" => {
             let ledger = catalog.ledger().map_err(|e| e.to_string())?;
             let orders = ledger.customer_orders();
-            let cohorts = customers::cohorts(orders, desk.today, COHORT_MONTHS);
+            // A walk over every customer's orders: once per day while the replica is the same.
+            let today = desk.today;
+            let cohorts = ledger.memo(&format!("cohorts {today}"), || {
+                Ok::<_, String>(customers::cohorts(orders, today, COHORT_MONTHS))
+            })?;
             let first = cohorts.first().map(|c| c.month).unwrap_or(start);
             answer.start_date = first.to_string();
             let rows: Vec<CohortRow> = cohorts
@@ -1018,7 +1022,9 @@ pub(crate) fn customer_analytics(
                     ),
                 };
             } else {
-                let d = customers::value_distribution(orders, desk.today);
+                let d = ledger.memo(&format!("spend distribution {today}"), || {
+                    Ok::<_, String>(customers::value_distribution(orders, today))
+                })?;
                 answer.summary = format!(
                     "{} clients : dépense moyenne {}, médiane {}, 10 % des clients au-delà de {}.",
                     d.customers,

@@ -20,9 +20,9 @@ pub const TIME_ZONE: &str = "Europe/Paris";
 pub fn paris_offset_secs(at: DateTime<Utc>) -> i32 {
     // The year's two switches, kept per thread: the analytics walk orders in time order, so
     // nearly every call is in the year of the one before.
+    type Switches = (i32, DateTime<Utc>, DateTime<Utc>);
     thread_local! {
-        static SWITCHES: std::cell::Cell<Option<(i32, DateTime<Utc>, DateTime<Utc>)>> =
-            const { std::cell::Cell::new(None) };
+        static SWITCHES: std::cell::Cell<Option<Switches>> = const { std::cell::Cell::new(None) };
     }
     let year = at.year();
     let (spring, autumn) = match SWITCHES.get() {
