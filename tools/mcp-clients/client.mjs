@@ -64,7 +64,7 @@ async function checkAuthorization(base, secret, issuer) {
 
   const staff = await connected(url, mint("staff_1", "orders:read:all support:write analytics:read"));
   const staffTools = await toolNames(staff);
-  check(staffTools.length === 20 && staffTools.includes("search_orders") && staffTools.includes("find_order_for_support"),
+  check(staffTools.length === 24 && staffTools.includes("search_orders") && staffTools.includes("get_revenue_forecast") && staffTools.includes("find_order_for_support"),
     `a staff token sees every tool: ${staffTools}`);
   // Two orders of two different customers, found by staff.
   const page = await staff.callTool({ name: "search_orders", arguments: { status: "DELIVERED", limit: 50 } });
