@@ -93,7 +93,6 @@ pub struct Figures {
 
 impl From<SalesFigures> for Figures {
     fn from(f: SalesFigures) -> Figures {
-        let cents = |x: f64| (x * 100.0).round() / 100.0;
         Figures {
             revenue: cents(f.revenue),
             orders: f.orders,
@@ -184,6 +183,16 @@ fn decimal(value: f64, signed: bool) -> String {
         format!("{value:.1}")
     };
     text.replace('.', ",")
+}
+
+/// An amount rounded to cents.
+fn cents(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+/// A share rounded to a thousandth.
+fn ratio(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
 }
 
 fn pct(now: f64, before: f64) -> Option<f64> {
@@ -359,7 +368,7 @@ pub(crate) fn top_products(
             continue;
         }
         ranks.push(ProductRank {
-            revenue: (s.revenue * 100.0).round() / 100.0,
+            revenue: cents(s.revenue),
             units: s.units,
             revenue_change_pct: pct(s.revenue, s.previous_revenue),
             units_change_pct: pct(s.units as f64, s.previous_units as f64),
@@ -510,7 +519,7 @@ pub(crate) fn inventory_insights(
         let cover =
             (daily > 0.0).then(|| (level.stock.max(0) as f64 / daily * 10.0).round() / 10.0);
         let info = StockInfo {
-            daily_sales: (daily * 100.0).round() / 100.0,
+            daily_sales: cents(daily),
             days_of_cover: cover,
             lead_time_days: level.lead_time_days,
             stock: level.stock,
@@ -620,11 +629,10 @@ pub struct ForecastErrors {
 
 impl From<crate::analytics::forecast::Errors> for ForecastErrors {
     fn from(e: crate::analytics::forecast::Errors) -> ForecastErrors {
-        let round = |x: f64| (x * 1000.0).round() / 1000.0;
         ForecastErrors {
-            mase: round(e.mase),
-            wape: round(e.wape),
-            coverage80: round(e.coverage80),
+            mase: ratio(e.mase),
+            wape: ratio(e.wape),
+            coverage80: ratio(e.coverage80),
         }
     }
 }
@@ -695,7 +703,6 @@ pub(crate) fn revenue_forecast(
     let answer = analytics::revenue_forecast(engine.catalog(), desk.today, days)
         .map_err(|e| format!("no forecast: {e}"))?;
     let f = &answer.forecast;
-    let cents = |x: f64| (x * 100.0).round() / 100.0;
     let points: Vec<ForecastDay> = f
         .points
         .iter()
@@ -921,8 +928,6 @@ pub(crate) fn customer_analytics(
     let metric = a.metric.trim().to_owned();
     let catalog = engine.catalog();
     let (start, end) = period.span(desk.today);
-    let ratio = |x: f64| (x * 1000.0).round() / 1000.0;
-    let cents = |x: f64| (x * 100.0).round() / 100.0;
     let dmy = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
     let mut answer = CustomerAnalytics {
         metric: metric.clone(),
@@ -1219,7 +1224,6 @@ pub(crate) fn search_insights(
     let i = crate::analytics::searches::search_insights(&logs, &events, limit, |exact, stem| {
         live.text().knows_analysed(exact, stem)
     });
-    let ratio = |x: f64| (x * 1000.0).round() / 1000.0;
     let query = |q: &crate::analytics::searches::QueryStats| QueryInfo {
         query: q.query.clone(),
         searches: q.searches,
@@ -1358,8 +1362,6 @@ pub(crate) fn category_performance(
     let tree = catalog.category_tree().map_err(|e| e.to_string())?;
     let sales = crate::analytics::categories::category_sales(catalog, start, end, &events)
         .map_err(|e| e.to_string())?;
-    let cents = |x: f64| (x * 100.0).round() / 100.0;
-    let ratio = |x: f64| (x * 1000.0).round() / 1000.0;
     let empty = crate::analytics::categories::CategorySales::default();
     let row = |c: &crate::catalog::Category| {
         let s = sales.get(&c.id).unwrap_or(&empty);

@@ -44,15 +44,11 @@ pub fn acquisition(
     granularity: Granularity,
 ) -> Acquisition {
     let first = first_days(orders);
-    let mut periods: Vec<(NaiveDate, u64)> = Vec::new();
-    let mut day = start;
-    while day <= end {
-        let period = granularity.period_of(day);
-        if periods.last().is_none_or(|(p, _)| *p != period) {
-            periods.push((period, 0));
-        }
-        day = day.succ_opt().expect("a next day");
-    }
+    let mut periods: Vec<(NaiveDate, u64)> = granularity
+        .periods(start, end)
+        .into_iter()
+        .map(|p| (p, 0))
+        .collect();
     let mut new_customers = 0;
     for &day in first.values() {
         if day >= start && day <= end {

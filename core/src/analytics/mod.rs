@@ -94,6 +94,21 @@ impl Granularity {
         }
     }
 
+    /// The first day of every period of `start..=end`, in order (the first may start before
+    /// `start`).
+    pub fn periods(self, start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
+        let mut periods: Vec<NaiveDate> = Vec::new();
+        let mut day = start;
+        while day <= end {
+            let period = self.period_of(day);
+            if periods.last() != Some(&period) {
+                periods.push(period);
+            }
+            day = day + Days::new(1);
+        }
+        periods
+    }
+
     /// The granularity from its name.
     pub fn parse(name: &str) -> Option<Granularity> {
         match name {
@@ -167,15 +182,11 @@ pub fn sales_summary(
     );
     let mut total = SalesFigures::default();
     let mut previous = SalesFigures::default();
-    let mut periods: Vec<(NaiveDate, SalesFigures)> = Vec::new();
-    let mut day = start;
-    while day <= end {
-        let period = granularity.period_of(day);
-        if periods.last().is_none_or(|(p, _)| *p != period) {
-            periods.push((period, SalesFigures::default()));
-        }
-        day = day + Days::new(1);
-    }
+    let mut periods: Vec<(NaiveDate, SalesFigures)> = granularity
+        .periods(start, end)
+        .into_iter()
+        .map(|p| (p, SalesFigures::default()))
+        .collect();
     for sale in sales {
         let day = paris_day(sale.created_at);
         if day < start {
