@@ -12,8 +12,8 @@
 //! `ENABLE_AI_SEARCH`, `ENABLE_AI_RECOMMENDATIONS`, and `VIVR_LLM_INTENT_DEADLINE_MS`,
 //! `VIVR_LLM_RERANK_DEADLINE_MS`, `VIVR_LLM_CACHE_TTL_SECS`; for access tokens:
 //! `VIVR_AUTH_HS256_SECRET`, `VIVR_AUTH_JWKS`, `VIVR_AUTH_ISSUER`, `VIVR_AUTH_AUDIENCE`,
-//! `VIVR_AUTH_AUTHORIZATION_SERVERS`, `VIVR_PUBLIC_URL`; `SUPPORT_WEBHOOK_URL`, and `VIVR_TODAY`
-//! (the store's day, pinned).
+//! `VIVR_AUTH_AUTHORIZATION_SERVERS`, `VIVR_PUBLIC_URL`; `SUPPORT_WEBHOOK_URL`, `VIVR_TODAY`
+//! (the store's day, pinned), and `VIVR_SYNC_DATABASE_URL` (the storefront's PostgreSQL).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -124,6 +124,8 @@ pub struct Config {
     pub store: StoreSettings,
     /// Search logs and shopper events (state database).
     pub analytics: AnalyticsSettings,
+    /// The live sync from the storefront's PostgreSQL (`[sync]`).
+    pub sync: SyncSettings,
 }
 
 /// How long the engine keeps what it learns from traffic.
@@ -141,6 +143,61 @@ impl Default for AnalyticsSettings {
         AnalyticsSettings {
             event_retention_days: 90,
             search_log_retention_days: 90,
+        }
+    }
+}
+
+/// The live sync from the storefront's PostgreSQL (`vivr-search sync`, `serve --sync-from`).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncSettings {
+    /// `postgres://user:password@host/db` (`VIVR_SYNC_DATABASE_URL`; `--database-url` and
+    /// `--sync-from` win). It may hold a password: never written back by `Serialize`, never
+    /// shown by `Debug`, in logs or in errors.
+    #[serde(skip_serializing)]
+    pub database_url: Option<String>,
+    /// Time between two syncs when nothing wakes the watcher, in milliseconds.
+    pub interval_ms: u64,
+    /// How far behind its watermark each read starts, in seconds, when the store has no
+    /// triggers: a transaction that commits later than this after setting `updatedAt` is
+    /// caught only by the next reconcile.
+    pub overlap_secs: u64,
+    /// Time between two reconciles (every row read again, the vanished ones removed), in
+    /// seconds; the first sync is always one.
+    pub reconcile_secs: u64,
+    /// Rows read per query.
+    pub page_rows: usize,
+    /// PEM file of the certificate authorities to trust for TLS to PostgreSQL, besides the
+    /// public web roots (a private CA, a self-signed server).
+    pub tls_ca_file: Option<PathBuf>,
+    /// The store's table and column names, for a store whose names differ from the export
+    /// contract's (`tools/storefront/schema.sql`).
+    pub tables: crate::sync::TableNames,
+}
+
+impl std::fmt::Debug for SyncSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncSettings")
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("interval_ms", &self.interval_ms)
+            .field("overlap_secs", &self.overlap_secs)
+            .field("reconcile_secs", &self.reconcile_secs)
+            .field("page_rows", &self.page_rows)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            database_url: None,
+            interval_ms: 5_000,
+            overlap_secs: 300,
+            reconcile_secs: 600,
+            page_rows: 5_000,
+            tls_ca_file: None,
+            tables: crate::sync::TableNames::default(),
         }
     }
 }
@@ -355,6 +412,7 @@ impl Default for Config {
             auth: AuthSettings::default(),
             store: StoreSettings::default(),
             analytics: AnalyticsSettings::default(),
+            sync: SyncSettings::default(),
         }
     }
 }
@@ -407,6 +465,9 @@ impl Config {
             }
             None => Config::default(),
         };
+        if let Some(v) = env("VIVR_SYNC_DATABASE_URL") {
+            config.sync.database_url = Some(v).filter(|u| !u.is_empty());
+        }
         if let Some(v) = env("VIVR_DB") {
             config.db = PathBuf::from(v);
         }
@@ -549,6 +610,12 @@ impl Config {
         };
         if self.request_timeout_ms == 0 {
             return Err(invalid("request_timeout_ms", "must be above 0"));
+        }
+        if self.sync.interval_ms == 0 || self.sync.page_rows == 0 {
+            return Err(invalid("sync", "interval_ms and page_rows must be above 0"));
+        }
+        if let Err(message) = self.sync.tables.check() {
+            return Err(invalid("sync.tables", &message));
         }
         if self.body_limit_bytes < 1024 {
             return Err(invalid("body_limit_bytes", "must be at least 1024"));

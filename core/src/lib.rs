@@ -20,7 +20,9 @@
 //! - [`state`]: the engine's own data (support tickets and their delivery outbox, shopper
 //!   events, search logs), apart from the replica;
 //! - [`auth`]: access tokens (JWT) and what a caller may do with orders;
-//! - [`analytics`]: what the store's data says to the merchant (sales over periods).
+//! - [`analytics`]: what the store's data says to the merchant (sales over periods);
+//! - [`sync`]: the live sync from the storefront's PostgreSQL into the replica, then a new
+//!   generation.
 //!
 //! (`config` names one type of `store`, the transit table, which configuration can replace.)
 //!
@@ -53,6 +55,8 @@ pub mod state;
 pub mod auth;
 
 pub mod analytics;
+
+pub mod sync;
 
 pub mod cache;
 pub mod limit;

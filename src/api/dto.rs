@@ -684,6 +684,41 @@ pub(crate) struct HealthReply {
     signals: SignalsState,
     #[serde(skip_serializing_if = "Option::is_none")]
     refused_generation: Option<RefusedState>,
+    /// The index holds nothing from the store yet (the first sync is running): searches
+    /// answer 503 `index_building`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    index_building: bool,
+    /// The live sync from the store's database, when the server runs one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sync: Option<SyncHealth>,
+}
+
+/// The sync's part of `/health`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SyncHealth {
+    #[serde(flatten)]
+    status: crate::sync::SyncStatusReport,
+    /// Rows the store holds that the replica could not apply.
+    row_error_count: u64,
+    /// The first of them, with their reasons.
+    row_errors: Vec<crate::sync::SyncRowError>,
+}
+
+impl HealthReply {
+    /// With the sync's status and the rows it could not apply.
+    pub(crate) fn with_sync(
+        mut self,
+        status: crate::sync::SyncStatusReport,
+        state: crate::sync::SyncState,
+    ) -> HealthReply {
+        self.sync = Some(SyncHealth {
+            status,
+            row_error_count: state.error_count,
+            row_errors: state.errors.into_iter().take(20).collect(),
+        });
+        self
+    }
 }
 
 impl From<Health> for HealthReply {
@@ -725,6 +760,8 @@ impl From<Health> for HealthReply {
                 dir: r.dir.display().to_string(),
                 reason: r.reason,
             }),
+            index_building: h.index_building,
+            sync: None,
         }
     }
 }

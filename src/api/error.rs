@@ -80,6 +80,11 @@ pub enum ApiError {
     /// Events cannot be recorded now: no state database, or the writer's queue is full.
     #[error("{0}")]
     EventsUnavailable(String),
+    /// The index holds nothing from the store yet: the first sync is still running.
+    #[error(
+        "the index is being built from the store's database; try again in a few seconds (GET /health shows the sync)"
+    )]
+    IndexBuilding,
     /// A refusal of the MCP transport (rmcp), with its status.
     #[error("{message}")]
     Mcp {
@@ -137,6 +142,11 @@ impl ApiError {
             ApiError::RecommendationsDisabled => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "recommendations_disabled",
+                "unavailable",
+            ),
+            ApiError::IndexBuilding => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "index_building",
                 "unavailable",
             ),
             ApiError::Mcp { status, .. } => (*status, mcp_code(*status), INVALID),

@@ -61,6 +61,8 @@ pub struct AppState {
     /// Search logs and shopper events, when there is a state database.
     recorder: Option<Arc<crate::state::Recorder>>,
     retention: crate::state::Retention,
+    /// The live sync's status, when the server syncs from the store's database.
+    sync: Option<Arc<crate::sync::SyncStatus>>,
 }
 
 /// Access to the MCP servers beyond loopback defaults.
@@ -112,7 +114,15 @@ impl AppState {
                 event_days: config.analytics.event_retention_days,
                 search_days: config.analytics.search_log_retention_days,
             },
+            sync: None,
         }
+    }
+
+    /// The state of a server that syncs from the store's database: `/health` and `/metrics`
+    /// report the sync.
+    pub fn with_sync(mut self, status: Arc<crate::sync::SyncStatus>) -> AppState {
+        self.sync = Some(status);
+        self
     }
 
     /// The state with the engine's own database, where `escalate_to_human` writes tickets
@@ -174,21 +184,28 @@ pub fn router(state: AppState) -> Router {
             get(auth::protected_resource_metadata),
         )
         .with_state(state.mcp.auth.clone());
-    Router::new()
+    // What reads the index or the replica waits for the first generation from the store.
+    let data = Router::new()
         .route("/v1/search", post(search))
         .route("/v1/similar", post(similar))
         .route("/v1/recommend", post(recommend))
-        .route("/v1/events", post(events))
         .route("/api/ai/recommendations", post(storefront_recommendations))
         .route("/api/ai/search", post(storefront_search))
         .route("/api/ai/search/suggest", post(storefront_suggest))
-        .route("/metrics", get(metrics))
         .route("/v1/products/{id_or_slug}", get(product))
         .route("/v1/categories", get(categories))
-        .route("/health", get(health))
-        .route("/admin/reload", post(reload))
         .merge(insights::routes())
         .merge(mcp)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.engine.clone(),
+            refuse_while_building,
+        ));
+    Router::new()
+        .merge(data)
+        .route("/v1/events", post(events))
+        .route("/metrics", get(metrics))
+        .route("/health", get(health))
+        .route("/admin/reload", post(reload))
         .merge(metadata)
         .merge(crate::web::routes())
         .fallback(route_not_found)
@@ -482,14 +499,75 @@ async fn storefront_suggest(
 }
 
 /// Prometheus metrics of the Claude client.
+/// 503 `index_building` while the live generation holds nothing from the store (a server
+/// started on an empty replica, before the first sync is published).
+async fn refuse_while_building(
+    State(engine): State<Arc<Engine>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if engine.is_building() {
+        return ApiError::IndexBuilding.into_response();
+    }
+    next.run(request).await
+}
+
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let mut text = state.claude.metrics().render();
+    if let Some(sync) = &state.sync {
+        text.push_str(&sync_metrics(&sync.report()));
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.claude.metrics().render(),
+        text,
     )
+}
+
+/// The sync's Prometheus metrics.
+fn sync_metrics(s: &crate::sync::SyncStatusReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP vivr_sync_lag_seconds Age of the oldest change applied to the replica and not yet searchable (0: caught up).\n# TYPE vivr_sync_lag_seconds gauge\nvivr_sync_lag_seconds {:.3}",
+        s.lag_seconds
+    );
+    let _ = writeln!(
+        out,
+        "# HELP vivr_sync_rows_applied_total Rows inserted, updated or deleted in the replica by the sync, per entity.\n# TYPE vivr_sync_rows_applied_total counter"
+    );
+    for (entity, rows) in &s.rows_applied {
+        let _ = writeln!(
+            out,
+            "vivr_sync_rows_applied_total{{table=\"{entity}\"}} {rows}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP vivr_sync_rows_rejected_total Rows the sync could not apply (see /health).\n# TYPE vivr_sync_rows_rejected_total counter\nvivr_sync_rows_rejected_total {}",
+        s.rejected_total
+    );
+    let _ = writeln!(
+        out,
+        "# HELP vivr_sync_errors_total Syncs that failed (database unreachable, refused...).\n# TYPE vivr_sync_errors_total counter\nvivr_sync_errors_total {}",
+        s.failures_total
+    );
+    let _ = writeln!(
+        out,
+        "# HELP vivr_sync_up Whether the last sync succeeded.\n# TYPE vivr_sync_up gauge\nvivr_sync_up {}",
+        u8::from(s.status == "ok")
+    );
+    if let Some(at) = s.last_success_unix {
+        let _ = writeln!(
+            out,
+            "# HELP vivr_sync_last_success_timestamp_seconds Unix time of the last successful sync.\n# TYPE vivr_sync_last_success_timestamp_seconds gauge\nvivr_sync_last_success_timestamp_seconds {at}"
+        );
+    }
+    out
 }
 
 async fn product(
@@ -510,7 +588,16 @@ async fn categories(State(state): State<AppState>) -> Result<Json<Vec<CategoryRe
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<HealthReply>, ApiError> {
-    Ok(Json(state.engine.health()?.into()))
+    let mut reply: HealthReply = state.engine.health()?.into();
+    if let Some(sync) = &state.sync {
+        let engine = state.engine.clone();
+        let rows = engine
+            .off_worker(|e| e.catalog().sync_state())
+            .await?
+            .map_err(|e| ApiError::Search(e.into()))?;
+        reply = reply.with_sync(sync.report(), rows);
+    }
+    Ok(Json(reply))
 }
 
 #[derive(serde::Serialize)]

@@ -11,6 +11,7 @@ mod report;
 mod search;
 mod serve;
 mod stats;
+mod sync;
 mod tickets;
 
 use std::path::PathBuf;
@@ -60,6 +61,9 @@ enum Command {
     /// The merchant's analytics over the last days: sales, products, stock, customers,
     /// forecast, searches.
     Report(report::Args),
+    /// Follow the storefront's PostgreSQL: bring the replica up to date and publish each
+    /// change (--once, --watch), or show where the sync stands (--status).
+    Sync(sync::Args),
 }
 
 /// The embedding model, or `None` with a warning: the engine then runs lexical-only.
@@ -123,6 +127,7 @@ pub fn main() -> ExitCode {
     let result = cli.config().and_then(|mut config| {
         match &cli.command {
             Command::Serve(args) => args.apply(&mut config),
+            Command::Sync(args) => args.apply(&mut config),
             Command::Import(_)
             | Command::Reindex(_)
             | Command::Search(_)
@@ -145,6 +150,7 @@ pub fn main() -> ExitCode {
             Command::Tickets(args) => tickets::run(args, &config),
             Command::Backup(args) => backup::run(args, &config),
             Command::Report(args) => report::run(args, &config),
+            Command::Sync(args) => sync::run(args, &config),
         }
     });
     match result {

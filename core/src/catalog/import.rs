@@ -92,6 +92,19 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// The counts of one entity.
+    pub fn counts(&self, entity: Entity) -> &FileCounts {
+        match entity {
+            Entity::Categories => &self.categories,
+            Entity::Products => &self.products,
+            Entity::Reviews => &self.reviews,
+            Entity::Orders => &self.orders,
+            Entity::Wishlists => &self.wishlists,
+            Entity::Users => &self.users,
+            Entity::Carts => &self.carts,
+        }
+    }
+
     /// One line for humans.
     pub fn summary(&self) -> String {
         let f = |name: &str, c: &FileCounts| {
@@ -133,39 +146,167 @@ impl ImportReport {
     }
 }
 
+/// The entities of the export contract, in the order an import applies them: categories
+/// before the products that name them, products before reviews, orders before carts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    /// categories.ndjson
+    Categories,
+    /// products.ndjson
+    Products,
+    /// reviews.ndjson
+    Reviews,
+    /// orders.ndjson (items embedded)
+    Orders,
+    /// wishlists.ndjson
+    Wishlists,
+    /// users.ndjson
+    Users,
+    /// carts.ndjson (items embedded): after orders, since a cart's orderId must name one.
+    Carts,
+}
+
+impl Entity {
+    /// Every entity, in import order.
+    pub const ALL: [Entity; 7] = [
+        Entity::Categories,
+        Entity::Products,
+        Entity::Reviews,
+        Entity::Orders,
+        Entity::Wishlists,
+        Entity::Users,
+        Entity::Carts,
+    ];
+
+    /// The plural name: the report's field, the sync's configuration key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Entity::Categories => "categories",
+            Entity::Products => "products",
+            Entity::Reviews => "reviews",
+            Entity::Orders => "orders",
+            Entity::Wishlists => "wishlists",
+            Entity::Users => "users",
+            Entity::Carts => "carts",
+        }
+    }
+
+    /// The export file.
+    pub fn file(self) -> String {
+        format!("{}.ndjson", self.key())
+    }
+
+    /// The replica's table.
+    fn table(self) -> &'static str {
+        self.key()
+    }
+
+    /// The fields of a line that identify its row: `id`, or a wishlist's user and product.
+    pub fn key_fields(self) -> &'static [&'static str] {
+        match self {
+            Entity::Wishlists => &["userId", "productId"],
+            _ => &["id"],
+        }
+    }
+
+    fn counts(self, report: &mut ImportReport) -> &mut FileCounts {
+        match self {
+            Entity::Categories => &mut report.categories,
+            Entity::Products => &mut report.products,
+            Entity::Reviews => &mut report.reviews,
+            Entity::Orders => &mut report.orders,
+            Entity::Wishlists => &mut report.wishlists,
+            Entity::Users => &mut report.users,
+            Entity::Carts => &mut report.carts,
+        }
+    }
+}
+
+/// A row's identity: its id, or for a wishlist its user and product ids, joined by a unit
+/// separator (which no id holds).
+pub type RowKey = String;
+
+/// The key of a line's JSON object, when its key fields are strings.
+pub(crate) fn row_key(entity: Entity, object: &serde_json::Map<String, Value>) -> Option<RowKey> {
+    let parts: Option<Vec<&str>> = entity
+        .key_fields()
+        .iter()
+        .map(|f| object.get(*f).and_then(Value::as_str))
+        .collect();
+    parts.map(|p| p.join("\u{1f}"))
+}
+
+/// Numbered lines of one entity: each its text, or why it could not be read.
+pub(crate) type Lines<'a> = Box<dyn Iterator<Item = (usize, Result<String, Reason>)> + 'a>;
+
 /// Reads an NDJSON file line by line: `(line number, text or reason)`, skipping blank lines.
-fn ndjson_lines(
-    path: &Path,
-) -> Result<impl Iterator<Item = (usize, Result<String, Reason>)>, CatalogError> {
+fn ndjson_lines(path: &Path) -> Result<Lines<'static>, CatalogError> {
     let file = File::open(path).map_err(|source| CatalogError::Io {
         path: path.to_owned(),
         source,
     })?;
     let path = path.to_owned();
-    Ok(BufReader::new(file)
-        .split(b'\n')
-        .enumerate()
-        .filter_map(move |(i, bytes)| {
-            let line = match bytes {
-                Err(e) => Err(format!("read error in {}: {e}", path.display())),
-                Ok(bytes) => {
-                    String::from_utf8(bytes).map_err(|_| "line is not valid UTF-8".to_owned())
+    Ok(Box::new(
+        BufReader::new(file)
+            .split(b'\n')
+            .enumerate()
+            .filter_map(move |(i, bytes)| {
+                let line = match bytes {
+                    Err(e) => Err(format!("read error in {}: {e}", path.display())),
+                    Ok(bytes) => {
+                        String::from_utf8(bytes).map_err(|_| "line is not valid UTF-8".to_owned())
+                    }
+                };
+                match line {
+                    Ok(text) if text.trim().is_empty() => None,
+                    other => Some((i + 1, other)),
                 }
-            };
-            match line {
-                Ok(text) if text.trim().is_empty() => None,
-                other => Some((i + 1, other)),
-            }
-        }))
+            }),
+    ))
 }
 
-struct Importer<'a> {
+/// One write to the replica, in one transaction: entities' lines applied through the same
+/// validation and upserts whatever their source (an export folder, the storefront's database),
+/// deletes, then [`Importer::finish`] recomputes ratings and raises the import sequence when
+/// anything changed.
+pub(crate) struct Importer<'a> {
     tx: Transaction<'a>,
     seq: i64,
     report: ImportReport,
+    /// The keys seen per entity, for [`Importer::remove_absent`]; `None` for an unreadable line.
+    seen: HashMap<Entity, (HashSet<RowKey>, usize)>,
 }
 
-impl Importer<'_> {
+impl<'a> Importer<'a> {
+    /// Opens the transaction.
+    pub(crate) fn begin(conn: &'a mut Connection) -> Result<Importer<'a>, CatalogError> {
+        let tx = conn.transaction()?;
+        let seq: i64 = tx
+            .query_row("SELECT value FROM meta WHERE key = 'import_seq'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+            + 1;
+        Ok(Importer {
+            tx,
+            seq,
+            report: ImportReport::default(),
+            seen: HashMap::new(),
+        })
+    }
+
+    /// The transaction, for the caller's own bookkeeping in the same commit.
+    pub(crate) fn tx(&self) -> &Transaction<'a> {
+        &self.tx
+    }
+
+    /// The report so far.
+    pub(crate) fn report(&self) -> &ImportReport {
+        &self.report
+    }
+
     fn reject(&mut self, file: &str, line: usize, reason: Reason) {
         self.report.rejects.push(Reject {
             file: file.to_owned(),
@@ -173,6 +314,183 @@ impl Importer<'_> {
             reason,
         });
     }
+
+    /// Applies lines of `entity`; a bad line is rejected under `source` (a file or a table
+    /// name) and its line number, and the others apply. `track` records the keys seen for
+    /// [`Importer::remove_absent`].
+    pub(crate) fn apply(
+        &mut self,
+        entity: Entity,
+        source: &str,
+        lines: Lines<'_>,
+        track: bool,
+    ) -> Result<(), CatalogError> {
+        // The keys seen are taken out while the lines borrow them, and put back after.
+        let mut seen = track.then(|| self.seen.remove(&entity).unwrap_or_default());
+        let lines: Lines<'_> = match seen.as_mut() {
+            Some(seen) => Box::new(lines.inspect(move |(_, text)| {
+                let key = text
+                    .as_ref()
+                    .ok()
+                    .and_then(|t| match serde_json::from_str(t) {
+                        Ok(Value::Object(map)) => row_key(entity, &map),
+                        _ => None,
+                    });
+                match key {
+                    Some(key) => {
+                        seen.0.insert(key);
+                    }
+                    None => seen.1 += 1,
+                }
+            })),
+            None => lines,
+        };
+        let result = match entity {
+            Entity::Categories => import_categories(self, source, lines),
+            Entity::Products => import_products(self, source, lines),
+            Entity::Reviews => import_reviews(self, source, lines),
+            Entity::Orders => import_orders(self, source, lines),
+            Entity::Wishlists => import_wishlists(self, source, lines),
+            Entity::Users => import_users(self, source, lines),
+            Entity::Carts => import_carts(self, source, lines),
+        };
+        if let Some(seen) = seen {
+            self.seen.insert(entity, seen);
+        }
+        result
+    }
+
+    /// Deletes the rows of `entity` with these keys (the source's tombstones). A category
+    /// that products or other categories still name stays, reported under `source`.
+    pub(crate) fn delete(
+        &mut self,
+        entity: Entity,
+        source: &str,
+        keys: &[RowKey],
+    ) -> Result<(), CatalogError> {
+        for key in keys {
+            let n = match entity {
+                Entity::Wishlists => {
+                    let (user, product) = key.split_once('\u{1f}').unwrap_or((key, ""));
+                    self.tx
+                        .prepare_cached(
+                            "DELETE FROM wishlists WHERE user_id = ?1 AND product_id = ?2",
+                        )?
+                        .execute([user, product])?
+                }
+                Entity::Categories => {
+                    let n = self
+                        .tx
+                        .prepare_cached(DELETE_UNUSED_CATEGORY)?
+                        .execute([key])?;
+                    if n == 0 && category_exists(&self.tx, key)? {
+                        self.reject(
+                            source,
+                            0,
+                            format!("id: category {key:?} was deleted at the source but products or categories still name it; it stays"),
+                        );
+                    }
+                    n
+                }
+                _ => self
+                    .tx
+                    .prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", entity.table()))?
+                    .execute([key])?,
+            };
+            entity.counts(&mut self.report).deleted += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Removes the rows of `entity` whose keys no line applied since [`Importer::begin`] named
+    /// (`--full`, the sync's reconcile); nothing when a line's key could not be read, since its
+    /// absence then proves nothing. Returns why it held back.
+    pub(crate) fn remove_absent(&mut self, entity: Entity) -> Result<Option<String>, CatalogError> {
+        let (seen, unreadable) = self.seen.remove(&entity).unwrap_or_default();
+        if unreadable > 0 {
+            return Ok(Some(format!(
+                "{} removed nothing: {unreadable} line(s) had no readable {}",
+                entity.key(),
+                entity.key_fields().join(" and ")
+            )));
+        }
+        self.tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS import_seen (key TEXT PRIMARY KEY);
+             DELETE FROM temp.import_seen;",
+        )?;
+        {
+            let mut insert = self
+                .tx
+                .prepare("INSERT OR IGNORE INTO temp.import_seen (key) VALUES (?1)")?;
+            for key in &seen {
+                insert.execute([key])?;
+            }
+        }
+        let n = match entity {
+            Entity::Wishlists => self.tx.execute(
+                "DELETE FROM wishlists WHERE user_id || char(31) || product_id
+                   NOT IN (SELECT key FROM temp.import_seen)",
+                [],
+            )?,
+            Entity::Categories => self.tx.execute(
+                "DELETE FROM categories WHERE id NOT IN (SELECT key FROM temp.import_seen)
+                   AND id NOT IN (SELECT category_id FROM products)
+                   AND id NOT IN (SELECT parent_id FROM categories WHERE parent_id IS NOT NULL)",
+                [],
+            )?,
+            _ => self.tx.execute(
+                &format!(
+                    "DELETE FROM {} WHERE id NOT IN (SELECT key FROM temp.import_seen)",
+                    entity.table()
+                ),
+                [],
+            )?,
+        };
+        entity.counts(&mut self.report).deleted += n as u64;
+        Ok(None)
+    }
+
+    /// Recomputes ratings, raises the import sequence when anything changed, and commits
+    /// (rolls back under `strict` with rejects).
+    pub(crate) fn finish(self, strict: bool) -> Result<ImportReport, CatalogError> {
+        refresh_ratings(&self.tx)?;
+        let Importer {
+            tx,
+            mut report,
+            seq,
+            ..
+        } = self;
+        let order = |file: &str| Entity::ALL.iter().position(|e| e.file() == file);
+        report.rejects.sort_by_key(|r| (order(&r.file), r.line));
+        if strict && !report.rejects.is_empty() {
+            tx.rollback()?;
+            report.committed = false;
+            return Ok(report);
+        }
+        if report.changed() {
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('import_seq', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [seq.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        report.committed = true;
+        Ok(report)
+    }
+}
+
+/// Deletes a category that no product and no category names.
+const DELETE_UNUSED_CATEGORY: &str = "DELETE FROM categories WHERE id = ?1
+    AND NOT EXISTS (SELECT 1 FROM products WHERE category_id = ?1)
+    AND NOT EXISTS (SELECT 1 FROM categories WHERE parent_id = ?1)";
+
+fn category_exists(tx: &Transaction, id: &str) -> Result<bool, CatalogError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM categories WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// Imports `dir` into the replica behind `conn`.
@@ -181,73 +499,23 @@ pub(crate) fn import(
     dir: &Path,
     options: ImportOptions,
 ) -> Result<ImportReport, CatalogError> {
-    for required in ["categories.ndjson", "products.ndjson"] {
-        if !dir.join(required).is_file() {
-            return Err(CatalogError::MissingExportFile(dir.join(required)));
+    for required in [Entity::Categories, Entity::Products] {
+        if !dir.join(required.file()).is_file() {
+            return Err(CatalogError::MissingExportFile(dir.join(required.file())));
         }
     }
-    let tx = conn.transaction()?;
-    let seq: i64 = tx
-        .query_row("SELECT value FROM meta WHERE key = 'import_seq'", [], |r| {
-            r.get::<_, String>(0)
-        })
-        .optional()?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-        + 1;
-    let mut importer = Importer {
-        tx,
-        seq,
-        report: ImportReport::default(),
-    };
-    import_categories(&mut importer, &dir.join("categories.ndjson"))?;
-    import_products(&mut importer, &dir.join("products.ndjson"), options.full)?;
-    for (file, import_file) in [
-        (
-            "reviews.ndjson",
-            import_reviews as fn(&mut Importer, &Path) -> Result<(), CatalogError>,
-        ),
-        ("orders.ndjson", import_orders),
-        ("wishlists.ndjson", import_wishlists),
-        ("users.ndjson", import_users),
-        // After orders: a cart's orderId must name one.
-        ("carts.ndjson", import_carts),
-    ] {
-        let path = dir.join(file);
+    let mut importer = Importer::begin(conn)?;
+    for entity in Entity::ALL {
+        let path = dir.join(entity.file());
         if path.is_file() {
-            import_file(&mut importer, &path)?;
+            let full = options.full && entity == Entity::Products;
+            importer.apply(entity, &entity.file(), ndjson_lines(&path)?, full)?;
+            if full && let Some(note) = importer.remove_absent(entity)? {
+                importer.report.full_skipped = Some(format!("--full: {note}"));
+            }
         }
     }
-    refresh_ratings(&importer.tx)?;
-
-    let Importer { tx, mut report, .. } = importer;
-    const FILE_ORDER: [&str; 7] = [
-        "categories.ndjson",
-        "products.ndjson",
-        "reviews.ndjson",
-        "orders.ndjson",
-        "wishlists.ndjson",
-        "users.ndjson",
-        "carts.ndjson",
-    ];
-    report
-        .rejects
-        .sort_by_key(|r| (FILE_ORDER.iter().position(|f| *f == r.file), r.line));
-    if options.strict && !report.rejects.is_empty() {
-        tx.rollback()?;
-        report.committed = false;
-        return Ok(report);
-    }
-    if report.changed() {
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('import_seq', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [seq.to_string()],
-        )?;
-    }
-    tx.commit()?;
-    report.committed = true;
-    Ok(report)
+    importer.finish(options.strict)
 }
 
 struct CategoryRow {
@@ -290,18 +558,15 @@ fn parse_category(text: &str, line: usize) -> Result<CategoryRow, Reason> {
     })
 }
 
-/// The file of categories.
-const CATEGORIES_FILE: &str = "categories.ndjson";
-
-fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+fn import_categories(im: &mut Importer, source: &str, lines: Lines) -> Result<(), CatalogError> {
     // Categories are few: read them all, so a child may come before its parent.
-    let mut rows = read_categories(im, path)?;
+    let mut rows = read_categories(im, source, lines)?;
     let stored: HashMap<String, Option<String>> = {
         let mut stmt = im.tx.prepare("SELECT id, parent_id FROM categories")?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
-    reject_dangling_parents(im, &mut rows, &stored);
+    reject_dangling_parents(im, source, &mut rows, &stored);
     let mut rejects = reject_cycles(&mut rows, &stored);
     rows.sort_by_key(|r| r.line);
     for row in rows {
@@ -311,16 +576,20 @@ fn import_categories(im: &mut Importer, path: &Path) -> Result<(), CatalogError>
     }
     for (line, reason) in rejects {
         im.report.categories.rejected += 1;
-        im.reject(CATEGORIES_FILE, line, reason);
+        im.reject(source, line, reason);
     }
     Ok(())
 }
 
 /// The readable category lines; a repeated id or a slug used by another id is rejected.
-fn read_categories(im: &mut Importer, path: &Path) -> Result<Vec<CategoryRow>, CatalogError> {
+fn read_categories(
+    im: &mut Importer,
+    source: &str,
+    lines: Lines,
+) -> Result<Vec<CategoryRow>, CatalogError> {
     let mut rows: Vec<CategoryRow> = Vec::new();
     let mut slug_owner: HashMap<String, (String, usize)> = HashMap::new();
-    for (line, text) in ndjson_lines(path)? {
+    for (line, text) in lines {
         let row = text.and_then(|t| parse_category(&t, line)).and_then(|row| {
             if let Some(first) = rows.iter().find(|r| r.id == row.id) {
                 return Err(format!(
@@ -343,7 +612,7 @@ fn read_categories(im: &mut Importer, path: &Path) -> Result<Vec<CategoryRow>, C
             }
             Err(reason) => {
                 im.report.categories.rejected += 1;
-                im.reject(CATEGORIES_FILE, line, reason);
+                im.reject(source, line, reason);
             }
         }
     }
@@ -353,6 +622,7 @@ fn read_categories(im: &mut Importer, path: &Path) -> Result<Vec<CategoryRow>, C
 /// Rejects, until nothing changes, every row whose parent is neither stored nor accepted.
 fn reject_dangling_parents(
     im: &mut Importer,
+    source: &str,
     rows: &mut Vec<CategoryRow>,
     stored: &HashMap<String, Option<String>>,
 ) {
@@ -376,7 +646,7 @@ fn reject_dangling_parents(
             let parent = row.parent_id.unwrap_or_default();
             im.report.categories.rejected += 1;
             im.reject(
-                CATEGORIES_FILE,
+                source,
                 row.line,
                 format!("parentId: {parent:?} names no category"),
             );
@@ -544,8 +814,7 @@ fn parse_product(mut l: Line) -> Result<ProductLine, Reason> {
     })))
 }
 
-fn import_products(im: &mut Importer, path: &Path, full: bool) -> Result<(), CatalogError> {
-    const FILE: &str = "products.ndjson";
+fn import_products(im: &mut Importer, source: &str, lines: Lines) -> Result<(), CatalogError> {
     let categories: HashSet<String> = {
         let mut stmt = im.tx.prepare("SELECT id FROM categories")?;
         stmt.query_map([], |r| r.get(0))?
@@ -554,9 +823,8 @@ fn import_products(im: &mut Importer, path: &Path, full: bool) -> Result<(), Cat
     // Each id's first line in this export: a second line for it is reported, not last-wins.
     let mut first_line: HashMap<String, usize> = HashMap::new();
     let mut slug_owner: HashMap<String, String> = HashMap::new();
-    let mut unreadable = 0usize;
     let mut progress = Progress::new("products", None);
-    for (line, text) in ndjson_lines(path)? {
+    for (line, text) in lines {
         progress.inc(1);
         let parsed = text.and_then(|t| Line::parse(&t));
         let id = parsed
@@ -575,10 +843,7 @@ fn import_products(im: &mut Importer, path: &Path, full: bool) -> Result<(), Cat
                     None
                 }
             },
-            None => {
-                unreadable += 1;
-                None
-            }
+            None => None,
         };
         let parsed = match repeated {
             Some(reason) => Err(reason),
@@ -612,37 +877,10 @@ fn import_products(im: &mut Importer, path: &Path, full: bool) -> Result<(), Cat
         };
         if let Err(reason) = result {
             im.report.products.rejected += 1;
-            im.reject(FILE, line, reason);
+            im.reject(source, line, reason);
         }
     }
     progress.finish();
-
-    if full {
-        if unreadable > 0 {
-            im.report.full_skipped = Some(format!(
-                "--full removed nothing: {unreadable} product line(s) had no readable id"
-            ));
-        } else {
-            im.tx.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY)",
-                [],
-            )?;
-            im.tx.execute("DELETE FROM temp.import_seen", [])?;
-            {
-                let mut insert = im
-                    .tx
-                    .prepare("INSERT OR IGNORE INTO temp.import_seen (id) VALUES (?1)")?;
-                for id in first_line.keys() {
-                    insert.execute([id])?;
-                }
-            }
-            let n = im.tx.execute(
-                "DELETE FROM products WHERE id NOT IN (SELECT id FROM temp.import_seen)",
-                [],
-            )?;
-            im.report.products.deleted += n as u64;
-        }
-    }
     Ok(())
 }
 
@@ -718,12 +956,12 @@ fn product_exists(tx: &Transaction, id: &str) -> Result<bool, CatalogError> {
 /// Runs `apply` on each line of an optional file; `apply` returns the row's outcome.
 fn for_each_line(
     im: &mut Importer,
-    path: &Path,
-    file: &'static str,
+    source: &str,
+    lines: Lines,
     counts: fn(&mut ImportReport) -> &mut FileCounts,
     mut apply: impl FnMut(&Transaction, Line) -> Result<Result<Outcome, Reason>, CatalogError>,
 ) -> Result<(), CatalogError> {
-    for (line, text) in ndjson_lines(path)? {
+    for (line, text) in lines {
         let outcome = match text.and_then(|t| Line::parse(&t)) {
             Ok(l) => apply(&im.tx, l)?,
             Err(reason) => Err(reason),
@@ -732,7 +970,7 @@ fn for_each_line(
             Ok(outcome) => counts(&mut im.report).record(&outcome),
             Err(reason) => {
                 counts(&mut im.report).rejected += 1;
-                im.reject(file, line, reason);
+                im.reject(source, line, reason);
             }
         }
     }
@@ -785,11 +1023,11 @@ fn parse_review(l: &mut Line) -> Result<ReviewRow, Reason> {
     })
 }
 
-fn import_reviews(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+fn import_reviews(im: &mut Importer, source: &str, lines: Lines) -> Result<(), CatalogError> {
     for_each_line(
         im,
-        path,
-        "reviews.ndjson",
+        source,
+        lines,
         |r| &mut r.reviews,
         |tx, mut l| {
             let hash = l.hash();
@@ -859,7 +1097,10 @@ struct OrderRow {
 }
 
 struct OrderItem {
-    product_id: String,
+    /// `None` for a line whose product was deleted at the source (the storefront sets
+    /// `OrderItem.productId` to null on a hard delete); stored as the empty string, which no
+    /// product's id is.
+    product_id: Option<String>,
     quantity: i64,
     price: f64,
 }
@@ -927,8 +1168,12 @@ fn parse_order_items(l: &mut Line) -> Result<Vec<OrderItem>, Reason> {
             };
             let mut item = Line(map);
             let err = |e: Reason| format!("items[{i}].{e}");
+            let deleted_product = item.0.get("productId") == Some(&Value::Null);
             Ok(OrderItem {
-                product_id: item.string("productId").map_err(err)?,
+                product_id: match deleted_product {
+                    true => None,
+                    false => Some(item.string("productId").map_err(err)?),
+                },
                 quantity: item.integer("quantity", 1, i64::MAX).map_err(err)?,
                 price: item.price("price").map_err(err)?,
             })
@@ -936,11 +1181,11 @@ fn parse_order_items(l: &mut Line) -> Result<Vec<OrderItem>, Reason> {
         .collect()
 }
 
-fn import_orders(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+fn import_orders(im: &mut Importer, source: &str, lines: Lines) -> Result<(), CatalogError> {
     for_each_line(
         im,
-        path,
-        "orders.ndjson",
+        source,
+        lines,
         |r| &mut r.orders,
         |tx, mut l| {
             let hash = l.hash();
@@ -1006,7 +1251,7 @@ fn upsert_order(
         insert.execute(params![
             row.id,
             line as i64,
-            item.product_id,
+            item.product_id.as_deref().unwrap_or_default(),
             item.quantity,
             item.price
         ])?;
@@ -1029,11 +1274,11 @@ fn parse_wishlist(l: &mut Line) -> Result<WishlistRow, Reason> {
     })
 }
 
-fn import_wishlists(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+fn import_wishlists(im: &mut Importer, source: &str, lines: Lines) -> Result<(), CatalogError> {
     for_each_line(
         im,
-        path,
-        "wishlists.ndjson",
+        source,
+        lines,
         |r| &mut r.wishlists,
         |tx, mut l| {
             let row = match parse_wishlist(&mut l) {
@@ -1091,11 +1336,11 @@ fn parse_user(l: &mut Line) -> Result<UserRow, Reason> {
     })
 }
 
-fn import_users(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+fn import_users(im: &mut Importer, source: &str, lines: Lines) -> Result<(), CatalogError> {
     for_each_line(
         im,
-        path,
-        "users.ndjson",
+        source,
+        lines,
         |r| &mut r.users,
         |tx, mut l| {
             let hash = l.hash();
@@ -1149,11 +1394,11 @@ fn parse_cart(l: &mut Line) -> Result<CartRow, Reason> {
 
 /// Carts: their lines stay as JSON (a product since deleted is kept), with their units and
 /// value computed for the analytics; an `orderId` must name an order.
-fn import_carts(im: &mut Importer, path: &Path) -> Result<(), CatalogError> {
+fn import_carts(im: &mut Importer, source: &str, lines: Lines) -> Result<(), CatalogError> {
     for_each_line(
         im,
-        path,
-        "carts.ndjson",
+        source,
+        lines,
         |r| &mut r.carts,
         |tx, mut l| {
             let hash = l.hash();

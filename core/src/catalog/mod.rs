@@ -26,7 +26,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 pub use html::strip_html;
-pub use import::{FileCounts, ImportOptions, ImportReport, Reject};
+pub use import::{Entity, FileCounts, ImportOptions, ImportReport, Reject, RowKey};
+pub(crate) use import::{Importer, row_key};
 pub use ledger::Ledger;
 pub use llm::{LlmCall, LlmTaskStats};
 pub use model::{Category, CategoryTree, Product};
@@ -208,6 +209,27 @@ impl Catalog {
         self.readers
             .get()
             .map_err(|e| CatalogError::Pool(e.to_string()))
+    }
+
+    /// Runs `write` in one import transaction ([`Importer`]): the sync's rows and its own
+    /// bookkeeping commit together, or not at all when `write` fails.
+    pub(crate) fn write_import<T, E: From<CatalogError>>(
+        &self,
+        write: impl FnOnce(&mut Importer) -> Result<T, E>,
+    ) -> Result<(T, ImportReport), E> {
+        let mut conn = self.writer();
+        let mut importer = Importer::begin(&mut conn)?;
+        let out = write(&mut importer)?;
+        Ok((out, importer.finish(false)?))
+    }
+
+    /// Runs `read` on a read-only connection.
+    pub(crate) fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, CatalogError> {
+        let conn = self.reader()?;
+        Ok(read(&conn)?)
     }
 
     /// Imports an export folder; see [`ImportReport`] for the outcome.

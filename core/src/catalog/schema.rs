@@ -172,6 +172,23 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX carts_created ON carts(created_at);
     "#,
+    // 7: the live sync from the storefront's PostgreSQL: a watermark per source table (its
+    // change column and id, or the transaction-id fence), and the rows it could not apply.
+    r#"
+    CREATE TABLE sync_watermarks (
+        source_table TEXT PRIMARY KEY,
+        changed_at   TEXT NOT NULL,
+        last_id      TEXT NOT NULL
+    );
+    CREATE TABLE sync_errors (
+        source_table TEXT NOT NULL,
+        row_id       TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        first_seen   TEXT NOT NULL,
+        last_seen    TEXT NOT NULL,
+        PRIMARY KEY (source_table, row_id)
+    );
+    "#,
 ];
 
 /// Brings the replica's schema up to the last of its migrations.

@@ -23,8 +23,16 @@ impl Line {
     }
 
     /// Hash of the whole line's canonical JSON (keys sorted), before any field is taken.
+    /// A null field counts as absent, as validation reads it: an export that omits a field and
+    /// the storefront's database, whose rows name every column, hash alike.
     pub(crate) fn hash(&self) -> i64 {
-        content_hash(&Value::Object(self.0.clone()).to_string())
+        let present: serde_json::Map<String, Value> = self
+            .0
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        content_hash(&Value::Object(present).to_string())
     }
 
     /// The fields nobody took, for the `extra` column.

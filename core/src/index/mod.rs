@@ -384,6 +384,11 @@ pub fn live_generation_dir(index_dir: &Path) -> Result<PathBuf, IndexError> {
     Ok(dir)
 }
 
+/// The live generation's manifest, read without opening the generation.
+pub fn live_manifest(index_dir: &Path) -> Result<Manifest, IndexError> {
+    read_json(&live_generation_dir(index_dir)?.join(build::MANIFEST))
+}
+
 /// The complete generations of an index folder (those with a manifest), newest first.
 pub fn complete_generation_dirs(index_dir: &Path) -> Vec<PathBuf> {
     build::generations(index_dir)

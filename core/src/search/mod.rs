@@ -361,6 +361,8 @@ pub struct Health {
     /// The generation `current` points at, when it could not be opened (damaged files): the
     /// engine serves the previous one meanwhile.
     pub refused_generation: Option<RefusedGeneration>,
+    /// The live generation holds nothing from the store yet ([`Engine::is_building`]).
+    pub index_building: bool,
 }
 
 /// A generation the engine refused to serve, and why.
@@ -854,7 +856,22 @@ impl Engine {
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone(),
+            index_building: self.is_building(),
         })
+    }
+
+    /// Whether the live generation holds nothing from the store yet: built from a replica no
+    /// import or sync ever wrote to (a server started on an empty replica, whose first sync
+    /// is running).
+    pub fn is_building(&self) -> bool {
+        let live = self.generation();
+        let manifest = live.manifest();
+        manifest.catalog.import_seq == 0 && manifest.products == 0
+    }
+
+    /// The embedding model, when the engine has one.
+    pub fn embedder(&self) -> Option<&dyn Embedder> {
+        self.embedder.as_deref()
     }
 }
 
@@ -938,7 +955,19 @@ pub fn reindex(
     embedder: Option<&dyn Embedder>,
     options: &ReindexOptions,
 ) -> Result<Manifest, SearchError> {
-    let _lock = index::lock_for_writing(index_dir)?;
+    let lock = index::lock_for_writing(index_dir)?;
+    rebuild(catalog, index_dir, embedder, options, &lock)
+}
+
+/// [`reindex`] for a caller that holds the index folder's write lock already (the sync, which
+/// holds it from reading the store to publishing).
+pub fn rebuild(
+    catalog: &Catalog,
+    index_dir: &Path,
+    embedder: Option<&dyn Embedder>,
+    options: &ReindexOptions,
+    _lock: &index::WriteLock,
+) -> Result<Manifest, SearchError> {
     let staged = index::stage(catalog, index_dir, options)?;
     Signals::build(catalog)?.write(&staged.dir())?;
     let vectors = match embedder {
