@@ -9,33 +9,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
-pg_bin=/usr/lib/postgresql/15/bin
+source tools/lib/postgres.sh
 
-if [ ! -x "$pg_bin/postgres" ]; then
-    echo "== installing PostgreSQL 15 (Debian packages)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-15 >/dev/null
-fi
+pg_install
 cargo build --release --locked --quiet
 cargo bench --bench peers --no-run --quiet 2>/dev/null
 
-# A cluster of our own in a temp folder, owned by the postgres user when we are root (initdb
-# refuses to run as root), listening on a free loopback port only.
-pg_dir=$(mktemp -d)
-pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres "$pg_dir"
-stop_pg() {
-    as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
-    rm -rf "$pg_dir"
-}
-trap stop_pg EXIT
-as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust --encoding=UTF8 \
-    --locale=C.UTF-8 >/dev/null
-# Defaults but the memory a 24 GiB machine would give it; fsync off only speeds the load.
-as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w start -o \
-    "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c shared_buffers=1GB -c work_mem=16MB -c effective_cache_size=8GB -c fsync=off" >/dev/null
-pg_pid=$(head -1 "$pg_dir/data/postmaster.pid")
-pg_version=$("$pg_bin/postgres" --version)
+# A cluster of our own in a temp folder (tools/lib/postgres.sh), listening on a free loopback
+# port only. Defaults but the memory a 24 GiB machine would give it; fsync off only speeds the
+# load.
+trap pg_stop EXIT
+pg_start shared_buffers=1GB work_mem=16MB effective_cache_size=8GB fsync=off
+pg_port=$PG_PORT
+pg_pid=$PG_PID
+pg_version=$("$PG_BIN/postgres" --version)
 
 results=$target/bench-peers.jsonl
 : >"$results"

@@ -29,6 +29,9 @@ bash tools/install-models.sh
 echo "== tests"
 cargo test --workspace --locked
 
+echo "== live sync against a real PostgreSQL"
+bash tools/sync-check.sh
+
 echo "== MCP: official conformance suite and TypeScript SDK client"
 bash tools/mcp-check.sh
 

@@ -35,8 +35,9 @@ impl Line {
         content_hash(&Value::Object(present).to_string())
     }
 
-    /// The fields nobody took, for the `extra` column.
-    pub(crate) fn rest(self) -> String {
+    /// The fields nobody took, for the `extra` column (a null one is absent, as everywhere).
+    pub(crate) fn rest(mut self) -> String {
+        self.0.retain(|_, v| !v.is_null());
         Value::Object(self.0).to_string()
     }
 

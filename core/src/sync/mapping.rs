@@ -94,7 +94,8 @@ enum Kind {
     Text,
     /// An integer, boolean, text array or JSON: as PostgreSQL converts it.
     Plain,
-    /// A `Decimal`: as a JSON number (`float8`, shortest form: 30.00 reads as 30).
+    /// A `Decimal`: as the JSON number PostgreSQL writes (`30.00`), read as a float like an
+    /// export's `30.0`, so that both hash alike.
     Number,
     /// A timestamp (UTC): RFC 3339, milliseconds only when there are some.
     Time,
@@ -149,6 +150,8 @@ const PRODUCTS_FIELDS: &[Field] = &[
     f("personalised", Plain),
     f("leadTimeDays", Plain),
     f("cost", Number),
+    // Not in the contract: kept with the product's other fields, as an export's would be.
+    f("productType", Text),
     f("deletedAt", Deleted),
 ];
 
@@ -332,8 +335,7 @@ impl TableNames {
                 continue;
             };
             let value = match field.kind {
-                Kind::Text | Kind::Plain => column,
-                Kind::Number => format!("{column}::float8"),
+                Kind::Text | Kind::Plain | Kind::Number => column,
                 Kind::Time => rfc3339(&column),
                 Kind::Items(items) => self.items_json(items, alias),
                 Kind::Deleted => {
@@ -375,7 +377,7 @@ impl TableNames {
                 .expect("checked: items are mapped")
         };
         format!(
-            "COALESCE((SELECT json_agg(json_build_object('productId', {}, 'quantity', {}, 'price', {}::float8) ORDER BY {}) FROM {} i WHERE {} = {}), '[]'::json)",
+            "COALESCE((SELECT json_agg(json_build_object('productId', {}, 'quantity', {}, 'price', {}) ORDER BY {}) FROM {} i WHERE {} = {}), '[]'::json)",
             column("productId"),
             column("quantity"),
             column("price"),
@@ -491,7 +493,7 @@ mod tests {
         names.check().unwrap();
         let sql = names.select(Table::Entity(Entity::Products), Read::Ids);
         assert!(sql.contains("FROM \"boutique\".\"produits\" t"), "{sql}");
-        assert!(sql.contains("'price', t.\"prix\"::float8"), "{sql}");
+        assert!(sql.contains("'price', t.\"prix\""), "{sql}");
         assert!(!sql.contains("'cost'"), "{sql}");
         assert_eq!(
             names.table_name(Table::Entity(Entity::Products)),

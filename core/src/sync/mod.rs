@@ -428,7 +428,8 @@ fn read_and_apply(
                     .watermarks
                     .get(table.key())
                     .map(|(at, _)| behind(at, settings.overlap_secs))
-                    .unwrap_or_default(),
+                    // A table never read (empty until now): from the beginning.
+                    .unwrap_or_else(|| "-infinity".to_owned()),
                 _ => String::new(),
             };
             let mut last: Option<(String, String)> = stored.watermarks.get(table.key()).cloned();
@@ -510,7 +511,7 @@ fn behind(at: &str, secs: u64) -> String {
                 .format("%Y-%m-%dT%H:%M:%S%.6fZ")
                 .to_string()
         })
-        .unwrap_or_else(|_| "0001-01-01T00:00:00Z".to_owned())
+        .unwrap_or_else(|_| "-infinity".to_owned())
 }
 
 /// Pages of rows from the store.
