@@ -324,3 +324,163 @@ fn a_reindex_keeps_the_intact_previous_generation_not_a_damaged_live_one() {
     };
     assert_eq!(dirs, [intact, live_name(&built)], "the damaged one went");
 }
+
+/// Facet counts: per facet, per value.
+type FacetCounts = std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>;
+
+/// What a search answers, order aside among equal scores: the total, the ids, facet counts.
+fn answer(engine: &search::Engine, q: &str) -> (usize, Vec<String>, Option<FacetCounts>) {
+    let response = engine
+        .search(&SearchRequest {
+            q: q.to_owned(),
+            limit: 100,
+            facets: vec!["*".to_owned()],
+            ..Default::default()
+        })
+        .unwrap();
+    let mut ids: Vec<String> = response.hits.into_iter().map(|h| h.id).collect();
+    ids.sort();
+    (
+        response.estimated_total_hits,
+        ids,
+        response.facet_distribution,
+    )
+}
+
+#[test]
+fn a_generation_built_from_the_live_one_answers_as_one_built_whole() {
+    use vivr_search::catalog::ImportOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let export = common::copy_fixture("mini", dir.path());
+    let embedder = common::synthetic();
+    let built = common::build_export(
+        tempfile::tempdir().unwrap(),
+        &export,
+        Some(embedder.clone()),
+    );
+    let catalog = Catalog::open(&built.db()).unwrap();
+    let publish = |touched: &vivr_search::catalog::Touched| {
+        let lock = index::lock_for_writing(&built.index_dir()).unwrap();
+        search::publish_changes(
+            &catalog,
+            &built.index_dir(),
+            Some(embedder.as_ref()),
+            &ReindexOptions::default(),
+            &lock,
+            touched,
+        )
+        .unwrap()
+    };
+
+    // A price and a stock: the vectors are reused, only their facts written again.
+    let products = std::fs::read_to_string(export.join("products.ndjson")).unwrap();
+    let edited = products
+        .replace(r#""price": 899.0"#, r#""price": 799.0"#)
+        .replace(r#""id": "p03", "#, r#""id": "p03", "stockNote": "x", "#);
+    std::fs::write(export.join("products.ndjson"), edited).unwrap();
+    let report = catalog.import(&export, ImportOptions::default()).unwrap();
+    assert_eq!(report.touched.products.len(), 2, "{:?}", report.touched);
+    let before = index::live_manifest(&built.index_dir()).unwrap();
+    let manifest = publish(&report.touched);
+    assert_eq!(manifest.built_from, Some(before.generation));
+    let vectors = manifest.vectors.as_ref().unwrap();
+    assert_eq!(vectors.embedded, 0, "no passage changed");
+
+    // A new name, a new product, a deleted one, a review: passages change, vectors are built
+    // again (through the cache), the text index still from the live one.
+    common::append(
+        &export,
+        "products.ndjson",
+        &[
+            r#"{"id": "p40", "slug": "lampadaire-zephyr", "name": "Lampadaire Zéphyr arc", "price": 149.0, "stock": 3, "categoryId": "c-lampes", "attributes": {"color": ["ocre"]}, "createdAt": "2026-02-01T10:00:00Z", "updatedAt": "2026-02-01T10:00:00Z"}"#,
+            r#"{"id": "p05", "deleted": true}"#,
+        ],
+    );
+    // p05's line gives way to its tombstone; p02 is renamed.
+    let products: Vec<String> = std::fs::read_to_string(export.join("products.ndjson"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with(r#"{"id": "p05", "slug""#))
+        .map(|l| l.replace("Canapé convertible Nora", "Canapé convertible Nora Bergen"))
+        .collect();
+    std::fs::write(export.join("products.ndjson"), products.join("\n") + "\n").unwrap();
+    common::append(
+        &export,
+        "reviews.ndjson",
+        &[r#"{"id": "r9", "productId": "p07", "rating": 1, "createdAt": "2026-03-01T10:00:00Z"}"#],
+    );
+    let report = catalog.import(&export, ImportOptions::default()).unwrap();
+    assert!(report.rejects.is_empty(), "{:?}", report.rejects);
+    assert!(report.touched.shape && !report.touched.categories);
+    let previous = index::live_manifest(&built.index_dir()).unwrap();
+    let manifest = publish(&report.touched);
+    assert_eq!(manifest.built_from, Some(previous.generation));
+    assert_eq!(manifest.products, 15, "one in, one out");
+
+    let delta = search::Engine::open_with(
+        Catalog::open(&built.db()).unwrap(),
+        &built.index_dir(),
+        Some(embedder.clone()),
+    )
+    .unwrap();
+    let whole_dir = tempfile::tempdir().unwrap();
+    search::reindex(
+        &catalog,
+        whole_dir.path(),
+        Some(embedder.as_ref()),
+        &ReindexOptions::default(),
+    )
+    .unwrap();
+    let whole = search::Engine::open_with(
+        Catalog::open(&built.db()).unwrap(),
+        whole_dir.path(),
+        Some(embedder.clone()),
+    )
+    .unwrap();
+    for q in [
+        "",
+        "canapé",
+        "bergen",
+        "zephyr",
+        "lampe",
+        "ocre",
+        "velours bleu",
+        "nora",
+    ] {
+        assert_eq!(answer(&delta, q), answer(&whole, q), "{q:?}");
+    }
+    assert!(answer(&delta, "zephyr").1.contains(&"p40".to_owned()));
+    assert!(!answer(&delta, "").1.contains(&"p05".to_owned()));
+    let p07 = |e: &search::Engine| {
+        e.search(&SearchRequest {
+            q: String::new(),
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap()
+        .hits
+        .into_iter()
+        .find(|h| h.id == "p07")
+        .map(|h| (h.rating, h.price, h.in_stock))
+    };
+    assert_eq!(p07(&delta), p07(&whole));
+    for anchor in ["p01", "p02", "p40"] {
+        let similar = |e: &search::Engine| {
+            let mut ids: Vec<String> = e
+                .similar(&search::SimilarRequest {
+                    id_or_slug: anchor.to_owned(),
+                    limit: 10,
+                    filters: Default::default(),
+                    same_category: false,
+                })
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|h| h.id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(similar(&delta), similar(&whole), "similar to {anchor}");
+    }
+}

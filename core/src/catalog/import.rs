@@ -8,7 +8,7 @@
 //! - `--full` removes products absent from the export, but never when a product line could not
 //!   even be read (its id is unknown, so its absence proves nothing).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -66,6 +66,21 @@ pub struct Reject {
     pub reason: String,
 }
 
+/// What an import changed that a generation reads: enough to build the next generation from
+/// the previous one when only some products changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Products written or deleted, and those whose reviews (rating) or orders (popularity)
+    /// changed.
+    pub products: BTreeSet<String>,
+    /// A category was written or deleted: the generation's category ordinals may move.
+    pub categories: bool,
+    /// Orders were written or deleted: the signals are learnt from them.
+    pub orders: bool,
+    /// Products appeared, went or changed category: the signals read products' categories.
+    pub shape: bool,
+}
+
 /// The outcome of an import.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
@@ -89,6 +104,9 @@ pub struct ImportReport {
     pub committed: bool,
     /// Why `--full` removed nothing, when it had to hold back.
     pub full_skipped: Option<String>,
+    /// What changed for the index.
+    #[serde(skip)]
+    pub touched: Touched,
 }
 
 impl ImportReport {
@@ -392,11 +410,16 @@ impl<'a> Importer<'a> {
                     }
                     n
                 }
-                _ => self
-                    .tx
-                    .prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", entity.table()))?
-                    .execute([key])?,
+                _ => {
+                    self.touch_before_delete(entity, &[key.as_str()])?;
+                    self.tx
+                        .prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", entity.table()))?
+                        .execute([key])?
+                }
             };
+            if n > 0 && entity == Entity::Categories {
+                self.report.touched.categories = true;
+            }
             entity.counts(&mut self.report).deleted += n as u64;
         }
         Ok(())
@@ -438,16 +461,57 @@ impl<'a> Importer<'a> {
                    AND id NOT IN (SELECT parent_id FROM categories WHERE parent_id IS NOT NULL)",
                 [],
             )?,
-            _ => self.tx.execute(
-                &format!(
-                    "DELETE FROM {} WHERE id NOT IN (SELECT key FROM temp.import_seen)",
-                    entity.table()
-                ),
-                [],
-            )?,
+            _ => {
+                let absent: Vec<String> = self
+                    .tx
+                    .prepare(&format!(
+                        "SELECT id FROM {} WHERE id NOT IN (SELECT key FROM temp.import_seen)",
+                        entity.table()
+                    ))?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                let absent: Vec<&str> = absent.iter().map(String::as_str).collect();
+                self.touch_before_delete(entity, &absent)?;
+                self.tx.execute(
+                    &format!(
+                        "DELETE FROM {} WHERE id NOT IN (SELECT key FROM temp.import_seen)",
+                        entity.table()
+                    ),
+                    [],
+                )?
+            }
         };
+        if n > 0 && entity == Entity::Categories {
+            self.report.touched.categories = true;
+        }
         entity.counts(&mut self.report).deleted += n as u64;
         Ok(None)
+    }
+
+    /// Records what deleting these rows of `entity` changes for the index.
+    fn touch_before_delete(&mut self, entity: Entity, ids: &[&str]) -> Result<(), CatalogError> {
+        let touched = &mut self.report.touched;
+        for &id in ids {
+            match entity {
+                Entity::Products if product_exists(&self.tx, id)? => {
+                    touched.shape = true;
+                    touched.products.insert(id.to_owned());
+                }
+                Entity::Reviews => touched.products.extend(
+                    self.tx
+                        .prepare_cached("SELECT product_id FROM reviews WHERE id = ?1")?
+                        .query_row([id], |r| r.get::<_, String>(0))
+                        .optional()?,
+                ),
+                Entity::Orders => {
+                    let products = order_products(&self.tx, id)?;
+                    touched.orders |= category_or_order_exists(&self.tx, "orders", id)?;
+                    touched.products.extend(products);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Recomputes ratings, raises the import sequence when anything changed, and commits
@@ -486,11 +550,29 @@ const DELETE_UNUSED_CATEGORY: &str = "DELETE FROM categories WHERE id = ?1
     AND NOT EXISTS (SELECT 1 FROM categories WHERE parent_id = ?1)";
 
 fn category_exists(tx: &Transaction, id: &str) -> Result<bool, CatalogError> {
+    category_or_order_exists(tx, "categories", id)
+}
+
+fn category_or_order_exists(
+    tx: &Transaction,
+    table: &'static str,
+    id: &str,
+) -> Result<bool, CatalogError> {
     Ok(tx
-        .prepare_cached("SELECT 1 FROM categories WHERE id = ?1")?
+        .prepare_cached(&format!("SELECT 1 FROM {table} WHERE id = ?1"))?
         .query_row([id], |_| Ok(()))
         .optional()?
         .is_some())
+}
+
+/// The products of an order's stored lines.
+fn order_products(tx: &Transaction, order: &str) -> Result<Vec<String>, CatalogError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT DISTINCT product_id FROM order_items WHERE order_id = ?1 AND product_id != ''",
+        )?
+        .query_map([order], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
 }
 
 /// Imports `dir` into the replica behind `conn`.
@@ -714,6 +796,7 @@ fn write_category(im: &mut Importer, row: &CategoryRow) -> Result<Option<Reason>
     let change = change(&im.tx, "categories", &row.id, row.hash)?;
     im.report.categories.record(&change);
     if !matches!(change, Outcome::Unchanged) {
+        im.report.touched.categories = true;
         im.tx.execute(
             "INSERT INTO categories (id, slug, name, parent_id, description, extra, content_hash, import_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -867,6 +950,10 @@ fn import_products(im: &mut Importer, source: &str, lines: Lines) -> Result<(), 
             Ok(ProductLine::Tombstone(id)) => {
                 let n = im.tx.execute("DELETE FROM products WHERE id = ?1", [&id])?;
                 im.report.products.deleted += n as u64;
+                if n > 0 {
+                    im.report.touched.shape = true;
+                    im.report.touched.products.insert(id);
+                }
                 Ok(())
             }
             Ok(ProductLine::Upsert(row)) => {
@@ -899,9 +986,19 @@ fn upsert_product(im: &mut Importer, row: &ProductRow) -> Result<Result<(), Reas
     }
     let change = change(&im.tx, "products", &row.id, row.hash)?;
     im.report.products.record(&change);
-    if matches!(change, Outcome::Unchanged) {
-        return Ok(Ok(()));
-    }
+    let moved = match change {
+        Outcome::Unchanged => return Ok(Ok(())),
+        Outcome::Inserted => true,
+        Outcome::Updated => {
+            let before: String = im
+                .tx
+                .prepare_cached("SELECT category_id FROM products WHERE id = ?1")?
+                .query_row([&row.id], |r| r.get(0))?;
+            before != row.category_id
+        }
+    };
+    im.report.touched.shape |= moved;
+    im.report.touched.products.insert(row.id.clone());
     im.tx
         .prepare_cached(
             "INSERT INTO products (id, slug, name, description, price, compare_price, currency, stock,
@@ -959,11 +1056,15 @@ fn for_each_line(
     source: &str,
     lines: Lines,
     counts: fn(&mut ImportReport) -> &mut FileCounts,
-    mut apply: impl FnMut(&Transaction, Line) -> Result<Result<Outcome, Reason>, CatalogError>,
+    mut apply: impl FnMut(
+        &Transaction,
+        Line,
+        &mut Touched,
+    ) -> Result<Result<Outcome, Reason>, CatalogError>,
 ) -> Result<(), CatalogError> {
     for (line, text) in lines {
         let outcome = match text.and_then(|t| Line::parse(&t)) {
-            Ok(l) => apply(&im.tx, l)?,
+            Ok(l) => apply(&im.tx, l, &mut im.report.touched)?,
             Err(reason) => Err(reason),
         };
         match outcome {
@@ -1029,7 +1130,7 @@ fn import_reviews(im: &mut Importer, source: &str, lines: Lines) -> Result<(), C
         source,
         lines,
         |r| &mut r.reviews,
-        |tx, mut l| {
+        |tx, mut l, touched| {
             let hash = l.hash();
             let row = match parse_review(&mut l) {
                 Ok(row) => row,
@@ -1043,6 +1144,13 @@ fn import_reviews(im: &mut Importer, source: &str, lines: Lines) -> Result<(), C
             }
             let result = change(tx, "reviews", &row.id, hash)?;
             if !matches!(result, Outcome::Unchanged) {
+                // The rating of the product it leaves, and of the one it joins.
+                let before: Option<String> = tx
+                    .prepare_cached("SELECT product_id FROM reviews WHERE id = ?1")?
+                    .query_row([&row.id], |r| r.get(0))
+                    .optional()?;
+                touched.products.extend(before);
+                touched.products.insert(row.product_id.clone());
                 tx.prepare_cached(
                 "INSERT INTO reviews (id, product_id, user_id, rating, comment, created_at, extra, content_hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -1187,7 +1295,7 @@ fn import_orders(im: &mut Importer, source: &str, lines: Lines) -> Result<(), Ca
         source,
         lines,
         |r| &mut r.orders,
-        |tx, mut l| {
+        |tx, mut l, touched| {
             let hash = l.hash();
             let row = match parse_order(&mut l) {
                 Ok(row) => row,
@@ -1195,6 +1303,12 @@ fn import_orders(im: &mut Importer, source: &str, lines: Lines) -> Result<(), Ca
             };
             let result = change(tx, "orders", &row.id, hash)?;
             if !matches!(result, Outcome::Unchanged) {
+                // Popularity: the products of its lines, before and after.
+                touched.orders = true;
+                touched.products.extend(order_products(tx, &row.id)?);
+                touched
+                    .products
+                    .extend(row.items.iter().filter_map(|i| i.product_id.clone()));
                 upsert_order(tx, &row, &l.rest(), hash)?;
             }
             Ok(Ok(result))
@@ -1280,7 +1394,7 @@ fn import_wishlists(im: &mut Importer, source: &str, lines: Lines) -> Result<(),
         source,
         lines,
         |r| &mut r.wishlists,
-        |tx, mut l| {
+        |tx, mut l, _| {
             let row = match parse_wishlist(&mut l) {
                 Ok(row) => row,
                 Err(reason) => return Ok(Err(reason)),
@@ -1342,7 +1456,7 @@ fn import_users(im: &mut Importer, source: &str, lines: Lines) -> Result<(), Cat
         source,
         lines,
         |r| &mut r.users,
-        |tx, mut l| {
+        |tx, mut l, _| {
             let hash = l.hash();
             let row = match parse_user(&mut l) {
                 Ok(row) => row,
@@ -1400,7 +1514,7 @@ fn import_carts(im: &mut Importer, source: &str, lines: Lines) -> Result<(), Cat
         source,
         lines,
         |r| &mut r.carts,
-        |tx, mut l| {
+        |tx, mut l, _| {
             let hash = l.hash();
             let row = match parse_cart(&mut l) {
                 Ok(row) => row,

@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 pub use html::strip_html;
-pub use import::{Entity, FileCounts, ImportOptions, ImportReport, Reject, RowKey};
+pub use import::{Entity, FileCounts, ImportOptions, ImportReport, Reject, RowKey, Touched};
 pub(crate) use import::{Importer, row_key};
 pub use ledger::Ledger;
 pub use llm::{LlmCall, LlmTaskStats};

@@ -87,13 +87,16 @@ pub struct Staged {
     published: bool,
 }
 
-/// Builds the text part of a new generation in `index_dir/gen-<n+1>/`.
-pub fn stage(
-    catalog: &Catalog,
-    index_dir: &Path,
-    options: &ReindexOptions,
-) -> Result<Staged, IndexError> {
-    let started = Instant::now();
+/// The next generation's place: `gen-<n+1>` in `index_dir`, after removing leftovers of killed
+/// builds; what is live and what exists, for [`Staged::publish`].
+struct Next {
+    name: String,
+    number: u64,
+    live: Option<PathBuf>,
+    existing: Vec<(u64, String)>,
+}
+
+fn next_generation(index_dir: &Path) -> Result<Next, IndexError> {
     std::fs::create_dir_all(index_dir).map_err(io_error(index_dir))?;
     let live = std::fs::read_link(index_dir.join(CURRENT)).ok();
     let existing = generations(index_dir)?;
@@ -106,23 +109,218 @@ pub fn stage(
         }
     }
     let number = existing.last().map_or(1, |(n, _)| n + 1);
-    let name = format!("{GEN_PREFIX}{number:06}");
-    let dir = index_dir.join(&name);
-    match build_generation(catalog, &dir, number, options, started) {
-        Ok((manifest, dictionaries)) => Ok(Staged {
-            index_dir: index_dir.to_owned(),
-            name,
-            manifest,
-            dictionaries,
-            live,
-            older: existing.into_iter().map(|(_, n)| n).collect(),
-            started,
-            published: false,
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            Err(e)
+    Ok(Next {
+        name: format!("{GEN_PREFIX}{number:06}"),
+        number,
+        live,
+        existing,
+    })
+}
+
+impl Next {
+    /// The staged generation once `build` made its files; its directory goes when it fails.
+    fn stage(
+        self,
+        index_dir: &Path,
+        started: Instant,
+        build: impl FnOnce(&Path, u64) -> Result<Option<(Manifest, Dictionaries)>, IndexError>,
+    ) -> Result<Option<Staged>, IndexError> {
+        let dir = index_dir.join(&self.name);
+        match build(&dir, self.number) {
+            Ok(Some((manifest, dictionaries))) => Ok(Some(Staged {
+                index_dir: index_dir.to_owned(),
+                name: self.name,
+                manifest,
+                dictionaries,
+                live: self.live,
+                older: self.existing.into_iter().map(|(_, n)| n).collect(),
+                started,
+                published: false,
+            })),
+            Ok(None) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Ok(None)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
         }
+    }
+}
+
+/// Builds the text part of a new generation in `index_dir/gen-<n+1>/`.
+pub fn stage(
+    catalog: &Catalog,
+    index_dir: &Path,
+    options: &ReindexOptions,
+) -> Result<Staged, IndexError> {
+    let started = Instant::now();
+    let next = next_generation(index_dir)?;
+    let staged = next.stage(index_dir, started, |dir, number| {
+        build_generation(catalog, dir, number, options, started).map(Some)
+    })?;
+    Ok(staged.expect("a full build always stages"))
+}
+
+/// A generation built from `previous` holds at most this many segments: past it, the next one
+/// is built whole (one segment again), so that prefix and typo expansion stay cheap.
+const MAX_SEGMENTS: usize = 8;
+
+/// Builds the text part of a new generation from `previous` (the live one): its segments are
+/// hard-linked (tantivy never changes a segment file), the documents of `touched` products
+/// are deleted, and those still in the replica added again in a segment of their own, so the
+/// cost follows the change, not the catalog. `None` when the generation must be built whole:
+/// the category tree changed (ordinals would move), or `previous` has [`MAX_SEGMENTS`].
+///
+/// Untouched products keep their popularity and size class as `previous` computed them; the
+/// next whole build (`reindex`, a sync's reconcile) brings them up to date.
+pub fn stage_delta(
+    catalog: &Catalog,
+    index_dir: &Path,
+    previous: &Path,
+    touched: &std::collections::BTreeSet<String>,
+    options: &ReindexOptions,
+) -> Result<Option<Staged>, IndexError> {
+    let started = Instant::now();
+    let next = next_generation(index_dir)?;
+    next.stage(index_dir, started, |dir, number| {
+        build_delta(catalog, dir, number, previous, touched, options, started)
+    })
+}
+
+/// Hard-links (or copies, across file systems) every file of `from` into `to`, but copies the
+/// JSON files tantivy rewrites (`meta.json`, `.managed.json`).
+fn link_files(from: &Path, to: &Path) -> Result<(), IndexError> {
+    std::fs::create_dir_all(to).map_err(io_error(to))?;
+    for entry in std::fs::read_dir(from).map_err(io_error(from))? {
+        let entry = entry.map_err(io_error(from))?;
+        if !entry.file_type().map_err(io_error(from))?.is_file() {
+            continue;
+        }
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let rewritten = source.extension().is_some_and(|e| e == "json");
+        if rewritten || std::fs::hard_link(&source, &target).is_err() {
+            std::fs::copy(&source, &target).map_err(io_error(&target))?;
+        }
+    }
+    Ok(())
+}
+
+fn build_delta(
+    catalog: &Catalog,
+    dir: &Path,
+    number: u64,
+    previous: &Path,
+    touched: &std::collections::BTreeSet<String>,
+    options: &ReindexOptions,
+    started: Instant,
+) -> Result<Option<(Manifest, Dictionaries)>, IndexError> {
+    let mut dictionaries: Dictionaries = super::read_json(&previous.join(DICTIONARIES))?;
+    let tree = catalog.category_tree()?;
+    if category_dictionary(&tree).categories != dictionaries.categories {
+        return Ok(None);
+    }
+    let text_dir = dir.join(TEXT_DIR);
+    link_files(&previous.join(TEXT_DIR), &text_dir)?;
+    let index = Index::open_in_dir(&text_dir)?;
+    if index.searchable_segment_ids()?.len() >= MAX_SEGMENTS {
+        return Ok(None);
+    }
+    crate::text::register(index.tokenizers());
+    let fields = schema::fields_of(&index.schema())?;
+    let ord_of: HashMap<&str, usize> = dictionaries
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let mut attribute_ords: Vec<HashMap<String, u64>> = Facet::ATTRIBUTES
+        .iter()
+        .map(|facet| {
+            dictionaries
+                .attributes
+                .get(facet)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, v)| (v.clone(), i as u64))
+                .collect()
+        })
+        .collect();
+    let sold = catalog.units_sold(options.popularity_days)?;
+    let size_bounds = size_bounds(catalog.footprints()?);
+    let mut writer: IndexWriter = index.writer_with_num_threads(1, 32 << 20)?;
+    for id in touched {
+        if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(IndexError::Cancelled);
+        }
+        writer.delete_term(tantivy::Term::from_field_text(fields.id, id));
+        let Some(product) = catalog.product(id)? else {
+            continue; // Deleted: its document goes, nothing comes back.
+        };
+        let category_path = tree.path(&product.category_id);
+        let category_ords: Vec<u64> = category_path
+            .iter()
+            .filter_map(|c| ord_of.get(c.id.as_str()).map(|&o| o as u64))
+            .collect();
+        writer.add_document(document(
+            &fields,
+            &product,
+            &category_path,
+            &category_ords,
+            &mut attribute_ords,
+            &sold,
+            &size_bounds,
+        )?)?;
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    let reader = index.reader()?;
+    let products = reader.searcher().num_docs();
+    for (facet, ords) in Facet::ATTRIBUTES.into_iter().zip(attribute_ords) {
+        let mut values = vec![String::new(); ords.len()];
+        for (value, ord) in ords {
+            values[ord as usize] = value;
+        }
+        dictionaries.attributes.insert(facet, values);
+    }
+    write_json(&dir.join(DICTIONARIES), &dictionaries)?;
+    let base: Manifest = super::read_json(&previous.join(MANIFEST))?;
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        generation: number,
+        catalog: catalog.watermark()?,
+        products,
+        categories: tree.all().len() as u64,
+        built_at: chrono::Utc::now().to_rfc3339(),
+        build_ms: started.elapsed().as_millis() as u64,
+        vectors: None,
+        built_from: Some(base.generation),
+    };
+    Ok(Some((manifest, dictionaries)))
+}
+
+/// The category part of a generation's dictionaries: every category, ordinals by slug.
+fn category_dictionary(tree: &crate::catalog::CategoryTree) -> Dictionaries {
+    let mut categories: Vec<_> = tree.all().iter().collect();
+    categories.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let ord_of: HashMap<&str, usize> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    Dictionaries {
+        categories: categories
+            .iter()
+            .map(|c| FacetCategory {
+                id: c.id.clone(),
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                parent: c.parent_id.as_deref().and_then(|p| ord_of.get(p).copied()),
+            })
+            .collect(),
+        attributes: Default::default(),
     }
 }
 
@@ -205,25 +403,13 @@ fn build_generation(
     crate::text::register(index.tokenizers());
 
     let tree = catalog.category_tree()?;
-    let mut categories: Vec<_> = tree.all().iter().collect();
-    categories.sort_by(|a, b| a.slug.cmp(&b.slug));
-    let ord_of: HashMap<&str, usize> = categories
+    let mut dictionaries = category_dictionary(&tree);
+    let ord_of: HashMap<&str, usize> = dictionaries
+        .categories
         .iter()
         .enumerate()
         .map(|(i, c)| (c.id.as_str(), i))
         .collect();
-    let mut dictionaries = Dictionaries {
-        categories: categories
-            .iter()
-            .map(|c| FacetCategory {
-                id: c.id.clone(),
-                slug: c.slug.clone(),
-                name: c.name.clone(),
-                parent: c.parent_id.as_deref().and_then(|p| ord_of.get(p).copied()),
-            })
-            .collect(),
-        attributes: Default::default(),
-    };
     let mut attribute_ords: Vec<HashMap<String, u64>> =
         vec![HashMap::new(); Facet::ATTRIBUTES.len()];
     let sold = catalog.units_sold(options.popularity_days)?;
@@ -284,6 +470,7 @@ fn build_generation(
         built_at: chrono::Utc::now().to_rfc3339(),
         build_ms: started.elapsed().as_millis() as u64,
         vectors: None,
+        built_from: None,
     };
     Ok((manifest, dictionaries))
 }

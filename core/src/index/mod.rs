@@ -27,7 +27,7 @@ use tantivy::{
     DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-pub use build::{ReindexOptions, Staged, stage};
+pub use build::{ReindexOptions, Staged, stage, stage_delta};
 pub use query::{
     PlannedWord, Tier, loosen_typos, match_tier, matches_every_word, plan_words, typo_budget,
     within_edits,
@@ -160,6 +160,10 @@ pub struct Manifest {
     /// The generation's vectors, when it has some.
     #[serde(default)]
     pub vectors: Option<VectorManifest>,
+    /// The generation this one was built from (only the changed products indexed again), when
+    /// it was not built whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_from: Option<u64>,
 }
 
 /// What the vector part of a generation holds (written by the `vectors` module).

@@ -977,6 +977,68 @@ pub fn rebuild(
     Ok(staged.publish(vectors)?)
 }
 
+/// A change touching more products than this (or a tenth of the catalog, when more) builds
+/// the next generation whole: past it, re-adding documents one by one costs more than a build.
+const DELTA_MAX_PRODUCTS: usize = 5_000;
+
+/// Publishes what an import or a sync changed since the live generation was built: a
+/// generation built from the live one when the change allows it ([`index::stage_delta`]: the
+/// touched products' documents, the signals only when orders or the products' set changed, the
+/// vectors' facts when no passage changed), else the whole [`rebuild`]. The caller holds the
+/// write lock, and `touched` must hold every change since the live generation.
+pub fn publish_changes(
+    catalog: &Catalog,
+    index_dir: &Path,
+    embedder: Option<&dyn Embedder>,
+    options: &ReindexOptions,
+    lock: &index::WriteLock,
+    touched: &crate::catalog::Touched,
+) -> Result<Manifest, SearchError> {
+    let live_manifest = index::live_manifest(index_dir)?;
+    let limit = DELTA_MAX_PRODUCTS.max(live_manifest.products as usize / 10);
+    if touched.categories || touched.products.len() > limit {
+        return rebuild(catalog, index_dir, embedder, options, lock);
+    }
+    let live = index::live_generation_dir(index_dir)?;
+    let Some(staged) = index::stage_delta(catalog, index_dir, &live, &touched.products, options)?
+    else {
+        return rebuild(catalog, index_dir, embedder, options, lock);
+    };
+    let signals = live.join(crate::signals::SIGNALS_FILE);
+    if touched.orders || touched.shape || !signals.is_file() {
+        Signals::build(catalog)?.write(&staged.dir())?;
+    } else {
+        let target = staged.dir().join(crate::signals::SIGNALS_FILE);
+        if std::fs::hard_link(&signals, &target).is_err() {
+            std::fs::copy(&signals, &target).map_err(|e| IndexError::Io {
+                path: target,
+                source: e,
+            })?;
+        }
+    }
+    let vectors = match embedder {
+        None => None,
+        Some(embedder) => {
+            let reused = match (&live_manifest.vectors, touched.shape) {
+                (Some(previous), false) => vectors::update_facts(
+                    &staged,
+                    catalog,
+                    &live.join(vectors::VECTORS_DIR),
+                    previous,
+                    &touched.products,
+                    embedder,
+                )?,
+                _ => None,
+            };
+            match reused {
+                Some(reused) => Some(reused),
+                None => Some(vectors::build(&staged, catalog, embedder, options.cancel)?),
+            }
+        }
+    };
+    Ok(staged.publish(vectors)?)
+}
+
 /// Checks a page size (0..=[`MAX_LIMIT`]).
 pub(crate) fn page_limit(limit: i64) -> Result<usize, SearchError> {
     if limit < 0 {

@@ -302,9 +302,25 @@ impl TableNames {
 
     /// The table's name as the store's database writes it (unquoted, as `pg_class` holds it).
     pub fn table_name(&self, table: Table) -> &str {
-        let name = self.get(table).table.as_deref();
-        let name = name.unwrap_or(table.default_name());
+        let name = self.configured(table);
         name.rsplit('.').next().unwrap_or(name)
+    }
+
+    /// The table's name as configured: `Product`, or `shop.produits` with its schema.
+    pub fn configured(&self, table: Table) -> &str {
+        self.get(table)
+            .table
+            .as_deref()
+            .unwrap_or(table.default_name())
+    }
+
+    /// The table a tombstone names: the triggers write `TG_TABLE_NAME` for a table of the
+    /// `public` schema and `schema.table` otherwise.
+    pub(crate) fn by_tombstone_name(&self, name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|&t| {
+            let configured = self.configured(t);
+            configured == name || configured.strip_prefix("public.") == Some(name)
+        })
     }
 
     /// The table, quoted for SQL (`"shop"."Product"`).
@@ -471,10 +487,7 @@ mod tests {
         let names = TableNames::default();
         let sql = names.select(Table::Entity(Entity::Products), Read::All);
         assert!(sql.contains("FROM \"Product\" t"), "{sql}");
-        assert!(
-            sql.contains("'comparePrice', t.\"comparePrice\"::float8"),
-            "{sql}"
-        );
+        assert!(sql.contains("'comparePrice', t.\"comparePrice\","), "{sql}");
         assert!(
             sql.contains("CASE WHEN t.\"deletedAt\" IS NOT NULL"),
             "{sql}"
@@ -498,6 +511,16 @@ mod tests {
         assert_eq!(
             names.table_name(Table::Entity(Entity::Products)),
             "produits"
+        );
+        // Tombstones name a table outside `public` with its schema.
+        assert_eq!(
+            names.by_tombstone_name("boutique.produits"),
+            Some(Table::Entity(Entity::Products))
+        );
+        assert_eq!(names.by_tombstone_name("produits"), None);
+        assert_eq!(
+            names.by_tombstone_name("Review"),
+            Some(Table::Entity(Entity::Reviews))
         );
     }
 

@@ -611,10 +611,7 @@ impl Reader<'_, '_> {
                 continue;
             };
             let parent = |field: &str| key.get(field).and_then(|v| v.as_str()).map(str::to_owned);
-            match Table::ALL
-                .into_iter()
-                .find(|t| self.names.table_name(*t) == name)
-            {
+            match self.names.by_tombstone_name(&name) {
                 Some(Table::Entity(entity)) => {
                     if let Some(k) = crate::catalog::row_key(entity, &key) {
                         deletes.entry(entity).or_default().push(k);
@@ -997,33 +994,38 @@ pub struct CycleOutcome {
     pub published: Option<u64>,
 }
 
-/// One sync then, when the replica is ahead of the live generation (this sync changed it, or
-/// an earlier one did and its publish failed or was killed), a new generation. The index
-/// folder's write lock is held throughout: a reindex running meanwhile fails this cycle,
-/// which the next one retries.
+/// One sync then, when the replica is ahead of the live generation, a new generation: built
+/// from the live one when this sync's changes are all it lacks ([`search::publish_changes`]),
+/// whole when an earlier change is missing too (its publish failed or was killed). The index
+/// folder's write lock is held throughout: a reindex running meanwhile fails this cycle, which
+/// the next one retries.
 pub fn cycle(
     syncer: &mut Syncer,
     publisher: &Publisher,
     reconcile: bool,
 ) -> Result<CycleOutcome, SyncError> {
     let lock = index::lock_for_writing(publisher.index_dir)?;
+    let before = publisher.catalog.watermark()?.import_seq;
     let sync = syncer.sync_once(publisher.catalog, reconcile)?;
     let replica = publisher.catalog.watermark()?.import_seq;
     let live = index::live_manifest(publisher.index_dir)
         .ok()
         .map(|m| m.catalog.import_seq);
-    let published = match live == Some(replica) {
-        true => None,
-        false => Some(
-            search::rebuild(
-                publisher.catalog,
-                publisher.index_dir,
-                publisher.embedder,
-                &publisher.options,
-                &lock,
-            )?
-            .generation,
-        ),
+    let (catalog, dir, embedder, options) = (
+        publisher.catalog,
+        publisher.index_dir,
+        publisher.embedder,
+        &publisher.options,
+    );
+    let published = if live == Some(replica) {
+        None
+    } else if live == Some(before) {
+        // The live generation was the replica's state before this sync: this sync's changes
+        // are all it lacks.
+        let touched = &sync.report.touched;
+        Some(search::publish_changes(catalog, dir, embedder, options, &lock, touched)?.generation)
+    } else {
+        Some(search::rebuild(catalog, dir, embedder, options, &lock)?.generation)
     };
     Ok(CycleOutcome { sync, published })
 }

@@ -37,6 +37,83 @@ fn attribute_ords(product: &Product, value_ord: &HashMap<(Facet, &str), u32>) ->
     })
 }
 
+/// The vectors of the staged generation from `previous` (the live generation's vectors folder)
+/// when none of `touched` changed its passage: the vectors, the graph and the neighbour lists
+/// are hard-linked, and only the touched rows' filter facts (price, stock, featured, attribute
+/// ordinals) are written again. `None` when a passage changed, a product came or went, or the
+/// previous vectors are another model's: their rows must be embedded and the graph rebuilt.
+pub fn update_facts(
+    staged: &Staged,
+    catalog: &Catalog,
+    previous: &std::path::Path,
+    previous_manifest: &VectorManifest,
+    touched: &std::collections::BTreeSet<String>,
+    embedder: &dyn Embedder,
+) -> Result<Option<VectorManifest>, VectorError> {
+    let started = Instant::now();
+    let model_id = embedder.model_id();
+    if previous_manifest.model_id != model_id {
+        return Ok(None);
+    }
+    let mut items = VectorSet::read_items(previous)?;
+    let rows: HashMap<String, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (item.id.clone(), i))
+        .collect();
+    let tree = catalog.category_tree()?;
+    let dictionaries = staged.dictionaries();
+    let ord_of: HashMap<&str, u32> = dictionaries
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i as u32))
+        .collect();
+    let value_ord: HashMap<(Facet, &str), u32> = dictionaries
+        .attributes
+        .iter()
+        .flat_map(|(&facet, values)| {
+            values
+                .iter()
+                .enumerate()
+                .map(move |(i, v)| ((facet, v.as_str()), i as u32))
+        })
+        .collect();
+    for id in touched {
+        let (Some(product), Some(&row)) = (catalog.product(id)?, rows.get(id)) else {
+            return Ok(None); // It came or went.
+        };
+        let path = tree.path(&product.category_id);
+        // The row's vector is the one of this passage only when the cache holds this passage's
+        // vector and it is the same.
+        let hash = passage_hash(&passage(&product, &path));
+        let cached = catalog.cached_embeddings(model_id, &[hash])?;
+        let same = cached
+            .get(&hash)
+            .is_some_and(|v| VectorSet::read_row(previous, row, v.len()).ok().as_ref() == Some(v));
+        if !same {
+            return Ok(None);
+        }
+        items[row] = VectorItem {
+            categories: path
+                .iter()
+                .filter_map(|c| ord_of.get(c.id.as_str()).copied())
+                .collect(),
+            price: product.price,
+            stock: product.stock,
+            featured: product.featured,
+            attributes: attribute_ords(&product, &value_ord),
+            id: product.id,
+        };
+    }
+    VectorSet::write_items(previous, &staged.dir().join(VECTORS_DIR), items)?;
+    Ok(Some(VectorManifest {
+        embedded: 0,
+        embed_ms: started.elapsed().as_millis() as u64,
+        ..previous_manifest.clone()
+    }))
+}
+
 /// Embeds the catalog (through the cache) and writes the vectors into the staged generation.
 pub fn build(
     staged: &Staged,

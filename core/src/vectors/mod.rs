@@ -11,7 +11,7 @@ mod synthetic;
 use std::path::PathBuf;
 
 pub use ann::{AnnIndex, EF_SEARCH};
-pub use build::{VECTORS_DIR, build};
+pub use build::{VECTORS_DIR, build, update_facts};
 pub use embedder::{Embedder, LocalEmbedder, MODEL_DIR, ORT_LIBRARY};
 pub use passage::{passage, passage_hash};
 pub use store::{EXACT_BELOW, NEIGHBOURS, VectorItem, VectorSet, dot};

@@ -114,6 +114,12 @@ pub struct VectorSet {
     rows_in_category: HashMap<u32, Vec<u32>>,
 }
 
+fn read_meta(dir: &Path) -> Result<Meta, VectorError> {
+    let path = dir.join(META);
+    serde_json::from_slice(&std::fs::read(&path).map_err(io(&path))?)
+        .map_err(|e| VectorError::Io(format!("{}: {e}", path.display())))
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
     move |e| VectorError::Io(format!("{}: {e}", path.display()))
 }
@@ -154,12 +160,54 @@ impl VectorSet {
         std::fs::write(dir.join(META), json).map_err(io(dir))
     }
 
+    /// The items (ids and filter facts) of the vector set in `dir`, without its vectors.
+    pub fn read_items(dir: &Path) -> Result<Vec<VectorItem>, VectorError> {
+        Ok(read_meta(dir)?.items)
+    }
+
+    /// Row `row` of the vectors in `dir`, read alone (a positioned read, not the whole file).
+    pub fn read_row(dir: &Path, row: usize, dimension: usize) -> Result<Vec<f32>, VectorError> {
+        use std::os::unix::fs::FileExt;
+        let path = dir.join(DATA);
+        let file = std::fs::File::open(&path).map_err(io(&path))?;
+        let mut bytes = vec![0u8; dimension * 4];
+        file.read_exact_at(&mut bytes, (row * dimension * 4) as u64)
+            .map_err(io(&path))?;
+        Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes))
+    }
+
+    /// A vector set in `to` with the vectors, graph and neighbour lists of `from` (hard-linked:
+    /// they are never written in place) and these items, one per row of `from`.
+    pub fn write_items(from: &Path, to: &Path, items: Vec<VectorItem>) -> Result<(), VectorError> {
+        let mut meta = read_meta(from)?;
+        if items.len() != meta.items.len() {
+            return Err(VectorError::Io(format!(
+                "{}: {} items for {} rows",
+                from.display(),
+                items.len(),
+                meta.items.len()
+            )));
+        }
+        std::fs::create_dir_all(to).map_err(io(to))?;
+        for entry in std::fs::read_dir(from).map_err(io(from))? {
+            let entry = entry.map_err(io(from))?;
+            let name = entry.file_name();
+            if name == META || !entry.path().is_file() {
+                continue;
+            }
+            let target = to.join(&name);
+            if std::fs::hard_link(entry.path(), &target).is_err() {
+                std::fs::copy(entry.path(), &target).map_err(io(&target))?;
+            }
+        }
+        meta.items = items;
+        let json = serde_json::to_vec(&meta).map_err(|e| VectorError::Io(e.to_string()))?;
+        std::fs::write(to.join(META), json).map_err(io(to))
+    }
+
     /// Loads the vector set in `dir`, refusing one built by a model other than `model_id`.
     pub fn open(dir: &Path, model_id: &str) -> Result<VectorSet, VectorError> {
-        let meta_path = dir.join(META);
-        let meta: Meta =
-            serde_json::from_slice(&std::fs::read(&meta_path).map_err(io(&meta_path))?)
-                .map_err(|e| VectorError::Io(format!("{}: {e}", meta_path.display())))?;
+        let meta = read_meta(dir)?;
         if meta.model_id != model_id {
             return Err(VectorError::ModelMismatch {
                 found: meta.model_id,
