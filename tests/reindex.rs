@@ -386,8 +386,8 @@ fn a_generation_built_from_the_live_one_answers_as_one_built_whole() {
     let vectors = manifest.vectors.as_ref().unwrap();
     assert_eq!(vectors.embedded, 0, "no passage changed");
 
-    // A new name, a new product, a deleted one, a review: passages change, vectors are built
-    // again (through the cache), the text index still from the live one.
+    // A new name, a new product, a deleted one, a review: two passages are embedded into new
+    // rows, two rows retired; the text index and the vectors still from the live ones.
     common::append(
         &export,
         "products.ndjson",
@@ -416,6 +416,12 @@ fn a_generation_built_from_the_live_one_answers_as_one_built_whole() {
     let manifest = publish(&report.touched);
     assert_eq!(manifest.built_from, Some(previous.generation));
     assert_eq!(manifest.products, 15, "one in, one out");
+    let vectors = manifest.vectors.as_ref().unwrap();
+    assert_eq!(vectors.count, 15);
+    assert_eq!(
+        vectors.embedded, 2,
+        "the new product and the renamed one only"
+    );
 
     let delta = search::Engine::open_with(
         Catalog::open(&built.db()).unwrap(),

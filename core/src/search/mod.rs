@@ -828,7 +828,7 @@ impl Engine {
             semantic: match live.vectors() {
                 Ok(v) => SemanticHealth {
                     available: true,
-                    vectors: v.len(),
+                    vectors: v.products(),
                     reason: None,
                 },
                 Err(reason) => SemanticHealth {
@@ -983,8 +983,9 @@ const DELTA_MAX_PRODUCTS: usize = 5_000;
 
 /// Publishes what an import or a sync changed since the live generation was built: a
 /// generation built from the live one when the change allows it ([`index::stage_delta`]: the
-/// touched products' documents, the signals only when orders or the products' set changed, the
-/// vectors' facts when no passage changed), else the whole [`rebuild`]. The caller holds the
+/// touched products' documents; the signals only when orders or the products' set changed;
+/// [`vectors::update`]: the touched rows' facts, new rows for new or changed passages, retired
+/// rows for the others), else the whole [`rebuild`]. The caller holds the
 /// write lock, and `touched` must hold every change since the live generation.
 pub fn publish_changes(
     catalog: &Catalog,
@@ -1019,8 +1020,8 @@ pub fn publish_changes(
     let vectors = match embedder {
         None => None,
         Some(embedder) => {
-            let reused = match (&live_manifest.vectors, touched.shape) {
-                (Some(previous), false) => vectors::update_facts(
+            let reused = match &live_manifest.vectors {
+                Some(previous) => vectors::update(
                     &staged,
                     catalog,
                     &live.join(vectors::VECTORS_DIR),
@@ -1028,7 +1029,7 @@ pub fn publish_changes(
                     &touched.products,
                     embedder,
                 )?,
-                _ => None,
+                None => None,
             };
             match reused {
                 Some(reused) => Some(reused),

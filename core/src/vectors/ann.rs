@@ -69,6 +69,11 @@ impl AnnIndex {
         Ok(AnnIndex { hnsw })
     }
 
+    /// Inserts a row into a built or reloaded graph.
+    pub fn insert(&self, vector: &[f32], row: usize) {
+        self.hnsw.insert_slice((vector, row));
+    }
+
     /// Number of points in the graph.
     pub fn len(&self) -> usize {
         self.hnsw.get_nb_point()

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::store::{VectorItem, VectorSet};
+use super::store::{VectorDelta, VectorItem, VectorSet};
 use super::{Embedder, VectorError, passage, passage_hash};
 use crate::catalog::{Catalog, Product};
 use crate::filter::{AttributeOrds, Facet};
@@ -37,12 +37,17 @@ fn attribute_ords(product: &Product, value_ord: &HashMap<(Facet, &str), u32>) ->
     })
 }
 
-/// The vectors of the staged generation from `previous` (the live generation's vectors folder)
-/// when none of `touched` changed its passage: the vectors, the graph and the neighbour lists
-/// are hard-linked, and only the touched rows' filter facts (price, stock, featured, attribute
-/// ordinals) are written again. `None` when a passage changed, a product came or went, or the
-/// previous vectors are another model's: their rows must be embedded and the graph rebuilt.
-pub fn update_facts(
+/// A set whose retired rows would pass this share of its rows is built whole instead.
+const MAX_RETIRED_SHARE: f64 = 0.1;
+
+/// The vectors of the staged generation from `previous` (the live generation's vectors
+/// folder), changed for the `touched` products only: a product whose passage is unchanged
+/// keeps its row and gets its new filter facts (price, stock, featured, attribute ordinals);
+/// a new product, or one whose passage changed, is embedded (through the cache) into a new row
+/// inserted into the graph, its old row retired; a deleted product's row is retired
+/// ([`VectorSet::write_delta`]). `None` when the set must be built whole: another model's
+/// vectors, or retired rows past a tenth of the set.
+pub fn update(
     staged: &Staged,
     catalog: &Catalog,
     previous: &std::path::Path,
@@ -55,11 +60,13 @@ pub fn update_facts(
     if previous_manifest.model_id != model_id {
         return Ok(None);
     }
-    let mut items = VectorSet::read_items(previous)?;
-    let rows: HashMap<String, usize> = items
+    let items = VectorSet::read_items(previous)?;
+    let retired_before = items.iter().filter(|i| i.retired).count();
+    let rows: HashMap<&str, usize> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| (item.id.clone(), i))
+        .filter(|(_, item)| !item.retired)
+        .map(|(i, item)| (item.id.as_str(), i))
         .collect();
     let tree = catalog.category_tree()?;
     let dictionaries = staged.dictionaries();
@@ -79,22 +86,21 @@ pub fn update_facts(
                 .map(move |(i, v)| ((facet, v.as_str()), i as u32))
         })
         .collect();
+    let mut delta = VectorDelta::default();
+    // Products that need a new row: (item, passage hash, passage).
+    let mut fresh: Vec<(VectorItem, i64, String)> = Vec::new();
     for id in touched {
-        let (Some(product), Some(&row)) = (catalog.product(id)?, rows.get(id)) else {
-            return Ok(None); // It came or went.
+        let row = rows.get(id.as_str()).copied();
+        let Some(product) = catalog.product(id)? else {
+            if row.is_some() {
+                delta.retire.push(id.clone());
+            }
+            continue;
         };
         let path = tree.path(&product.category_id);
-        // The row's vector is the one of this passage only when the cache holds this passage's
-        // vector and it is the same.
-        let hash = passage_hash(&passage(&product, &path));
-        let cached = catalog.cached_embeddings(model_id, &[hash])?;
-        let same = cached
-            .get(&hash)
-            .is_some_and(|v| VectorSet::read_row(previous, row, v.len()).ok().as_ref() == Some(v));
-        if !same {
-            return Ok(None);
-        }
-        items[row] = VectorItem {
+        let text = passage(&product, &path);
+        let hash = passage_hash(&text);
+        let item = VectorItem {
             categories: path
                 .iter()
                 .filter_map(|c| ord_of.get(c.id.as_str()).copied())
@@ -104,11 +110,69 @@ pub fn update_facts(
             featured: product.featured,
             attributes: attribute_ords(&product, &value_ord),
             id: product.id,
+            retired: false,
         };
+        // The row still stands for the product when the cache's vector of this passage is the
+        // row's own.
+        let cached = catalog.cached_embeddings(model_id, &[hash])?;
+        let same = row.is_some_and(|row| {
+            cached.get(&hash).is_some_and(|v| {
+                VectorSet::read_row(previous, row, v.len()).ok().as_ref() == Some(v)
+            })
+        });
+        if same {
+            delta.facts.push(item);
+        } else {
+            if row.is_some() {
+                delta.retire.push(id.clone());
+            }
+            fresh.push((item, hash, text));
+        }
     }
-    VectorSet::write_items(previous, &staged.dir().join(VECTORS_DIR), items)?;
+    let retired_after = retired_before + delta.retire.len();
+    if retired_after as f64 > MAX_RETIRED_SHARE * (items.len() + fresh.len()) as f64 {
+        return Ok(None);
+    }
+    let hashes: Vec<i64> = fresh.iter().map(|(_, h, _)| *h).collect();
+    let mut known = catalog.cached_embeddings(model_id, &hashes)?;
+    let missing: Vec<(i64, String)> = fresh
+        .iter()
+        .filter(|(_, h, _)| !known.contains_key(h))
+        .map(|(_, h, t)| (*h, t.clone()))
+        .collect();
+    for batch in missing.chunks(BATCH) {
+        let texts: Vec<String> = batch.iter().map(|(_, t)| t.clone()).collect();
+        let vectors = embedder.embed_passages(&texts)?;
+        let entries: Vec<(i64, &[f32])> = batch
+            .iter()
+            .zip(&vectors)
+            .map(|((h, _), v)| (*h, v.as_slice()))
+            .collect();
+        catalog.store_embeddings(model_id, &entries)?;
+        for ((hash, _), vector) in batch.iter().zip(vectors) {
+            known.insert(*hash, vector);
+        }
+    }
+    for (item, hash, _) in fresh {
+        let vector = known
+            .get(&hash)
+            .cloned()
+            .ok_or_else(|| VectorError::Runtime("a passage has no vector".to_owned()))?;
+        delta.add.push((item, vector));
+    }
+    let counts =
+        VectorSet::write_delta(previous, &staged.dir().join(VECTORS_DIR), model_id, delta)?;
+    tracing::info!(
+        retired = counts.retired,
+        added = counts.added,
+        lists = counts.lists,
+        embedded = missing.len(),
+        took_ms = started.elapsed().as_millis() as u64,
+        "vectors updated from the live generation"
+    );
     Ok(Some(VectorManifest {
-        embedded: 0,
+        count: previous_manifest.count + counts.added - counts.retired,
+        embedded: missing.len(),
         embed_ms: started.elapsed().as_millis() as u64,
         ..previous_manifest.clone()
     }))
@@ -155,6 +219,7 @@ pub fn build(
             featured: product.featured,
             attributes: attribute_ords(&product, &value_ord),
             id: product.id,
+            retired: false,
         });
         Ok::<(), VectorError>(())
     })?;

@@ -11,10 +11,10 @@ mod synthetic;
 use std::path::PathBuf;
 
 pub use ann::{AnnIndex, EF_SEARCH};
-pub use build::{VECTORS_DIR, build, update_facts};
+pub use build::{VECTORS_DIR, build, update};
 pub use embedder::{Embedder, LocalEmbedder, MODEL_DIR, ORT_LIBRARY};
 pub use passage::{passage, passage_hash};
-pub use store::{EXACT_BELOW, NEIGHBOURS, VectorItem, VectorSet, dot};
+pub use store::{DeltaCounts, EXACT_BELOW, NEIGHBOURS, VectorDelta, VectorItem, VectorSet, dot};
 pub use synthetic::SyntheticEmbedder;
 
 /// Errors of the semantic layer.

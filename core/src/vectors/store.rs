@@ -50,6 +50,11 @@ pub struct VectorItem {
     /// Value ordinals of each attribute facet, in the generation's dictionaries.
     #[serde(default)]
     pub attributes: AttributeOrds,
+    /// The row no longer stands for its product (deleted, or its passage changed and a new
+    /// row holds it), in a set built from a previous one: it stays in the graph, and no search,
+    /// list or lookup returns it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 impl VectorItem {
@@ -98,6 +103,28 @@ const OVERFETCH_MARGIN: f64 = 2.0;
 /// The largest unfiltered graph search a filter may ask for; a filter that would need more is
 /// selective enough that an exact scan of the rows that pass is the cheaper way.
 const OVERFETCH_MAX: usize = 512;
+
+/// How a vector set differs from the previous generation's.
+#[derive(Debug, Default)]
+pub struct VectorDelta {
+    /// Rows kept, with new facts.
+    pub facts: Vec<VectorItem>,
+    /// Products whose row is retired: deleted, or their passage changed.
+    pub retire: Vec<String>,
+    /// New rows: new products, and changed passages' new vectors.
+    pub add: Vec<(VectorItem, Vec<f32>)>,
+}
+
+/// What a delta did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeltaCounts {
+    /// Rows retired.
+    pub retired: usize,
+    /// Rows added.
+    pub added: usize,
+    /// Neighbour lists computed again.
+    pub lists: usize,
+}
 
 /// The vectors of a generation, in memory, with their HNSW graph when one was built.
 pub struct VectorSet {
@@ -205,6 +232,175 @@ impl VectorSet {
         std::fs::write(to.join(META), json).map_err(io(to))
     }
 
+    /// Writes into `to` the vector set of `from` changed by `delta`: facts rewritten, rows
+    /// retired, new rows appended and inserted into the graph. Neighbour lists are kept but for
+    /// the rows they concern: a new row gets its own list; a row whose list held a retired row
+    /// gets its list computed again; a new row enters every other list it beats the last of
+    /// (an exact scan per new row). The cost follows the change, not the catalog, but for
+    /// writing the files (the vectors, the graph and the lists are rewritten whole when rows
+    /// were added; hard-linked when only facts changed).
+    pub fn write_delta(
+        from: &Path,
+        to: &Path,
+        model_id: &str,
+        delta: VectorDelta,
+    ) -> Result<DeltaCounts, VectorError> {
+        if delta.retire.is_empty() && delta.add.is_empty() {
+            let mut items = read_meta(from)?.items;
+            let rows: HashMap<&str, usize> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| !item.retired)
+                .map(|(i, item)| (item.id.as_str(), i))
+                .collect();
+            let rows: Vec<(usize, VectorItem)> = delta
+                .facts
+                .into_iter()
+                .filter_map(|item| rows.get(item.id.as_str()).map(|&row| (row, item)))
+                .collect();
+            for (row, item) in rows {
+                items[row] = item;
+            }
+            Self::write_items(from, to, items)?;
+            return Ok(DeltaCounts::default());
+        }
+        let mut set = VectorSet::open(from, model_id)?;
+        for item in delta.facts {
+            if let Some(&row) = set.by_id.get(&item.id) {
+                set.items[row] = item;
+            }
+        }
+        let mut retired: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        for id in &delta.retire {
+            if let Some(row) = set.by_id.remove(id) {
+                set.items[row].retired = true;
+                retired.insert(row as u32);
+            }
+        }
+        let first_new = set.items.len();
+        for (item, vector) in delta.add {
+            if vector.len() != set.dimension {
+                return Err(VectorError::Io(format!(
+                    "a vector of {} dimensions for a set of {}",
+                    vector.len(),
+                    set.dimension
+                )));
+            }
+            set.by_id.insert(item.id.clone(), set.items.len());
+            for &c in &item.categories {
+                set.rows_in_category
+                    .entry(c)
+                    .or_default()
+                    .push(set.items.len() as u32);
+            }
+            set.data.extend_from_slice(&vector);
+            set.items.push(item);
+        }
+        for rows in set.rows_in_category.values_mut() {
+            rows.retain(|r| !retired.contains(r));
+        }
+        if let Some(ann) = &set.ann {
+            for row in first_new..set.items.len() {
+                ann.insert(set.vector(row), row);
+            }
+        }
+        let counts = DeltaCounts {
+            retired: retired.len(),
+            added: set.items.len() - first_new,
+            lists: set.update_neighbours(first_new, &retired),
+        };
+        std::fs::create_dir_all(to).map_err(io(to))?;
+        let path = to.join(DATA);
+        std::fs::write(&path, bytemuck::cast_slice::<f32, u8>(&set.data)).map_err(io(&path))?;
+        let hnsw = set.ann.as_ref().map(|ann| ann.dump(to)).transpose()?;
+        if set.neighbours_per_row > 0 {
+            let words: Vec<u32> = set
+                .neighbours
+                .iter()
+                .flat_map(|&(r, s)| [r, s.to_bits()])
+                .collect();
+            let path = to.join(NEIGHBOURS_FILE);
+            std::fs::write(&path, bytemuck::cast_slice::<u32, u8>(&words)).map_err(io(&path))?;
+        }
+        let meta = Meta {
+            model_id: set.model_id,
+            dimension: set.dimension,
+            items: set.items,
+            hnsw,
+        };
+        let json = serde_json::to_vec(&meta).map_err(|e| VectorError::Io(e.to_string()))?;
+        std::fs::write(to.join(META), json).map_err(io(to))?;
+        Ok(counts)
+    }
+
+    /// The neighbour lists after rows from `first_new` were added and `retired` ones retired;
+    /// returns how many lists were computed again.
+    fn update_neighbours(
+        &mut self,
+        first_new: usize,
+        retired: &std::collections::HashSet<u32>,
+    ) -> usize {
+        use rayon::prelude::*;
+        let k = self.neighbours_per_row;
+        if k == 0 {
+            return 0;
+        }
+        self.neighbours
+            .resize(self.items.len() * k, (u32::MAX, 0.0));
+        let everything = ProductFilter::default();
+        // Lists to compute again: the new rows', and those that held a retired row.
+        let again: Vec<usize> = (0..self.items.len())
+            .filter(|&row| !self.items[row].retired)
+            .filter(|&row| {
+                row >= first_new
+                    || self.neighbours[row * k..(row + 1) * k]
+                        .iter()
+                        .any(|(r, _)| retired.contains(r))
+            })
+            .collect();
+        let lists: Vec<(usize, Vec<(usize, f32)>)> = again
+            .par_iter()
+            .map(|&row| (row, self.knn(self.vector(row), k, &everything, Some(row))))
+            .collect();
+        let computed: std::collections::HashSet<usize> = again.iter().copied().collect();
+        for (row, found) in lists {
+            let list = &mut self.neighbours[row * k..(row + 1) * k];
+            for (i, slot) in list.iter_mut().enumerate() {
+                *slot = found
+                    .get(i)
+                    .map_or((u32::MAX, 0.0), |&(r, s)| (r as u32, s));
+            }
+        }
+        // A new row enters the lists it beats the last of.
+        let this = &*self;
+        let entering: Vec<(usize, usize, f32)> = (first_new..this.items.len())
+            .into_par_iter()
+            .flat_map_iter(|new| {
+                let vector = this.vector(new);
+                (0..first_new)
+                    .filter(|row| !this.items[*row].retired && !computed.contains(row))
+                    .filter_map(move |row| {
+                        let score = dot(vector, this.vector(row));
+                        let last = this.neighbours[row * k + k - 1];
+                        (last.0 == u32::MAX || score > last.1).then_some((row, new, score))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (row, new, score) in entering {
+            let list = &mut self.neighbours[row * k..(row + 1) * k];
+            let at = list
+                .iter()
+                .position(|&(r, s)| r == u32::MAX || score > s)
+                .unwrap_or(k);
+            if at < k {
+                list[at..].rotate_right(1);
+                list[at] = (new as u32, score);
+            }
+        }
+        again.len()
+    }
+
     /// Loads the vector set in `dir`, refusing one built by a model other than `model_id`.
     pub fn open(dir: &Path, model_id: &str) -> Result<VectorSet, VectorError> {
         let meta = read_meta(dir)?;
@@ -230,6 +426,7 @@ impl VectorSet {
             .items
             .iter()
             .enumerate()
+            .filter(|(_, item)| !item.retired)
             .map(|(i, item)| (item.id.clone(), i))
             .collect();
         let ann = meta
@@ -239,7 +436,7 @@ impl VectorSet {
             .transpose()?;
         let (neighbours, neighbours_per_row) = read_neighbours(dir, meta.items.len())?;
         let mut rows_in_category: HashMap<u32, Vec<u32>> = HashMap::new();
-        for (row, item) in meta.items.iter().enumerate() {
+        for (row, item) in meta.items.iter().enumerate().filter(|(_, i)| !i.retired) {
             for &c in &item.categories {
                 rows_in_category.entry(c).or_default().push(row as u32);
             }
@@ -267,7 +464,10 @@ impl VectorSet {
         let words: Vec<u32> = (0..self.len())
             .into_par_iter()
             .flat_map_iter(|row| {
-                let found = self.knn(self.vector(row), NEIGHBOURS, &everything, Some(row));
+                let found = match self.items[row].retired {
+                    true => Vec::new(),
+                    false => self.knn(self.vector(row), NEIGHBOURS, &everything, Some(row)),
+                };
                 (0..NEIGHBOURS).flat_map(move |i| {
                     let (r, s) = found
                         .get(i)
@@ -295,9 +495,20 @@ impl VectorSet {
         &self.model_id
     }
 
-    /// Number of vectors.
+    /// Number of rows (retired ones included: rows are numbered up to it).
     pub fn len(&self) -> usize {
         self.items.len()
+    }
+
+    /// Number of products with a vector (rows not retired).
+    pub fn products(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether row `row` stands for its product and passes `filter`.
+    fn admits(&self, row: usize, filter: &ProductFilter) -> bool {
+        let item = &self.items[row];
+        !item.retired && filter.accepts(item.facts())
     }
 
     /// Whether there are no vectors.
@@ -388,7 +599,7 @@ impl VectorSet {
         let passing = |fetch: usize| -> Vec<(usize, f32)> {
             ann.search(query, fetch)
                 .into_iter()
-                .filter(|&(row, _)| Some(row) != exclude && filter.accepts(self.items[row].facts()))
+                .filter(|&(row, _)| Some(row) != exclude && self.admits(row, filter))
                 .take(k)
                 .collect()
         };
@@ -416,7 +627,7 @@ impl VectorSet {
         let passing = (0..sampled)
             .map(|i| i * candidates / sampled)
             .map(|i| category_rows.map_or(i, |rows| rows[i] as usize))
-            .filter(|&row| filter.accepts(self.items[row].facts()))
+            .filter(|&row| self.admits(row, filter))
             .count();
         passing as f64 / sampled as f64 * candidates as f64 / self.items.len() as f64
     }
@@ -443,7 +654,7 @@ impl VectorSet {
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
         let mut scored: Vec<(usize, f32)> = rows
-            .filter(|&i| Some(i) != exclude && filter.accepts(self.items[i].facts()))
+            .filter(|&i| Some(i) != exclude && self.admits(i, filter))
             .map(|i| (i, dot(query, self.vector(i))))
             .collect();
         let k = k.min(scored.len());
@@ -519,6 +730,90 @@ mod tests {
             stock,
             featured: false,
             attributes: Default::default(),
+            retired: false,
+        }
+    }
+
+    #[test]
+    fn a_delta_retires_adds_and_keeps_the_lists_of_what_it_touches_true() {
+        let n = EXACT_BELOW;
+        let vectors = random_unit_vectors(n + 5, 16);
+        let items: Vec<VectorItem> = (0..n)
+            .map(|i| item(&format!("p{i}"), vec![0], 10.0, 1))
+            .collect();
+        let (from, to) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        VectorSet::write(from.path(), "m", 16, items, &vectors[..n], true).unwrap();
+        VectorSet::open(from.path(), "m")
+            .unwrap()
+            .write_neighbours(from.path())
+            .unwrap();
+        let before = VectorSet::open(from.path(), "m").unwrap();
+        // p3 is deleted, p5 changes its passage (a new vector), p6 its price; p-new-i arrive
+        // with vectors near rows 100..104, so that they enter those rows' lists.
+        let near = |row: usize| -> Vec<f32> {
+            let v: Vec<f32> = before
+                .vector(row)
+                .iter()
+                .zip(&vectors[n])
+                .map(|(a, b)| a + 0.05 * b)
+                .collect();
+            let norm = dot(&v, &v).sqrt();
+            v.into_iter().map(|x| x / norm).collect()
+        };
+        let mut add: Vec<(VectorItem, Vec<f32>)> = (0..4)
+            .map(|i| (item(&format!("p-new-{i}"), vec![0], 10.0, 1), near(100 + i)))
+            .collect();
+        add.push((item("p5", vec![0], 10.0, 1), vectors[n + 1].clone()));
+        let delta = VectorDelta {
+            facts: vec![item("p6", vec![0], 99.0, 1)],
+            retire: vec!["p3".to_owned(), "p5".to_owned()],
+            add,
+        };
+        let counts = VectorSet::write_delta(from.path(), to.path(), "m", delta).unwrap();
+        assert_eq!((counts.retired, counts.added), (2, 5));
+        let after = VectorSet::open(to.path(), "m").unwrap();
+        assert_eq!(after.len(), n + 5);
+        assert_eq!(after.products(), n + 3);
+        assert_eq!(after.row("p3"), None);
+        assert_eq!(after.row("p5"), Some(n + 4), "p5 is its new row");
+        assert_eq!(after.item(after.row("p6").unwrap()).price, 99.0);
+        let retired = [3usize, 5];
+        let everything = ProductFilter::default();
+        for row in (0..n + 5).step_by(97).chain(n..n + 5) {
+            if retired.contains(&row) {
+                continue;
+            }
+            // No search and no list returns a retired row.
+            let found = after.knn(after.vector(row), 20, &everything, Some(row));
+            assert!(found.iter().all(|(r, _)| !retired.contains(r)));
+            let list = after.neighbours(row);
+            assert_eq!(list.len(), NEIGHBOURS, "row {row}");
+            assert!(list.iter().all(|(r, _)| !retired.contains(&(*r as usize))));
+            assert!(list.windows(2).all(|w| w[0].1 >= w[1].1), "sorted");
+        }
+        for i in 0..4 {
+            let new = after.row(&format!("p-new-{i}")).unwrap();
+            // Its own list, from the graph it was inserted into: its anchor first.
+            assert_eq!(after.neighbours(new)[0].0 as usize, 100 + i);
+            // It entered its anchor's list, which beat nothing it should not have.
+            assert_eq!(after.neighbours(100 + i)[0].0 as usize, new);
+            let found = after.knn(after.vector(new), 1, &everything, None);
+            assert_eq!(found[0].0, new, "the graph finds the inserted row");
+        }
+        // The lists no change reached are the previous ones.
+        let untouched = (200..n)
+            .filter(|&row| {
+                before
+                    .neighbours(row)
+                    .iter()
+                    .all(|(r, _)| !retired.contains(&(*r as usize)))
+                    && !after.neighbours(row).iter().any(|(r, _)| *r as usize >= n)
+            })
+            .take(50)
+            .collect::<Vec<_>>();
+        assert!(!untouched.is_empty());
+        for row in untouched {
+            assert_eq!(before.neighbours(row), after.neighbours(row));
         }
     }
 
