@@ -762,9 +762,10 @@ fn pg_ctl(ctl: &str, action: &str) {
     assert!(status.success(), "{ctl} {action}");
 }
 
-/// Stops the shared cluster: `tools/sync-check.sh` runs it alone, after the others.
+/// Stops the shared cluster: `tools/sync-check.sh` runs the `alone_` tests one at a time,
+/// after the others.
 #[test]
-fn outage_the_server_keeps_serving_and_catches_up() {
+fn alone_outage_the_server_keeps_serving_and_catches_up() {
     let Some(base) = cluster() else { return };
     let Ok(ctl) = std::env::var("VIVR_TEST_PG_CTL") else {
         eprintln!("skipping: VIVR_TEST_PG_CTL is not set (tools/sync-check.sh sets it)");
@@ -805,4 +806,265 @@ fn outage_the_server_keeps_serving_and_catches_up() {
     eventually("ok again", || {
         get(&server.base, "/health").1["sync"]["status"] == "ok"
     });
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Turns TLS on in the shared cluster (a sync whose URL does not ask for TLS would still try
+/// it, and refuse the test's authority): run alone, like the outage.
+#[test]
+fn alone_tls_is_used_when_the_url_asks_and_the_server_is_verified() {
+    let Some(base) = cluster() else { return };
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("skipping: openssl is not installed (it makes the test's certificates)");
+        return;
+    }
+    // A certificate authority of the test's own and a server certificate for 127.0.0.1, read
+    // by the cluster's user.
+    let certs = tempfile::tempdir().unwrap();
+    let dir = certs.path();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=vivr test CA",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let mut admin = store(&base);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        dir.join("server.pem"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    // The server runs as `postgres` when the tests run as root.
+    let _ = Command::new("chown")
+        .args(["postgres"])
+        .arg(dir.join("server.key"))
+        .arg(dir.join("server.pem"))
+        .status();
+    // ALTER SYSTEM runs alone, outside any transaction block.
+    let system = |admin: &mut postgres::Client, statements: &[String]| {
+        for statement in statements {
+            admin.batch_execute(statement).unwrap();
+        }
+        admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+    };
+    system(
+        &mut admin,
+        &[
+            format!(
+                "ALTER SYSTEM SET ssl_cert_file = '{}'",
+                dir.join("server.pem").display()
+            ),
+            format!(
+                "ALTER SYSTEM SET ssl_key_file = '{}'",
+                dir.join("server.key").display()
+            ),
+            "ALTER SYSTEM SET ssl = on".to_owned(),
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let off = |admin: &mut postgres::Client| {
+        system(
+            admin,
+            &[
+                "ALTER SYSTEM RESET ssl",
+                "ALTER SYSTEM RESET ssl_cert_file",
+                "ALTER SYSTEM RESET ssl_key_file",
+            ]
+            .map(str::to_owned),
+        );
+    };
+
+    let url = database(&base, "sync_tls");
+    let work = tempfile::tempdir().unwrap();
+    load(&url, &mini_export(work.path()));
+    let tls_url = format!("{url}?sslmode=require");
+    // Trusting the test's authority: the sync connects over TLS.
+    let trusting = SyncSettings {
+        tls_ca_file: Some(dir.join("ca.pem")),
+        ..settings()
+    };
+    let mut syncer = Syncer::new(&tls_url, &trusting).unwrap();
+    let outcome = sync_into(&mut syncer, work.path());
+    let encrypted: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)
+              WHERE ssl AND application_name = 'vivr-search sync'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // Not trusting it (only the public web roots): the server is refused.
+    let mut doubting = Syncer::new(&tls_url, &settings()).unwrap();
+    let catalog = Catalog::open(&work.path().join("other.db")).unwrap();
+    let refused = doubting
+        .sync_once(&catalog, false)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    off(&mut admin);
+    assert_eq!(outcome.sync.report.products.inserted, 15);
+    assert!(encrypted >= 1, "the sync's connection is encrypted");
+    assert!(refused.to_lowercase().contains("certificate"), "{refused}");
+}
+
+#[test]
+fn a_store_with_its_own_names_syncs_by_configuration_as_the_read_only_role() {
+    let Some(base) = cluster() else { return };
+    let url = database(&base, "sync_names");
+    let dir = tempfile::tempdir().unwrap();
+    load(&url, &mini_export(dir.path()));
+    // This store keeps its products elsewhere, under other names, and has no cost column.
+    let mut pg = store(&url);
+    pg.batch_execute(
+        r#"CREATE SCHEMA boutique;
+           ALTER TABLE "Product" SET SCHEMA boutique;
+           ALTER TABLE boutique."Product" RENAME TO produits;
+           ALTER TABLE boutique.produits RENAME COLUMN price TO prix;
+           ALTER TABLE boutique.produits DROP COLUMN cost;"#,
+    )
+    .unwrap();
+    // The documented read-only role, which may read the other schema too.
+    let out = Command::new("psql")
+        .args([
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-v",
+            "password=ro-secret",
+            "-d",
+            &url,
+            "-f",
+        ])
+        .arg(repo().join("tools/storefront/readonly-role.sql"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pg.batch_execute(
+        "GRANT USAGE ON SCHEMA boutique TO vivr_sync;
+         GRANT SELECT ON ALL TABLES IN SCHEMA boutique TO vivr_sync;",
+    )
+    .unwrap();
+    let config = dir.path().join("vivr.toml");
+    std::fs::write(
+        &config,
+        "[sync.tables.products]\ntable = \"boutique.produits\"\ncolumns = { price = \"prix\", cost = \"\" }\n",
+    )
+    .unwrap();
+    let (head, db) = url.rsplit_once('/').unwrap();
+    let host = head.rsplit_once('@').unwrap().1;
+    let read_only = format!("postgres://vivr_sync:ro-secret@{host}/{db}");
+    let sync = || {
+        let out = vivr(dir.path())
+            .arg("--config")
+            .arg(&config)
+            .args(["sync", "--once", "--database-url", &read_only])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sync();
+    let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    assert_eq!(catalog.product_count().unwrap(), 15);
+    assert_eq!(catalog.product("p01").unwrap().unwrap().price, 899.0);
+    pg.batch_execute(
+        r#"UPDATE boutique.produits SET prix = 5, "updatedAt" = now() WHERE id = 'p01'"#,
+    )
+    .unwrap();
+    sync();
+    assert_eq!(catalog.product("p01").unwrap().unwrap().price, 5.0);
+    // The role cannot write, whatever the sync would try.
+    let mut ro = store(&read_only);
+    assert!(
+        ro.batch_execute(r#"UPDATE "Category" SET name = 'x'"#)
+            .is_err()
+    );
+
+    // `sync --status` shows where the sync stands.
+    let out = vivr(dir.path())
+        .args(["sync", "--status", "--json"])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(status["lastSuccess"].is_string(), "{status}");
+    assert!(status["watermarks"]["products"].is_array(), "{status}");
+    assert_eq!(status["errorCount"], 0);
 }

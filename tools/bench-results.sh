@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates benches/RESULTS.md: every stage bench on the demo catalog, 100,000 and 1,000,000
 # generated products (1,000,000 with synthetic vectors for the semantic stages), the peers
-# (tools/bench-peers.sh), the HTTP load (tools/bench-load.sh) and the scale curve
+# (tools/bench-peers.sh), the HTTP load (tools/bench-load.sh), the live sync
+# (tools/bench-sync.sh) and the scale curve
 # (tools/bench-scale.sh), then tools/bench_results.py writes the report with this machine's
 # description and today's date. About an hour the first time (the catalogs, embeddings and
 # graphs are built once under target/bench-data), about 40 minutes after.
@@ -52,6 +53,7 @@ done
 if has 100000; then
     bash tools/bench-peers.sh
     bash tools/bench-load.sh
+    bash tools/bench-sync.sh
 fi
 sizes=
 has 100000 && sizes="10000 100000"

@@ -184,12 +184,37 @@ def targets(recs, peers, load, scale):
     return lines
 
 
+def sync_section(sync):
+    """The live sync's section (tools/bench-sync.sh)."""
+    md = ["## Live sync from PostgreSQL (`tools/bench-sync.sh`)", "",
+          "PostgreSQL 15 on the same 2 cores, filled by `tools/storefront/load.sh`; the release "
+          "binary without the embedding model (lexical generations). *First sync*: `sync --once` "
+          "into an empty replica (reading and applying every row; *+ publish*: the whole command, "
+          "the first generation built whole included), beside `import` and `reindex` of the same "
+          "export. *Reconcile*: every row read again from the unchanged store, nothing written. "
+          "*Freshness*: from a committed `UPDATE` of 100 products' prices to the new prices of "
+          "three of them in `POST /v1/search` answers of a `serve --sync-from --sync-interval 1s` "
+          "(the next generation built from the live one), without and with the `NOTIFY` trigger.",
+          "",
+          "| catalog | rows | NDJSON import (+ reindex) | first sync: replica (+ publish) | reconcile | "
+          "freshness, 1 s interval: p50 / p90 | with NOTIFY: p50 / p90 |",
+          "|---|---|---|---|---|---|---|"]
+    for r in sync["rows"]:
+        md.append(f"| {r['products']:,} products | {r['rows']:,} | {r['import_s']:.2f} s "
+                  f"(+ {r['reindex_s']:.2f} s) | {r['sync_s']:.2f} s ({r['sync_total_s']:.2f} s) | "
+                  f"{r['reconcile_s']:.2f} s | {r['fresh_p50_s']:.2f} / {r['fresh_p90_s']:.2f} s | "
+                  f"{r['notify_p50_s']:.2f} / {r['notify_p90_s']:.2f} s |")
+    md += ["", f"{sync['rows'][0]['rounds']} rounds per size, {sync['date']}.", ""]
+    return md
+
+
 def main():
     target, out = sys.argv[1], sys.argv[2]
     recs = reports(target)
     peers = load_json(os.path.join(target, "bench-peers.json"))
     load = load_json(os.path.join(target, "bench-load.json"))
     scale = load_json(os.path.join(target, "bench-scale.json"))
+    sync = load_json(os.path.join(target, "bench-sync.json"))
     md = [
         "# Benchmark results",
         "",
@@ -252,6 +277,8 @@ def main():
                       f"{r['rss_serving_mib']:,.0f} MiB | {fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | "
                       f"{fmt_ms(r['max_ms'])} |")
         md.append("")
+    if sync:
+        md += sync_section(sync)
     notes = os.path.join(os.path.dirname(out), "RESULTS-notes.md")
     if os.path.exists(notes):
         md += [open(notes).read().rstrip(), ""]

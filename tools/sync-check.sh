@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The live sync's tests (tests/sync.rs) against a real PostgreSQL 15: a throwaway cluster on a
 # free loopback port (apt's postgresql-15 installed when missing), the storefront schema loaded
-# per test by tools/storefront/load.sh. The outage test stops and restarts that cluster, so it
-# runs alone after the others. Where PostgreSQL cannot be installed, says so and passes.
+# per test by tools/storefront/load.sh. The outage test stops and restarts that cluster and the
+# TLS test turns TLS on in it, so those (`alone_`) run one at a time after the others. Where
+# PostgreSQL cannot be installed, says so and passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib/postgres.sh
@@ -27,5 +28,5 @@ esac
 CTL
 
 export VIVR_TEST_PG="$PG_URL" VIVR_TEST_PG_CTL="bash $ctl"
-cargo test --locked --test sync -- --skip outage
-cargo test --locked --test sync outage
+cargo test --locked --test sync -- --skip alone_
+cargo test --locked --test sync alone_ -- --test-threads=1

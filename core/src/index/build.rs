@@ -85,6 +85,12 @@ pub struct Staged {
     older: Vec<String>,
     started: Instant,
     published: bool,
+    /// This generation was built from the live one and shares its segment files: opening the
+    /// live one again to check its checksums (a second of reading at 100,000 products) would
+    /// only check files this one holds too, and which the engine checks when it loads this
+    /// one (refusing it, and serving the live one, if they are damaged). It is kept as the
+    /// previous generation as it is.
+    live_is_sound: bool,
 }
 
 /// The next generation's place: `gen-<n+1>` in `index_dir`, after removing leftovers of killed
@@ -136,6 +142,7 @@ impl Next {
                 older: self.existing.into_iter().map(|(_, n)| n).collect(),
                 started,
                 published: false,
+                live_is_sound: false,
             })),
             Ok(None) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -184,9 +191,16 @@ pub fn stage_delta(
 ) -> Result<Option<Staged>, IndexError> {
     let started = Instant::now();
     let next = next_generation(index_dir)?;
-    next.stage(index_dir, started, |dir, number| {
+    let staged = next.stage(index_dir, started, |dir, number| {
         build_delta(catalog, dir, number, previous, touched, options, started)
-    })
+    })?;
+    Ok(staged.map(|mut staged| {
+        staged.live_is_sound = staged
+            .live
+            .as_deref()
+            .is_some_and(|live| index_dir.join(live) == previous);
+        staged
+    }))
 }
 
 /// Hard-links (or copies, across file systems) every file of `from` into `to`, but copies the
@@ -248,17 +262,27 @@ fn build_delta(
                 .collect()
         })
         .collect();
-    let sold = catalog.units_sold(options.popularity_days)?;
-    let size_bounds = size_bounds(catalog.footprints()?);
+    let read = Instant::now();
+    // The touched products still in the replica; a deleted one's document goes, nothing
+    // comes back.
+    let mut products = Vec::new();
+    for id in touched {
+        products.extend(catalog.product(id)?);
+    }
+    let ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
+    let sold = catalog.units_sold_of(&ids, options.popularity_days)?;
+    let categories: std::collections::BTreeSet<&str> =
+        products.iter().map(|p| p.category_id.as_str()).collect();
+    let size_bounds = size_bounds(catalog.footprints_of(&categories)?);
+    let read_ms = read.elapsed().as_millis() as u64;
     let mut writer: IndexWriter = index.writer_with_num_threads(1, 32 << 20)?;
     for id in touched {
+        writer.delete_term(tantivy::Term::from_field_text(fields.id, id));
+    }
+    for product in products {
         if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Err(IndexError::Cancelled);
         }
-        writer.delete_term(tantivy::Term::from_field_text(fields.id, id));
-        let Some(product) = catalog.product(id)? else {
-            continue; // Deleted: its document goes, nothing comes back.
-        };
         let category_path = tree.path(&product.category_id);
         let category_ords: Vec<u64> = category_path
             .iter()
@@ -278,6 +302,12 @@ fn build_delta(
     writer.wait_merging_threads()?;
     let reader = index.reader()?;
     let products = reader.searcher().num_docs();
+    tracing::info!(
+        touched = touched.len(),
+        read_ms,
+        took_ms = started.elapsed().as_millis() as u64,
+        "text index built from the live generation"
+    );
     for (facet, ords) in Facet::ATTRIBUTES.into_iter().zip(attribute_ords) {
         let mut values = vec![String::new(); ords.len()];
         for (value, ord) in ords {
@@ -351,12 +381,15 @@ impl Staged {
         );
         // The previous generation kept is the newest one that opens (checksums included): a
         // damaged live generation must not push out the intact one before it.
-        let previous: Option<PathBuf> = self
-            .live
-            .iter()
-            .cloned()
-            .chain(self.older.iter().rev().map(PathBuf::from))
-            .find(|name| super::Generation::open(&self.index_dir.join(name)).is_ok());
+        let previous: Option<PathBuf> = match (self.live_is_sound, &self.live) {
+            (true, Some(live)) => Some(live.clone()),
+            _ => self
+                .live
+                .iter()
+                .cloned()
+                .chain(self.older.iter().rev().map(PathBuf::from))
+                .find(|name| super::Generation::open(&self.index_dir.join(name)).is_ok()),
+        };
         let keep: Vec<&Path> = [Some(Path::new(self.name.as_str())), previous.as_deref()]
             .into_iter()
             .flatten()

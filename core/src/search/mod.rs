@@ -632,6 +632,7 @@ impl Engine {
         if dir == self.generation().text().dir() || refused_already {
             return Ok(false);
         }
+        let started = Instant::now();
         let generation = match Live::open(&dir, self.embedder.as_deref()) {
             Ok(generation) => Arc::new(generation),
             Err(e) => {
@@ -646,6 +647,7 @@ impl Engine {
         *self.refused.write().unwrap_or_else(|p| p.into_inner()) = None;
         tracing::info!(
             generation = generation.manifest().generation,
+            took_ms = started.elapsed().as_millis() as u64,
             "reloaded index generation"
         );
         *self.live.write().unwrap_or_else(|p| p.into_inner()) = generation;
