@@ -37,6 +37,83 @@ fn attribute_ords(product: &Product, value_ord: &HashMap<(Facet, &str), u32>) ->
     })
 }
 
+/// What a vector's row says of its product for the filters, numbered as the generation's
+/// dictionaries number categories and attribute values.
+struct Facts<'a> {
+    category_ord: HashMap<&'a str, u32>,
+    value_ord: HashMap<(Facet, &'a str), u32>,
+}
+
+impl<'a> Facts<'a> {
+    fn new(dictionaries: &'a crate::index::Dictionaries) -> Facts<'a> {
+        Facts {
+            category_ord: dictionaries
+                .categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.id.as_str(), i as u32))
+                .collect(),
+            value_ord: dictionaries
+                .attributes
+                .iter()
+                .flat_map(|(&facet, values)| {
+                    values
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, v)| ((facet, v.as_str()), i as u32))
+                })
+                .collect(),
+        }
+    }
+
+    /// The row of `product`, in the category `path`.
+    fn item(&self, product: Product, path: &[&crate::catalog::Category]) -> VectorItem {
+        VectorItem {
+            categories: path
+                .iter()
+                .filter_map(|c| self.category_ord.get(c.id.as_str()).copied())
+                .collect(),
+            price: product.price,
+            stock: product.stock,
+            featured: product.featured,
+            attributes: attribute_ords(&product, &self.value_ord),
+            id: product.id,
+            retired: false,
+        }
+    }
+}
+
+/// Embeds `missing` passages in batches, writing each batch to the cache at once (a cancelled
+/// build keeps its work) and into `known`; progress shows rate and ETA.
+fn embed_into_cache(
+    catalog: &Catalog,
+    embedder: &dyn Embedder,
+    missing: &[(i64, &String)],
+    known: &mut HashMap<i64, Vec<f32>>,
+    cancel: Option<&AtomicBool>,
+) -> Result<(), VectorError> {
+    let mut progress = Progress::new("embed", Some(missing.len() as u64));
+    for batch in missing.chunks(BATCH) {
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(VectorError::Cancelled);
+        }
+        let texts: Vec<String> = batch.iter().map(|(_, t)| (*t).clone()).collect();
+        let vectors = embedder.embed_passages(&texts)?;
+        let entries: Vec<(i64, &[f32])> = batch
+            .iter()
+            .zip(&vectors)
+            .map(|((h, _), v)| (*h, v.as_slice()))
+            .collect();
+        catalog.store_embeddings(embedder.model_id(), &entries)?;
+        for ((hash, _), vector) in batch.iter().zip(vectors) {
+            known.insert(*hash, vector);
+        }
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish();
+    Ok(())
+}
+
 /// A set whose retired rows would pass this share of its rows is built whole instead.
 const MAX_RETIRED_SHARE: f64 = 0.1;
 
@@ -69,23 +146,7 @@ pub fn update(
         .map(|(i, item)| (item.id.as_str(), i))
         .collect();
     let tree = catalog.category_tree()?;
-    let dictionaries = staged.dictionaries();
-    let ord_of: HashMap<&str, u32> = dictionaries
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i as u32))
-        .collect();
-    let value_ord: HashMap<(Facet, &str), u32> = dictionaries
-        .attributes
-        .iter()
-        .flat_map(|(&facet, values)| {
-            values
-                .iter()
-                .enumerate()
-                .map(move |(i, v)| ((facet, v.as_str()), i as u32))
-        })
-        .collect();
+    let facts = Facts::new(staged.dictionaries());
     let mut delta = VectorDelta::default();
     // Products that need a new row: (item, passage hash, passage).
     let mut fresh: Vec<(VectorItem, i64, String)> = Vec::new();
@@ -100,18 +161,7 @@ pub fn update(
         let path = tree.path(&product.category_id);
         let text = passage(&product, &path);
         let hash = passage_hash(&text);
-        let item = VectorItem {
-            categories: path
-                .iter()
-                .filter_map(|c| ord_of.get(c.id.as_str()).copied())
-                .collect(),
-            price: product.price,
-            stock: product.stock,
-            featured: product.featured,
-            attributes: attribute_ords(&product, &value_ord),
-            id: product.id,
-            retired: false,
-        };
+        let item = facts.item(product, &path);
         // The row still stands for the product when the cache's vector of this passage is the
         // row's own.
         let cached = catalog.cached_embeddings(model_id, &[hash])?;
@@ -135,24 +185,13 @@ pub fn update(
     }
     let hashes: Vec<i64> = fresh.iter().map(|(_, h, _)| *h).collect();
     let mut known = catalog.cached_embeddings(model_id, &hashes)?;
-    let missing: Vec<(i64, String)> = fresh
+    let missing: Vec<(i64, &String)> = fresh
         .iter()
         .filter(|(_, h, _)| !known.contains_key(h))
-        .map(|(_, h, t)| (*h, t.clone()))
+        .map(|(_, h, t)| (*h, t))
         .collect();
-    for batch in missing.chunks(BATCH) {
-        let texts: Vec<String> = batch.iter().map(|(_, t)| t.clone()).collect();
-        let vectors = embedder.embed_passages(&texts)?;
-        let entries: Vec<(i64, &[f32])> = batch
-            .iter()
-            .zip(&vectors)
-            .map(|((h, _), v)| (*h, v.as_slice()))
-            .collect();
-        catalog.store_embeddings(model_id, &entries)?;
-        for ((hash, _), vector) in batch.iter().zip(vectors) {
-            known.insert(*hash, vector);
-        }
-    }
+    embed_into_cache(catalog, embedder, &missing, &mut known, None)?;
+    let embedded = missing.len();
     for (item, hash, _) in fresh {
         let vector = known
             .get(&hash)
@@ -166,13 +205,13 @@ pub fn update(
         retired = counts.retired,
         added = counts.added,
         lists = counts.lists,
-        embedded = missing.len(),
+        embedded,
         took_ms = started.elapsed().as_millis() as u64,
         "vectors updated from the live generation"
     );
     Ok(Some(VectorManifest {
         count: previous_manifest.count + counts.added - counts.retired,
-        embedded: missing.len(),
+        embedded,
         embed_ms: started.elapsed().as_millis() as u64,
         ..previous_manifest.clone()
     }))
@@ -187,40 +226,13 @@ pub fn build(
 ) -> Result<VectorManifest, VectorError> {
     let started = Instant::now();
     let tree = catalog.category_tree()?;
-    let dictionaries = staged.dictionaries();
-    let ord_of: HashMap<&str, u32> = dictionaries
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i as u32))
-        .collect();
-    let value_ord: HashMap<(Facet, &str), u32> = dictionaries
-        .attributes
-        .iter()
-        .flat_map(|(&facet, values)| {
-            values
-                .iter()
-                .enumerate()
-                .map(move |(i, v)| ((facet, v.as_str()), i as u32))
-        })
-        .collect();
+    let facts = Facts::new(staged.dictionaries());
     let mut items = Vec::new();
     let mut passages = Vec::new();
     catalog.for_each_product(|product: Product| {
         let path = tree.path(&product.category_id);
         passages.push(passage(&product, &path));
-        items.push(VectorItem {
-            categories: path
-                .iter()
-                .filter_map(|c| ord_of.get(c.id.as_str()).copied())
-                .collect(),
-            price: product.price,
-            stock: product.stock,
-            featured: product.featured,
-            attributes: attribute_ords(&product, &value_ord),
-            id: product.id,
-            retired: false,
-        });
+        items.push(facts.item(product, &path));
         Ok::<(), VectorError>(())
     })?;
     let hashes: Vec<i64> = passages.iter().map(|p| passage_hash(p)).collect();
@@ -236,25 +248,7 @@ pub fn build(
         .map(|(hash, text)| (*hash, text))
         .collect();
     let embedded = missing.len();
-    let mut progress = Progress::new("embed", Some(embedded as u64));
-    for batch in missing.chunks(BATCH) {
-        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return Err(VectorError::Cancelled);
-        }
-        let texts: Vec<String> = batch.iter().map(|(_, t)| (*t).clone()).collect();
-        let vectors = embedder.embed_passages(&texts)?;
-        let entries: Vec<(i64, &[f32])> = batch
-            .iter()
-            .zip(&vectors)
-            .map(|((h, _), v)| (*h, v.as_slice()))
-            .collect();
-        catalog.store_embeddings(&model_id, &entries)?;
-        for ((hash, _), vector) in batch.iter().zip(vectors) {
-            known.insert(*hash, vector);
-        }
-        progress.inc(batch.len() as u64);
-    }
-    progress.finish();
+    embed_into_cache(catalog, embedder, &missing, &mut known, cancel)?;
 
     let vectors: Vec<Vec<f32>> = hashes
         .iter()
