@@ -12,6 +12,8 @@ constraints (a price range). A product's grade:
   1  the same category (or the right type outside the price range, or two attributes off);
   0  anything else (not written).
 
+Queries of the `absent` and `absent-held-out` classes use words the catalog never uses (the
+held-out half was kept from the thesaurus's authors); `english` names the types in English.
 Exact-name queries grade the named product 3 and the products of its type with its colour and
 material 1 (substitutes). Queries of the `nothing` class name products the store does not sell and
 have no judgments. Run from the repository root:
@@ -188,6 +190,105 @@ NOTHING = [
     "ordinateur portable",
     "chaussures de running",
     "perceuse sans fil",
+    "sauna infrarouge",
+    "matelas",
+    "nappe",
+    "barbecue",
+    "aspirateur robot",
+    "machine à café",
+    "lave-vaisselle",
+    "piscine gonflable",
+    "trottinette électrique",
+    "casque audio",
+    "cartouche d'encre",
+    "crème solaire",
+    "jeu vidéo",
+    "robe de soirée",
+]
+
+# Words the catalog never uses, written before the thesaurus (data/lang/thesaurus-fr.toml) and
+# split at random into a half the thesaurus's authors saw (`absent`) and a held-out half
+# (`absent-held-out`) they did not: the held-out figure says whether the thesaurus generalises.
+# Older or regional words, more specific and more generic words, everyday phrases → the
+# product types that answer them.
+ABSENT = [
+    ("méridienne", ["canape"]),
+    ("chauffeuse", ["fauteuil"]),
+    ("ottomane", ["pouf"]),
+    ("vaisselier", ["buffet"]),
+    ("semainier", ["commode"]),
+    ("bonheur-du-jour", ["bureau"]),
+    ("chesterfield", ["canape"]),
+    ("trumeau", ["miroir"]),
+    ("housse de duvet", ["housse-de-couette"]),
+    ("couvre-lit", ["plaid"]),
+    ("photophore", ["bougeoir"]),
+    ("tableau déco", ["affiche"]),
+    ("meuble hi-fi", ["meuble-tv"]),
+    ("lit mezzanine", ["lit"]),
+    ("drap de bain", ["serviette-de-bain"]),
+    ("paillasson", ["tapis"]),
+    ("kilim", ["tapis"]),
+    ("galette de chaise", ["coussin"]),
+    ("pot de fleurs", ["cache-pot"]),
+    ("amphore", ["vase"]),
+    ("malle", ["boite-de-rangement"]),
+    ("coffre à jouets", ["boite-de-rangement"]),
+    ("pour ranger les livres", ["bibliotheque"]),
+    ("pour ranger mes vêtements", ["armoire"]),
+    ("pour accrocher les manteaux", ["portemanteau"]),
+    ("lumière pour lire au lit", ["lampe-de-chevet"]),
+    ("pour mettre des fleurs", ["vase"]),
+    ("table de salon", ["table-basse"]),
+    ("causeuse", ["canape"]),
+    ("douillette", ["housse-de-couette"]),
+    ("torchère", ["lampadaire"]),
+    ("crédence", ["buffet"]),
+    ("perroquet", ["portemanteau"]),
+    ("chaise de bar", ["tabouret-de-bar"]),
+    ("de quoi s'asseoir", ["chaise", "fauteuil", "tabouret-de-bar", "banc", "pouf"]),
+    ("literie", ["drap-housse", "housse-de-couette", "taie-d-oreiller"]),
+    ("pêle-mêle", ["cadre-photo"]),
+    ("brise-bise", ["rideau"]),
+    ("draperie", ["rideau"]),
+    ("rocking-chair", ["fauteuil"]),
+    ("desserte", ["table-d-appoint"]),
+    ("sellette", ["table-d-appoint"]),
+    ("lampe suspendue", ["suspension"]),
+    ("lampe murale", ["applique-murale"]),
+    ("bibelot", ["vase", "bougeoir", "bougie-parfumee", "cadre-photo", "horloge-murale",
+                 "plante-artificielle", "miroir", "affiche", "cache-pot"]),
+    ("descente de lit", ["tapis"]),
+    ("lanterne", ["bougeoir"]),
+    ("lampions", ["guirlande-lumineuse"]),
+]
+
+# English names of what the store sells: type, and soft attributes as the catalog writes them.
+ENGLISH = [
+    ("armchair", "fauteuil", {}),
+    ("floor lamp", "lampadaire", {}),
+    ("bedside lamp", "lampe-de-chevet", {}),
+    ("desk lamp", "lampe-de-bureau", {}),
+    ("coffee table", "table-basse", {}),
+    ("side table", "table-d-appoint", {}),
+    ("bar stool", "tabouret-de-bar", {}),
+    ("bookcase", "bibliotheque", {}),
+    ("chest of drawers", "commode", {}),
+    ("wardrobe", "armoire", {}),
+    ("coat rack", "portemanteau", {}),
+    ("cushion", "coussin", {}),
+    ("rug", "tapis", {}),
+    ("curtains", "rideau", {}),
+    ("duvet cover", "housse-de-couette", {}),
+    ("pillowcase", "taie-d-oreiller", {}),
+    ("bath towel", "serviette-de-bain", {}),
+    ("wall clock", "horloge-murale", {}),
+    ("scented candle", "bougie-parfumee", {}),
+    ("picture frame", "cadre-photo", {}),
+    ("string lights", "guirlande-lumineuse", {}),
+    ("velvet armchair", "fauteuil", {"material": "velours"}),
+    ("oak dining table", "table-a-manger", {"material": "chêne"}),
+    ("black floor lamp", "lampadaire", {"color": "noir"}),
 ]
 
 
@@ -271,6 +372,15 @@ def build(catalog):
         spec.update(extra)
         return spec
 
+    def types_spec(kinds):
+        """Several types: their category if they share it, else the one above them all."""
+        categories = {catalog.category_of_type[t] for t in kinds}
+        if len(categories) > 1:
+            parents = {catalog.parent[c] for c in categories}
+            assert len(parents) == 1, kinds
+            categories = parents
+        return {"types": kinds, "category": categories.pop()}
+
     types = sorted(TYPE_WORDS)
     for t in types:
         add(TYPE_WORDS[t][0], "type", type_spec(t))
@@ -301,6 +411,13 @@ def build(catalog):
         add(p["name"], "exact", type_spec(p["productType"], attributes=attributes, product=p["id"]))
     for text in NOTHING:
         add(text, "nothing", None)
+    absent = list(ABSENT)
+    random.Random(SEED + 2).shuffle(absent)
+    for i, (text, kinds) in enumerate(absent):
+        klass = "absent" if i % 2 == 0 else "absent-held-out"
+        add(text, klass, types_spec(kinds))
+    for text, t, attributes in ENGLISH:
+        add(text, "english", type_spec(t, attributes=attributes))
     return queries
 
 
