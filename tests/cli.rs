@@ -389,3 +389,65 @@ fn report_prints_the_analytics_and_their_json() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("30d"));
 }
+
+#[test]
+fn lexicon_lists_accepts_and_rejects_proposed_words() {
+    let built = common::build("mini");
+    let dir = built.dir.path();
+    let state = vivr_search::state::State::open(&dir.join("state.db")).unwrap();
+    state
+        .record_proposals(&[
+            ("zorblatte".into(), "lampes".into(), 1_000),
+            ("zorblatte".into(), "lampes".into(), 2_000),
+            ("plonk".into(), "canapes".into(), 3_000),
+        ])
+        .unwrap();
+    drop(state);
+    let run = |args: &[&str]| {
+        let out = vivr(dir).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, _) = run(&["lexicon", "proposals", "--json"]);
+    assert_eq!(code, Some(0));
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["word"], "zorblatte");
+    assert_eq!(lines[0]["count"], 2);
+    // Before review the word finds nothing.
+    let (_, stdout, _) = run(&["search", "--mode", "instant", "--json", "zorblatte"]);
+    let before: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(before["hits"].as_array().unwrap().len(), 0);
+    let (code, stdout, _) = run(&["lexicon", "accept", "Zorblatte"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("accepted \"zorblatte\" → lampes"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = run(&["search", "--mode", "instant", "--json", "zorblatte"]);
+    let after: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let hits = after["hits"].as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter().all(|h| h["category"]["slug"] == "lampes"),
+        "{after}"
+    );
+    let (_, stdout, _) = run(&["lexicon", "words"]);
+    assert!(
+        stdout.contains("zorblatte") && stdout.contains("lampes"),
+        "{stdout}"
+    );
+    let (code, _, _) = run(&["lexicon", "reject", "plonk"]);
+    assert_eq!(code, Some(0));
+    let (_, stdout, _) = run(&["lexicon", "proposals"]);
+    assert_eq!(stdout.trim(), "no proposals");
+    let (code, _, stderr) = run(&["lexicon", "accept", "inconnu"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("no proposal for \"inconnu\""), "{stderr}");
+}

@@ -481,3 +481,100 @@ async fn the_metrics_count_calls_tokens_and_latency() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_word_claude_reads_as_a_category_is_proposed_and_read_locally_only_once_accepted() {
+    use axum::body::Body;
+    use axum::http::Request;
+    // Claude reads the unknown "zorblatte" as a floor lamp, and "sofa" (a thesaurus word) as a
+    // sofa.
+    let fake = FakeClaude::start(Arc::new(|r: &Recorded, _| match r.task() {
+        "intent" if r.payload()["query"] == "sofa" => {
+            Reply::Tool(intent(json!({"category": "canapes", "typeWords": "sofa"})))
+        }
+        "intent" => Reply::Tool(intent(
+            json!({"category": "lampadaires", "typeWords": "Zorblatte"}),
+        )),
+        _ => Reply::Tool(ranking(&r.candidate_ids())),
+    }))
+    .await;
+    let demo = common::demo();
+    let engine = Arc::new(
+        vivr_search::search::Engine::open(
+            vivr_search::catalog::Catalog::open(&demo.db()).unwrap(),
+            &demo.index_dir(),
+        )
+        .unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let state = Arc::new(vivr_search::state::State::open(&dir.path().join("state.db")).unwrap());
+    let app_state = vivr_search::api::AppState::new(
+        engine.clone(),
+        Arc::new(Claude::new(settings(&fake), None)),
+        &vivr_search::config::Config::default(),
+    )
+    .with_state_db(state.clone());
+    let recorder = app_state.recorder().unwrap();
+    let app = vivr_search::api::router(app_state);
+    let submit = |q: &str| {
+        Request::post("/v1/search")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({"q": q, "mode": "full"}).to_string()))
+            .unwrap()
+    };
+    let (status, body) = common::send(&app, submit("zorblatte noire")).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    assert_eq!(body["parsedQuery"]["filters"]["category"], "lampadaires");
+    assert!(body.get("proposed").is_none(), "never shown: {body}");
+    let (status, _) = common::send(&app, submit("zorblatte noire")).await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    // A word the lexicon reads already is not proposed.
+    let (status, _) = common::send(&app, submit("sofa")).await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    recorder.flush().await;
+    let proposals = state.lexicon_proposals().unwrap();
+    assert_eq!(proposals.len(), 1, "{proposals:?}");
+    assert_eq!(
+        (
+            proposals[0].word.as_str(),
+            proposals[0].category.as_str(),
+            proposals[0].count
+        ),
+        ("zorblatte", "lampadaires", 2)
+    );
+    // Not used before review: the keystroke path does not know it.
+    let instant = |q: &str| {
+        engine
+            .search(&SearchRequest {
+                q: q.into(),
+                mode: Mode::Instant,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    assert!(instant("zorblatte").hits.is_empty());
+    // Accepted: read locally, without Claude.
+    let accepted = state.accept_word("zorblatte", 1).unwrap();
+    assert_eq!(accepted.category, "lampadaires");
+    assert!(state.lexicon_proposals().unwrap().is_empty());
+    let learnt: Vec<_> = state
+        .lexicon_words()
+        .unwrap()
+        .into_iter()
+        .map(|w| vivr_search::search::intent::LearntWord {
+            word: w.word,
+            category: w.category,
+        })
+        .collect();
+    engine.set_learnt_words(&learnt).unwrap();
+    let calls = fake.count("intent");
+    let r = instant("zorblatte");
+    assert_eq!(fake.count("intent"), calls);
+    assert!(!r.hits.is_empty());
+    assert!(r.hits.iter().all(|h| h.category.slug == "lampadaires"));
+    // An accepted word is not proposed again.
+    state
+        .record_proposals(&[("zorblatte".into(), "lampadaires".into(), 2)])
+        .unwrap();
+    assert!(state.lexicon_proposals().unwrap().is_empty());
+}

@@ -14,7 +14,7 @@ constraints (a price range). A product's grade:
 
 Queries of the `absent` and `absent-held-out` classes use words the catalog never uses (the
 held-out half was kept from the thesaurus's authors); `english` names the types in English.
-Exact-name queries grade the named product 3 and the products of its type with its colour and
+Exact-name queries grade the named product 3 (and any other product of the very same name) and the products of its type with its colour and
 material 1 (substitutes). Queries of the `nothing` class name products the store does not sell and
 have no judgments. Run from the repository root:
 
@@ -356,7 +356,11 @@ class Catalog:
         if spec.get("product"):
             # An exact name asks for that product: the others of its type are substitutes.
             out = {pid: 1 for pid, g in out.items() if g >= 2}
-            out[spec["product"]] = 3
+            # Products that bear the very same name are named alike: the query cannot tell them
+            # apart.
+            for p in self.products:
+                if p["name"] == spec["name"]:
+                    out[p["id"]] = 3
         return out
 
 
@@ -408,7 +412,11 @@ def build(catalog):
         add(text, "constraint", type_spec(t, attributes=attributes, min=low, max=high))
     for p in rng.sample(catalog.products, 16):
         attributes = {f: p["attributes"][f][0] for f in ("color", "material") if p["attributes"].get(f)}
-        add(p["name"], "exact", type_spec(p["productType"], attributes=attributes, product=p["id"]))
+        add(
+            p["name"],
+            "exact",
+            type_spec(p["productType"], attributes=attributes, product=p["id"], name=p["name"]),
+        )
     for text in NOTHING:
         add(text, "nothing", None)
     absent = list(ABSENT)

@@ -1,5 +1,6 @@
 //! The engine's own data, in a SQLite file beside the replica (`index/state.db` by default):
-//! what no export or sync can rebuild. Today: support tickets and their delivery outbox. The
+//! what no export or sync can rebuild: support tickets and their delivery outbox, shopper
+//! events, search logs, and the lexicon's proposed and accepted words. The
 //! replica and the index are derived from the store and may be rebuilt or replaced at any time;
 //! this file never is, and [`State::backup`] copies it while the server runs.
 //!
@@ -72,7 +73,61 @@ const MIGRATIONS: &[&str] = &[
     -- The query words the engine dropped to find results, masked like the query, space-separated.
     ALTER TABLE searches ADD COLUMN dropped TEXT;
 ",
+    "
+    -- Words Claude read as a category that the lexicon did not know, waiting for review.
+    CREATE TABLE lexicon_proposals (
+        word        TEXT NOT NULL,
+        category    TEXT NOT NULL,
+        count       INTEGER NOT NULL,
+        first_at_ms INTEGER NOT NULL,
+        last_at_ms  INTEGER NOT NULL,
+        PRIMARY KEY (word, category)
+    ) WITHOUT ROWID;
+    -- Words accepted into the lexicon (`vivr-search lexicon accept`): the thesaurus's overlay.
+    CREATE TABLE lexicon_words (
+        word           TEXT PRIMARY KEY,
+        category       TEXT NOT NULL,
+        accepted_at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+",
 ];
+
+/// A word proposed for the lexicon, with how often Claude proposed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexiconProposal {
+    /// The word or phrase, as shoppers wrote it (lower case).
+    pub word: String,
+    /// The category slug Claude read it as.
+    pub category: String,
+    /// Searches that proposed it.
+    pub count: u64,
+    /// First and last time, in Unix milliseconds.
+    pub first_at_ms: i64,
+    /// Last time.
+    pub last_at_ms: i64,
+}
+
+/// A word accepted into the lexicon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexiconWord {
+    /// The word or phrase.
+    pub word: String,
+    /// The category slug it names.
+    pub category: String,
+    /// When it was accepted, in Unix milliseconds.
+    pub accepted_at_ms: i64,
+}
+
+/// Why a word could not be accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    /// No proposal has that word.
+    #[error("no proposal for {0:?}: `vivr-search lexicon proposals` lists them")]
+    NotProposed(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] CatalogError),
+}
 
 /// What a shopper did with a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,6 +312,8 @@ const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 enum Record {
     Search(SearchLog),
+    /// A lexicon word Claude proposed: `(word, category, at_ms)`.
+    Proposal(String, String, i64),
     Events(Vec<Event>),
     /// Answered once everything sent before is written.
     Flush(tokio::sync::oneshot::Sender<()>),
@@ -331,6 +388,18 @@ impl Recorder {
         }
     }
 
+    /// Hands a proposed lexicon word over; dropped (and counted) when the queue is full.
+    pub fn propose(&self, word: String, category: String, at_ms: i64) {
+        if self
+            .queue
+            .try_send(Record::Proposal(word, category, at_ms))
+            .is_err()
+        {
+            self.dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Hands validated events over, or says the queue is full (the caller answers 503).
     pub fn events(&self, events: Vec<Event>) -> Result<(), QueueFull> {
         self.queue
@@ -360,10 +429,12 @@ fn write_batch(
 ) -> Vec<tokio::sync::oneshot::Sender<()>> {
     let mut searches = Vec::new();
     let mut events = Vec::new();
+    let mut proposals = Vec::new();
     let mut flushes = Vec::new();
     for record in batch {
         match record {
             Record::Search(log) => searches.push(log),
+            Record::Proposal(word, category, at_ms) => proposals.push((word, category, at_ms)),
             Record::Events(e) => events.extend(e),
             Record::Flush(done) => flushes.push(done),
         }
@@ -377,6 +448,11 @@ fn write_batch(
         && let Err(e) = state.record_events(&events)
     {
         tracing::warn!(error = %e, count = events.len(), "events not written");
+    }
+    if !proposals.is_empty()
+        && let Err(e) = state.record_proposals(&proposals)
+    {
+        tracing::warn!(error = %e, count = proposals.len(), "lexicon proposals not written");
     }
     if let Some(retention) = purge {
         let now = chrono::Utc::now().timestamp_millis();
@@ -643,6 +719,111 @@ impl State {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Counts proposals of lexicon words (`(word, category, at_ms)`), in one transaction.
+    pub fn record_proposals(
+        &self,
+        proposals: &[(String, String, i64)],
+    ) -> Result<(), CatalogError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO lexicon_proposals (word, category, count, first_at_ms, last_at_ms)
+                 VALUES (?1, ?2, 1, ?3, ?3)
+                 ON CONFLICT (word, category) DO UPDATE
+                   SET count = count + 1, last_at_ms = max(last_at_ms, excluded.last_at_ms)",
+            )?;
+            for (word, category, at_ms) in proposals {
+                // An accepted word is not proposed again.
+                let accepted: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM lexicon_words WHERE word = ?1)",
+                    [word],
+                    |r| r.get(0),
+                )?;
+                if !accepted {
+                    upsert.execute(params![word, category, at_ms])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The proposals, most frequent first.
+    pub fn lexicon_proposals(&self) -> Result<Vec<LexiconProposal>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT word, category, count, first_at_ms, last_at_ms FROM lexicon_proposals
+              ORDER BY count DESC, last_at_ms DESC, word, category",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(LexiconProposal {
+                word: r.get(0)?,
+                category: r.get(1)?,
+                count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                first_at_ms: r.get(3)?,
+                last_at_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Accepts a proposed word (as the category most proposals read it as): it moves into the
+    /// accepted words and its proposals go.
+    pub fn accept_word(&self, word: &str, now_ms: i64) -> Result<LexiconWord, AcceptError> {
+        let word = word.trim().to_lowercase();
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(CatalogError::from)?;
+        let category: Option<String> = tx
+            .query_row(
+                "SELECT category FROM lexicon_proposals WHERE word = ?1
+                  ORDER BY count DESC, last_at_ms DESC LIMIT 1",
+                [&word],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(CatalogError::from)?;
+        let category = category.ok_or_else(|| AcceptError::NotProposed(word.clone()))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO lexicon_words (word, category, accepted_at_ms)
+             VALUES (?1, ?2, ?3)",
+            params![word, category, now_ms],
+        )
+        .map_err(CatalogError::from)?;
+        tx.execute("DELETE FROM lexicon_proposals WHERE word = ?1", [&word])
+            .map_err(CatalogError::from)?;
+        tx.commit().map_err(CatalogError::from)?;
+        Ok(LexiconWord {
+            word,
+            category,
+            accepted_at_ms: now_ms,
+        })
+    }
+
+    /// Rejects a proposed word: its proposals go (it may be proposed again). Returns how many.
+    pub fn reject_word(&self, word: &str) -> Result<usize, CatalogError> {
+        let word = word.trim().to_lowercase();
+        Ok(self
+            .conn()
+            .execute("DELETE FROM lexicon_proposals WHERE word = ?1", [&word])?)
+    }
+
+    /// The accepted words, oldest first.
+    pub fn lexicon_words(&self) -> Result<Vec<LexiconWord>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT word, category, accepted_at_ms FROM lexicon_words ORDER BY accepted_at_ms, word",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(LexiconWord {
+                word: r.get(0)?,
+                category: r.get(1)?,
+                accepted_at_ms: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Removes events and search logs older than their retention (days, from `now_ms`);

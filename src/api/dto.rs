@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::recommend::{Kind, RecommendError, RecommendRequest, RecommendResponse, Recommendation};
 use crate::search::{
-    self, CategoryNode, Chip, Health, Mode, ParsedQuery, ProductDetail, SearchError, SearchHit,
-    SearchRequest, SearchResponse, SimilarRequest, SimilarResponse,
+    self, Alternative, Alternatives, CategoryNode, Chip, EmptyReason, Health, Mode, ParsedQuery,
+    ProductDetail, SearchError, SearchHit, SearchRequest, SearchResponse, SimilarRequest,
+    SimilarResponse,
 };
 use crate::search::{Filters, Sort};
 
@@ -420,10 +421,57 @@ pub struct SearchReply {
     reranked: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     parsed_query: Option<ParsedQueryReply>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alternatives: Option<AlternativesReply>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     degraded: Vec<String>,
     processing_time_ms: u64,
     request_uid: String,
+}
+
+/// An empty answer's way out: why, what was asked, and labelled alternatives.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AlternativesReply {
+    reason: EmptyReason,
+    wanted: String,
+    items: Vec<AlternativeReply>,
+}
+
+/// One labelled alternative.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub(crate) enum AlternativeReply {
+    /// A close category.
+    Category {
+        label: String,
+        slug: String,
+        name: String,
+    },
+    /// A popular product.
+    Popular { label: String, product: Box<Hit> },
+}
+
+impl From<Alternatives> for AlternativesReply {
+    fn from(a: Alternatives) -> AlternativesReply {
+        AlternativesReply {
+            reason: a.reason,
+            wanted: a.wanted,
+            items: a
+                .items
+                .into_iter()
+                .map(|item| match item {
+                    Alternative::Category { label, slug, name } => {
+                        AlternativeReply::Category { label, slug, name }
+                    }
+                    Alternative::Popular { label, hit } => AlternativeReply::Popular {
+                        label,
+                        product: Box::new(Hit::from(*hit)),
+                    },
+                })
+                .collect(),
+        }
+    }
 }
 
 impl SearchReply {
@@ -454,6 +502,7 @@ impl SearchReply {
             semantic_hit_count: r.semantic_hit_count,
             reranked: r.reranked,
             parsed_query: r.parsed_query.map(ParsedQueryReply::from),
+            alternatives: r.alternatives.map(AlternativesReply::from),
             degraded: r.degraded,
             processing_time_ms: r.processing_time_ms,
             request_uid,

@@ -325,6 +325,13 @@ fn log_search(
             .into_iter()
             .map(|w| w.raw)
             .collect();
+        if let Some(word) = &response.proposed {
+            recorder.propose(
+                word.word.clone(),
+                word.category.clone(),
+                chrono::Utc::now().timestamp_millis(),
+            );
+        }
         recorder.search(crate::state::SearchLog {
             request_uid: request_uid.to_owned(),
             at_ms: chrono::Utc::now().timestamp_millis(),

@@ -5,6 +5,7 @@
 mod backup;
 mod eval;
 mod import;
+mod lexicon;
 mod mcp;
 mod reindex;
 mod report;
@@ -64,6 +65,9 @@ enum Command {
     /// Follow the storefront's PostgreSQL: bring the replica up to date and publish each
     /// change (--once, --watch), or show where the sync stands (--status).
     Sync(sync::Args),
+    /// Words Claude proposed for the lexicon, and their review: proposals, accept, reject,
+    /// words.
+    Lexicon(lexicon::Args),
 }
 
 /// The embedding model, or `None` with a warning: the engine then runs lexical-only.
@@ -86,12 +90,19 @@ pub(crate) fn engine(
     let embedder = (mode == crate::search::Mode::Full)
         .then(|| embedder(config))
         .flatten();
-    Ok(crate::search::Engine::open_with(
+    let engine = crate::search::Engine::open_with(
         crate::catalog::Catalog::open(&config.db)?,
         &config.index_dir,
         embedder,
     )?
-    .with_semantic_ratio(config.semantic_ratio))
+    .with_semantic_ratio(config.semantic_ratio);
+    // The words accepted into the lexicon, when the engine's state database exists.
+    let state_db = config.state_db_path();
+    if state_db.is_file() {
+        let state = crate::state::State::open(&state_db)?;
+        lexicon::refresh(&engine, &state, &mut None)?;
+    }
+    Ok(engine)
 }
 
 impl Cli {
@@ -136,6 +147,7 @@ pub fn main() -> ExitCode {
             | Command::Tickets(_)
             | Command::Backup(_)
             | Command::Report(_)
+            | Command::Lexicon(_)
             | Command::Eval(_) => {}
         }
         config.validate()?;
@@ -151,6 +163,7 @@ pub fn main() -> ExitCode {
             Command::Backup(args) => backup::run(args, &config),
             Command::Report(args) => report::run(args, &config),
             Command::Sync(args) => sync::run(args, &config),
+            Command::Lexicon(args) => lexicon::run(args, &config),
         }
     });
     match result {

@@ -106,7 +106,7 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         match &config.store.support_webhook_url {
             Some(url) => {
                 tracing::info!("support tickets are delivered to SUPPORT_WEBHOOK_URL");
-                tokio::spawn(crate::state::run_ticket_outbox(state_db, url.clone()));
+                tokio::spawn(crate::state::run_ticket_outbox(state_db.clone(), url.clone()));
             }
             None => tracing::info!(
                 "no SUPPORT_WEBHOOK_URL: tickets stay in the state database (vivr-search tickets)"
@@ -114,15 +114,32 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         }
         // The FAQ's semantic layer, embedded before the first question asks for it.
         let faq_engine = engine.clone();
-        tokio::task::spawn_blocking(move || faq_engine.prepare_faq());
+        tokio::task::spawn_blocking(move || {
+            faq_engine.prepare_faq();
+            // The reference names of honest empty answers, likewise.
+            faq_engine.prepare_references();
+        });
         if config.reload_poll_secs > 0 {
             let every = Duration::from_secs(config.reload_poll_secs);
+            let lexicon_state = state_db.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(every);
+                // The accepted lexicon words (`vivr-search lexicon accept`), checked with the
+                // generation.
+                let seen = Arc::new(std::sync::Mutex::new(None));
                 loop {
                     tick.tick().await;
-                    let engine = engine.clone();
-                    match tokio::task::spawn_blocking(move || engine.reload()).await {
+                    let (engine, state, seen) =
+                        (engine.clone(), lexicon_state.clone(), seen.clone());
+                    match tokio::task::spawn_blocking(move || {
+                        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Err(e) = super::lexicon::refresh(&engine, &state, &mut seen) {
+                            tracing::warn!(error = %e, "lexicon words not reloaded");
+                        }
+                        engine.reload()
+                    })
+                    .await
+                    {
                         Ok(Err(e)) => tracing::warn!(error = %e, "reload check failed; still serving the current generation"),
                         Err(e) => tracing::warn!(error = %e, "reload task failed"),
                         Ok(Ok(_)) => {}

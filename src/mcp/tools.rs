@@ -238,6 +238,20 @@ pub struct ProductList {
     /// Parts of the engine that could not help this time (the answer is still complete).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub degraded: Vec<String>,
+    /// When nothing is listed because the store does not sell what was asked (or nothing
+    /// matched it): what, and the closest categories' slugs to search instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_sold: Option<NotSold>,
+}
+
+/// What the store does not sell, and where to look instead.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotSold {
+    /// The words asked for.
+    pub wanted: String,
+    /// Slugs of the closest categories (search them with `category`).
+    pub closest_categories: Vec<String>,
 }
 
 /// A product in full.
@@ -395,6 +409,17 @@ fn list(engine: &Engine, request: &SearchRequest) -> ToolResult<ProductList> {
         dropped_words: response.dropped_words,
         degraded: response.degraded,
         total,
+        not_sold: response.alternatives.map(|a| NotSold {
+            wanted: a.wanted,
+            closest_categories: a
+                .items
+                .into_iter()
+                .filter_map(|item| match item {
+                    crate::search::Alternative::Category { slug, .. } => Some(slug),
+                    crate::search::Alternative::Popular { .. } => None,
+                })
+                .collect(),
+        }),
         products: response.hits.into_iter().map(ProductCard::from).collect(),
     })
 }
@@ -469,6 +494,7 @@ pub(crate) fn similar_products(engine: &Engine, a: SimilarProductsArgs) -> ToolR
         understood: None,
         dropped_words: Vec::new(),
         degraded: response.degraded.into_iter().collect(),
+        not_sold: None,
         products: response.hits.into_iter().map(ProductCard::from).collect(),
     })
 }
@@ -561,6 +587,7 @@ pub(crate) fn recommendations(engine: &Engine, a: RecommendationsArgs) -> ToolRe
         understood: None,
         dropped_words: Vec::new(),
         degraded: response.degraded,
+        not_sold: None,
         products: response
             .hits
             .into_iter()

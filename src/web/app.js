@@ -167,9 +167,57 @@ function render(response) {
   $("results-title").textContent = state.q ? `Résultats pour « ${state.q} »` : "Nos produits";
   $("status").textContent =
     total === 0 ? "Aucun produit ne correspond." : `${total} produit${total > 1 ? "s" : ""}`;
+  renderAlternatives(response.alternatives);
   renderUnderstood(response);
   renderFacets(response.facetDistribution || {}, (response.facetStats || {}).price);
   window.__vivr.rendered += 1;
+}
+
+// An empty answer's way out: what the store does not sell yet, then the closest categories
+// (buttons that filter on them) and popular products, each labelled.
+function renderAlternatives(alternatives) {
+  const root = $("alternatives");
+  if (!alternatives || !alternatives.items.length) {
+    root.hidden = true;
+    root.replaceChildren();
+    return;
+  }
+  const categories = alternatives.items.filter((a) => a.kind === "category");
+  const products = alternatives.items.filter((a) => a.kind === "popular");
+  const head = document.createElement("p");
+  head.className = "alternatives-head";
+  const offer = categories.length
+    ? `voici ${categories.map((c) => c.name).join(", ")}`
+    : "voici nos produits populaires";
+  head.textContent = `Nous ne vendons pas encore de « ${alternatives.wanted} » : ${offer}.`;
+  $("status").textContent = head.textContent;
+  const buttons = document.createElement("div");
+  buttons.className = "alternative-categories";
+  for (const c of categories) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "chip";
+    b.dataset.kind = "category";
+    b.textContent = `${c.label} : ${c.name}`;
+    b.addEventListener("click", () => {
+      state.q = "";
+      $("q").value = "";
+      toggleFacet("category", c.slug, true);
+    });
+    buttons.append(b);
+  }
+  const grid = document.createElement("ul");
+  grid.className = "grid";
+  for (const p of products) {
+    const li = card(p.product);
+    const label = document.createElement("span");
+    label.className = "alternative-label";
+    label.textContent = p.label;
+    li.querySelector(".body").prepend(label);
+    grid.append(li);
+  }
+  root.replaceChildren(head, buttons, grid);
+  root.hidden = false;
 }
 
 function renderUnderstood(response) {

@@ -166,6 +166,23 @@ await check("keystroke to rendered results, 50 keystrokes", async () => {
   };
 });
 
+await check("what the store does not sell: « Nous ne vendons pas encore de … » and alternatives", async () => {
+  await page.fill("#q", "");
+  await page.click("#q");
+  await page.keyboard.type("matelas", { delay: 30 });
+  await rendered("matelas");
+  assert((await names()).length === 0, "hits are shown");
+  const status = await page.textContent("#status");
+  assert(status.includes("Nous ne vendons pas encore de « matelas » : voici"), status);
+  const offered = await page.$$eval("#alternatives .card .name", (els) => els.length);
+  assert(offered > 0, "no alternative products");
+  const labels = await page.$$eval("#alternatives .alternative-label", (els) => els.map((e) => e.textContent));
+  assert(labels.every((l) => l === "Populaire"), `labels: ${labels.join(",")}`);
+  const categories = await page.$$eval("#alternatives button[data-kind=category]", (els) => els.length);
+  assert(categories > 0, "no close category offered");
+  await page.screenshot({ path: join(shots, "storefront-not-sold.png") });
+});
+
 await check("nothing is loaded from elsewhere, no script errors", async () => {
   assert(foreign.length === 0, `external requests: ${foreign.join(", ")}`);
   assert(pageErrors.length === 0, `page errors: ${pageErrors.join(" | ")}`);

@@ -195,7 +195,7 @@ impl Claude {
         let key = self.cache_key(Task::Intent, &crate::text::normalize_query(&query), &[]);
         let body = prompts::intent_request(&self.settings.model, &query, vocabulary);
         self.run(Task::Intent, key, &query, body, |input| {
-            prompts::read_intent(input.tool_input("record_intent")?, vocabulary)
+            prompts::read_intent(input.tool_input("record_intent")?, vocabulary, &query)
         })
         .await
     }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::LlmError;
 
 /// Bumped whenever a prompt or a schema changes: cached answers of older prompts are not reused.
-pub const PROMPT_VERSION: u32 = 1;
+pub const PROMPT_VERSION: u32 = 2;
 
 /// The longest query sent, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -68,6 +68,10 @@ pub struct LlmIntent {
     pub category: Option<String>,
     /// The product type, in French.
     pub product_type: Option<String>,
+    /// The words of the query that named the kind of product, as written (a proposal for the
+    /// lexicon when the local parse did not know them); dropped unless the query holds them.
+    #[serde(default)]
+    pub type_words: Option<String>,
     /// Lowest price.
     pub min_price: Option<f64>,
     /// Highest price.
@@ -117,6 +121,10 @@ pub struct Ranking {
     pub unknown: usize,
 }
 
+/// A proposed word or phrase is at most this long, in characters and words.
+const MAX_TYPE_WORDS_CHARS: usize = 40;
+const MAX_TYPE_WORDS: usize = 4;
+
 fn intent_tool() -> Value {
     let strings = json!({ "type": "array", "items": { "type": "string" } });
     let number = json!({ "type": ["number", "null"], "minimum": 0 });
@@ -129,6 +137,7 @@ fn intent_tool() -> Value {
             "properties": {
                 "category": { "type": ["string", "null"], "description": "a category slug from store.categories" },
                 "productType": { "type": ["string", "null"], "description": "the kind of product, in French" },
+                "typeWords": { "type": ["string", "null"], "description": "the words of the query that name the kind of product, copied exactly as written" },
                 "minPrice": number,
                 "maxPrice": number,
                 "colors": strings,
@@ -137,7 +146,7 @@ fn intent_tool() -> Value {
                 "rooms": strings,
                 "inStock": { "type": ["boolean", "null"] }
             },
-            "required": ["category", "productType", "minPrice", "maxPrice", "colors", "materials", "styles", "rooms", "inStock"]
+            "required": ["category", "productType", "typeWords", "minPrice", "maxPrice", "colors", "materials", "styles", "rooms", "inStock"]
         }
     })
 }
@@ -260,7 +269,11 @@ impl MessagesAnswer {
 
 /// Reads and validates an intent answer: values outside the vocabulary are dropped, prices must
 /// be finite, non-negative and ordered.
-pub fn read_intent(input: &Value, vocabulary: &Vocabulary) -> Result<LlmIntent, LlmError> {
+pub fn read_intent(
+    input: &Value,
+    vocabulary: &Vocabulary,
+    query: &str,
+) -> Result<LlmIntent, LlmError> {
     let mut intent: LlmIntent = serde_json::from_value(input.clone())
         .map_err(|e| LlmError::Malformed(format!("record_intent input: {e}")))?;
     if let Some(slug) = &intent.category
@@ -291,6 +304,18 @@ pub fn read_intent(input: &Value, vocabulary: &Vocabulary) -> Result<LlmIntent, 
         .product_type
         .map(|t| super::mask::truncate(t.trim(), 60))
         .filter(|t| !t.is_empty());
+    // The type's words must be words of the query: anything else is not a shopper's word.
+    let lowered = query.to_lowercase();
+    intent.type_words = intent
+        .type_words
+        .map(|w| w.trim().to_lowercase())
+        .filter(|w| {
+            !w.is_empty()
+                && w.chars().count() <= MAX_TYPE_WORDS_CHARS
+                && w.split_whitespace().count() <= MAX_TYPE_WORDS
+                && w.chars().all(|c| c.is_alphabetic() || " -'’".contains(c))
+                && lowered.contains(w.as_str())
+        });
     Ok(intent)
 }
 
@@ -364,12 +389,32 @@ mod tests {
     }
 
     #[test]
+    fn type_words_are_kept_only_when_the_query_holds_them() {
+        let v = vocabulary();
+        let answer = |words: &str| {
+            json!({"category": "luminaires", "productType": "lampadaire", "typeWords": words,
+                "minPrice": null, "maxPrice": null, "colors": [], "materials": [], "styles": [],
+                "rooms": [], "inStock": null})
+        };
+        let read = |words: &str, query: &str| read_intent(&answer(words), &v, query).unwrap();
+        assert_eq!(
+            read("Torchère", "une torchère noire").type_words.as_deref(),
+            Some("torchère")
+        );
+        // Words the query does not hold, or that are not words.
+        assert_eq!(read("lampadaire", "une torchère").type_words, None);
+        assert_eq!(read("a@b.fr", "écrire à a@b.fr").type_words, None);
+        assert_eq!(read("lampe 12", "lampe 12").type_words, None);
+        assert_eq!(read("  ", "une torchère").type_words, None);
+    }
+
+    #[test]
     fn intent_answers_are_read_strictly() {
         let v = vocabulary();
         let good = json!({"category": "luminaires", "productType": "lampe", "minPrice": null,
             "maxPrice": 200, "colors": ["blanc", "fuchsia"], "materials": [], "styles": ["moderne"],
             "rooms": [], "inStock": null});
-        let intent = read_intent(&good, &v).unwrap();
+        let intent = read_intent(&good, &v, "lampe").unwrap();
         assert_eq!(intent.category.as_deref(), Some("luminaires"));
         assert_eq!(
             intent.colors,
@@ -379,13 +424,13 @@ mod tests {
         assert_eq!(intent.max_price, Some(200.0));
         let invented = json!({"category": "voitures", "colors": [], "minPrice": 300, "maxPrice": 100,
             "productType": null, "materials": [], "styles": [], "rooms": [], "inStock": null});
-        let intent = read_intent(&invented, &v).unwrap();
+        let intent = read_intent(&invented, &v, "voiture").unwrap();
         assert_eq!(
             (intent.category, intent.min_price, intent.max_price),
             (None, None, None)
         );
-        assert!(read_intent(&json!({"category": "luminaires", "hack": 1}), &v).is_err());
-        assert!(read_intent(&json!("just text"), &v).is_err());
+        assert!(read_intent(&json!({"category": "luminaires", "hack": 1}), &v, "").is_err());
+        assert!(read_intent(&json!("just text"), &v, "").is_err());
     }
 
     #[test]

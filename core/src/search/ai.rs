@@ -62,7 +62,9 @@ async fn with_claude(
     let started = Instant::now();
     let live = engine.generation();
     let vocabulary = live.vocabulary();
-    let local_intent = intent::parse(&request.q, &|w| live.text().knows_word(w));
+    let local_intent = intent::parse_with(&engine.lexicon(), &request.q, &|w| {
+        live.text().knows_word(w)
+    });
     // The local search fetches a rerank's worth of hits; the page is cut after the rerank.
     let wide = SearchRequest {
         limit: request
@@ -82,8 +84,10 @@ async fn with_claude(
     let parse_time_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let mut degraded = Vec::new();
+    let mut proposed = None;
     let mut response = match intent_answer {
         Ok(answer) => {
+            proposed = proposal(&engine.lexicon(), &local_intent, &answer.value);
             let merged = MergedIntent {
                 intent: merge(&local_intent, &answer.value),
                 source: if answer.cached {
@@ -136,8 +140,36 @@ async fn with_claude(
     response.hits.truncate(limit);
     response.limit = limit;
     response.degraded.extend(degraded);
+    response.proposed = proposed;
     response.processing_time_ms = started.elapsed().as_millis() as u64;
     Ok(response)
+}
+
+/// The words Claude read as a category where the lexicon knows none: a proposal for review
+/// (`vivr-search lexicon proposals`), never used before it is accepted. Words that the lexicon
+/// reads already, or that masking would change (personal data), are not proposed.
+fn proposal(
+    lexicon: &intent::Lexicon,
+    local: &Intent,
+    llm: &LlmIntent,
+) -> Option<intent::LearntWord> {
+    let names = |i: &Intent| {
+        i.constraints.iter().any(|c| {
+            matches!(
+                c.ask,
+                Ask::Category { .. } | Ask::ProductType { .. } | Ask::NotSold { .. }
+            )
+        })
+    };
+    let category = llm.category.clone()?;
+    let word = llm.type_words.clone()?;
+    if names(local)
+        || names(&intent::parse_with(lexicon, &word, &|_| true))
+        || crate::llm::mask::mask_sensitive(&word) != word
+    {
+        return None;
+    }
+    Some(intent::LearntWord { word, category })
 }
 
 /// Claude's order of a response's first hits; `None` when there is nothing to order.
@@ -172,8 +204,15 @@ fn merge(local: &Intent, llm: &LlmIntent) -> Intent {
             start: usize::MAX,
         })
     };
+    // The thesaurus's "not sold" is the store's own word: Claude's guess of a category does not
+    // override it.
     if let Some(slug) = &llm.category
-        && !has(&|a| matches!(a, Ask::Category { .. } | Ask::ProductType { .. }))
+        && !has(&|a| {
+            matches!(
+                a,
+                Ask::Category { .. } | Ask::ProductType { .. } | Ask::NotSold { .. }
+            )
+        })
     {
         add(Ask::Category {
             slug: slug.clone(),

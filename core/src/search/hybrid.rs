@@ -9,10 +9,10 @@
 
 use std::collections::HashMap;
 
-use super::QueryWords;
 use super::{
     Engine, Live, SearchError, SearchHit, SearchRequest, fuse, lexical_hit, semantic_score,
 };
+use super::{Fused, QueryWords, empty, exact};
 use crate::filter::ProductFilter;
 
 /// Candidates taken from each source before fusion (at least the requested page).
@@ -99,25 +99,66 @@ impl Engine {
         Ok(vector)
     }
 
-    /// The semantic candidates `(product id, cosine)` for the request, or why there are none.
+    /// The semantic candidates for the request, or why there are none; with `evidence`, how
+    /// far they stand above the catalog and their categories too.
     fn semantic_candidates(
         &self,
         live: &Live,
         query: &str,
         filter: &ProductFilter,
         depth: usize,
-    ) -> Result<Vec<(String, f32)>, String> {
+        evidence: bool,
+    ) -> Result<Semantic, String> {
         let vectors = live.vectors()?;
         let query = self.query_vector(query)?;
-        Ok(vectors
-            .knn(&query, depth, filter, None)
-            .into_iter()
-            .map(|(row, cosine)| (vectors.item(row).id.clone(), cosine))
-            .collect())
+        let rows = vectors.knn(&query, depth, filter, None);
+        let candidates: Vec<(String, f32)> = rows
+            .iter()
+            .map(|&(row, cosine)| (vectors.item(row).id.clone(), cosine))
+            .collect();
+        if !evidence {
+            return Ok(Semantic {
+                candidates,
+                margin: None,
+                closest: Vec::new(),
+            });
+        }
+        let margin = self
+            .references(live)
+            .inspect_err(|e| tracing::debug!(error = %e, "no reference names"))
+            .ok()
+            .and_then(|r| r.margin(&query));
+        // The closest categories: the deepest category of each of the best candidates, most
+        // frequent first.
+        let dictionaries = live.text().dictionaries();
+        let mut categories: Vec<(String, usize)> = Vec::new();
+        for &(row, _) in rows.iter().take(CLOSEST_FROM) {
+            let Some(own) = vectors
+                .item(row)
+                .categories
+                .iter()
+                .max_by_key(|&&o| dictionaries.lineage(o as usize).len())
+            else {
+                continue;
+            };
+            let slug = &dictionaries.categories[*own as usize].slug;
+            match categories.iter_mut().find(|(s, _)| s == slug) {
+                Some((_, n)) => *n += 1,
+                None => categories.push((slug.clone(), 1)),
+            }
+        }
+        categories.sort_by(|a, b| b.1.cmp(&a.1));
+        Ok(Semantic {
+            candidates,
+            margin,
+            closest: categories.into_iter().map(|(slug, _)| slug).collect(),
+        })
     }
 
-    /// Fuses lexical hits (best first, from the top) with semantic candidates; returns the page,
-    /// the estimated total and how many hits of the page the semantic source found.
+    /// Fuses lexical hits (best first, from the top) with semantic candidates. `matched`: the
+    /// lexical side matched every word, or the query named what the store sells; when it did
+    /// not, the semantic side must stand out from the catalog ([`empty`]) or the answer is
+    /// empty.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn hybrid(
         &self,
@@ -127,28 +168,52 @@ impl Engine {
         words: QueryWords,
         lexical: Vec<SearchHit>,
         lexical_total: usize,
+        matched: bool,
         offset: usize,
         limit: usize,
         degraded: &mut Vec<String>,
-    ) -> Result<(Vec<SearchHit>, usize, usize), SearchError> {
+    ) -> Result<HybridAnswer, SearchError> {
         let page_end = offset + limit;
-        let strong = lexical.len() >= page_end
+        let names: Vec<&str> = lexical.iter().map(|h| h.name.as_str()).collect();
+        let named = exact::names_one(&request.q, &names);
+        let strong = matched
+            && !named
+            && lexical.len() >= page_end
             && lexical[offset..page_end]
                 .iter()
                 .all(|h| h.ranking_score >= STRONG_LEXICAL);
         if strong {
             let page = lexical.into_iter().skip(offset).take(limit).collect();
-            return Ok((page, lexical_total, 0));
+            return Ok(HybridAnswer::lexical(page, lexical_total));
         }
-        let semantic =
-            match self.semantic_candidates(live, &request.q, filter, page_end.max(FUSION_DEPTH)) {
-                Ok(candidates) => candidates,
-                Err(reason) => {
-                    degraded.push(format!("semantic search: {reason}"));
-                    let page = lexical.into_iter().skip(offset).take(limit).collect();
-                    return Ok((page, lexical_total, 0));
-                }
-            };
+        let semantic = match self.semantic_candidates(
+            live,
+            &request.q,
+            filter,
+            page_end.max(FUSION_DEPTH),
+            !matched,
+        ) {
+            Ok(semantic) => semantic,
+            Err(reason) => {
+                degraded.push(format!("semantic search: {reason}"));
+                let page = lexical.into_iter().skip(offset).take(limit).collect();
+                return Ok(HybridAnswer::lexical(page, lexical_total));
+            }
+        };
+        if !matched {
+            // Without reference names the semantic answer stands (it says nothing either way).
+            let clear = semantic.margin.is_none_or(|m| m >= empty::CLEAR_MARGIN);
+            tracing::debug!(q = %request.q, margin = ?semantic.margin, clear, "semantic evidence");
+            if !clear {
+                return Ok(HybridAnswer {
+                    hits: Vec::new(),
+                    total: 0,
+                    semantic_hit_count: 0,
+                    no_match: Some(semantic.closest),
+                });
+            }
+        }
+        let semantic = semantic.candidates;
         let ratio = request.semantic_ratio.unwrap_or(self.semantic_ratio);
         let lexical_scores: Vec<(String, f32)> = lexical
             .iter()
@@ -163,21 +228,42 @@ impl Engine {
             });
         }
         let semantic_only = fused.iter().filter(|f| f.lexical.is_none()).count();
-        let page: Vec<_> = fused.into_iter().skip(offset).take(limit).collect();
-
         let mut by_id: HashMap<String, SearchHit> =
             lexical.into_iter().map(|h| (h.id.clone(), h)).collect();
-        let missing: Vec<&str> = page
-            .iter()
-            .filter(|f| !by_id.contains_key(&f.id))
-            .map(|f| f.id.as_str())
-            .collect();
         let text = live.text();
         let categories = &text.dictionaries().categories;
-        for hit in text.hits_by_id(&missing)?.into_iter().flatten() {
-            let hit = lexical_hit(hit, None, words, request, categories);
-            by_id.insert(hit.id.clone(), hit);
+        let hydrate =
+            |by_id: &mut HashMap<String, SearchHit>, wanted: &[Fused]| -> Result<(), SearchError> {
+                let missing: Vec<&str> = wanted
+                    .iter()
+                    .filter(|f| !by_id.contains_key(&f.id))
+                    .map(|f| f.id.as_str())
+                    .collect();
+                for hit in text.hits_by_id(&missing)?.into_iter().flatten() {
+                    let hit = lexical_hit(hit, None, words, request, categories);
+                    by_id.insert(hit.id.clone(), hit);
+                }
+                Ok(())
+            };
+        // A query that names a product: that product, its same-type variants, then the rest
+        // (`exact.rs`), over every candidate.
+        if named {
+            hydrate(&mut by_id, &fused)?;
+            let names: Vec<&str> = fused
+                .iter()
+                .map(|f| by_id.get(&f.id).map_or("", |h| h.name.as_str()))
+                .collect();
+            let ids: Vec<&str> = fused.iter().map(|f| f.id.as_str()).collect();
+            let closeness = live.closeness(&ids);
+            if let Some(order) =
+                exact::order(&self.lexicon(), &request.q, &names, closeness.as_deref())
+            {
+                let mut slots: Vec<Option<Fused>> = fused.into_iter().map(Some).collect();
+                fused = order.into_iter().filter_map(|i| slots[i].take()).collect();
+            }
         }
+        let page: Vec<_> = fused.into_iter().skip(offset).take(limit).collect();
+        hydrate(&mut by_id, &page)?;
         let semantic_hit_count = page.iter().filter(|f| f.semantic.is_some()).count();
         let hits = page
             .into_iter()
@@ -192,6 +278,48 @@ impl Engine {
                 Some(hit)
             })
             .collect();
-        Ok((hits, lexical_total + semantic_only, semantic_hit_count))
+        Ok(HybridAnswer {
+            hits,
+            total: lexical_total + semantic_only,
+            semantic_hit_count,
+            no_match: None,
+        })
+    }
+}
+
+/// Best semantic candidates whose categories are the closest ones.
+const CLOSEST_FROM: usize = 10;
+
+/// What the semantic side found for a query.
+struct Semantic {
+    /// `(product id, cosine)`, best first.
+    candidates: Vec<(String, f32)>,
+    /// How much closer the query is to the store's names than to the others'
+    /// ([`empty::References::margin`]).
+    margin: Option<f32>,
+    /// The best candidates' categories (slugs), most frequent first.
+    closest: Vec<String>,
+}
+
+/// A full-mode answer.
+pub(super) struct HybridAnswer {
+    /// The page.
+    pub(super) hits: Vec<SearchHit>,
+    /// Estimated total.
+    pub(super) total: usize,
+    /// Hits of the page the semantic source found.
+    pub(super) semantic_hit_count: usize,
+    /// Nothing matched and the semantic side did not stand out: the closest categories.
+    pub(super) no_match: Option<Vec<String>>,
+}
+
+impl HybridAnswer {
+    fn lexical(hits: Vec<SearchHit>, total: usize) -> HybridAnswer {
+        HybridAnswer {
+            hits,
+            total,
+            semantic_hit_count: 0,
+            no_match: None,
+        }
     }
 }

@@ -9,6 +9,8 @@
 //! stopping searches in flight (they keep the `Arc` of the generation they started with).
 
 mod ai;
+mod empty;
+mod exact;
 mod fusion;
 mod highlight;
 mod hybrid;
@@ -27,6 +29,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 pub use ai::search_with_claude;
+pub use empty::{Alternative, Alternatives, EmptyReason};
 pub use fusion::{Fused, SEMANTIC_FLOOR, fuse, semantic_score};
 pub use highlight::WordMatch;
 pub use similar::{SimilarRequest, SimilarResponse};
@@ -314,6 +317,11 @@ pub struct SearchResponse {
     /// What the engine understood of the query (absent when intent parsing is off or the
     /// query is empty).
     pub parsed_query: Option<ParsedQuery>,
+    /// When the first page is empty: why, and the closest categories and popular products.
+    pub alternatives: Option<Alternatives>,
+    /// Words Claude read as a category that the lexicon does not know: for the state
+    /// database's proposals (never shown, never used before review).
+    pub proposed: Option<intent::LearntWord>,
     /// What could not be used for this answer, and why (the answer is still complete).
     pub degraded: Vec<String>,
     /// Time spent in the engine.
@@ -413,6 +421,8 @@ pub struct Engine {
     past_queries: suggest::PastQueries,
     /// Slots for engine calls run off the async workers ([`Engine::off_worker`]).
     cpu_slots: Arc<tokio::sync::Semaphore>,
+    /// The intent lexicon and thesaurus, with the words learnt under review.
+    lexicon: RwLock<Arc<intent::Lexicon>>,
 }
 
 /// A live generation: its text index, and its vectors and order signals when they could be
@@ -423,6 +433,8 @@ pub struct Live {
     signals: Result<Signals, String>,
     /// The store's vocabulary for Claude's intent prompt, built on first use.
     vocabulary: std::sync::OnceLock<crate::llm::Vocabulary>,
+    /// The reference names of honest empty answers, embedded on first use.
+    references: std::sync::OnceLock<Result<empty::References, String>>,
     /// The replica's category tree and counts, read on first use: the replica changes by
     /// import, and an import is followed by a reindex, so they hold for the generation.
     categories: std::sync::OnceLock<Categories>,
@@ -435,6 +447,20 @@ struct Categories {
 }
 
 impl Live {
+    /// The cosine between the vectors of two of `ids` (by index), when the generation has
+    /// vectors; `None` without them.
+    fn closeness<'a>(
+        &'a self,
+        ids: &[&str],
+    ) -> Option<Box<dyn Fn(usize, usize) -> Option<f32> + 'a>> {
+        let vectors = self.vectors.as_ref().ok()?;
+        let rows: Vec<Option<usize>> = ids.iter().map(|id| vectors.row(id)).collect();
+        Some(Box::new(move |a, b| {
+            let (a, b) = (rows.get(a).copied()??, rows.get(b).copied()??);
+            Some(vectors::dot(vectors.vector(a), vectors.vector(b)))
+        }))
+    }
+
     fn open(dir: &Path, embedder: Option<&dyn Embedder>) -> Result<Live, SearchError> {
         let text = Generation::open(dir)?;
         let vectors = match &text.manifest().vectors {
@@ -460,6 +486,7 @@ impl Live {
             vectors,
             signals,
             vocabulary: std::sync::OnceLock::new(),
+            references: std::sync::OnceLock::new(),
             categories: std::sync::OnceLock::new(),
         })
     }
@@ -567,7 +594,24 @@ impl Engine {
             faq_vectors: std::sync::OnceLock::new(),
             past_queries: suggest::PastQueries::default(),
             cpu_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
+            lexicon: RwLock::new(intent::Lexicon::bundled()),
         })
+    }
+
+    /// The lexicon queries are parsed with.
+    pub fn lexicon(&self) -> Arc<intent::Lexicon> {
+        self.lexicon
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Parses queries with the bundled lexicon and `learnt`, the words accepted under review
+    /// (`vivr-search lexicon accept`), from now on.
+    pub fn set_learnt_words(&self, learnt: &[intent::LearntWord]) -> Result<(), String> {
+        let lexicon = Arc::new(intent::Lexicon::with_learnt(learnt)?);
+        *self.lexicon.write().unwrap_or_else(|p| p.into_inner()) = lexicon;
+        Ok(())
     }
 
     /// Runs `f`, a call that reads the replica (SQLite), on the blocking pool, at most two calls
@@ -670,7 +714,8 @@ impl Engine {
         let (offset, limit, facets) = validate(request)?;
         let live = self.generation();
         let generation = live.text();
-        let mut understanding = understanding(generation, request, intent);
+        let lexicon = self.lexicon();
+        let mut understanding = understanding(&lexicon, generation, request, intent);
         // The request as the engine runs it: the parsed filters added to the request's own.
         let request = &match &understanding {
             Some(u) => SearchRequest {
@@ -721,6 +766,13 @@ impl Engine {
             filter,
             lexical,
         } = attempt;
+        // Whether the query found what it asked for: a named product type or category, or
+        // every word matched (honest empty answers, `empty.rs`).
+        let named = understanding
+            .as_ref()
+            .is_some_and(|u| u.parsed.filters.category.is_some());
+        let matched = named || (lexical.total > 0 && lexical.dropped.is_empty());
+        let not_sold = understanding.as_ref().and_then(|u| u.not_sold.clone());
         let kept: Vec<PlannedWord> = words
             .iter()
             .filter(|w| !lexical.dropped.contains(w))
@@ -742,23 +794,60 @@ impl Engine {
             .map(|(sort_score, hit)| lexical_hit(hit, sort_score, query_words, request, categories))
             .collect();
         let mut degraded = Vec::new();
-        let (hits, estimated_total_hits, semantic_hit_count) = if hybrid {
-            self.hybrid(
+        let mut empty_because = None;
+        let (hits, estimated_total_hits, semantic_hit_count) = if let Some(n) = &not_sold {
+            empty_because = Some((EmptyReason::NotSold, n.words.clone(), n.closest.clone()));
+            (Vec::new(), 0, 0)
+        } else if hybrid {
+            let answer = self.hybrid(
                 &live,
                 request,
                 &filter,
                 query_words,
                 lexical_hits,
                 lexical.total,
+                matched,
                 offset,
                 limit,
                 &mut degraded,
-            )?
+            )?;
+            if let Some(closest) = answer.no_match {
+                empty_because = Some((EmptyReason::NoMatch, request.q.clone(), closest));
+            }
+            (answer.hits, answer.total, answer.semantic_hit_count)
         } else {
-            (lexical_hits, lexical.total, 0)
+            let mut hits = lexical_hits;
+            // A query that names a product: that product, then its type (`exact.rs`), within
+            // the first page.
+            if offset == 0 {
+                let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
+                let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+                let closeness = live.closeness(&ids);
+                if exact::names_one(&request.q, &names)
+                    && let Some(order) =
+                        exact::order(&lexicon, &request.q, &names, closeness.as_deref())
+                {
+                    let mut slots: Vec<Option<SearchHit>> = hits.into_iter().map(Some).collect();
+                    hits = order.into_iter().filter_map(|i| slots[i].take()).collect();
+                }
+            }
+            (hits, lexical.total, 0)
         };
-        let (facet_distribution, facet_stats) =
-            facet_answer(&facets, lexical.facets, lexical.price_range);
+        let (facet_distribution, facet_stats) = if empty_because.is_some() {
+            facet_answer(&facets, BTreeMap::new(), None)
+        } else {
+            facet_answer(&facets, lexical.facets, lexical.price_range)
+        };
+        // An empty first page gets its way out: the closest categories and popular products.
+        let alternatives = match empty_because {
+            Some((reason, wanted, closest)) => {
+                Some(self.alternatives(&live, request, reason, &wanted, &closest)?)
+            }
+            None if hits.is_empty() && offset == 0 => {
+                Some(self.alternatives(&live, request, EmptyReason::NoMatch, &request.q, &[])?)
+            }
+            None => None,
+        };
         let response = SearchResponse {
             hits,
             query: request.q.clone(),
@@ -771,6 +860,8 @@ impl Engine {
             semantic_hit_count,
             reranked: false,
             parsed_query: understanding.map(|u| u.parsed),
+            alternatives,
+            proposed: None,
             degraded,
             processing_time_ms: started.elapsed().as_millis() as u64,
         };
@@ -1160,12 +1251,13 @@ fn count_products(
 /// What the query asks beyond its words (`None` with intent parsing off or an empty query):
 /// the local parse, or an intent parsed elsewhere (merged with Claude's).
 fn understanding(
+    lexicon: &intent::Lexicon,
     generation: &Generation,
     request: &SearchRequest,
     intent: Option<&ai::MergedIntent>,
 ) -> Option<understand::Understanding> {
     (request.intent && !request.q.trim().is_empty()).then(|| match intent {
-        None => understand::understand(generation, &request.q, &request.filters),
+        None => understand::understand(lexicon, generation, &request.q, &request.filters),
         Some(merged) => {
             let mut u = understand::plan(generation, &merged.intent, &request.filters);
             u.parsed.source = merged.source;

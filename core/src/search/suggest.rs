@@ -173,7 +173,7 @@ fn offerable(query: &str, known: &dyn Fn(&str) -> bool) -> bool {
     if numbers > MAX_NUMBERS || digits > MAX_DIGITS {
         return false;
     }
-    let lexicon = &super::intent::LEXICON;
+    let lexicon = super::intent::Lexicon::bundled();
     words.iter().all(|w| {
         w.stop
             || w.raw.chars().any(|c| c.is_ascii_digit())

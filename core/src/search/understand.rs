@@ -82,6 +82,8 @@ pub enum ConstraintKind {
     Size,
     /// "en stock".
     Availability,
+    /// A home item the store does not sell ("matelas").
+    NotSold,
 }
 
 impl ConstraintKind {
@@ -96,6 +98,7 @@ impl ConstraintKind {
             ConstraintKind::Attribute(facet) => facet.key(),
             ConstraintKind::Size => "size",
             ConstraintKind::Availability => "availability",
+            ConstraintKind::NotSold => "notSold",
         }
     }
 }
@@ -187,7 +190,7 @@ impl ParsedQuery {
                     item.value.split('|').map(str::to_owned).collect(),
                 );
             }
-            ConstraintKind::Size => {}
+            ConstraintKind::Size | ConstraintKind::NotSold => {}
         }
         filters
     }
@@ -206,8 +209,20 @@ pub(crate) struct Understanding {
     pub(crate) boosts: Vec<Boost>,
     /// Words that carried a product type, a category, an attribute or a size: highlighted.
     pub(crate) marks: Vec<PlannedWord>,
+    /// A home item the query names that the store does not sell, when it names nothing the
+    /// store sells: the answer is empty, with these alternatives.
+    pub(crate) not_sold: Option<NotSold>,
     /// What to show.
     pub(crate) parsed: ParsedQuery,
+}
+
+/// A home item the store does not sell, from the thesaurus.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NotSold {
+    /// The words as typed.
+    pub(crate) words: String,
+    /// Category slugs to offer instead.
+    pub(crate) closest: Vec<String>,
 }
 
 impl Understanding {
@@ -249,12 +264,13 @@ const BAND_SHARE: f64 = 1.0 / 3.0;
 
 /// Parses `query` locally and plans the lexical search on `text`.
 pub(crate) fn understand(
+    lexicon: &intent::Lexicon,
     text: &Generation,
     query: &str,
     request_filters: &Filters,
 ) -> Understanding {
     let started = Instant::now();
-    let intent = intent::parse(query, &|w| text.knows_word(w));
+    let intent = intent::parse_with(lexicon, query, &|w| text.knows_word(w));
     let mut understanding = plan(text, &intent, request_filters);
     understanding.parsed.parse_time_ms = started.elapsed().as_secs_f64() * 1000.0;
     understanding
@@ -271,6 +287,7 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
         boosts: Vec::new(),
         search_text: vec![intent.free_text.clone()],
         product_type: None,
+        not_sold: None,
     };
     let understood = intent
         .constraints
@@ -298,8 +315,11 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
         boosts,
         search_text,
         product_type,
+        not_sold,
         ..
     } = planner;
+    // Something the store sells named beside it ("lit avec matelas") answers the query.
+    let not_sold = not_sold.filter(|_| added.category.is_none());
     let relaxed_filters = (!added.attributes.is_empty()).then(|| {
         let mut f = filters.clone();
         f.attributes = request.attributes.clone();
@@ -316,6 +336,7 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
         filters,
         relaxed_filters,
         boosts,
+        not_sold,
         parsed: ParsedQuery {
             source: IntentSource::Local,
             parse_time_ms: 0.0,
@@ -364,6 +385,7 @@ struct Planner<'a> {
     boosts: Vec<Boost>,
     search_text: Vec<String>,
     product_type: Option<String>,
+    not_sold: Option<NotSold>,
 }
 
 impl Planner<'_> {
@@ -385,6 +407,7 @@ impl Planner<'_> {
             } => self.attribute(c, *facet, values, *filter),
             Ask::Size(hint) => Ok(self.size(hint)),
             Ask::InStock => self.in_stock(),
+            Ask::NotSold { closest, .. } => self.not_sold(c, closest),
         }
     }
 
@@ -427,6 +450,22 @@ impl Planner<'_> {
                 Ok(Applied::Filter)
             }
         }
+    }
+
+    /// A home item the thesaurus says the store does not sell. The catalog has the last word:
+    /// when every word is in a product's name, category or attributes, this store sells it,
+    /// and the words are searched.
+    fn not_sold(&mut self, c: &intent::Constraint, closest: &[String]) -> Use {
+        let words = plan_words(&c.words);
+        if !words.is_empty() && words.iter().all(|w| self.text.knows_word(&w.exact)) {
+            self.search_text.push(c.words.clone());
+            return Ok(Applied::Searched);
+        }
+        self.not_sold.get_or_insert_with(|| NotSold {
+            words: c.words.clone(),
+            closest: closest.to_vec(),
+        });
+        Err("the store does not sell it")
     }
 
     fn max_price(&mut self, p: f64) -> Use {
@@ -715,6 +754,11 @@ fn describe(c: &intent::Constraint, text: &Generation) -> (ConstraintKind, Strin
             ConstraintKind::Availability,
             "inStock".to_owned(),
             "en stock".to_owned(),
+        ),
+        Ask::NotSold { term, .. } => (
+            ConstraintKind::NotSold,
+            term.clone(),
+            format!("pas encore en vente : {term}"),
         ),
     }
 }

@@ -83,6 +83,31 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// The vectors of `texts` (embedded as passages), in order: from the replica's embedding cache,
+/// the missing ones embedded and cached (for what the engine embeds besides products: the
+/// reference names of honest empty answers).
+pub fn embed_cached(
+    catalog: &Catalog,
+    embedder: &dyn Embedder,
+    texts: &[String],
+) -> Result<Vec<Vec<f32>>, VectorError> {
+    let hashes: Vec<i64> = texts.iter().map(|t| passage_hash(t)).collect();
+    let mut known = catalog.cached_embeddings(embedder.model_id(), &hashes)?;
+    let mut missing: Vec<(i64, &String)> = hashes
+        .iter()
+        .zip(texts)
+        .filter(|(h, _)| !known.contains_key(h))
+        .map(|(h, t)| (*h, t))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup_by_key(|(h, _)| *h);
+    embed_into_cache(catalog, embedder, &missing, &mut known, None)?;
+    Ok(hashes
+        .iter()
+        .map(|h| known.get(h).cloned().unwrap_or_default())
+        .collect())
+}
+
 /// Embeds `missing` passages in batches, writing each batch to the cache at once (a cancelled
 /// build keeps its work) and into `known`; progress shows rate and ETA.
 fn embed_into_cache(

@@ -11,7 +11,7 @@ mod synthetic;
 use std::path::PathBuf;
 
 pub use ann::{AnnIndex, EF_SEARCH};
-pub use build::{VECTORS_DIR, build, update};
+pub use build::{VECTORS_DIR, build, embed_cached, update};
 pub use embedder::{Embedder, LocalEmbedder, MODEL_DIR, ORT_LIBRARY};
 pub use passage::{passage, passage_hash};
 pub use store::{DeltaCounts, EXACT_BELOW, NEIGHBOURS, VectorDelta, VectorItem, VectorSet, dot};

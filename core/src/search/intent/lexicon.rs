@@ -1,9 +1,12 @@
-//! The French intent lexicon (`data/lang/intent-fr.toml`), compiled into phrases matched on
-//! scanned tokens: folded or stemmed words agree, stop words inside a phrase may be skipped on
-//! either side, and words of 5 letters or more may carry the index's typo budget.
+//! The French intent lexicon (`data/lang/intent-fr.toml`) with the thesaurus
+//! (`data/lang/thesaurus-fr.toml`) and the words learnt under review, compiled into phrases
+//! matched on scanned tokens: folded or stemmed words agree, stop words inside a phrase may be
+//! skipped on either side, and words of 5 letters or more of the intent lexicon may carry the
+//! index's typo budget (the thesaurus's words do not: a thousand more words to be a typo of
+//! would read too many unknown words as one).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use serde::Deserialize;
 
@@ -12,11 +15,28 @@ use crate::filter::Facet;
 use super::scan::{Kind, Token, scan};
 use crate::index::{typo_budget, within_edits};
 
-/// The bundled lexicon.
-pub(crate) static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
-    Lexicon::parse(include_str!("../../../../data/lang/intent-fr.toml"))
-        .expect("the bundled intent lexicon is valid (tested)")
+/// The bundled intent lexicon.
+const INTENT: &str = include_str!("../../../../data/lang/intent-fr.toml");
+/// The bundled thesaurus.
+pub(crate) const THESAURUS: &str = include_str!("../../../../data/lang/thesaurus-fr.toml");
+
+/// The bundled lexicon, without learnt words.
+pub(crate) static LEXICON: LazyLock<Arc<Lexicon>> = LazyLock::new(|| {
+    Arc::new(
+        Lexicon::parse(INTENT, THESAURUS, &[])
+            .expect("the bundled intent lexicon and thesaurus are valid (tested)"),
+    )
 });
+
+/// A word accepted into the lexicon under review (`vivr-search lexicon accept`): it names a
+/// category, as Claude read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearntWord {
+    /// The word or phrase, as shoppers wrote it.
+    pub word: String,
+    /// The category slug it names.
+    pub category: String,
+}
 
 /// A relative price band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -32,6 +52,11 @@ pub enum PriceBand {
 /// ("max 200" and "200 max").
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Meaning {
+    /// A home item the store does not sell (the thesaurus), with the category slugs to offer.
+    NotSold {
+        term: String,
+        closest: Vec<String>,
+    },
     /// Names a category; `keep`: the words stay in the searched text.
     Category {
         slug: String,
@@ -86,6 +111,8 @@ pub(crate) struct Phrase {
     words: Vec<PhraseWord>,
     /// Index of the first required word.
     first: usize,
+    /// Whether its words may be read through a typo.
+    typos: bool,
     pub(crate) meanings: Vec<Meaning>,
 }
 
@@ -104,7 +131,7 @@ pub(crate) struct Found {
 
 /// The compiled lexicon.
 #[derive(Debug)]
-pub(crate) struct Lexicon {
+pub struct Lexicon {
     pub(crate) phrases: Vec<Phrase>,
     /// First required word (folded and stemmed forms) → phrases.
     by_first: HashMap<String, Vec<usize>>,
@@ -114,6 +141,8 @@ pub(crate) struct Lexicon {
     words: HashSet<String>,
     /// Product types that are also a room ("bureau"), by label.
     type_rooms: HashMap<String, String>,
+    /// The product types' labels, in file order.
+    types: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -201,15 +230,49 @@ struct AvailabilityWords {
 }
 
 impl Lexicon {
-    /// Compiles a lexicon file.
-    pub(crate) fn parse(toml_text: &str) -> Result<Lexicon, String> {
-        let file: File = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+    /// The bundled lexicon with words learnt under review.
+    pub fn with_learnt(learnt: &[LearntWord]) -> Result<Lexicon, String> {
+        Lexicon::parse(INTENT, THESAURUS, learnt)
+    }
+
+    /// The bundled lexicon (shared, built once).
+    pub fn bundled() -> Arc<Lexicon> {
+        LEXICON.clone()
+    }
+
+    /// Compiles an intent lexicon file, a thesaurus file and learnt words. The intent lexicon's
+    /// meaning of a phrase comes first, then the thesaurus's, then the learnt one.
+    pub(crate) fn parse(
+        intent: &str,
+        thesaurus: &str,
+        learnt: &[LearntWord],
+    ) -> Result<Lexicon, String> {
+        let file: File = toml::from_str(intent).map_err(|e| e.to_string())?;
         let type_rooms = file
             .types
             .iter()
             .filter_map(|t| Some((t.label.clone(), t.also_room.clone()?)))
             .collect();
-        let phrases = merge_phrases(entries(&file))?;
+        let mut types: Vec<String> = file.types.iter().map(|t| t.label.clone()).collect();
+        types.dedup();
+        let mut all: Vec<(String, Meaning, bool)> = entries(&file)
+            .into_iter()
+            .map(|(p, m)| (p, m, true))
+            .collect();
+        for entry in super::thesaurus::parse(thesaurus)? {
+            let meaning = thesaurus_meaning(&file, &entry)?;
+            for word in entry.words() {
+                all.push((word.clone(), meaning.clone(), false));
+            }
+        }
+        for l in learnt {
+            let meaning = Meaning::Category {
+                slug: l.category.clone(),
+                keep: false,
+            };
+            all.push((l.word.clone(), meaning, false));
+        }
+        let phrases = merge_phrases(all)?;
         let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
         let mut words = HashSet::new();
         for (i, phrase) in phrases.iter().enumerate() {
@@ -226,7 +289,7 @@ impl Lexicon {
         let mut typo_firsts: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, phrase) in phrases.iter().enumerate() {
             let first = &phrase.words[phrase.first].norm;
-            if first.chars().count() >= MIN_TYPO_CHARS {
+            if phrase.typos && first.chars().count() >= MIN_TYPO_CHARS {
                 typo_firsts.entry(first.clone()).or_default().push(i);
             }
         }
@@ -238,12 +301,18 @@ impl Lexicon {
             typo_firsts,
             words,
             type_rooms,
+            types,
         })
     }
 
     /// Whether `word` (folded or stemmed) is a word of the lexicon.
     pub(crate) fn knows(&self, word: &str) -> bool {
         self.words.contains(word)
+    }
+
+    /// The product types' labels ("lampe de chevet", "canapé d'angle"...).
+    pub fn type_labels(&self) -> &[String] {
+        &self.types
     }
 
     /// The room a product type also names ("bureau").
@@ -318,6 +387,7 @@ impl Lexicon {
         known: &dyn Fn(&str) -> bool,
     ) -> Option<Found> {
         let phrase = &self.phrases[p];
+        let typo_ok_first = typo_ok_first && phrase.typos;
         let (mut j, mut k, mut typos, mut skipped) = (phrase.first, i, 0, 0);
         while j < phrase.words.len() {
             let word = &phrase.words[j];
@@ -325,7 +395,7 @@ impl Lexicon {
                 let typo_ok = if k == i {
                     typo_ok_first
                 } else {
-                    self.may_be_typo(t, known)
+                    phrase.typos && self.may_be_typo(t, known)
                 };
                 match word_match(t, word, typo_ok) {
                     Some(cost) => {
@@ -471,11 +541,40 @@ fn entries(file: &File) -> Vec<(String, Meaning)> {
     entries
 }
 
-/// One phrase per distinct word sequence, with all its meanings.
-fn merge_phrases(entries: Vec<(String, Meaning)>) -> Result<Vec<Phrase>, String> {
+/// The meaning of a thesaurus entry's words: the intent lexicon's product type of that label,
+/// a category, or a home item the store does not sell.
+fn thesaurus_meaning(file: &File, entry: &super::thesaurus::Entry) -> Result<Meaning, String> {
+    use super::thesaurus::Answer;
+    Ok(match entry.answer()? {
+        Answer::Type(label) => {
+            let t = file
+                .types
+                .iter()
+                .find(|t| t.label == label)
+                .ok_or_else(|| format!("thesaurus entry {:?}: no type {label:?}", entry.term))?;
+            Meaning::Type {
+                label: t.label.clone(),
+                slug: t.slug.clone(),
+                search: t.search.clone().unwrap_or_else(|| t.label.clone()),
+            }
+        }
+        Answer::Category(slug) => Meaning::Category {
+            slug: slug.to_owned(),
+            keep: false,
+        },
+        Answer::NotSold(closest) => Meaning::NotSold {
+            term: entry.term.clone(),
+            closest: closest.to_vec(),
+        },
+    })
+}
+
+/// One phrase per distinct word sequence, with all its meanings; `typos`: whether the source
+/// lets its words be read through a typo.
+fn merge_phrases(entries: Vec<(String, Meaning, bool)>) -> Result<Vec<Phrase>, String> {
     let mut phrases: Vec<Phrase> = Vec::new();
     let mut index: HashMap<Vec<String>, usize> = HashMap::new();
-    for (text, meaning) in entries {
+    for (text, meaning, typos) in entries {
         let tokens = scan(&text);
         if tokens.is_empty()
             || tokens
@@ -501,6 +600,7 @@ fn merge_phrases(entries: Vec<(String, Meaning)>) -> Result<Vec<Phrase>, String>
                 if !phrases[i].meanings.contains(&meaning) {
                     phrases[i].meanings.push(meaning);
                 }
+                phrases[i].typos |= typos;
             }
             None => {
                 let first = words.iter().position(|w| !w.optional).unwrap_or(0);
@@ -508,6 +608,7 @@ fn merge_phrases(entries: Vec<(String, Meaning)>) -> Result<Vec<Phrase>, String>
                 phrases.push(Phrase {
                     words,
                     first,
+                    typos,
                     meanings: vec![meaning],
                 });
             }

@@ -10,13 +10,13 @@
 
 mod lexicon;
 mod scan;
+mod thesaurus;
 
 use serde::Serialize;
 
 pub use crate::filter::Facet;
-pub(crate) use lexicon::LEXICON;
-pub use lexicon::PriceBand;
 use lexicon::{Found, Meaning};
+pub use lexicon::{LearntWord, Lexicon, PriceBand};
 use scan::{Kind, Token};
 
 /// A size hint.
@@ -88,6 +88,13 @@ pub enum Ask {
     Size(SizeHint),
     /// Only products in stock.
     InStock,
+    /// A home item the store does not sell (the thesaurus knows it).
+    NotSold {
+        /// The thesaurus's headword.
+        term: String,
+        /// Category slugs to offer instead.
+        closest: Vec<String>,
+    },
 }
 
 /// A constraint and the words of the query that carried it.
@@ -115,7 +122,11 @@ pub struct Intent {
 /// Parses a query with the bundled lexicon. `known`: whether the catalog holds a folded word as
 /// written (such a word is never corrected to a lexicon word); `|_| false` when unknown.
 pub fn parse(query: &str, known: &dyn Fn(&str) -> bool) -> Intent {
-    let lexicon = &*LEXICON;
+    parse_with(&lexicon::LEXICON, query, known)
+}
+
+/// Parses a query with `lexicon` (the bundled one with the words learnt under review).
+pub fn parse_with(lexicon: &Lexicon, query: &str, known: &dyn Fn(&str) -> bool) -> Intent {
     let tokens = scan::scan(query);
     // Pass 1: the longest phrase at each position, left to right.
     let mut items: Vec<Item> = Vec::new();
@@ -134,6 +145,7 @@ pub fn parse(query: &str, known: &dyn Fn(&str) -> bool) -> Intent {
     }
     // Pass 2: numbers, then the phrases' own meanings.
     let mut parser = Grammar {
+        lexicon,
         query,
         tokens: &tokens,
         items: &items,
@@ -148,7 +160,7 @@ pub fn parse(query: &str, known: &dyn Fn(&str) -> bool) -> Intent {
         ..
     } = parser;
     constraints.sort_by_key(|c| c.start);
-    resolve_rooms(&mut constraints);
+    resolve_rooms(lexicon, &mut constraints);
     let free_text = items
         .iter()
         .zip(&used)
@@ -167,7 +179,7 @@ pub fn parse(query: &str, known: &dyn Fn(&str) -> bool) -> Intent {
 
 /// A word that is a product type and a room ("bureau") is the room when another product type
 /// or a category is named too ("lampe pour bureau").
-fn resolve_rooms(constraints: &mut [Constraint]) {
+fn resolve_rooms(lexicon: &Lexicon, constraints: &mut [Constraint]) {
     let named = constraints
         .iter()
         .filter(|c| matches!(c.ask, Ask::ProductType { .. } | Ask::Category { .. }))
@@ -177,7 +189,7 @@ fn resolve_rooms(constraints: &mut [Constraint]) {
     }
     for c in constraints.iter_mut() {
         if let Ask::ProductType { label, .. } = &c.ask
-            && let Some(room) = LEXICON.room_of_type(label)
+            && let Some(room) = lexicon.room_of_type(label)
         {
             c.ask = Ask::Attribute {
                 facet: Facet::Room,
@@ -205,6 +217,7 @@ impl Item {
 }
 
 struct Grammar<'a> {
+    lexicon: &'a Lexicon,
     query: &'a str,
     tokens: &'a [Token],
     items: &'a [Item],
@@ -215,7 +228,7 @@ struct Grammar<'a> {
 impl Grammar<'_> {
     fn meanings(&self, p: usize) -> &[Meaning] {
         match self.items.get(p) {
-            Some(Item::Phrase(f)) if !self.used[p] => &LEXICON.phrases[f.phrase].meanings,
+            Some(Item::Phrase(f)) if !self.used[p] => &self.lexicon.phrases[f.phrase].meanings,
             _ => &[],
         }
     }
@@ -439,6 +452,10 @@ fn ask_of(meaning: &Meaning) -> Option<Ask> {
         Meaning::Small => Ask::Size(SizeHint::Small),
         Meaning::Large => Ask::Size(SizeHint::Large),
         Meaning::InStock => Ask::InStock,
+        Meaning::NotSold { term, closest } => Ask::NotSold {
+            term: term.clone(),
+            closest: closest.clone(),
+        },
         _ => return None,
     })
 }

@@ -30,6 +30,7 @@ fn summary(query: &str) -> Vec<String> {
             ),
             Ask::Size(s) => format!("size {}", size(s)),
             Ask::InStock => "in stock".to_owned(),
+            Ask::NotSold { term, closest } => format!("not sold {term} ({})", closest.join(", ")),
         })
         .collect();
     lines.push(format!("free: {}", intent.free_text));
@@ -145,7 +146,14 @@ fn prices() {
             &["type rideau in rideaux", "band cheap", "free: "],
         ),
         // A number without a currency or a price word stays searched.
-        ("ampoule e27 40", &["free: ampoule e27 40"]),
+        // (A bulb is a home item the store does not sell: the thesaurus.)
+        (
+            "ampoule e27 40",
+            &[
+                "not sold ampoule (suspensions, lampes-a-poser)",
+                "free: e27 40",
+            ],
+        ),
     ]);
 }
 
@@ -379,11 +387,142 @@ fn plain_words_stay_free() {
 
 #[test]
 fn the_bundled_lexicon_is_consistent() {
-    let lexicon = &*LEXICON;
+    let lexicon = Lexicon::bundled();
     assert!(lexicon.phrases.len() > 300, "{}", lexicon.phrases.len());
     // Every phrase parses back to itself as its longest match.
     for phrase in &lexicon.phrases {
         assert!(!phrase.meanings.is_empty());
     }
-    assert!(Lexicon::parse("nonsense = 1").is_err());
+    assert!(Lexicon::parse("nonsense = 1", "entry = []", &[]).is_err());
+}
+
+#[test]
+fn the_thesaurus_is_consistent_with_the_lexicon_and_the_demo_catalog() {
+    use super::thesaurus::{Answer, parse as parse_thesaurus};
+    use std::collections::HashSet;
+    let entries = parse_thesaurus(super::lexicon::THESAURUS).unwrap();
+    assert!(entries.len() >= 300, "{} entries", entries.len());
+    let slugs: HashSet<String> = include_str!("../../../../data/demo/categories.ndjson")
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["slug"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let lexicon = Lexicon::bundled();
+    let mut answered: HashSet<&str> = HashSet::new();
+    for e in &entries {
+        match e.answer().unwrap() {
+            Answer::Type(label) => {
+                answered.insert(label);
+            }
+            Answer::Category(slug) => assert!(slugs.contains(slug), "{}: {slug}", e.term),
+            Answer::NotSold(closest) => {
+                for slug in closest {
+                    assert!(slugs.contains(slug), "{}: {slug}", e.term);
+                }
+            }
+        }
+    }
+    // Every product type of the intent lexicon has its entry.
+    for label in lexicon.type_labels() {
+        assert!(
+            answered.contains(label.as_str()),
+            "no thesaurus entry for {label:?}"
+        );
+    }
+    // No phrase is read as two different things.
+    for phrase in &lexicon.phrases {
+        let kinds: Vec<_> = phrase
+            .meanings
+            .iter()
+            .filter(|m| {
+                matches!(
+                    m,
+                    Meaning::Type { .. } | Meaning::Category { .. } | Meaning::NotSold { .. }
+                )
+            })
+            .collect();
+        assert!(kinds.len() <= 1, "{phrase:?}");
+    }
+}
+
+#[test]
+fn thesaurus_words_read_as_the_store_s_types() {
+    check(&[
+        ("vaisselier", &["type buffet in buffets", "free: "]),
+        ("armchair", &["type fauteuil in fauteuils", "free: "]),
+        (
+            "lumière pour lire au lit",
+            &[
+                "category luminaires",
+                "type lampe de chevet in lampes-de-chevet",
+                "free: ",
+            ],
+        ),
+        ("matelas", &["not sold matelas (lits)", "free: "]),
+    ]);
+}
+
+#[test]
+fn learnt_words_name_their_category() {
+    let learnt = [LearntWord {
+        word: "zorblatte".into(),
+        category: "lampadaires".into(),
+    }];
+    let lexicon = Lexicon::with_learnt(&learnt).unwrap();
+    let intent = parse_with(&lexicon, "zorblatte noire", &|_| false);
+    assert!(intent.constraints.iter().any(|c| c.ask
+        == Ask::Category {
+            slug: "lampadaires".into(),
+            keep: false
+        }));
+    // The bundled lexicon does not know it.
+    assert!(parse("zorblatte", &|_| false).constraints.is_empty());
+}
+
+#[test]
+fn thesaurus_phrases_never_swallow_what_the_intent_lexicon_reads() {
+    // A thesaurus phrase that the intent lexicon alone reads as the same type plus another
+    // constraint or searched word ("chaise de bureau": a chair, for the study) adds nothing
+    // and loses them.
+    use super::thesaurus::{Answer, parse as parse_thesaurus};
+    let intent_only = Lexicon::parse(
+        include_str!("../../../../data/lang/intent-fr.toml"),
+        "entry = []",
+        &[],
+    )
+    .unwrap();
+    let full = Lexicon::bundled();
+    let named = |i: &Intent| -> Vec<String> {
+        i.constraints
+            .iter()
+            .filter_map(|c| match &c.ask {
+                Ask::ProductType { label, .. } => Some(label.clone()),
+                Ask::Category { slug, .. } => Some(slug.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut lossy = Vec::new();
+    for entry in parse_thesaurus(super::lexicon::THESAURUS).unwrap() {
+        let meaning = match entry.answer().unwrap() {
+            Answer::Type(label) => label.to_owned(),
+            Answer::Category(slug) => slug.to_owned(),
+            Answer::NotSold(_) => continue,
+        };
+        for word in entry.words() {
+            let alone = parse_with(&intent_only, word, &|_| false);
+            let with = parse_with(&full, word, &|_| false);
+            let others = |i: &Intent| {
+                i.constraints.len() - named(i).len() + i.free_text.split_whitespace().count()
+            };
+            if named(&alone).contains(&meaning) && others(&alone) > others(&with) {
+                lossy.push(word.clone());
+            }
+        }
+    }
+    assert!(lossy.is_empty(), "{} lossy phrases: {lossy:?}", lossy.len());
 }

@@ -1,0 +1,183 @@
+//! Exact names. A query that names one product ("bureau Mistral en chêne") puts that product
+//! first, its same-type variants next, then the rest: the word scores alone let another product
+//! that shares most of the name's words ("Tabouret de bar Jade" for "Chaise Jade naturelle")
+//! come between.
+//!
+//! A name is matched when the query's words and the name's words (stemmed, stop words left
+//! out) share an in-order subsequence covering at least [`COVERAGE`] of each, and at least two
+//! words. A product's type is the first product type the intent lexicon reads in its name; its
+//! closest variants are those whose vectors are nearest to its own.
+
+use super::intent::{self, Ask, Lexicon};
+
+/// Share of the query's and of the name's words the common in-order words must cover.
+const COVERAGE: f32 = 0.8;
+
+/// The content words of a text, stemmed.
+fn stems(text: &str) -> Vec<String> {
+    crate::text::words(text)
+        .into_iter()
+        .filter(|w| !w.stop)
+        .map(|w| w.stem)
+        .collect()
+}
+
+/// Length of the longest common in-order subsequence of two word lists.
+fn common_in_order(a: &[String], b: &[String]) -> usize {
+    let mut row = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut diagonal = 0;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y {
+                diagonal + 1
+            } else {
+                above.max(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// How nearly the query names `name`: the share of the longer word list the common in-order
+/// words cover, or `None` below [`COVERAGE`] or under two words.
+fn coverage(query: &[String], name: &[String]) -> Option<f32> {
+    let common = common_in_order(query, name);
+    let share = common as f32 / query.len().max(name.len()).max(1) as f32;
+    (common >= 2 && share >= COVERAGE).then_some(share)
+}
+
+/// The product type the lexicon reads in a name.
+fn product_type(lexicon: &Lexicon, name: &str) -> Option<String> {
+    intent::parse_with(lexicon, name, &|_| true)
+        .constraints
+        .into_iter()
+        .find_map(|c| match c.ask {
+            Ask::ProductType { label, .. } => Some(label),
+            _ => None,
+        })
+}
+
+/// Whether the query names one of `names` (a cheap test before the candidates are hydrated).
+pub(super) fn names_one(query: &str, names: &[&str]) -> bool {
+    let query_words = stems(query);
+    names
+        .iter()
+        .any(|name| coverage(&query_words, &stems(name)).is_some())
+}
+
+/// How close candidate `b` is to candidate `a` (the cosine of their vectors), when known.
+pub(super) type Closeness<'a> = &'a dyn Fn(usize, usize) -> Option<f32>;
+
+/// The exact-name order of candidates given by name (best first): the products whose name the
+/// query names (best covered first), then those of the same product type as the first of them
+/// (its closest variants first, by `closeness`, when given), then the rest, each group
+/// otherwise in its previous order. `None` when the query names no candidate.
+pub(super) fn order(
+    lexicon: &Lexicon,
+    query: &str,
+    names: &[&str],
+    closeness: Option<Closeness>,
+) -> Option<Vec<usize>> {
+    let query_words = stems(query);
+    let mut named: Vec<(usize, f32)> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| Some((i, coverage(&query_words, &stems(name))?)))
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
+    named.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kind = product_type(lexicon, names[named[0].0]);
+    let mut order: Vec<usize> = named.iter().map(|&(i, _)| i).collect();
+    let rest = (0..names.len()).filter(|i| !order.contains(i));
+    let (mut same, other): (Vec<usize>, Vec<usize>) =
+        rest.partition(|&i| kind.is_some() && product_type(lexicon, names[i]) == kind);
+    if let Some(closeness) = closeness {
+        let anchor = named[0].0;
+        // Stable: candidates without a vector keep their place after those with one.
+        same.sort_by(|&a, &b| {
+            let (ca, cb) = (closeness(anchor, a), closeness(anchor, b));
+            cb.unwrap_or(f32::MIN).total_cmp(&ca.unwrap_or(f32::MIN))
+        });
+    }
+    order.extend(same);
+    order.extend(other);
+    Some(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ordered(query: &str, names: &[&str]) -> Option<Vec<String>> {
+        let lexicon = Lexicon::bundled();
+        order(&lexicon, query, names, None)
+            .map(|o| o.into_iter().map(|i| names[i].to_owned()).collect())
+    }
+
+    #[test]
+    fn the_named_product_then_its_type_then_the_rest() {
+        let names = [
+            "Tabouret de bar Jade en aluminium",
+            "Chaise Évian",
+            "Chaise Jade naturelle",
+            "Vase Jade",
+            "Chaise Verona verte",
+        ];
+        assert_eq!(
+            ordered("chaise jade naturelle", &names).unwrap(),
+            [
+                "Chaise Jade naturelle",
+                "Chaise Évian",
+                "Chaise Verona verte",
+                "Tabouret de bar Jade en aluminium",
+                "Vase Jade",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_closest_variants_of_the_named_product_come_first() {
+        let lexicon = Lexicon::bundled();
+        let names = [
+            "Chaise Évian",
+            "Chaise Jade naturelle",
+            "Chaise Namur",
+            "Vase Jade",
+        ];
+        // Namur is closer to Jade than Évian is.
+        let cosine = |a: usize, b: usize| match (a, b) {
+            (1, 0) => Some(0.8),
+            (1, 2) => Some(0.9),
+            _ => None,
+        };
+        let order = order(&lexicon, "chaise jade naturelle", &names, Some(&cosine)).unwrap();
+        assert_eq!(order, [1, 2, 0, 3]);
+    }
+
+    #[test]
+    fn nearly_complete_and_in_order_only() {
+        let names = ["Bureau Mistral en chêne", "Bureau Alto en chêne"];
+        // Plural and accents fold; a missing stop word does not matter.
+        assert_eq!(
+            ordered("bureaux mistral chene", &names).unwrap()[0],
+            "Bureau Mistral en chêne"
+        );
+        // Shared words that are not the name: no exact name.
+        assert_eq!(ordered("bureau en chêne", &names), None);
+        assert_eq!(ordered("chêne", &names), None);
+        // Out of order: not the name.
+        assert_eq!(ordered("chêne mistral bureau", &names), None);
+    }
+
+    #[test]
+    fn common_in_order_counts_the_longest_subsequence() {
+        let w = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(common_in_order(&w("a b c d"), &w("a x c d")), 3);
+        assert_eq!(common_in_order(&w("a b"), &w("b a")), 1);
+        assert_eq!(common_in_order(&w(""), &w("a")), 0);
+    }
+}
