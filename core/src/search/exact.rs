@@ -108,6 +108,23 @@ pub(super) fn order(
     Some(order)
 }
 
+/// `hits` in exact-name order, without vectors (as they were when the query names none).
+pub(super) fn reorder_hits(
+    lexicon: &Lexicon,
+    query: &str,
+    hits: Vec<super::SearchHit>,
+) -> Vec<super::SearchHit> {
+    let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
+    if !names_one(query, &names) {
+        return hits;
+    }
+    let Some(order) = order(lexicon, query, &names, None) else {
+        return hits;
+    };
+    let mut slots: Vec<Option<super::SearchHit>> = hits.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -196,6 +196,7 @@ impl Engine {
             Ok(semantic) => semantic,
             Err(reason) => {
                 degraded.push(format!("semantic search: {reason}"));
+                let lexical = exact::reorder_hits(&self.lexicon(), &request.q, lexical);
                 let page = lexical.into_iter().skip(offset).take(limit).collect();
                 return Ok(HybridAnswer::lexical(page, lexical_total));
             }

@@ -818,18 +818,9 @@ impl Engine {
         } else {
             let mut hits = lexical_hits;
             // A query that names a product: that product, then its type (`exact.rs`), within
-            // the first page.
-            if offset == 0 {
-                let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
-                let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
-                let closeness = live.closeness(&ids);
-                if exact::names_one(&request.q, &names)
-                    && let Some(order) =
-                        exact::order(&lexicon, &request.q, &names, closeness.as_deref())
-                {
-                    let mut slots: Vec<Option<SearchHit>> = hits.into_iter().map(Some).collect();
-                    hits = order.into_iter().filter_map(|i| slots[i].take()).collect();
-                }
+            // the first page of a relevance order (instant mode reads no vectors).
+            if offset == 0 && request.sort == Sort::Relevance {
+                hits = exact::reorder_hits(&lexicon, &request.q, hits);
             }
             (hits, lexical.total, 0)
         };
