@@ -197,3 +197,23 @@ fn the_catalog_has_the_last_word_on_what_the_store_sells() {
     assert!(r.alternatives.is_none());
     assert!(r.hits.iter().any(|h| h.name.starts_with("Matelas")));
 }
+
+#[test]
+fn suggestions_read_the_thesaurus_too() {
+    // While typing a word the catalog never uses, the chip offers the store's category and the
+    // completions are its products.
+    let s = demo().suggest("vaisselier").unwrap();
+    assert!(
+        s.ai_suggestions
+            .iter()
+            .any(|c| c.filters.category.as_deref() == Some("buffets")),
+        "{:?}",
+        s.ai_suggestions
+    );
+    assert!(!s.completions.is_empty());
+    assert!(
+        s.completions.iter().any(|c| c.starts_with("Buffet")),
+        "{:?}",
+        s.completions
+    );
+}
