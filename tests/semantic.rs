@@ -340,7 +340,11 @@ fn full_mode_finds_a_paraphrase_that_instant_mode_misses() {
     assert!(none.alternatives.is_some());
     let full = top5("gemütlichkeit", Mode::Full);
     assert!(
-        !full.hits.is_empty() || full.alternatives.as_ref().is_some_and(|a| !a.items.is_empty()),
+        !full.hits.is_empty()
+            || full
+                .alternatives
+                .as_ref()
+                .is_some_and(|a| !a.items.is_empty()),
         "full mode answers products or alternatives"
     );
 }

@@ -69,6 +69,8 @@ pub(super) fn names_one(query: &str, names: &[&str]) -> bool {
 
 /// How close candidate `b` is to candidate `a` (the cosine of their vectors), when known.
 pub(super) type Closeness<'a> = &'a dyn Fn(usize, usize) -> Option<f32>;
+/// A [`Closeness`] owned.
+pub(super) type BoxedCloseness<'a> = Box<dyn Fn(usize, usize) -> Option<f32> + 'a>;
 
 /// The exact-name order of candidates given by name (best first): the products whose name the
 /// query names (best covered first), then those of the same product type as the first of them

@@ -147,7 +147,7 @@ impl Engine {
                 None => categories.push((slug.clone(), 1)),
             }
         }
-        categories.sort_by(|a, b| b.1.cmp(&a.1));
+        categories.sort_by_key(|c| std::cmp::Reverse(c.1));
         Ok(Semantic {
             candidates,
             margin,

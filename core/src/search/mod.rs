@@ -449,10 +449,7 @@ struct Categories {
 impl Live {
     /// The cosine between the vectors of two of `ids` (by index), when the generation has
     /// vectors; `None` without them.
-    fn closeness<'a>(
-        &'a self,
-        ids: &[&str],
-    ) -> Option<Box<dyn Fn(usize, usize) -> Option<f32> + 'a>> {
+    fn closeness<'a>(&'a self, ids: &[&str]) -> Option<exact::BoxedCloseness<'a>> {
         let vectors = self.vectors.as_ref().ok()?;
         let rows: Vec<Option<usize>> = ids.iter().map(|id| vectors.row(id)).collect();
         Some(Box::new(move |a, b| {
