@@ -450,4 +450,12 @@ fn lexicon_lists_accepts_and_rejects_proposed_words() {
     let (code, _, stderr) = run(&["lexicon", "accept", "inconnu"]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("no proposal for \"inconnu\""), "{stderr}");
+    // Forgotten: the word finds nothing again.
+    let (code, stdout, _) = run(&["lexicon", "forget", "zorblatte"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let (_, stdout, _) = run(&["search", "--mode", "instant", "--json", "zorblatte"]);
+    let forgotten: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(forgotten["hits"].as_array().unwrap().len(), 0);
+    let (_, stdout, _) = run(&["lexicon", "words"]);
+    assert_eq!(stdout.trim(), "no accepted words");
 }

@@ -554,7 +554,14 @@ async fn a_word_claude_reads_as_a_category_is_proposed_and_read_locally_only_onc
     };
     assert!(instant("zorblatte").hits.is_empty());
     // Accepted: read locally, without Claude.
-    let accepted = state.accept_word("zorblatte", 1).unwrap();
+    // A word the lexicon refuses is not accepted, and stays proposed.
+    assert!(
+        state
+            .accept_word("zorblatte", 1, |_, _| Err("no".into()))
+            .is_err()
+    );
+    assert_eq!(state.lexicon_proposals().unwrap().len(), 1);
+    let accepted = state.accept_word("zorblatte", 1, |_, _| Ok(())).unwrap();
     assert_eq!(accepted.category, "lampadaires");
     assert!(state.lexicon_proposals().unwrap().is_empty());
     let learnt: Vec<_> = state

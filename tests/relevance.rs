@@ -96,7 +96,7 @@ fn an_empty_page_carries_popular_products_and_a_full_page_none() {
     let r = search(demo(), "zzqx wqkv", Mode::Instant);
     assert!(r.hits.is_empty());
     let alternatives = r.alternatives.expect("alternatives");
-    assert_eq!(alternatives.reason, EmptyReason::NoMatch);
+    assert_eq!(alternatives.reason, EmptyReason::NoResults);
     assert_eq!(alternatives.wanted, "zzqx wqkv");
     assert!(
         alternatives
@@ -110,6 +110,32 @@ fn an_empty_page_carries_popular_products_and_a_full_page_none() {
             .alternatives
             .is_none()
     );
+    // Only the first page carries them.
+    let beyond = demo()
+        .search(&SearchRequest {
+            q: "matelas".into(),
+            offset: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(beyond.hits.is_empty() && beyond.alternatives.is_none());
+}
+
+#[test]
+fn a_type_named_beside_what_is_not_sold_answers_even_under_the_request_s_category() {
+    let r = demo()
+        .search(&SearchRequest {
+            q: "lit avec matelas".into(),
+            mode: Mode::Instant,
+            filters: vivr_search::search::Filters {
+                category: Some("lits".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(r.alternatives.is_none());
+    assert!(!r.hits.is_empty());
 }
 
 #[test]

@@ -124,6 +124,9 @@ pub enum AcceptError {
     /// No proposal has that word.
     #[error("no proposal for {0:?}: `vivr-search lexicon proposals` lists them")]
     NotProposed(String),
+    /// The lexicon cannot take the word.
+    #[error("the lexicon cannot take it: {0}")]
+    Refused(String),
     /// The database failed.
     #[error(transparent)]
     Database(#[from] CatalogError),
@@ -770,9 +773,15 @@ impl State {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Accepts a proposed word (as the category most proposals read it as): it moves into the
-    /// accepted words and its proposals go.
-    pub fn accept_word(&self, word: &str, now_ms: i64) -> Result<LexiconWord, AcceptError> {
+    /// Accepts a proposed word (as the category most proposals read it as) when `check`
+    /// accepts it with that category: it moves into the accepted words and its proposals go,
+    /// in one transaction; a word `check` refuses changes nothing.
+    pub fn accept_word(
+        &self,
+        word: &str,
+        now_ms: i64,
+        check: impl FnOnce(&str, &str) -> Result<(), String>,
+    ) -> Result<LexiconWord, AcceptError> {
         let word = word.trim().to_lowercase();
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(CatalogError::from)?;
@@ -786,6 +795,7 @@ impl State {
             .optional()
             .map_err(CatalogError::from)?;
         let category = category.ok_or_else(|| AcceptError::NotProposed(word.clone()))?;
+        check(&word, &category).map_err(AcceptError::Refused)?;
         tx.execute(
             "INSERT OR REPLACE INTO lexicon_words (word, category, accepted_at_ms)
              VALUES (?1, ?2, ?3)",
@@ -800,6 +810,15 @@ impl State {
             category,
             accepted_at_ms: now_ms,
         })
+    }
+
+    /// Removes an accepted word (it may be proposed again). Returns whether there was one.
+    pub fn forget_word(&self, word: &str) -> Result<bool, CatalogError> {
+        let word = word.trim().to_lowercase();
+        Ok(self
+            .conn()
+            .execute("DELETE FROM lexicon_words WHERE word = ?1", [&word])?
+            > 0)
     }
 
     /// Rejects a proposed word: its proposals go (it may be proposed again). Returns how many.
@@ -839,6 +858,11 @@ impl State {
         let events = conn.execute("DELETE FROM events WHERE at_ms < ?1", [before(event_days)])?;
         let searches = conn.execute(
             "DELETE FROM searches WHERE at_ms < ?1",
+            [before(search_days)],
+        )?;
+        // Proposed words come from searches: they go with them (accepted ones stay).
+        conn.execute(
+            "DELETE FROM lexicon_proposals WHERE last_at_ms < ?1",
             [before(search_days)],
         )?;
         Ok((events, searches))

@@ -1,4 +1,5 @@
-//! `vivr-search lexicon`: the words Claude proposed for the lexicon, and their review. Claude's
+//! `vivr-search lexicon`: the words Claude proposed for the lexicon, and their review
+//! (proposals, accept, reject, words, forget). Claude's
 //! knowledge reaches the keystroke path only this way: a word it read as a category is counted
 //! as a proposal (`proposals`); once accepted (`accept WORD`) it lives in the state database,
 //! beside the bundled thesaurus, and every search parses it locally, without Claude. A running
@@ -33,6 +34,11 @@ enum Action {
     /// Reject a proposed word (its count starts again if Claude proposes it again).
     Reject {
         /// The word or phrase.
+        word: String,
+    },
+    /// Remove an accepted word from the lexicon.
+    Forget {
+        /// The word or phrase, as `words` lists it.
         word: String,
     },
     /// The accepted words.
@@ -71,16 +77,20 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
             }
         }
         Action::Accept { word } => {
-            // The word must read as its category with the bundled lexicon plus it: checked
-            // before it is stored, so a bad word never stops a server's reload.
-            let accepted = state.accept_word(&word, chrono::Utc::now().timestamp_millis())?;
-            let mut all = learnt(&state.lexicon_words()?);
-            all.retain(|w| w.word != accepted.word);
-            all.push(LearntWord {
-                word: accepted.word.clone(),
-                category: accepted.category.clone(),
-            });
-            crate::search::intent::Lexicon::with_learnt(&all).map_err(anyhow::Error::msg)?;
+            // The lexicon with every accepted word plus this one must compile: checked before
+            // it is stored, so a bad word never stops an engine from starting.
+            let accepted_before = learnt(&state.lexicon_words()?);
+            let check = |word: &str, category: &str| {
+                let mut all = accepted_before.clone();
+                all.retain(|w| w.word != word);
+                all.push(LearntWord {
+                    word: word.to_owned(),
+                    category: category.to_owned(),
+                });
+                crate::search::intent::Lexicon::with_learnt(&all).map(|_| ())
+            };
+            let accepted =
+                state.accept_word(&word, chrono::Utc::now().timestamp_millis(), check)?;
             println!(
                 "accepted {:?} → {}: searches read it without Claude from now on (a running server at its next reload check)",
                 accepted.word, accepted.category
@@ -94,6 +104,16 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
                 );
             }
             println!("rejected {word:?} ({removed} proposal(s) removed)");
+        }
+        Action::Forget { word } => {
+            if !state.forget_word(&word)? {
+                anyhow::bail!(
+                    "{word:?} is not an accepted word: `vivr-search lexicon words` lists them"
+                );
+            }
+            println!(
+                "forgot {word:?}: searches no longer read it (a running server at its next reload check)"
+            );
         }
         Action::Words { json } => {
             let words = state.lexicon_words()?;

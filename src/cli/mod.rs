@@ -100,7 +100,10 @@ pub(crate) fn engine(
     let state_db = config.state_db_path();
     if state_db.is_file() {
         let state = crate::state::State::open(&state_db)?;
-        lexicon::refresh(&engine, &state, &mut None)?;
+        // A word the lexicon cannot take leaves the bundled lexicon, never a failed start.
+        if let Err(e) = lexicon::refresh(&engine, &state, &mut None) {
+            tracing::warn!(error = %e, "accepted lexicon words not loaded: `vivr-search lexicon forget` removes one");
+        }
     }
     Ok(engine)
 }

@@ -115,9 +115,9 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
         // The FAQ's semantic layer, embedded before the first question asks for it.
         let faq_engine = engine.clone();
         tokio::task::spawn_blocking(move || {
-            faq_engine.prepare_faq();
-            // The reference names of honest empty answers, likewise.
+            // The reference names of honest empty answers first: a search may need them.
             faq_engine.prepare_references();
+            faq_engine.prepare_faq();
         });
         if config.reload_poll_secs > 0 {
             let every = Duration::from_secs(config.reload_poll_secs);

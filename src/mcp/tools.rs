@@ -248,6 +248,9 @@ pub struct ProductList {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotSold {
+    /// `notSold` (the store does not sell it), `noMatch` (closer to what other stores sell)
+    /// or `noResults` (nothing matched, which says nothing of what the store sells).
+    pub reason: &'static str,
     /// The words asked for.
     pub wanted: String,
     /// Slugs of the closest categories (search them with `category`).
@@ -410,6 +413,7 @@ fn list(engine: &Engine, request: &SearchRequest) -> ToolResult<ProductList> {
         degraded: response.degraded,
         total,
         not_sold: response.alternatives.map(|a| NotSold {
+            reason: a.reason.as_str(),
             wanted: a.wanted,
             closest_categories: a
                 .items

@@ -189,7 +189,11 @@ function renderAlternatives(alternatives) {
   const offer = categories.length
     ? `voici ${categories.map((c) => c.name).join(", ")}`
     : "voici nos produits populaires";
-  head.textContent = `Nous ne vendons pas encore de « ${alternatives.wanted} » : ${offer}.`;
+  // noResults says nothing of what the store sells (a filter, a word typed halfway).
+  head.textContent =
+    alternatives.reason === "noResults"
+      ? `Aucun produit ne correspond : ${offer}.`
+      : `Nous ne vendons pas encore de « ${alternatives.wanted} » : ${offer}.`;
   $("status").textContent = head.textContent;
   const buttons = document.createElement("div");
   buttons.className = "alternative-categories";

@@ -684,8 +684,22 @@ impl Generation {
     /// field: a word that is not, yet found results, was matched as a typo (search analytics
     /// report it as corrected).
     pub fn knows_analysed(&self, exact: &str, stem: &str) -> bool {
+        self.has_analysed(&TextField::ALL, exact, stem)
+    }
+
+    /// Whether an analysed word is in a product's name, category or attributes, as written or
+    /// by its stem: the words that say what the store sells ("nappes" when it sells a "Nappe").
+    pub fn sells_word(&self, exact: &str, stem: &str) -> bool {
+        self.has_analysed(
+            &[TextField::Name, TextField::Category, TextField::Attributes],
+            exact,
+            stem,
+        )
+    }
+
+    fn has_analysed(&self, sources: &[TextField], exact: &str, stem: &str) -> bool {
         let searcher = self.reader.searcher();
-        TextField::ALL.iter().any(|&source| {
+        sources.iter().any(|&source| {
             let (exact_field, stem_field) = self.fields.text_of(source);
             [(exact_field, exact), (stem_field, stem)]
                 .into_iter()
@@ -788,20 +802,27 @@ impl Generation {
                 searcher,
                 q,
                 top.tweak_score(|segment: &tantivy::SegmentReader| {
-                    let popularity = segment
-                        .fast_fields()
+                    let fast = segment.fast_fields();
+                    let popularity = fast
                         .u64("popularity")
+                        .ok()
+                        .map(|c| c.first_or_default_col(0));
+                    let created = fast
+                        .i64("created_at")
                         .ok()
                         .map(|c| c.first_or_default_col(0));
                     move |doc: tantivy::DocId, score: tantivy::Score| {
                         // Below the smallest gap between two field weights (1.0): popularity
                         // only orders products that match equally well.
                         let sold = popularity.as_ref().map_or(0, |c| c.get_val(doc)) as f32;
-                        score + 0.5 * sold / (sold + 20.0)
+                        // Then the newer product: equal matches never depend on the order the
+                        // indexing threads wrote documents in, which varies between builds.
+                        let created = created.as_ref().map_or(0, |c| c.get_val(doc));
+                        (score + 0.5 * sold / (sold + 20.0), created)
                     }
                 }),
                 aggregates,
-                Some,
+                |(score, _)| Some(score),
             ),
             Sort::PriceAsc => run(
                 searcher,

@@ -304,17 +304,25 @@ pub fn read_intent(
         .product_type
         .map(|t| super::mask::truncate(t.trim(), 60))
         .filter(|t| !t.is_empty());
-    // The type's words must be words of the query: anything else is not a shopper's word.
-    let lowered = query.to_lowercase();
+    // The type's words must be whole words of the query, in order: anything else is not a
+    // shopper's word.
+    let words = |text: &str| -> String {
+        text.to_lowercase()
+            .split(|c: char| !(c.is_alphabetic() || "-'’".contains(c)))
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let query_words = format!(" {} ", words(query));
     intent.type_words = intent
         .type_words
         .map(|w| w.trim().to_lowercase())
         .filter(|w| {
-            !w.is_empty()
+            w.chars().any(char::is_alphabetic)
                 && w.chars().count() <= MAX_TYPE_WORDS_CHARS
                 && w.split_whitespace().count() <= MAX_TYPE_WORDS
                 && w.chars().all(|c| c.is_alphabetic() || " -'’".contains(c))
-                && lowered.contains(w.as_str())
+                && query_words.contains(&format!(" {} ", words(w)))
         });
     Ok(intent)
 }
@@ -406,6 +414,9 @@ mod tests {
         assert_eq!(read("a@b.fr", "écrire à a@b.fr").type_words, None);
         assert_eq!(read("lampe 12", "lampe 12").type_words, None);
         assert_eq!(read("  ", "une torchère").type_words, None);
+        // Punctuation alone, or part of a word, is not a word of the query.
+        assert_eq!(read("-", "lampe-tempête").type_words, None);
+        assert_eq!(read("torch", "une torchère").type_words, None);
     }
 
     #[test]

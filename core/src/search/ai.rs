@@ -147,7 +147,7 @@ async fn with_claude(
 
 /// The words Claude read as a category where the lexicon knows none: a proposal for review
 /// (`vivr-search lexicon proposals`), never used before it is accepted. Words that the lexicon
-/// reads already, or that masking would change (personal data), are not proposed.
+/// reads already are not proposed.
 fn proposal(
     lexicon: &intent::Lexicon,
     local: &Intent,
@@ -163,10 +163,8 @@ fn proposal(
     };
     let category = llm.category.clone()?;
     let word = llm.type_words.clone()?;
-    if names(local)
-        || names(&intent::parse_with(lexicon, &word, &|_| true))
-        || crate::llm::mask::mask_sensitive(&word) != word
-    {
+    // `read_intent` keeps letters only: no digits, e-mails or numbers reach the proposals.
+    if names(local) || names(&intent::parse_with(lexicon, &word, &|_| true)) {
         return None;
     }
     Some(intent::LearntWord { word, category })

@@ -1,6 +1,7 @@
 //! Honest empty answers. A query for something the store does not sell gets no hits, and a
 //! separate `alternatives` field with the closest categories and popular products, each
-//! labelled as such, instead of ten loosely related products.
+//! labelled as such, instead of ten loosely related products. Any other empty first page
+//! carries popular products ([`EmptyReason::NoResults`]).
 //!
 //! Two ways to know the store does not sell it:
 //! - the thesaurus says so ("matelas": [`EmptyReason::NotSold`]), and the query names nothing
@@ -38,9 +39,23 @@ const POPULAR: usize = 4;
 pub enum EmptyReason {
     /// The thesaurus knows the store does not sell it.
     NotSold,
-    /// No product matched the query's words, and its nearest products are no closer to it
-    /// than the catalog at large.
+    /// No product matched the query's words, and its meaning is closer to what other stores
+    /// sell than to what this one sells.
     NoMatch,
+    /// Nothing matched (instant mode, or the request's filters), which says nothing of what
+    /// the store sells: popular products only.
+    NoResults,
+}
+
+impl EmptyReason {
+    /// The reason as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmptyReason::NotSold => "notSold",
+            EmptyReason::NoMatch => "noMatch",
+            EmptyReason::NoResults => "noResults",
+        }
+    }
 }
 
 /// The way out of an empty answer.
@@ -108,32 +123,33 @@ fn elsewhere_names() -> Vec<String> {
 
 impl Engine {
     /// The reference names of `live`, embedded on first use (through the replica's embedding
-    /// cache: a few seconds once, then a read), or why there are none.
+    /// cache: a few seconds once, then a read), or why there are none (not kept: the next
+    /// query tries again). A server embeds them at start and after each reload
+    /// ([`Engine::prepare_references`]), off the request path.
     pub(super) fn references<'a>(&self, live: &'a Live) -> Result<&'a References, String> {
-        live.references
-            .get_or_init(|| {
-                let embedder = self.embedder.as_ref().ok_or("no embedding model")?;
-                let mut store: Vec<String> = live
-                    .text()
-                    .dictionaries()
-                    .categories
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect();
-                store.extend(self.lexicon().type_labels().iter().cloned());
-                let elsewhere = elsewhere_names();
-                let texts: Vec<String> = store.iter().chain(&elsewhere).cloned().collect();
-                let mut vectors =
-                    crate::vectors::embed_cached(&self.catalog, embedder.as_ref(), &texts)
-                        .map_err(|e| e.to_string())?;
-                let elsewhere = vectors.split_off(store.len());
-                Ok(References {
-                    store: vectors,
-                    elsewhere,
-                })
-            })
-            .as_ref()
-            .map_err(Clone::clone)
+        if let Some(references) = live.references.get() {
+            return Ok(references);
+        }
+        let embedder = self.embedder.as_ref().ok_or("no embedding model")?;
+        let mut store: Vec<String> = live
+            .text()
+            .dictionaries()
+            .categories
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        store.extend(self.lexicon().type_labels().iter().cloned());
+        let elsewhere = elsewhere_names();
+        let texts: Vec<String> = store.iter().chain(&elsewhere).cloned().collect();
+        let mut vectors = crate::vectors::embed_cached(&self.catalog, embedder.as_ref(), &texts)
+            .map_err(|e| e.to_string())?;
+        let elsewhere = vectors.split_off(store.len());
+        // Two first calls at once both embed; the second one's copy is dropped.
+        let _ = live.references.set(References {
+            store: vectors,
+            elsewhere,
+        });
+        Ok(live.references.get().expect("set above"))
     }
 
     /// Embeds the reference names of the live generation now rather than at the first query
@@ -147,8 +163,8 @@ impl Engine {
     }
 
     /// The alternatives to an empty answer: `categories` (slugs, closest first), then the
-    /// best sellers of the first of them the generation has (of the whole store without one),
-    /// within the request's filters.
+    /// best sellers of the first of them the generation has (of the whole store without one,
+    /// or of the request's category when it names one), within the request's filters.
     pub(super) fn alternatives(
         &self,
         live: &Live,
@@ -173,7 +189,8 @@ impl Engine {
             });
         }
         let mut filter: ProductFilter = live.resolve(&request.filters);
-        if let Some(ord) = first {
+        // The request's own category wins over the closest one.
+        if let Some(ord) = first.filter(|_| request.filters.category.is_none()) {
             filter.category = Some(ord as u32);
         }
         let popular = text.search(&LexicalRequest {

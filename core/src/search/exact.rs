@@ -123,7 +123,12 @@ pub(super) fn reorder_hits(
     let Some(order) = order(lexicon, query, &names, None) else {
         return hits;
     };
-    let mut slots: Vec<Option<super::SearchHit>> = hits.into_iter().map(Some).collect();
+    permute(hits, order)
+}
+
+/// `items` in `order` (a permutation of their indices, as [`order`] gives).
+pub(super) fn permute<T>(items: Vec<T>, order: Vec<usize>) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 

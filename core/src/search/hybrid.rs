@@ -191,7 +191,7 @@ impl Engine {
             &request.q,
             filter,
             page_end.max(FUSION_DEPTH),
-            !matched,
+            !matched && !named,
         ) {
             Ok(semantic) => semantic,
             Err(reason) => {
@@ -201,7 +201,8 @@ impl Engine {
                 return Ok(HybridAnswer::lexical(page, lexical_total));
             }
         };
-        if !matched {
+        // A query that names a product found it, whatever word it dropped.
+        if !matched && !named {
             // Without reference names the semantic answer stands (it says nothing either way).
             let clear = semantic.margin.is_none_or(|m| m >= empty::CLEAR_MARGIN);
             tracing::debug!(q = %request.q, margin = ?semantic.margin, clear, "semantic evidence");
@@ -259,8 +260,7 @@ impl Engine {
             if let Some(order) =
                 exact::order(&self.lexicon(), &request.q, &names, closeness.as_deref())
             {
-                let mut slots: Vec<Option<Fused>> = fused.into_iter().map(Some).collect();
-                fused = order.into_iter().filter_map(|i| slots[i].take()).collect();
+                fused = exact::permute(fused, order);
             }
         }
         let page: Vec<_> = fused.into_iter().skip(offset).take(limit).collect();

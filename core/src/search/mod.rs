@@ -434,7 +434,7 @@ pub struct Live {
     /// The store's vocabulary for Claude's intent prompt, built on first use.
     vocabulary: std::sync::OnceLock<crate::llm::Vocabulary>,
     /// The reference names of honest empty answers, embedded on first use.
-    references: std::sync::OnceLock<Result<empty::References, String>>,
+    references: std::sync::OnceLock<empty::References>,
     /// The replica's category tree and counts, read on first use: the replica changes by
     /// import, and an import is followed by a reindex, so they hold for the generation.
     categories: std::sync::OnceLock<Categories>,
@@ -692,6 +692,8 @@ impl Engine {
             "reloaded index generation"
         );
         *self.live.write().unwrap_or_else(|p| p.into_inner()) = generation;
+        // The new generation's reference names, before a query needs them.
+        self.prepare_references();
         Ok(true)
     }
 
@@ -828,11 +830,12 @@ impl Engine {
         };
         // An empty first page gets its way out: the closest categories and popular products.
         let alternatives = match empty_because {
+            _ if offset > 0 => None,
             Some((reason, wanted, closest)) => {
                 Some(self.alternatives(&live, request, reason, &wanted, &closest)?)
             }
-            None if hits.is_empty() && offset == 0 => {
-                Some(self.alternatives(&live, request, EmptyReason::NoMatch, &request.q, &[])?)
+            None if hits.is_empty() => {
+                Some(self.alternatives(&live, request, EmptyReason::NoResults, &request.q, &[])?)
             }
             None => None,
         };

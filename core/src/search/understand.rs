@@ -293,11 +293,15 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
         .constraints
         .iter()
         .map(|c| {
-            let (kind, value, label) = describe(c, text);
+            let (kind, value, mut label) = describe(c, text);
             let (applied, reason) = match planner.apply(c) {
                 Ok(applied) => (applied, None),
                 Err(why) => (Applied::Ignored, Some(why.to_owned())),
             };
+            // A "not sold" item this catalog does sell is searched as its words.
+            if kind == ConstraintKind::NotSold && applied == Applied::Searched {
+                label.clone_from(&c.words);
+            }
             Understood {
                 kind,
                 value,
@@ -318,8 +322,13 @@ pub(crate) fn plan(text: &Generation, intent: &Intent, request: &Filters) -> Und
         not_sold,
         ..
     } = planner;
-    // Something the store sells named beside it ("lit avec matelas") answers the query.
-    let not_sold = not_sold.filter(|_| added.category.is_none());
+    // Something the store sells named beside it ("lit avec matelas") answers the query, even
+    // when the request's own category wins over it.
+    let names_sold = intent
+        .constraints
+        .iter()
+        .any(|c| matches!(c.ask, Ask::ProductType { .. } | Ask::Category { .. }));
+    let not_sold = not_sold.filter(|_| !names_sold);
     let relaxed_filters = (!added.attributes.is_empty()).then(|| {
         let mut f = filters.clone();
         f.attributes = request.attributes.clone();
@@ -457,7 +466,11 @@ impl Planner<'_> {
     /// and the words are searched.
     fn not_sold(&mut self, c: &intent::Constraint, closest: &[String]) -> Use {
         let words = plan_words(&c.words);
-        if !words.is_empty() && words.iter().all(|w| self.text.knows_word(&w.exact)) {
+        if !words.is_empty()
+            && words
+                .iter()
+                .all(|w| self.text.sells_word(&w.exact, &w.stem))
+        {
             self.search_text.push(c.words.clone());
             return Ok(Applied::Searched);
         }
