@@ -58,32 +58,35 @@ fn mini_export(dir: &Path) -> PathBuf {
     export
 }
 
-/// Fills the store's database from an export with the project's loader.
-fn load(url: &str, export: &Path) {
-    let out = Command::new("bash")
-        .arg(repo().join("tools/storefront/load.sh"))
-        .arg(url)
-        .arg(export)
-        .output()
-        .unwrap();
+/// Runs a command to its end; it must succeed (its stderr says why not). Returns its output.
+fn succeeds(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "load.sh failed: {}",
+        "{cmd:?}: {}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Fills the store's database from an export with the project's loader.
+fn load(url: &str, export: &Path) {
+    succeeds(
+        Command::new("bash")
+            .arg(repo().join("tools/storefront/load.sh"))
+            .arg(url)
+            .arg(export),
     );
 }
 
-fn psql_file(url: &str, file: &str) {
-    let out = Command::new("psql")
-        .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"])
-        .arg(repo().join(file))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Runs a SQL file of the repository with psql, with `variables` (`name=value`).
+fn psql_file(url: &str, file: &str, variables: &[&str]) {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-q", "-v", "ON_ERROR_STOP=1"]);
+    for v in variables {
+        cmd.args(["-v", v]);
+    }
+    succeeds(cmd.args(["-d", url, "-f"]).arg(repo().join(file)));
 }
 
 fn store(url: &str) -> postgres::Client {
@@ -373,7 +376,7 @@ fn a_commit_later_than_a_newer_one_is_still_synced() {
         let dir = tempfile::tempdir().unwrap();
         load(&url, &mini_export(dir.path()));
         if triggers {
-            psql_file(&url, "tools/storefront/triggers.sql");
+            psql_file(&url, "tools/storefront/triggers.sql", &[]);
         }
         let mut syncer = Syncer::new(&url, &settings()).unwrap();
         sync_into(&mut syncer, dir.path());
@@ -415,7 +418,7 @@ fn deletes_arrive_by_tombstones_with_triggers_and_by_reconcile_without() {
         let dir = tempfile::tempdir().unwrap();
         load(&url, &mini_export(dir.path()));
         if triggers {
-            psql_file(&url, "tools/storefront/triggers.sql");
+            psql_file(&url, "tools/storefront/triggers.sql", &[]);
         }
         let mut syncer = Syncer::new(&url, &settings()).unwrap();
         sync_into(&mut syncer, dir.path());
@@ -670,7 +673,7 @@ fn the_notify_trigger_wakes_the_watcher_before_its_interval() {
     let url = database(&base, "sync_notify");
     let dir = tempfile::tempdir().unwrap();
     load(&url, &mini_export(dir.path()));
-    psql_file(&url, "tools/storefront/triggers.sql");
+    psql_file(&url, "tools/storefront/triggers.sql", &[]);
     let server = serve(dir.path(), &url, "60s");
     eventually("the first generation", || {
         search(&server.base, "oslo").0 == 200
@@ -709,15 +712,7 @@ fn a_killed_sync_resumes_from_its_watermark_and_loses_nothing() {
         let products = catalog.product_count().unwrap();
         assert!(products == 0 || products == 2400, "{products} products");
     }
-    let out = vivr(dir.path())
-        .args(["sync", "--once", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeds(vivr(dir.path()).args(["sync", "--once", "--database-url", &url]));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("password"));
 
     let imported = tempfile::tempdir().unwrap();
@@ -809,16 +804,7 @@ fn alone_outage_the_server_keeps_serving_and_catches_up() {
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(Command::new("openssl").args(args).current_dir(dir));
 }
 
 /// Turns TLS on in the shared cluster (a sync whose URL does not ask for TLS would still try
@@ -995,24 +981,10 @@ fn a_store_with_its_own_names_syncs_by_configuration_as_the_read_only_role() {
     )
     .unwrap();
     // The documented read-only role, which may read the other schema too.
-    let out = Command::new("psql")
-        .args([
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-v",
-            "password=ro-secret",
-            "-d",
-            &url,
-            "-f",
-        ])
-        .arg(repo().join("tools/storefront/readonly-role.sql"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    psql_file(
+        &url,
+        "tools/storefront/readonly-role.sql",
+        &["password=ro-secret"],
     );
     pg.batch_execute(
         "GRANT USAGE ON SCHEMA boutique TO vivr_sync;
@@ -1029,17 +1001,12 @@ fn a_store_with_its_own_names_syncs_by_configuration_as_the_read_only_role() {
     let host = head.rsplit_once('@').unwrap().1;
     let read_only = format!("postgres://vivr_sync:ro-secret@{host}/{db}");
     let sync = || {
-        let out = vivr(dir.path())
-            .arg("--config")
-            .arg(&config)
-            .args(["sync", "--once", "--database-url", &read_only])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeds(vivr(dir.path()).arg("--config").arg(&config).args([
+            "sync",
+            "--once",
+            "--database-url",
+            &read_only,
+        ]));
     };
     sync();
     let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();

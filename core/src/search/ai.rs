@@ -153,14 +153,7 @@ fn proposal(
     local: &Intent,
     llm: &LlmIntent,
 ) -> Option<intent::LearntWord> {
-    let names = |i: &Intent| {
-        i.constraints.iter().any(|c| {
-            matches!(
-                c.ask,
-                Ask::Category { .. } | Ask::ProductType { .. } | Ask::NotSold { .. }
-            )
-        })
-    };
+    let names = |i: &Intent| i.constraints.iter().any(|c| c.ask.names_a_kind());
     let category = llm.category.clone()?;
     let word = llm.type_words.clone()?;
     // `read_intent` keeps letters only: no digits, e-mails or numbers reach the proposals.
@@ -205,12 +198,7 @@ fn merge(local: &Intent, llm: &LlmIntent) -> Intent {
     // The thesaurus's "not sold" is the store's own word: Claude's guess of a category does not
     // override it.
     if let Some(slug) = &llm.category
-        && !has(&|a| {
-            matches!(
-                a,
-                Ask::Category { .. } | Ask::ProductType { .. } | Ask::NotSold { .. }
-            )
-        })
+        && !has(&Ask::names_a_kind)
     {
         add(Ask::Category {
             slug: slug.clone(),

@@ -117,9 +117,6 @@ pub(super) fn reorder_hits(
     hits: Vec<super::SearchHit>,
 ) -> Vec<super::SearchHit> {
     let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
-    if !names_one(query, &names) {
-        return hits;
-    }
     let Some(order) = order(lexicon, query, &names, None) else {
         return hits;
     };

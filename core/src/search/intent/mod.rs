@@ -97,6 +97,17 @@ pub enum Ask {
     },
 }
 
+impl Ask {
+    /// Whether it says what kind of product is asked for: a category, a product type, or an
+    /// item the store does not sell.
+    pub fn names_a_kind(&self) -> bool {
+        matches!(
+            self,
+            Ask::Category { .. } | Ask::ProductType { .. } | Ask::NotSold { .. }
+        )
+    }
+}
+
 /// A constraint and the words of the query that carried it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Constraint {
