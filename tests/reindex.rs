@@ -490,3 +490,56 @@ fn a_generation_built_from_the_live_one_answers_as_one_built_whole() {
         assert_eq!(similar(&delta), similar(&whole), "similar to {anchor}");
     }
 }
+
+#[test]
+fn instant_answers_are_cached_per_generation() {
+    let built = common::build("mini");
+    let uncached = search::Engine::open(Catalog::open(&built.db()).unwrap(), &built.index_dir())
+        .unwrap()
+        .with_result_cache(0);
+    let instant = |engine: &search::Engine, q: &str| {
+        let mut r = engine
+            .search(&SearchRequest {
+                q: q.into(),
+                mode: search::Mode::Instant,
+                facets: vec!["*".into()],
+                ..Default::default()
+            })
+            .unwrap();
+        // Timings aside.
+        r.processing_time_ms = 0;
+        if let Some(parsed) = &mut r.parsed_query {
+            parsed.parse_time_ms = 0.0;
+        }
+        r
+    };
+    // The same answer from the cache as from a search, the first time and the second.
+    for q in ["canapé", "cana", "zephyr"] {
+        let searched = instant(&uncached, q);
+        assert_eq!(instant(&built.engine, q), searched, "{q}");
+        assert_eq!(instant(&built.engine, q), searched, "{q}, cached");
+    }
+    assert!(instant(&built.engine, "zephyr").hits.is_empty());
+
+    // A new generation: the cached answers of the old one are never served again.
+    let db = rusqlite::Connection::open(built.db()).unwrap();
+    db.execute(
+        "UPDATE products SET name = 'Canapé Zephyr' WHERE id = 'p02'",
+        [],
+    )
+    .unwrap();
+    let catalog = Catalog::open(&built.db()).unwrap();
+    search::reindex(
+        &catalog,
+        &built.index_dir(),
+        None,
+        &ReindexOptions::default(),
+    )
+    .unwrap();
+    assert!(built.engine.reload().unwrap());
+    assert!(uncached.reload().unwrap());
+    assert_eq!(instant(&built.engine, "zephyr").hits[0].id, "p02");
+    for q in ["canapé", "cana", "zephyr"] {
+        assert_eq!(instant(&built.engine, q), instant(&uncached, q), "{q}");
+    }
+}

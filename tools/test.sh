@@ -3,6 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A clean clone builds once: incremental caches would only take disk (they doubled target/).
+if [ "${CI:-}" = true ]; then
+    export CARGO_INCREMENTAL=0
+fi
+
 echo "== formatting"
 cargo fmt --all -- --check
 

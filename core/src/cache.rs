@@ -1,5 +1,5 @@
 //! A least-recently-used cache keyed by strings, safe to share between threads: query vectors
-//! (`search`) and Claude's answers (`llm`). A thin lock around the `lru` crate (constant-time
+//! (`search`), instant-mode answers (`search`) and Claude's answers (`llm`). A thin lock around the `lru` crate (constant-time
 //! eviction), with a capacity of 0 meaning "keep nothing".
 
 use std::num::NonZeroUsize;
@@ -18,6 +18,11 @@ impl<V: Clone> SharedLru<V> {
         }
     }
 
+    /// Whether the cache keeps nothing (capacity 0): callers can skip making keys.
+    pub fn is_off(&self) -> bool {
+        self.entries.is_none()
+    }
+
     /// The value of `key`, now the most recently used.
     pub fn get(&self, key: &str) -> Option<V> {
         let entries = self.entries.as_ref()?;
@@ -26,6 +31,13 @@ impl<V: Clone> SharedLru<V> {
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
             .cloned()
+    }
+
+    /// Forgets every value.
+    pub fn clear(&self) {
+        if let Some(entries) = &self.entries {
+            entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
     }
 
     /// Stores a value, evicting the least recently used one when full.
@@ -52,6 +64,8 @@ mod tests {
         cache.put("c".into(), 3);
         assert_eq!(cache.get("b"), None, "b was the least recently used");
         assert!(cache.get("a").is_some() && cache.get("c").is_some());
+        cache.clear();
+        assert_eq!(cache.get("a"), None, "cleared");
         let none = SharedLru::new(0);
         none.put("a".into(), 1);
         assert_eq!(none.get("a"), None);

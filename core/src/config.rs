@@ -6,7 +6,7 @@
 //! `VIVR_SERVER_RATE_LIMIT_REQUESTS`, `VIVR_TRUSTED_PROXIES`, `VIVR_MAX_CONNECTIONS`,
 //! `VIVR_HEADER_READ_TIMEOUT_MS`, `MCP_AUTH_TOKEN`, `VIVR_MCP_ALLOWED_HOSTS`,
 //! `VIVR_MCP_MAX_SESSIONS`, `VIVR_MCP_MAX_SESSIONS_PER_CLIENT`, `VIVR_MCP_SESSION_IDLE_SECS`,
-//! `VIVR_RELOAD_POLL_SECS`, `VIVR_REQUEST_TIMEOUT_MS`, `VIVR_BODY_LIMIT_BYTES`,
+//! `VIVR_RELOAD_POLL_SECS`, `VIVR_REQUEST_TIMEOUT_MS`, `VIVR_BODY_LIMIT_BYTES`, `VIVR_RESULT_CACHE_ENTRIES`,
 //! `VIVR_SEMANTIC_RATIO`; for Claude (the storefront's names): `ANTHROPIC_API_KEY`,
 //! `ANTHROPIC_BASE_URL`, `AI_DEFAULT_MODEL`, `AI_RATE_LIMIT_REQUESTS`, `AI_RATE_LIMIT_WINDOW_MS`,
 //! `ENABLE_AI_SEARCH`, `ENABLE_AI_RECOMMENDATIONS`, and `VIVR_LLM_INTENT_DEADLINE_MS`,
@@ -116,6 +116,9 @@ pub struct Config {
     pub popularity_days: u32,
     /// Default weight of the semantic source in full-mode search (0..=1).
     pub semantic_ratio: f32,
+    /// Instant-mode answers kept per index generation (0: none), for the prefixes typing
+    /// sends again and again.
+    pub result_cache_entries: usize,
     /// Claude (intent and rerank of submitted searches).
     pub llm: LlmSettings,
     /// Who may call the order and support tools: access tokens (JWT) and their keys.
@@ -408,6 +411,7 @@ impl Default for Config {
             body_limit_bytes: 64 * 1024,
             popularity_days: 90,
             semantic_ratio: 0.5,
+            result_cache_entries: crate::search::RESULT_CACHE_SIZE,
             llm: LlmSettings::default(),
             auth: AuthSettings::default(),
             store: StoreSettings::default(),
@@ -532,6 +536,9 @@ impl Config {
         }
         if let Some(v) = env("VIVR_SEMANTIC_RATIO") {
             config.semantic_ratio = parse_env("VIVR_SEMANTIC_RATIO", v)?;
+        }
+        if let Some(v) = env("VIVR_RESULT_CACHE_ENTRIES") {
+            config.result_cache_entries = parse_env("VIVR_RESULT_CACHE_ENTRIES", v)?;
         }
         if let Some(v) = env("VIVR_BODY_LIMIT_BYTES") {
             config.body_limit_bytes = parse_env("VIVR_BODY_LIMIT_BYTES", v)?;

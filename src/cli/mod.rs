@@ -95,7 +95,8 @@ pub(crate) fn engine(
         &config.index_dir,
         embedder,
     )?
-    .with_semantic_ratio(config.semantic_ratio);
+    .with_semantic_ratio(config.semantic_ratio)
+    .with_result_cache(config.result_cache_entries);
     // The words accepted into the lexicon, when the engine's state database exists.
     let state_db = config.state_db_path();
     if state_db.is_file() {

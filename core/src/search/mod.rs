@@ -23,6 +23,7 @@ mod understand;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -40,6 +41,7 @@ pub use understand::{
 
 pub use crate::filter::{Facet, Filters, Sort};
 
+use crate::cache::SharedLru;
 use crate::catalog::{Catalog, CatalogError, Product};
 use crate::filter::ProductFilter;
 use crate::index::{
@@ -423,7 +425,14 @@ pub struct Engine {
     cpu_slots: Arc<tokio::sync::Semaphore>,
     /// The intent lexicon and thesaurus, with the words learnt under review.
     lexicon: RwLock<Arc<intent::Lexicon>>,
+    /// Moves after each change of `lexicon`: part of the result cache's keys.
+    lexicon_epoch: AtomicU64,
+    /// Instant-mode answers by generation, lexicon and request ([`Engine::search`]).
+    results: SharedLru<SearchResponse>,
 }
+
+/// Instant-mode answers kept by default: typing sends the same prefixes again and again.
+pub const RESULT_CACHE_SIZE: usize = 1024;
 
 /// A live generation: its text index, and its vectors and order signals when they could be
 /// loaded.
@@ -592,6 +601,8 @@ impl Engine {
             past_queries: suggest::PastQueries::default(),
             cpu_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
             lexicon: RwLock::new(intent::Lexicon::bundled()),
+            lexicon_epoch: AtomicU64::new(0),
+            results: SharedLru::new(RESULT_CACHE_SIZE),
         })
     }
 
@@ -608,6 +619,10 @@ impl Engine {
     pub fn set_learnt_words(&self, learnt: &[intent::LearntWord]) -> Result<(), String> {
         let lexicon = Arc::new(intent::Lexicon::with_learnt(learnt)?);
         *self.lexicon.write().unwrap_or_else(|p| p.into_inner()) = lexicon;
+        // After the swap: a key made with the new epoch was made after the new lexicon was in
+        // place (`search` reads the epoch first), so it never holds an older lexicon's answer.
+        self.lexicon_epoch.fetch_add(1, Ordering::SeqCst);
+        self.results.clear();
         Ok(())
     }
 
@@ -645,6 +660,12 @@ impl Engine {
     /// Sets how many query vectors the LRU cache keeps (0: none, every query is embedded).
     pub fn with_query_cache(mut self, capacity: usize) -> Engine {
         self.query_vectors = hybrid::QueryVectors::new(capacity);
+        self
+    }
+
+    /// Sets how many instant-mode answers the result cache keeps (0: none).
+    pub fn with_result_cache(mut self, capacity: usize) -> Engine {
+        self.results = SharedLru::new(capacity);
         self
     }
 
@@ -692,14 +713,41 @@ impl Engine {
             "reloaded index generation"
         );
         *self.live.write().unwrap_or_else(|p| p.into_inner()) = generation;
+        // The old generation's answers can never be read again (keys name the generation).
+        self.results.clear();
         // The new generation's reference names, before a query needs them.
         self.prepare_references();
         Ok(true)
     }
 
-    /// Runs a search.
+    /// Runs a search. Instant-mode answers come from the result cache when the same request
+    /// ran on the same generation and lexicon: they depend on nothing else.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
-        self.search_with(request, None)
+        if request.mode != Mode::Instant || self.results.is_off() {
+            return self.search_with(request, None);
+        }
+        let started = Instant::now();
+        // The epoch and the generation are read before the search reads its lexicon and
+        // generation: an answer is never older than its key. The request's derived `Debug`
+        // names every field, so two requests that differ anywhere have different keys.
+        let key = format!(
+            "{}/{}/{request:?}",
+            self.generation().manifest().generation,
+            self.lexicon_epoch.load(Ordering::SeqCst),
+        );
+        if let Some(mut response) = self.results.get(&key) {
+            // Timings are this request's: nothing was parsed, the answer was looked up.
+            response.processing_time_ms = started.elapsed().as_millis() as u64;
+            if let Some(parsed) = &mut response.parsed_query {
+                parsed.parse_time_ms = 0.0;
+            }
+            return Ok(response);
+        }
+        let response = self.search_with(request, None)?;
+        if response.degraded.is_empty() {
+            self.results.put(key, response.clone());
+        }
+        Ok(response)
     }
 
     /// Runs a search with an intent parsed elsewhere (the local parse merged with Claude's);
