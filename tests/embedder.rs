@@ -16,7 +16,11 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 fn a_paraphrase_is_nearest_to_the_right_product() {
     let embedder = LocalEmbedder::open(models()).expect("run tools/install-models.sh");
     assert_eq!(embedder.dimension(), 384);
-    assert!(embedder.model_id().starts_with("multilingual-e5-small-q4:"));
+    assert!(
+        embedder
+            .model_id()
+            .starts_with("multilingual-e5-small-int8:")
+    );
     let passages: Vec<String> = [
         "Lampe de chevet Alba en laiton. Luminaires > Lampes de chevet. Une petite lumière pour lire le soir.",
         "Canapé d'angle Oslo en velours. Mobilier > Canapés. Un sofa profond pour cinq personnes.",

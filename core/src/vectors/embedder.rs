@@ -27,7 +27,7 @@ pub trait Embedder: Send + Sync {
 }
 
 /// Where the model files live under `models/`.
-pub const MODEL_DIR: &str = "me5-small-q4";
+pub const MODEL_DIR: &str = "me5-small-int8";
 /// The ONNX Runtime library under `models/`.
 pub const ORT_LIBRARY: &str = "lib/libonnxruntime.so.1.31.1";
 const DIMENSION: usize = 384;
@@ -87,7 +87,7 @@ impl LocalEmbedder {
             special_tokens_map_file: read(&dir.join("special_tokens_map.json"))?,
             tokenizer_config_file: read(&dir.join("tokenizer_config.json"))?,
         };
-        let model_id = format!("multilingual-e5-small-q4:{}", fingerprint(&onnx));
+        let model_id = format!("multilingual-e5-small-int8:{}", fingerprint(&onnx));
         let model = UserDefinedEmbeddingModel::new(onnx, tokenizer).with_pooling(Pooling::Mean);
         let options = InitOptionsUserDefined::new()
             .with_environment(environment)
@@ -100,18 +100,31 @@ impl LocalEmbedder {
         })
     }
 
-    fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, VectorError> {
+    fn embed(&self, mut texts: Vec<String>) -> Result<Vec<Vec<f32>>, VectorError> {
+        // A batch is padded to its longest text: texts of like length batched together waste
+        // less. The model sees them by length; the caller gets its order back.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let by_length: Vec<String> = order
+            .iter()
+            .map(|&i| std::mem::take(&mut texts[i]))
+            .collect();
         let mut model = self.model.lock().unwrap_or_else(|p| p.into_inner());
         let vectors = model
-            .embed(texts, Some(BATCH))
+            .embed(by_length, Some(BATCH))
             .map_err(|e| VectorError::Runtime(format!("embedding failed: {e}")))?;
-        match vectors.iter().find(|v| v.len() != DIMENSION) {
-            Some(v) => Err(VectorError::Runtime(format!(
+        drop(model);
+        if let Some(v) = vectors.iter().find(|v| v.len() != DIMENSION) {
+            return Err(VectorError::Runtime(format!(
                 "the model returned {} dimensions, expected {DIMENSION}",
                 v.len()
-            ))),
-            None => Ok(vectors),
+            )));
         }
+        let mut in_order = vec![Vec::new(); vectors.len()];
+        for (vector, &i) in vectors.into_iter().zip(&order) {
+            in_order[i] = vector;
+        }
+        Ok(in_order)
     }
 }
 
