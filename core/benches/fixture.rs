@@ -235,7 +235,10 @@ pub fn fixture_of(scale: Scale) -> Fixture {
     let catalog = Catalog::open(&db).unwrap();
     Fixture {
         products: catalog.product_count().unwrap() as usize,
-        engine: Engine::open(catalog, &index_dir).unwrap(),
+        // The benches time searches, not the result cache (tools/bench-load.sh measures both).
+        engine: Engine::open(catalog, &index_dir)
+            .unwrap()
+            .with_result_cache(0),
         scale,
         synthetic: false,
     }
@@ -301,7 +304,9 @@ pub fn semantic_fixture_of(scale: Scale) -> Fixture {
     let catalog = Catalog::open(&db).unwrap();
     Fixture {
         products: catalog.product_count().unwrap() as usize,
-        engine: Engine::open_with(catalog, &index_dir, Some(embedder)).unwrap(),
+        engine: Engine::open_with(catalog, &index_dir, Some(embedder))
+            .unwrap()
+            .with_result_cache(0),
         scale,
         synthetic: scale.synthetic_vectors(),
     }

@@ -111,7 +111,10 @@ fn engine_peer(scale: fixture::Scale, label: &str) -> Built {
     let build_s = build_engine(scale, label);
     let (db, index_dir) = engine_paths(label);
     let engine: &'static Engine = Box::leak(Box::new(
-        Engine::open(Catalog::open(&db).unwrap(), &index_dir).unwrap(),
+        // Every peer searches each time: no result cache.
+        Engine::open(Catalog::open(&db).unwrap(), &index_dir)
+            .unwrap()
+            .with_result_cache(0),
     ));
     Built {
         build_s,
@@ -147,6 +150,7 @@ fn http_peer(label: &str) -> Built {
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
         .env("VIVR_MODELS_DIR", "/nonexistent")
+        .env("VIVR_RESULT_CACHE_ENTRIES", "0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -50,7 +50,9 @@ fn main() {
     drop(catalog);
 
     let rss_before_open = fixture::rss_mib();
-    let engine = Engine::open(Catalog::open(&db).unwrap(), &index_dir).unwrap();
+    let engine = Engine::open(Catalog::open(&db).unwrap(), &index_dir)
+        .unwrap()
+        .with_result_cache(0);
     let rss_open = fixture::rss_mib();
     let requests: Vec<SearchRequest> = fixture::query_mix()
         .into_iter()
