@@ -927,6 +927,33 @@ mod tests {
     }
 
     #[test]
+    fn the_exact_scan_keeps_the_best_k_best_first_ties_by_row() {
+        let dir = tempfile::tempdir().unwrap();
+        // 200 rows on 7 directions: many equal cosines, so ties decide much of the order.
+        let items: Vec<VectorItem> = (0..200)
+            .map(|i| item(&format!("p{i}"), vec![0], i as f64, 1))
+            .collect();
+        let vectors: Vec<Vec<f32>> = (0..200)
+            .map(|i| {
+                let angle = (i % 7) as f32 * 0.4;
+                vec![angle.cos(), angle.sin()]
+            })
+            .collect();
+        VectorSet::write(dir.path(), "m1", 2, items, &vectors, false).unwrap();
+        let set = VectorSet::open(dir.path(), "m1").unwrap();
+        let query = [0.6, 0.8];
+        let mut every: Vec<(usize, f32)> = (0..200)
+            .filter(|&i| i != 3)
+            .map(|i| (i, dot(&query, set.vector(i))))
+            .collect();
+        every.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for k in [0, 1, 10, 57, 199, 500] {
+            let found = set.exact_knn(&query, k, &ProductFilter::default(), Some(3));
+            assert_eq!(found, every[..k.min(every.len())], "k = {k}");
+        }
+    }
+
+    #[test]
     fn round_trip_filters_and_model_check() {
         let dir = tempfile::tempdir().unwrap();
         let items = vec![
