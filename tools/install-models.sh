@@ -7,7 +7,8 @@
 #                                         then quantized to int8 by ONNX Runtime's dynamic
 #                                         quantization (tools/models/quantize_int8.py)
 # Idempotent: when the files are there and match models/SHA256SUMS, it does nothing.
-# About 135 MB of downloads and 30 s of conversion the first time.
+# About 160 MB of downloads (onnxruntime twice: its library, and in the venv for quantizing) and
+# 35 s of conversion the first time.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$root/models"
