@@ -528,14 +528,7 @@ fn instant_answers_are_cached_per_generation() {
         [],
     )
     .unwrap();
-    let catalog = Catalog::open(&built.db()).unwrap();
-    search::reindex(
-        &catalog,
-        &built.index_dir(),
-        None,
-        &ReindexOptions::default(),
-    )
-    .unwrap();
+    reindex(&built);
     assert!(built.engine.reload().unwrap());
     assert!(uncached.reload().unwrap());
     assert_eq!(instant(&built.engine, "zephyr").hits[0].id, "p02");

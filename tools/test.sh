@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# A clean clone builds once: incremental caches would only take disk (they doubled target/).
+# A clean clone builds once: incremental caches would only take disk.
 if [ "${CI:-}" = true ]; then
     export CARGO_INCREMENTAL=0
 fi

@@ -1,6 +1,6 @@
 //! A least-recently-used cache keyed by strings, safe to share between threads: query vectors
-//! (`search`), instant-mode answers (`search`) and Claude's answers (`llm`). A thin lock around the `lru` crate (constant-time
-//! eviction), with a capacity of 0 meaning "keep nothing".
+//! and instant-mode answers (`search`), Claude's answers (`llm`). A thin lock around the `lru`
+//! crate (constant-time eviction), with a capacity of 0 meaning "keep nothing".
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
