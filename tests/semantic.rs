@@ -233,7 +233,7 @@ fn without_the_model_search_serves_and_similar_says_it_is_degraded() {
 }
 
 #[test]
-fn hnsw_recall_at_10_on_the_demo_catalog() {
+fn graph_and_int8_scan_recall_at_10_on_the_demo_catalog() {
     use vivr_search::filter::ProductFilter;
     use vivr_search::vectors::{VECTORS_DIR, VectorSet};
     let dir = tempfile::tempdir().unwrap();
@@ -255,35 +255,58 @@ fn hnsw_recall_at_10_on_the_demo_catalog() {
     let ann = set.ann().expect("reindex builds the HNSW graph");
     assert_eq!((set.len(), ann.len()), (2400, 2400));
 
+    // The reference: exact float k-NN, every row's full-precision vector against every other.
     let k = 10;
-    let queries: Vec<usize> = (0..set.len()).step_by(12).collect();
-    let mut found = 0;
-    for &row in &queries {
-        let exact: Vec<usize> = set
-            .exact_knn(set.vector(row), k, &ProductFilter::default(), Some(row))
-            .iter()
-            .map(|r| r.0)
+    let every: Vec<Vec<f32>> = (0..set.len()).map(|row| set.vector(row)).collect();
+    let exact = |row: usize| -> Vec<usize> {
+        let mut scored: Vec<(usize, f32)> = (0..every.len())
+            .filter(|&r| r != row)
+            .map(|r| (r, vivr_search::vectors::dot(&every[row], &every[r])))
             .collect();
-        let approx = ann.search(set.vector(row), k + 1);
-        found += approx
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.into_iter().take(k).map(|(r, _)| r).collect()
+    };
+    let queries: Vec<usize> = (0..set.len()).step_by(12).collect();
+    let (mut by_graph, mut by_scan) = (0, 0);
+    for &row in &queries {
+        let exact = exact(row);
+        let approx = ann.search(&every[row], k + 1);
+        by_graph += approx
             .iter()
             .filter(|(r, _)| *r != row)
             .take(k)
             .filter(|(r, _)| exact.contains(r))
             .count();
+        // The scan of the int8 codes, rescored with the full-precision vectors.
+        let scanned = set.scan_knn(&every[row], k, &ProductFilter::default(), Some(row));
+        by_scan += scanned.iter().filter(|(r, _)| exact.contains(r)).count();
+        for (r, score) in scanned {
+            assert_eq!(score, vivr_search::vectors::dot(&every[row], &every[r]));
+        }
     }
-    let recall = found as f64 / (queries.len() * k) as f64;
+    let recall = |found: usize| found as f64 / (queries.len() * k) as f64;
     eprintln!(
-        "HNSW recall@{k} over {} queries: {recall:.4}",
-        queries.len()
+        "recall@{k} over {} queries against exact float k-NN: HNSW {:.4}, int8 scan {:.4}",
+        queries.len(),
+        recall(by_graph),
+        recall(by_scan)
     );
-    assert!(recall >= 0.98, "recall@10 {recall}");
+    assert!(
+        recall(by_graph) >= 0.98,
+        "HNSW recall@10 {}",
+        recall(by_graph)
+    );
+    assert!(
+        recall(by_scan) >= 0.98,
+        "int8 scan recall@10 {}",
+        recall(by_scan)
+    );
 
     // The neighbour lists precomputed at reindex (served to similar products) are the exact
     // nearest rows.
     for &row in queries.iter().take(50) {
         let exact: Vec<u32> = set
-            .exact_knn(set.vector(row), k, &ProductFilter::default(), Some(row))
+            .scan_knn(&every[row], k, &ProductFilter::default(), Some(row))
             .iter()
             .map(|r| r.0 as u32)
             .collect();

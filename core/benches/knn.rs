@@ -7,7 +7,9 @@
 //!     VIVR_BENCH_PRODUCTS=demo cargo bench --bench knn
 //!     VIVR_BENCH_PRODUCTS=1000000 cargo bench --bench knn # synthetic vectors (fixture.rs)
 //!
-//! Before criterion runs, the bench reports p50/p99/max over 1,000 anchors.
+//! Before criterion runs, the bench reports p50/p99/max over 1,000 anchors, and each filter's
+//! recall@10 against exact float k-NN (every full-precision vector read into memory, each
+//! anchor scored against all of them) over [`RECALL_ANCHORS`] of those anchors.
 
 mod fixture;
 
@@ -18,10 +20,55 @@ use vivr_search_core::vectors::VectorSet;
 const BENCH: &str = "knn";
 /// Anchors: every `n / ANCHORS`-th product's vector is a query.
 const ANCHORS: usize = 1000;
+/// Anchors whose answers are compared with exact float k-NN (a brute-force pass over every
+/// vector each: a tenth of a second at a million).
+const RECALL_ANCHORS: usize = 100;
+
+/// Every full-precision vector of the live generation, row after row.
+fn every_vector(index_dir: &std::path::Path, vectors: &VectorSet) -> Vec<f32> {
+    let live = vivr_search_core::index::live_generation_dir(index_dir).unwrap();
+    let bytes = std::fs::read(
+        live.join(vivr_search_core::vectors::VECTORS_DIR)
+            .join("vectors.f32"),
+    )
+    .unwrap();
+    let every = bytemuck::pod_collect_to_vec::<u8, f32>(&bytes);
+    assert_eq!(every.len(), vectors.len() * vectors.dimension());
+    every
+}
+
+/// The share of the exact 10 nearest rows passing `filter` (anchor excluded) that
+/// [`VectorSet::knn`] returns, over `anchors`.
+fn recall_at_10(
+    vectors: &VectorSet,
+    every: &[f32],
+    filter: &ProductFilter,
+    anchors: &[usize],
+) -> f64 {
+    let d = vectors.dimension();
+    let row = |r: usize| &every[r * d..(r + 1) * d];
+    let (mut found, mut wanted) = (0, 0);
+    for &anchor in anchors {
+        let mut exact: Vec<(usize, f32)> = (0..vectors.len())
+            .filter(|&r| r != anchor && !vectors.item(r).retired)
+            .filter(|&r| filter.accepts(vectors.item(r).facts()))
+            .map(|r| (r, vivr_search_core::vectors::dot(row(anchor), row(r))))
+            .collect();
+        exact.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        exact.truncate(10);
+        let got = vectors.knn(row(anchor), 10, filter, Some(anchor));
+        found += got
+            .iter()
+            .filter(|g| exact.iter().any(|e| e.0 == g.0))
+            .count();
+        wanted += exact.len();
+    }
+    found as f64 / wanted.max(1) as f64
+}
 
 /// k-NN of `row`'s vector, itself excluded; checks ten came back, in order, all accepted.
 fn knn(vectors: &VectorSet, filter: &ProductFilter, row: usize) -> usize {
-    let found = vectors.knn(vectors.vector(row), 10, filter, Some(row));
+    let found = vectors.knn(&vectors.vector(row), 10, filter, Some(row));
     assert_eq!(found.len(), 10);
     assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
     assert!(
@@ -91,6 +138,41 @@ fn main() {
         "k-NN k=10, filtered (<= 50 EUR, in stock)",
         fixture::timed(&rows, 1, |&r| knn(vectors, &cheap, r)),
     );
+
+    let every = every_vector(&fixture.scale.dir().join("index"), vectors);
+    let recall_anchors: Vec<usize> = rows
+        .iter()
+        .copied()
+        .step_by((rows.len() / RECALL_ANCHORS).max(1))
+        .collect();
+    let lighting_recall_anchors: Vec<usize> = lighting_anchors
+        .iter()
+        .copied()
+        .step_by((lighting_anchors.len() / RECALL_ANCHORS).max(1))
+        .collect();
+    for (what, filter, anchors) in [
+        ("every vector", &everything, &recall_anchors),
+        (
+            "luminaires, <= 200 EUR, in stock",
+            &lighting,
+            &recall_anchors,
+        ),
+        (
+            "luminaires, <= 200 EUR, in stock, anchors in luminaires",
+            &lighting,
+            &lighting_recall_anchors,
+        ),
+        ("<= 50 EUR, in stock", &cheap, &recall_anchors),
+    ] {
+        fixture::report_value(
+            BENCH,
+            &label,
+            &format!("recall@10 against exact float k-NN, {what}"),
+            recall_at_10(vectors, &every, filter, anchors) * 100.0,
+            "%",
+        );
+    }
+    drop(every);
 
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group(format!("knn/{}", fixture.scale.label()));

@@ -674,23 +674,41 @@ impl Run<'_> {
         order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         order.truncate(self.limit);
 
+        // Each anchor's categories in one scan of their rows (the anchor's vector against
+        // them all), split by category.
+        let mut matched: HashMap<usize, Vec<(String, Reason)>> = HashMap::new();
+        if let Some(vectors) = self.vectors() {
+            let mut filter = scope.filter(None);
+            filter.exclude_categories = own.iter().map(|&o| o as u32).collect();
+            for (a, anchor) in anchors.iter().enumerate() {
+                let ords: Vec<usize> = order.iter().filter(|o| o.2 == a).map(|o| o.0).collect();
+                let Some(row) = vectors.row(&anchor.id).filter(|_| !ords.is_empty()) else {
+                    continue;
+                };
+                let categories: Vec<u32> = ords.iter().map(|&o| o as u32).collect();
+                let found = vectors.knn_in_categories(
+                    &vectors.vector(row),
+                    PER_CATEGORY,
+                    &categories,
+                    &filter,
+                    Some(row),
+                );
+                for (ord, found) in ords.into_iter().zip(found) {
+                    matched.insert(
+                        ord,
+                        rank_complements(scope, vectors, row, anchor, found, code),
+                    );
+                }
+            }
+        }
         let mut lists: Vec<Vec<(String, Reason)>> = Vec::new();
         for &(ord, _, a) in &order {
-            let anchor = &anchors[a];
-            let matched = match self.vectors() {
-                Some(vectors) => {
-                    let mut filter = scope.filter(Some(ord));
-                    filter.exclude_categories = own.iter().map(|&o| o as u32).collect();
-                    complements_by_vector(scope, vectors, anchor, &filter, PER_CATEGORY, code)
-                }
-                None => None,
-            };
-            let list = match matched {
+            let list = match matched.remove(&ord) {
                 Some(list) => list,
                 None => scope
                     .best_sellers(Some(ord), PER_CATEGORY)?
                     .into_iter()
-                    .map(|(id, _)| (id, complement_reason(code, anchor, "")))
+                    .map(|(id, _)| (id, complement_reason(code, &anchors[a], "")))
                     .collect(),
             };
             lists.push(list);
@@ -789,7 +807,7 @@ impl Run<'_> {
                     continue;
                 };
                 let filter = scope.filter(None);
-                for (r, cosine) in vectors.knn(vectors.vector(row), k, &filter, Some(row)) {
+                for (r, cosine) in vectors.knn(&vectors.vector(row), k, &filter, Some(row)) {
                     pool.add(
                         &vectors.item(r).id,
                         anchor.weight * semantic_score(cosine),
@@ -885,6 +903,20 @@ fn complements_by_vector(
     code: ReasonCode,
 ) -> Option<Vec<(String, Reason)>> {
     let row = vectors.row(&anchor.id)?;
+    let found = vectors.knn(&vectors.vector(row), k, filter, Some(row));
+    Some(rank_complements(scope, vectors, row, anchor, found, code))
+}
+
+/// Rows found near the anchor (its row `row`), reranked with a bonus for a shared style or
+/// colour, with their reasons.
+fn rank_complements(
+    scope: &Scope,
+    vectors: &VectorSet,
+    row: usize,
+    anchor: &Anchor,
+    found: Vec<(usize, f32)>,
+    code: ReasonCode,
+) -> Vec<(String, Reason)> {
     let own = vectors.item(row);
     let dictionaries = scope.live.text().dictionaries();
     let shared = |facet: Facet, theirs: &crate::vectors::VectorItem| -> Option<String> {
@@ -894,8 +926,7 @@ fn complements_by_vector(
             .attribute_value(facet, *value)
             .map(str::to_owned)
     };
-    let mut scored: Vec<(f32, String, Reason)> = vectors
-        .knn(vectors.vector(row), k, filter, Some(row))
+    let mut scored: Vec<(f32, String, Reason)> = found
         .into_iter()
         .map(|(r, cosine)| {
             let item = vectors.item(r);
@@ -917,7 +948,7 @@ fn complements_by_vector(
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    Some(scored.into_iter().map(|(_, id, r)| (id, r)).collect())
+    scored.into_iter().map(|(_, id, r)| (id, r)).collect()
 }
 
 fn complement_reason(code: ReasonCode, anchor: &Anchor, detail: &str) -> Reason {

@@ -463,7 +463,7 @@ impl Live {
         let rows: Vec<Option<usize>> = ids.iter().map(|id| vectors.row(id)).collect();
         Some(Box::new(move |a, b| {
             let (a, b) = (rows.get(a).copied()??, rows.get(b).copied()??);
-            Some(vectors::dot(vectors.vector(a), vectors.vector(b)))
+            Some(vectors::dot(&vectors.vector(a), &vectors.vector(b)))
         }))
     }
 

@@ -99,7 +99,7 @@ impl Engine {
             precomputed
         } else {
             let depth = NEIGHBOURS.max(limit * 2);
-            vectors.knn(vectors.vector(row), depth, &filter, Some(row))
+            vectors.knn(&vectors.vector(row), depth, &filter, Some(row))
         };
         let (mut chosen, variants) = diverse(vectors, candidates.into_iter(), limit);
         let room = limit - chosen.len();
@@ -201,18 +201,22 @@ fn diverse(
     limit: usize,
 ) -> (Scored, Scored) {
     let mut chosen: Scored = Vec::with_capacity(limit);
+    // The chosen rows' vectors, read once each (they are read from disk).
+    let mut chosen_vectors: Vec<Vec<f32>> = Vec::with_capacity(limit);
     let mut variants = Vec::new();
     for (candidate, score) in candidates {
         if chosen.len() == limit {
             break;
         }
-        let near = chosen
+        let vector = vectors.vector(candidate);
+        let near = chosen_vectors
             .iter()
-            .any(|(c, _)| dot(vectors.vector(*c), vectors.vector(candidate)) > NEAR_DUPLICATE);
+            .any(|c| dot(c, &vector) > NEAR_DUPLICATE);
         if near {
             variants.push((candidate, score));
         } else {
             chosen.push((candidate, score));
+            chosen_vectors.push(vector);
         }
     }
     (chosen, variants)

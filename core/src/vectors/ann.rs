@@ -1,15 +1,25 @@
 //! Approximate nearest neighbours: an HNSW graph (hnsw_rs, cosine distance) over the vectors of
-//! a generation, built in parallel at reindex, dumped beside the vectors and reloaded at start.
+//! a generation, built in parallel at reindex, dumped beside the vectors and reloaded at start
+//! with its vectors memory-mapped (hnsw_rs's `datamap`): the graph's links are in memory, the
+//! 1.5 KB per row of floats stay in the page cache and are read as searches reach them.
 //!
 //! `DistCosine`, not `DistDot`: the latter panics when a vector is searched against itself.
-//! The reloaded graph borrows its loader (`HnswIo`); the loader is leaked on purpose (a few
-//! hundred bytes per generation loaded) because `unsafe` is forbidden here and a
-//! self-referential struct would need it.
+//!
+//! This is the one module where `unsafe` is allowed (the workspace denies it everywhere else).
+//! A reloaded graph borrows its loader (`HnswIo`, which holds the memory map) for as long as it
+//! lives, and a struct that owns both is self-referential, which safe Rust cannot express.
+//! Leaking the loader instead would keep every generation's map (and its deleted files' disk
+//! space) until the process ends, and a live sync publishes generations all day. So
+//! [`AnnIndex`] keeps the loader on the heap behind a raw pointer and frees it in `drop`, after
+//! the graph; the graph, with its `'static` lifetime, never leaves this module.
+#![allow(unsafe_code)]
 
+use std::mem::ManuallyDrop;
 use std::path::Path;
+use std::ptr::NonNull;
 
 use hnsw_rs::api::AnnT;
-use hnsw_rs::hnswio::HnswIo;
+use hnsw_rs::hnswio::{HnswIo, ReloadOptions};
 use hnsw_rs::prelude::{DistCosine, Hnsw};
 
 use super::VectorError;
@@ -27,7 +37,34 @@ pub(super) const BASENAME: &str = "hnsw";
 
 /// An HNSW graph whose data ids are row numbers of a [`super::VectorSet`].
 pub struct AnnIndex {
-    hnsw: Hnsw<'static, f32, DistCosine>,
+    /// Dropped by hand in `drop`, before the loader it borrows.
+    hnsw: ManuallyDrop<Hnsw<'static, f32, DistCosine>>,
+    /// The loader of a reloaded graph (from `Box::into_raw`, freed in `drop`); `None` for a
+    /// graph built in memory.
+    loader: Option<NonNull<HnswIo>>,
+}
+
+// SAFETY: the loader is touched only by `load` (before the graph exists) and `drop` (after the
+// graph is gone); in between only the graph reads it, and both types are `Send + Sync`
+// (checked below), so sharing the pair across threads is what sharing the graph is.
+unsafe impl Send for AnnIndex {}
+unsafe impl Sync for AnnIndex {}
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<HnswIo>();
+    send_sync::<Hnsw<'static, f32, DistCosine>>();
+};
+
+impl Drop for AnnIndex {
+    fn drop(&mut self) {
+        // SAFETY: `hnsw` is not used after this, and goes before the loader it borrows.
+        unsafe { ManuallyDrop::drop(&mut self.hnsw) };
+        if let Some(loader) = self.loader.take() {
+            // SAFETY: the pointer came from `Box::into_raw` in `load`, is freed only here, and
+            // nothing borrows the loader any more.
+            drop(unsafe { Box::from_raw(loader.as_ptr()) });
+        }
+    }
 }
 
 impl AnnIndex {
@@ -43,7 +80,10 @@ impl AnnIndex {
         let data: Vec<(&[f32], usize)> = rows.iter().enumerate().map(|(i, v)| (*v, i)).collect();
         hnsw.parallel_insert_slice(&data);
         hnsw.set_searching_mode(true);
-        AnnIndex { hnsw }
+        AnnIndex {
+            hnsw: ManuallyDrop::new(hnsw),
+            loader: None,
+        }
     }
 
     /// Dumps the graph into `dir`; returns the base name used.
@@ -56,17 +96,31 @@ impl AnnIndex {
         })
     }
 
-    /// Reloads a graph dumped in `dir` under `basename`.
+    /// Reloads a graph dumped in `dir` under `basename`, its vectors memory-mapped.
     pub fn load(dir: &Path, basename: &str) -> Result<AnnIndex, VectorError> {
-        let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, basename)));
-        let mut hnsw: Hnsw<'static, f32, DistCosine> = loader.load_hnsw().map_err(|e| {
-            VectorError::Io(format!(
-                "cannot load the HNSW graph in {}: {e}",
-                dir.display()
-            ))
-        })?;
-        hnsw.set_searching_mode(true);
-        Ok(AnnIndex { hnsw })
+        let mut loader = HnswIo::new(dir, basename);
+        loader.set_options(ReloadOptions::default().set_mmap(true));
+        let loader = NonNull::from(Box::leak(Box::new(loader)));
+        // SAFETY: the pointer is to a live heap value that nothing else references; it does
+        // not move until `drop` frees it, after the graph that borrows it.
+        let borrowed: &'static mut HnswIo = unsafe { &mut *loader.as_ptr() };
+        match borrowed.load_hnsw::<f32, DistCosine>() {
+            Ok(mut hnsw) => {
+                hnsw.set_searching_mode(true);
+                Ok(AnnIndex {
+                    hnsw: ManuallyDrop::new(hnsw),
+                    loader: Some(loader),
+                })
+            }
+            Err(e) => {
+                // SAFETY: the failed load keeps no borrow of the loader; freed once, here.
+                drop(unsafe { Box::from_raw(loader.as_ptr()) });
+                Err(VectorError::Io(format!(
+                    "cannot load the HNSW graph in {}: {e}",
+                    dir.display()
+                )))
+            }
+        }
     }
 
     /// Inserts a row into a built or reloaded graph.

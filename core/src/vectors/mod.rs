@@ -5,6 +5,7 @@ mod ann;
 mod build;
 mod embedder;
 mod passage;
+mod quantized;
 mod store;
 mod synthetic;
 

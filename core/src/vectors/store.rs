@@ -1,7 +1,8 @@
 //! The vectors of one generation, on disk under `gen-<n>/vectors/`:
 //! - `meta.json`: model id, dimension, and per vector the product id, its category ordinals
 //!   (own category and ancestors, as in the text index's dictionaries), price and stock;
-//! - `vectors.f32`: the vectors, row after row, little-endian f32;
+//! - `vectors.f32`: the vectors, row after row, little-endian f32, read one row at a time when
+//!   serving (the set keeps their int8 codes in memory: [`super::quantized`]);
 //! - `neighbours.bin`: per row, its [`NEIGHBOURS`] nearest rows (itself excluded) as
 //!   little-endian `(u32 row, f32 cosine)` pairs, `u32::MAX` padding a short list; similar
 //!   products read them instead of searching when the request's filters leave enough of them.
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::VectorError;
 use super::ann::AnnIndex;
+use super::quantized::{Codes, FloatRows};
 use crate::filter::{AttributeOrds, Facet, ProductFacts, ProductFilter};
 
 const META: &str = "meta.json";
@@ -95,6 +97,14 @@ pub const EXACT_BELOW: usize = 10_000;
 /// category's rows: a few thousand dot products cost less than a graph search over-fetched for
 /// the filter.
 const SCAN_CATEGORY_BELOW: usize = 25_000;
+/// A scan of the int8 codes keeps this many times `k` rows (at least `k` + [`RESCORE_MIN`])
+/// and rescores them with their full-precision vectors: the codes' error (about 0.0005 of
+/// cosine) only swaps rows that close, so the exact best `k` are nearly always among them.
+const RESCORE_FACTOR: usize = 4;
+/// The least number of rows past `k` a scan rescores.
+const RESCORE_MIN: usize = 32;
+/// Added to a code score's error bound for the float rounding of the sums.
+const ERROR_SLACK: f32 = 1e-4;
 /// At most this many rows are sampled to estimate which share of the candidates a filter keeps.
 const PASS_RATE_SAMPLE: usize = 1_024;
 /// A filtered graph search asks the unfiltered graph for this many times the rows the filter is
@@ -126,12 +136,14 @@ pub struct DeltaCounts {
     pub lists: usize,
 }
 
-/// The vectors of a generation, in memory, with their HNSW graph when one was built.
+/// The vectors of a generation: their int8 codes in memory, their full-precision rows on disk,
+/// with their HNSW graph when one was built.
 pub struct VectorSet {
     model_id: String,
     dimension: usize,
     items: Vec<VectorItem>,
-    data: Vec<f32>,
+    codes: Codes,
+    floats: FloatRows,
     by_id: HashMap<String, usize>,
     ann: Option<AnnIndex>,
     /// `len() * neighbours_per_row` pairs; empty when the generation has none.
@@ -278,6 +290,15 @@ impl VectorSet {
             }
         }
         let first_new = set.items.len();
+        // The new rows go into the new set's vectors file now: the graph insertions and the
+        // neighbour lists below read rows from the file the set points to.
+        std::fs::create_dir_all(to).map_err(io(to))?;
+        let path = to.join(DATA);
+        std::fs::copy(from.join(DATA), &path).map_err(io(&path))?;
+        let mut appended = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
         for (item, vector) in delta.add {
             if vector.len() != set.dimension {
                 return Err(VectorError::Io(format!(
@@ -293,15 +314,19 @@ impl VectorSet {
                     .or_default()
                     .push(set.items.len() as u32);
             }
-            set.data.extend_from_slice(&vector);
+            std::io::Write::write_all(&mut appended, bytemuck::cast_slice::<f32, u8>(&vector))
+                .map_err(io(&path))?;
+            set.codes.push(&vector);
             set.items.push(item);
         }
+        drop(appended);
+        set.floats = FloatRows::open(&path, set.dimension).map_err(io(&path))?;
         for rows in set.rows_in_category.values_mut() {
             rows.retain(|r| !retired.contains(r));
         }
         if let Some(ann) = &set.ann {
             for row in first_new..set.items.len() {
-                ann.insert(set.vector(row), row);
+                ann.insert(&set.vector(row), row);
             }
         }
         let counts = DeltaCounts {
@@ -309,9 +334,6 @@ impl VectorSet {
             added: set.items.len() - first_new,
             lists: set.update_neighbours(first_new, &retired),
         };
-        std::fs::create_dir_all(to).map_err(io(to))?;
-        let path = to.join(DATA);
-        std::fs::write(&path, bytemuck::cast_slice::<f32, u8>(&set.data)).map_err(io(&path))?;
         let hnsw = set.ann.as_ref().map(|ann| ann.dump(to)).transpose()?;
         if set.neighbours_per_row > 0 {
             let words: Vec<u32> = set
@@ -360,7 +382,7 @@ impl VectorSet {
             .collect();
         let lists: Vec<(usize, Vec<(usize, f32)>)> = again
             .par_iter()
-            .map(|&row| (row, self.knn(self.vector(row), k, &everything, Some(row))))
+            .map(|&row| (row, self.knn(&self.vector(row), k, &everything, Some(row))))
             .collect();
         let computed: std::collections::HashSet<usize> = again.iter().copied().collect();
         for (row, found) in lists {
@@ -371,18 +393,26 @@ impl VectorSet {
                     .map_or((u32::MAX, 0.0), |&(r, s)| (r as u32, s));
             }
         }
-        // A new row enters the lists it beats the last of.
+        // A new row enters the lists it beats the last of. The codes rule out the rows it cannot
+        // beat (their score plus its largest error is not above the list's last); the others
+        // are compared exactly.
         let this = &*self;
         let entering: Vec<(usize, usize, f32)> = (first_new..this.items.len())
             .into_par_iter()
             .flat_map_iter(|new| {
                 let vector = this.vector(new);
+                let prepared = this.codes.query(&vector);
                 (0..first_new)
                     .filter(|row| !this.items[*row].retired && !computed.contains(row))
                     .filter_map(move |row| {
-                        let score = dot(vector, this.vector(row));
                         let last = this.neighbours[row * k + k - 1];
-                        (last.0 == u32::MAX || score > last.1).then_some((row, new, score))
+                        let room = last.0 == u32::MAX;
+                        let bound = prepared.bound + ERROR_SLACK;
+                        if !room && this.codes.approx(&prepared, row) + bound <= last.1 {
+                            return None;
+                        }
+                        let score = dot(&vector, &this.vector(row));
+                        (room || score > last.1).then_some((row, new, score))
                     })
                     .collect::<Vec<_>>()
             })
@@ -411,17 +441,19 @@ impl VectorSet {
             });
         }
         let data_path = dir.join(DATA);
-        let bytes = std::fs::read(&data_path).map_err(io(&data_path))?;
-        if bytes.len() != meta.items.len() * meta.dimension * 4 {
+        let bytes = std::fs::metadata(&data_path).map_err(io(&data_path))?.len();
+        if bytes != (meta.items.len() * meta.dimension * 4) as u64 {
             return Err(VectorError::Io(format!(
                 "{}: {} bytes for {} vectors of {} dimensions",
                 data_path.display(),
-                bytes.len(),
+                bytes,
                 meta.items.len(),
                 meta.dimension
             )));
         }
-        let data = bytemuck::pod_collect_to_vec::<u8, f32>(&bytes);
+        let codes =
+            Codes::of_file(&data_path, meta.items.len(), meta.dimension).map_err(io(&data_path))?;
+        let floats = FloatRows::open(&data_path, meta.dimension).map_err(io(&data_path))?;
         let by_id = meta
             .items
             .iter()
@@ -446,7 +478,8 @@ impl VectorSet {
             model_id: meta.model_id,
             dimension: meta.dimension,
             items: meta.items,
-            data,
+            codes,
+            floats,
             by_id,
             ann,
             neighbours,
@@ -466,7 +499,7 @@ impl VectorSet {
             .flat_map_iter(|row| {
                 let found = match self.items[row].retired {
                     true => Vec::new(),
-                    false => self.knn(self.vector(row), NEIGHBOURS, &everything, Some(row)),
+                    false => self.knn(&self.vector(row), NEIGHBOURS, &everything, Some(row)),
                 };
                 (0..NEIGHBOURS).flat_map(move |i| {
                     let (r, s) = found
@@ -521,9 +554,15 @@ impl VectorSet {
         self.dimension
     }
 
-    /// The vector of row `i`.
-    pub fn vector(&self, i: usize) -> &[f32] {
-        &self.data[i * self.dimension..(i + 1) * self.dimension]
+    /// The vector of row `i`, read from disk. Should the read fail (the disk, not the data: the
+    /// file's size was checked at open and an open file outlives its generation's folder), the
+    /// row's decoded codes stand in, within half a code step per dimension, and the error is
+    /// logged.
+    pub fn vector(&self, i: usize) -> Vec<f32> {
+        self.floats.read(i).unwrap_or_else(|error| {
+            tracing::error!(%error, row = i, path = %self.floats.path().display(), "cannot read a vector; its int8 codes stand in");
+            self.codes.decode(i)
+        })
     }
 
     /// What row `i` stands for.
@@ -573,7 +612,7 @@ impl VectorSet {
                 };
                 self.scan(rows.iter().map(|&r| r as usize), query, k, &within, exclude)
             }
-            None => self.exact_knn(query, k, filter, exclude),
+            None => self.scan_knn(query, k, filter, exclude),
         };
         let Some(ann) = self
             .ann
@@ -615,6 +654,41 @@ impl VectorSet {
         found
     }
 
+    /// For each of `categories`, the `k` rows of that category most similar to `query` that
+    /// pass `filter` (but `exclude`), best first: one scan of the categories' rows with one
+    /// prepared query, split by category (a row in two of them counts in both), instead of a
+    /// filtered search per category. `filter.category` is not read.
+    pub fn knn_in_categories(
+        &self,
+        query: &[f32],
+        k: usize,
+        categories: &[u32],
+        filter: &ProductFilter,
+        exclude: Option<usize>,
+    ) -> Vec<Vec<(usize, f32)>> {
+        if filter.nothing {
+            return vec![Vec::new(); categories.len()];
+        }
+        let prepared = self.codes.query(query);
+        let within = ProductFilter {
+            category: None,
+            ..filter.clone()
+        };
+        categories
+            .iter()
+            .map(|c| {
+                let rows = self.rows_in_category.get(c).map_or(&[][..], Vec::as_slice);
+                let scored = rows
+                    .iter()
+                    .map(|&r| r as usize)
+                    .filter(|&i| Some(i) != exclude && self.admits(i, &within))
+                    .map(|i| (i, self.codes.approx(&prepared, i)))
+                    .collect();
+                self.rescore(scored, query, k)
+            })
+            .collect()
+    }
+
     /// The share of all rows (the graph's population) that pass `filter`: the candidates' share
     /// of the rows (those of `category_rows`, or every row) times the share of candidates that
     /// pass, estimated on at most [`PASS_RATE_SAMPLE`] candidates spread evenly over them.
@@ -634,7 +708,7 @@ impl VectorSet {
 
     /// The `k` rows most similar to `query` (cosine; vectors are normalised) that pass `filter`,
     /// best first, by an exact scan. `exclude` leaves one row out (the anchor of "similar").
-    pub fn exact_knn(
+    pub fn scan_knn(
         &self,
         query: &[f32],
         k: usize,
@@ -644,7 +718,10 @@ impl VectorSet {
         self.scan(0..self.items.len(), query, k, filter, exclude)
     }
 
-    /// The exact `k` best of `rows` that pass `filter` (but `exclude`).
+    /// The `k` best of `rows` that pass `filter` (but `exclude`): the int8 codes of every row
+    /// are scored, the best [`RESCORE_FACTOR`]` × k` (at least `k + `[`RESCORE_MIN`]) are
+    /// rescored with their full-precision vectors, and the best `k` of those returned with their
+    /// exact cosines.
     fn scan(
         &self,
         rows: impl Iterator<Item = usize>,
@@ -653,19 +730,38 @@ impl VectorSet {
         filter: &ProductFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
-        let mut scored: Vec<(usize, f32)> = rows
+        let prepared = self.codes.query(query);
+        let scored = rows
             .filter(|&i| Some(i) != exclude && self.admits(i, filter))
-            .map(|i| (i, dot(query, self.vector(i))))
+            .map(|i| (i, self.codes.approx(&prepared, i)))
             .collect();
-        let k = k.min(scored.len());
-        if k == 0 {
-            return Vec::new();
+        self.rescore(scored, query, k)
+    }
+
+    /// The best `k` of rows scored by their codes: the best [`RESCORE_FACTOR`]` × k` (at least
+    /// `k + `[`RESCORE_MIN`]) rescored with their full-precision vectors.
+    fn rescore(&self, mut scored: Vec<(usize, f32)>, query: &[f32], k: usize) -> Vec<(usize, f32)> {
+        keep_best(&mut scored, (k * RESCORE_FACTOR).max(k + RESCORE_MIN));
+        for (row, score) in &mut scored {
+            *score = dot(query, &self.vector(*row));
         }
-        scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.truncate(k);
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        keep_best(&mut scored, k);
         scored
     }
+}
+
+/// Keeps the best `k` of `scored`, best first, ties by row.
+fn keep_best(scored: &mut Vec<(usize, f32)>, k: usize) {
+    let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if k == 0 {
+        scored.clear();
+        return;
+    }
+    if scored.len() > k {
+        scored.select_nth_unstable_by(k - 1, order);
+        scored.truncate(k);
+    }
+    scored.sort_by(order);
 }
 
 /// Reads `neighbours.bin` if the generation has one: the pairs and how many per row.
@@ -784,7 +880,7 @@ mod tests {
                 continue;
             }
             // No search and no list returns a retired row.
-            let found = after.knn(after.vector(row), 20, &everything, Some(row));
+            let found = after.knn(&after.vector(row), 20, &everything, Some(row));
             assert!(found.iter().all(|(r, _)| !retired.contains(r)));
             let list = after.neighbours(row);
             assert_eq!(list.len(), NEIGHBOURS, "row {row}");
@@ -797,7 +893,7 @@ mod tests {
             assert_eq!(after.neighbours(new)[0].0 as usize, 100 + i);
             // It entered its anchor's list, which beat nothing it should not have.
             assert_eq!(after.neighbours(100 + i)[0].0 as usize, new);
-            let found = after.knn(after.vector(new), 1, &everything, None);
+            let found = after.knn(&after.vector(new), 1, &everything, None);
             assert_eq!(found[0].0, new, "the graph finds the inserted row");
         }
         // The lists no change reached are the previous ones.
@@ -872,14 +968,14 @@ mod tests {
         };
         let mut agreed = 0;
         for &row in &queries {
-            let found = set.knn(set.vector(row), k, &most, Some(row));
+            let found = set.knn(&set.vector(row), k, &most, Some(row));
             assert_eq!(found.len(), k);
             assert!(
                 found
                     .iter()
                     .all(|&(r, _)| r != row && most.accepts(set.item(r).facts()))
             );
-            let exact = ids(&set.exact_knn(set.vector(row), k, &most, Some(row)));
+            let exact = ids(&set.scan_knn(&set.vector(row), k, &most, Some(row)));
             agreed += ids(&found).iter().filter(|r| exact.contains(r)).count();
         }
         let recall = agreed as f64 / (queries.len() * k) as f64;
@@ -895,8 +991,8 @@ mod tests {
         };
         for &row in &queries {
             assert_eq!(
-                ids(&set.knn(set.vector(row), k, &few, None)),
-                ids(&set.exact_knn(set.vector(row), k, &few, None))
+                ids(&set.knn(&set.vector(row), k, &few, None)),
+                ids(&set.scan_knn(&set.vector(row), k, &few, None))
             );
         }
 
@@ -907,10 +1003,10 @@ mod tests {
             ..Default::default()
         };
         for &row in &queries {
-            let found = set.knn(set.vector(row), k, &small_category, Some(row));
+            let found = set.knn(&set.vector(row), k, &small_category, Some(row));
             assert_eq!(
                 ids(&found),
-                ids(&set.exact_knn(set.vector(row), k, &small_category, Some(row)))
+                ids(&set.scan_knn(&set.vector(row), k, &small_category, Some(row)))
             );
             assert!(found.iter().all(|&(r, _)| r % 7 == 0 && r % 1000 <= 500));
         }
@@ -920,10 +1016,57 @@ mod tests {
             max_price: Some(-1.0),
             ..Default::default()
         };
-        assert!(set.knn(set.vector(0), k, &none, None).is_empty());
-        let everything = set.knn(set.vector(0), k, &ProductFilter::default(), Some(0));
+        assert!(set.knn(&set.vector(0), k, &none, None).is_empty());
+        let everything = set.knn(&set.vector(0), k, &ProductFilter::default(), Some(0));
         assert_eq!(everything.len(), k);
         assert!(everything.iter().all(|&(r, _)| r != 0));
+    }
+
+    #[test]
+    fn the_int8_scan_finds_the_exact_float_neighbours() {
+        // Two shapes: uniform on the sphere, and a narrow cone like e5's (a shared direction,
+        // cosines around 0.8), where the codes' centring matters.
+        let (n, dimension, k) = (4_000, 384, 10);
+        let spread = random_unit_vectors(n, dimension);
+        let shared = &random_unit_vectors(1, dimension)[0];
+        let cone: Vec<Vec<f32>> = spread
+            .iter()
+            .map(|v| {
+                let w: Vec<f32> = shared.iter().zip(v).map(|(s, x)| s + 0.5 * x).collect();
+                let norm = dot(&w, &w).sqrt();
+                w.into_iter().map(|x| x / norm).collect()
+            })
+            .collect();
+        for (shape, vectors) in [("sphere", spread), ("cone", cone)] {
+            let dir = tempfile::tempdir().unwrap();
+            let items = (0..n)
+                .map(|i| item(&format!("p{i}"), vec![0], i as f64, 1))
+                .collect();
+            VectorSet::write(dir.path(), "m", dimension, items, &vectors, false).unwrap();
+            let set = VectorSet::open(dir.path(), "m").unwrap();
+            let queries: Vec<usize> = (0..n).step_by(n / 50).collect();
+            let mut agreed = 0;
+            for &row in &queries {
+                let mut exact: Vec<(usize, f32)> = (0..n)
+                    .filter(|&r| r != row)
+                    .map(|r| (r, dot(&vectors[row], &vectors[r])))
+                    .collect();
+                keep_best(&mut exact, k);
+                let found = set.scan_knn(&vectors[row], k, &ProductFilter::default(), Some(row));
+                assert_eq!(found.len(), k);
+                // Scores are the exact cosines of the rows returned, best first.
+                for (r, score) in &found {
+                    assert_eq!(*score, dot(&vectors[row], &vectors[*r]));
+                }
+                assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
+                agreed += found
+                    .iter()
+                    .filter(|f| exact.iter().any(|e| e.0 == f.0))
+                    .count();
+            }
+            let recall = agreed as f64 / (queries.len() * k) as f64;
+            assert!(recall >= 0.98, "{shape}: recall@10 {recall}");
+        }
     }
 
     #[test]
@@ -944,11 +1087,11 @@ mod tests {
         let query = [0.6, 0.8];
         let mut every: Vec<(usize, f32)> = (0..200)
             .filter(|&i| i != 3)
-            .map(|i| (i, dot(&query, set.vector(i))))
+            .map(|i| (i, dot(&query, &set.vector(i))))
             .collect();
         every.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         for k in [0, 1, 10, 57, 199, 500] {
-            let found = set.exact_knn(&query, k, &ProductFilter::default(), Some(3));
+            let found = set.scan_knn(&query, k, &ProductFilter::default(), Some(3));
             assert_eq!(found, every[..k.min(every.len())], "k = {k}");
         }
     }
@@ -972,9 +1115,9 @@ mod tests {
         );
         let nearest = set.ann().unwrap().search(&[0.0, 1.0], 1);
         assert_eq!(nearest[0].0, 2);
-        let all = set.exact_knn(&[1.0, 0.0], 3, &ProductFilter::default(), None);
+        let all = set.scan_knn(&[1.0, 0.0], 3, &ProductFilter::default(), None);
         assert_eq!(all.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
-        let without_anchor = set.exact_knn(&[1.0, 0.0], 2, &ProductFilter::default(), Some(0));
+        let without_anchor = set.scan_knn(&[1.0, 0.0], 2, &ProductFilter::default(), Some(0));
         assert_eq!(
             without_anchor.iter().map(|r| r.0).collect::<Vec<_>>(),
             [1, 2]
@@ -984,7 +1127,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            set.exact_knn(&[1.0, 0.0], 3, &in_stock, None)
+            set.scan_knn(&[1.0, 0.0], 3, &in_stock, None)
                 .iter()
                 .map(|r| r.0)
                 .collect::<Vec<_>>(),
@@ -996,7 +1139,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            set.exact_knn(&[0.0, 1.0], 3, &category, None)
+            set.scan_knn(&[0.0, 1.0], 3, &category, None)
                 .iter()
                 .map(|r| r.0)
                 .collect::<Vec<_>>(),
