@@ -146,9 +146,8 @@ pub struct VectorSet {
     floats: FloatRows,
     by_id: HashMap<String, usize>,
     ann: Option<AnnIndex>,
-    /// `len() * neighbours_per_row` pairs; empty when the generation has none.
-    neighbours: Vec<(u32, f32)>,
-    neighbours_per_row: usize,
+    /// The precomputed neighbour lists, on disk; `None` when the generation has none.
+    neighbours: Option<NeighbourLists>,
     /// Rows of each category ordinal (subcategories included).
     rows_in_category: HashMap<u32, Vec<u32>>,
 }
@@ -329,18 +328,16 @@ impl VectorSet {
                 ann.insert(&set.vector(row), row);
             }
         }
+        // The lists are read whole for the update (a build step), served from disk after.
+        let (mut lists, k) = read_neighbours(from, first_new)?;
         let counts = DeltaCounts {
             retired: retired.len(),
             added: set.items.len() - first_new,
-            lists: set.update_neighbours(first_new, &retired),
+            lists: set.update_neighbours(&mut lists, k, first_new, &retired),
         };
         let hnsw = set.ann.as_ref().map(|ann| ann.dump(to)).transpose()?;
-        if set.neighbours_per_row > 0 {
-            let words: Vec<u32> = set
-                .neighbours
-                .iter()
-                .flat_map(|&(r, s)| [r, s.to_bits()])
-                .collect();
+        if k > 0 {
+            let words: Vec<u32> = lists.iter().flat_map(|&(r, s)| [r, s.to_bits()]).collect();
             let path = to.join(NEIGHBOURS_FILE);
             std::fs::write(&path, bytemuck::cast_slice::<u32, u8>(&words)).map_err(io(&path))?;
         }
@@ -355,48 +352,50 @@ impl VectorSet {
         Ok(counts)
     }
 
-    /// The neighbour lists after rows from `first_new` were added and `retired` ones retired;
-    /// returns how many lists were computed again.
+    /// Updates `lists` (`k` pairs per row, for the rows before `first_new`) after rows from
+    /// `first_new` were added and `retired` ones retired; returns how many lists were computed
+    /// again.
     fn update_neighbours(
-        &mut self,
+        &self,
+        lists: &mut Vec<(u32, f32)>,
+        k: usize,
         first_new: usize,
         retired: &std::collections::HashSet<u32>,
     ) -> usize {
         use rayon::prelude::*;
-        let k = self.neighbours_per_row;
         if k == 0 {
             return 0;
         }
-        self.neighbours
-            .resize(self.items.len() * k, (u32::MAX, 0.0));
+        lists.resize(self.items.len() * k, (u32::MAX, 0.0));
         let everything = ProductFilter::default();
         // Lists to compute again: the new rows', and those that held a retired row.
         let again: Vec<usize> = (0..self.items.len())
             .filter(|&row| !self.items[row].retired)
             .filter(|&row| {
                 row >= first_new
-                    || self.neighbours[row * k..(row + 1) * k]
+                    || lists[row * k..(row + 1) * k]
                         .iter()
                         .any(|(r, _)| retired.contains(r))
             })
             .collect();
-        let lists: Vec<(usize, Vec<(usize, f32)>)> = again
+        let found_again: Vec<(usize, Vec<(usize, f32)>)> = again
             .par_iter()
             .map(|&row| (row, self.knn(&self.vector(row), k, &everything, Some(row))))
             .collect();
         let computed: std::collections::HashSet<usize> = again.iter().copied().collect();
-        for (row, found) in lists {
-            let list = &mut self.neighbours[row * k..(row + 1) * k];
+        for (row, found) in found_again {
+            let list = &mut lists[row * k..(row + 1) * k];
             for (i, slot) in list.iter_mut().enumerate() {
                 *slot = found
                     .get(i)
                     .map_or((u32::MAX, 0.0), |&(r, s)| (r as u32, s));
             }
         }
+        let held = &*lists;
         // A new row enters the lists it beats the last of. The codes rule out the rows it cannot
         // beat (their score plus its largest error is not above the list's last); the others
         // are compared exactly.
-        let this = &*self;
+        let this = self;
         let entering: Vec<(usize, usize, f32)> = (first_new..this.items.len())
             .into_par_iter()
             .flat_map_iter(|new| {
@@ -405,7 +404,7 @@ impl VectorSet {
                 (0..first_new)
                     .filter(|row| !this.items[*row].retired && !computed.contains(row))
                     .filter_map(move |row| {
-                        let last = this.neighbours[row * k + k - 1];
+                        let last = held[row * k + k - 1];
                         let room = last.0 == u32::MAX;
                         let bound = prepared.bound + ERROR_SLACK;
                         if !room && this.codes.approx(&prepared, row) + bound <= last.1 {
@@ -418,7 +417,7 @@ impl VectorSet {
             })
             .collect();
         for (row, new, score) in entering {
-            let list = &mut self.neighbours[row * k..(row + 1) * k];
+            let list = &mut lists[row * k..(row + 1) * k];
             let at = list
                 .iter()
                 .position(|&(r, s)| r == u32::MAX || score > s)
@@ -466,7 +465,7 @@ impl VectorSet {
             .as_deref()
             .map(|name| AnnIndex::load(dir, name))
             .transpose()?;
-        let (neighbours, neighbours_per_row) = read_neighbours(dir, meta.items.len())?;
+        let neighbours = NeighbourLists::open(dir, meta.items.len())?;
         let mut rows_in_category: HashMap<u32, Vec<u32>> = HashMap::new();
         for (row, item) in meta.items.iter().enumerate().filter(|(_, i)| !i.retired) {
             for &c in &item.categories {
@@ -483,7 +482,6 @@ impl VectorSet {
             by_id,
             ann,
             neighbours,
-            neighbours_per_row,
         })
     }
 
@@ -513,14 +511,16 @@ impl VectorSet {
         std::fs::write(&path, bytemuck::cast_slice::<u32, u8>(&words)).map_err(io(&path))
     }
 
-    /// The precomputed nearest rows of `row`, best first (empty without neighbour lists).
-    pub fn neighbours(&self, row: usize) -> &[(u32, f32)] {
-        let k = self.neighbours_per_row;
-        let Some(list) = self.neighbours.get(row * k..(row + 1) * k) else {
-            return &[];
+    /// The precomputed nearest rows of `row`, best first, read from disk (empty without
+    /// neighbour lists; should the read fail, empty too, and similar products search instead).
+    pub fn neighbours(&self, row: usize) -> Vec<(u32, f32)> {
+        let Some(lists) = &self.neighbours else {
+            return Vec::new();
         };
-        let end = list.iter().position(|p| p.0 == u32::MAX).unwrap_or(k);
-        &list[..end]
+        lists.read(row, self.items.len()).unwrap_or_else(|error| {
+            tracing::error!(%error, row, path = %lists.path.display(), "cannot read a neighbour list");
+            Vec::new()
+        })
     }
 
     /// Model the vectors were built with.
@@ -764,7 +764,59 @@ fn keep_best(scored: &mut Vec<(usize, f32)>, k: usize) {
     scored.sort_by(order);
 }
 
-/// Reads `neighbours.bin` if the generation has one: the pairs and how many per row.
+/// The neighbour lists of a generation, `per_row` pairs per row, read one list at a time.
+struct NeighbourLists {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+    per_row: usize,
+}
+
+impl NeighbourLists {
+    /// The lists of the `rows` rows in `dir`, when the generation has them.
+    fn open(dir: &Path, rows: usize) -> Result<Option<NeighbourLists>, VectorError> {
+        let path = dir.join(NEIGHBOURS_FILE);
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let bytes = file.metadata().map_err(io(&path))?.len() as usize;
+        if rows == 0 || !bytes.is_multiple_of(rows * 8) {
+            return Err(VectorError::Io(format!(
+                "{}: {bytes} bytes for {rows} rows",
+                path.display()
+            )));
+        }
+        Ok(Some(NeighbourLists {
+            file,
+            path,
+            per_row: bytes / (rows * 8),
+        }))
+    }
+
+    /// The list of `row` up to its first empty slot; a row out of `0..rows` is an error.
+    fn read(&self, row: usize, rows: usize) -> Result<Vec<(u32, f32)>, VectorError> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = vec![0u8; self.per_row * 8];
+        self.file
+            .read_exact_at(&mut bytes, (row * self.per_row * 8) as u64)
+            .map_err(io(&self.path))?;
+        let list: Vec<(u32, f32)> = bytemuck::pod_collect_to_vec::<u8, u32>(&bytes)
+            .chunks_exact(2)
+            .map(|w| (w[0], f32::from_bits(w[1])))
+            .take_while(|p| p.0 != u32::MAX)
+            .collect();
+        if list.iter().any(|&(r, _)| r as usize >= rows) {
+            return Err(VectorError::Io(format!(
+                "{}: a neighbour row is out of range",
+                self.path.display()
+            )));
+        }
+        Ok(list)
+    }
+}
+
+/// Reads `neighbours.bin` whole if the generation has one: the pairs and how many per row.
 fn read_neighbours(dir: &Path, rows: usize) -> Result<(Vec<(u32, f32)>, usize), VectorError> {
     let path = dir.join(NEIGHBOURS_FILE);
     let bytes = match std::fs::read(&path) {
