@@ -65,6 +65,21 @@ fn main() {
         "full mode, query mix, cached query embeddings",
         fixture::timed(&queries, 10, |q| search(engine, q, Mode::Full)),
     );
+    // One engine serving (its vectors, graph and text index), before a second one opens.
+    fixture::report_value(
+        BENCH,
+        &label,
+        "process RSS, one engine",
+        fixture::rss_mib(),
+        "MiB",
+    );
+    fixture::report_value(
+        BENCH,
+        &label,
+        "process RSS, one engine: anonymous (not file-backed)",
+        fixture::anonymous_rss_mib(),
+        "MiB",
+    );
     // A second engine over the same files without a query-vector cache: every query is
     // embedded, but those whose lexical page is full of strong matches, which skip it.
     let uncached = fixture::semantic_fixture().engine.with_query_cache(0);
@@ -80,7 +95,13 @@ fn main() {
         "full mode, paraphrases, uncached (always embedded)",
         fixture::timed(PARAPHRASES, 5, |q| search(&uncached, q, Mode::Full)),
     );
-    fixture::report_value(BENCH, &label, "process RSS", fixture::rss_mib(), "MiB");
+    fixture::report_value(
+        BENCH,
+        &label,
+        "process RSS, two engines",
+        fixture::rss_mib(),
+        "MiB",
+    );
 
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group(format!("engine/{}", fixture.scale.label()));

@@ -319,11 +319,22 @@ pub fn rss_mib() -> f64 {
 
 /// Resident memory of process `pid` (or `self`), in MiB.
 pub fn rss_of(pid: &str) -> f64 {
+    status_mib(pid, "VmRSS:")
+}
+
+/// The resident memory of this process that no file backs (heap, stacks), in MiB: the part of
+/// [`rss_mib`] the kernel cannot drop and read again from a mapped file.
+pub fn anonymous_rss_mib() -> f64 {
+    status_mib("self", "RssAnon:")
+}
+
+/// A `kB` line of `/proc/<pid>/status`, in MiB.
+fn status_mib(pid: &str, key: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
