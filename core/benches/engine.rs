@@ -31,6 +31,14 @@ const PARAPHRASES: &[&str] = &[
 /// A storefront search (facets on, 20 hits) in `mode`; checks it found something and, in full
 /// mode, that nothing was degraded.
 fn search(engine: &Engine, q: &str, mode: Mode) -> usize {
+    let found = search_any(engine, q, mode);
+    assert!(found > 0, "{q}: nothing found");
+    found
+}
+
+/// [`search`] that accepts an empty answer: a paraphrase over synthetic vectors (which carry
+/// no meaning) may rightly find nothing close enough to show.
+fn search_any(engine: &Engine, q: &str, mode: Mode) -> usize {
     let response = engine
         .search(&SearchRequest {
             q: q.to_owned(),
@@ -40,11 +48,7 @@ fn search(engine: &Engine, q: &str, mode: Mode) -> usize {
             ..SearchRequest::default()
         })
         .unwrap();
-    assert!(
-        response.degraded.is_empty() && !response.hits.is_empty(),
-        "{q}: {:?}",
-        response.degraded
-    );
+    assert!(response.degraded.is_empty(), "{q}: {:?}", response.degraded);
     response.hits.len()
 }
 
@@ -93,7 +97,10 @@ fn main() {
         BENCH,
         &label,
         "full mode, paraphrases, uncached (always embedded)",
-        fixture::timed(PARAPHRASES, 5, |q| search(&uncached, q, Mode::Full)),
+        fixture::timed(PARAPHRASES, 5, |q| match fixture.synthetic {
+            true => search_any(&uncached, q, Mode::Full),
+            false => search(&uncached, q, Mode::Full),
+        }),
     );
     fixture::report_value(
         BENCH,
