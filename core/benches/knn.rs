@@ -24,6 +24,14 @@ const ANCHORS: usize = 1000;
 /// vector each: a tenth of a second at a million).
 const RECALL_ANCHORS: usize = 100;
 
+/// About `n` of `rows`, spread evenly (every `len / n`-th).
+fn spread(rows: &[usize], n: usize) -> Vec<usize> {
+    rows.iter()
+        .copied()
+        .step_by((rows.len() / n).max(1))
+        .collect()
+}
+
 /// Every full-precision vector of the live generation, row after row.
 fn every_vector(index_dir: &std::path::Path, vectors: &VectorSet) -> Vec<f32> {
     let live = vivr_search_core::index::live_generation_dir(index_dir).unwrap();
@@ -121,11 +129,7 @@ fn main() {
     let lighting_rows: Vec<usize> = (0..vectors.len())
         .filter(|&r| in_lighting.accepts(vectors.item(r).facts()))
         .collect();
-    let lighting_anchors: Vec<usize> = lighting_rows
-        .iter()
-        .copied()
-        .step_by((lighting_rows.len() / ANCHORS).max(1))
-        .collect();
+    let lighting_anchors = spread(&lighting_rows, ANCHORS);
     fixture::report(
         BENCH,
         &label,
@@ -140,16 +144,8 @@ fn main() {
     );
 
     let every = every_vector(&fixture.scale.dir().join("index"), vectors);
-    let recall_anchors: Vec<usize> = rows
-        .iter()
-        .copied()
-        .step_by((rows.len() / RECALL_ANCHORS).max(1))
-        .collect();
-    let lighting_recall_anchors: Vec<usize> = lighting_anchors
-        .iter()
-        .copied()
-        .step_by((lighting_anchors.len() / RECALL_ANCHORS).max(1))
-        .collect();
+    let recall_anchors = spread(&rows, RECALL_ANCHORS);
+    let lighting_recall_anchors = spread(&lighting_anchors, RECALL_ANCHORS);
     for (what, filter, anchors) in [
         ("every vector", &everything, &recall_anchors),
         (

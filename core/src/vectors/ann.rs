@@ -42,7 +42,7 @@ pub(super) const BASENAME: &str = "hnsw";
 pub struct AnnIndex {
     /// Dropped by hand in `drop`, before the loader it borrows.
     hnsw: ManuallyDrop<Hnsw<'static, f32, DistCosine>>,
-    /// The loader of a reloaded graph (from `Box::into_raw`, freed in `drop`); `None` for a
+    /// The loader of a reloaded graph (from `Box::leak`, freed in `drop`); `None` for a
     /// graph built in memory.
     loader: Option<NonNull<HnswIo>>,
 }
@@ -63,7 +63,7 @@ impl Drop for AnnIndex {
         // SAFETY: `hnsw` is not used after this, and goes before the loader it borrows.
         unsafe { ManuallyDrop::drop(&mut self.hnsw) };
         if let Some(loader) = self.loader.take() {
-            // SAFETY: the pointer came from `Box::into_raw` in `load`, is freed only here, and
+            // SAFETY: the pointer came from `Box::leak` in `load`, is freed only here, and
             // nothing borrows the loader any more.
             drop(unsafe { Box::from_raw(loader.as_ptr()) });
         }

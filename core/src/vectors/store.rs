@@ -208,13 +208,10 @@ impl VectorSet {
 
     /// Row `row` of the vectors in `dir`, read alone (a positioned read, not the whole file).
     pub fn read_row(dir: &Path, row: usize, dimension: usize) -> Result<Vec<f32>, VectorError> {
-        use std::os::unix::fs::FileExt;
         let path = dir.join(DATA);
-        let file = std::fs::File::open(&path).map_err(io(&path))?;
-        let mut bytes = vec![0u8; dimension * 4];
-        file.read_exact_at(&mut bytes, (row * dimension * 4) as u64)
-            .map_err(io(&path))?;
-        Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes))
+        FloatRows::open(&path, dimension)
+            .and_then(|rows| rows.read(row))
+            .map_err(io(&path))
     }
 
     /// A vector set in `to` with the vectors, graph and neighbour lists of `from` (hard-linked:
@@ -398,22 +395,21 @@ impl VectorSet {
         // A new row enters the lists it beats the last of. The codes rule out the rows it cannot
         // beat (their score plus its largest error is not above the list's last); the others
         // are compared exactly.
-        let this = self;
-        let entering: Vec<(usize, usize, f32)> = (first_new..this.items.len())
+        let entering: Vec<(usize, usize, f32)> = (first_new..self.items.len())
             .into_par_iter()
             .flat_map_iter(|new| {
-                let vector = this.vector(new);
-                let prepared = this.codes.query(&vector);
+                let vector = self.vector(new);
+                let prepared = self.codes.query(&vector);
                 (0..first_new)
-                    .filter(|row| !this.items[*row].retired && !computed.contains(row))
+                    .filter(|row| !self.items[*row].retired && !computed.contains(row))
                     .filter_map(move |row| {
                         let last = held[row * k + k - 1];
                         let room = last.0 == u32::MAX;
                         let bound = prepared.bound + ERROR_SLACK;
-                        if !room && this.codes.approx(&prepared, row) + bound <= last.1 {
+                        if !room && self.codes.approx(&prepared, row) + bound <= last.1 {
                             return None;
                         }
-                        let score = dot(&vector, &this.vector(row));
+                        let score = dot(&vector, &self.vector(row));
                         (room || score > last.1).then_some((row, new, score))
                     })
                     .collect::<Vec<_>>()
@@ -715,7 +711,8 @@ impl VectorSet {
     }
 
     /// The `k` rows most similar to `query` (cosine; vectors are normalised) that pass `filter`,
-    /// best first, by an exact scan. `exclude` leaves one row out (the anchor of "similar").
+    /// best first, by a scan of every row ([`VectorSet::scan`]). `exclude` leaves one row out
+    /// (the anchor of "similar").
     pub fn scan_knn(
         &self,
         query: &[f32],
@@ -876,50 +873,42 @@ impl NeighbourLists {
         self.file
             .read_exact_at(&mut bytes, (row * self.per_row * 8) as u64)
             .map_err(io(&self.path))?;
-        let list: Vec<(u32, f32)> = bytemuck::pod_collect_to_vec::<u8, u32>(&bytes)
+        let mut list = self.pairs(&bytes, rows)?;
+        list.truncate(
+            list.iter()
+                .position(|p| p.0 == u32::MAX)
+                .unwrap_or(list.len()),
+        );
+        Ok(list)
+    }
+
+    /// The `(row, cosine)` pairs of `bytes` (empty slots kept); a row out of `0..rows` is an
+    /// error.
+    fn pairs(&self, bytes: &[u8], rows: usize) -> Result<Vec<(u32, f32)>, VectorError> {
+        let pairs: Vec<(u32, f32)> = bytemuck::pod_collect_to_vec::<u8, u32>(bytes)
             .chunks_exact(2)
             .map(|w| (w[0], f32::from_bits(w[1])))
-            .take_while(|p| p.0 != u32::MAX)
             .collect();
-        if list.iter().any(|&(r, _)| r as usize >= rows) {
+        if pairs
+            .iter()
+            .any(|&(r, _)| r != u32::MAX && r as usize >= rows)
+        {
             return Err(VectorError::Io(format!(
                 "{}: a neighbour row is out of range",
                 self.path.display()
             )));
         }
-        Ok(list)
+        Ok(pairs)
     }
 }
 
 /// Reads `neighbours.bin` whole if the generation has one: the pairs and how many per row.
 fn read_neighbours(dir: &Path, rows: usize) -> Result<(Vec<(u32, f32)>, usize), VectorError> {
-    let path = dir.join(NEIGHBOURS_FILE);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(e) => return Err(io(&path)(e)),
+    let Some(lists) = NeighbourLists::open(dir, rows)? else {
+        return Ok((Vec::new(), 0));
     };
-    if rows == 0 || bytes.len() % (rows * 8) != 0 {
-        return Err(VectorError::Io(format!(
-            "{}: {} bytes for {rows} rows",
-            path.display(),
-            bytes.len()
-        )));
-    }
-    let pairs: Vec<(u32, f32)> = bytemuck::pod_collect_to_vec::<u8, u32>(&bytes)
-        .chunks_exact(2)
-        .map(|w| (w[0], f32::from_bits(w[1])))
-        .collect();
-    if pairs
-        .iter()
-        .any(|&(r, _)| r != u32::MAX && r as usize >= rows)
-    {
-        return Err(VectorError::Io(format!(
-            "{}: a neighbour row is out of range",
-            path.display()
-        )));
-    }
-    Ok((pairs, bytes.len() / (rows * 8)))
+    let bytes = std::fs::read(&lists.path).map_err(io(&lists.path))?;
+    Ok((lists.pairs(&bytes, rows)?, lists.per_row))
 }
 
 /// Dot product (the cosine of two normalised vectors). Eight partial sums let the compiler
