@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::store::{VectorDelta, VectorItem, VectorSet};
+use super::items::VectorItem;
+use super::store::{VectorDelta, VectorSet};
 use super::{Embedder, VectorError, passage, passage_hash};
 use crate::catalog::{Catalog, Product};
 use crate::filter::{AttributeOrds, Facet};

@@ -4,6 +4,7 @@
 mod ann;
 mod build;
 mod embedder;
+mod items;
 mod passage;
 mod quantized;
 mod store;
@@ -14,8 +15,9 @@ use std::path::PathBuf;
 pub use ann::{AnnIndex, EF_SEARCH};
 pub use build::{VECTORS_DIR, build, embed_cached, update};
 pub use embedder::{Embedder, LocalEmbedder, MODEL_DIR, ORT_LIBRARY};
+pub use items::VectorItem;
 pub use passage::{passage, passage_hash};
-pub use store::{DeltaCounts, EXACT_BELOW, NEIGHBOURS, VectorDelta, VectorItem, VectorSet, dot};
+pub use store::{DeltaCounts, EXACT_BELOW, NEIGHBOURS, VectorDelta, VectorSet, dot};
 pub use synthetic::SyntheticEmbedder;
 
 /// Errors of the semantic layer.
