@@ -54,3 +54,22 @@ pub enum VectorError {
     #[error("reindex cancelled; the live generation is untouched")]
     Cancelled,
 }
+
+/// `n` pseudo-random unit vectors (a fixed seed: tests repeat).
+#[cfg(test)]
+pub(crate) fn random_unit_vectors(n: usize, dimension: usize) -> Vec<Vec<f32>> {
+    let mut state: u64 = 7;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    };
+    (0..n)
+        .map(|_| {
+            let v: Vec<f32> = (0..dimension).map(|_| next()).collect();
+            let norm = store::dot(&v, &v).sqrt();
+            v.into_iter().map(|x| x / norm).collect()
+        })
+        .collect()
+}

@@ -946,6 +946,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vectors::random_unit_vectors;
 
     fn item(id: &str, categories: Vec<u32>, price: f64, stock: i64) -> VectorItem {
         VectorItem {
@@ -1043,29 +1044,16 @@ mod tests {
     }
 
     /// `n` pseudo-random unit vectors of `dimension` (a fixed LCG, so the test is repeatable).
-    fn random_unit_vectors(n: usize, dimension: usize) -> Vec<Vec<f32>> {
-        let mut state: u64 = 7;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-        };
-        (0..n)
-            .map(|_| {
-                let v: Vec<f32> = (0..dimension).map(|_| next()).collect();
-                let norm = dot(&v, &v).sqrt();
-                v.into_iter().map(|x| x / norm).collect()
-            })
-            .collect()
-    }
-
     #[test]
     fn filtered_knn_over_the_graph_passes_the_filter_and_matches_the_exact_scan() {
         let n = EXACT_BELOW;
         let items = (0..n)
             .map(|i| {
-                let categories = if i.is_multiple_of(7) { vec![0, 1] } else { vec![0] };
+                let categories = if i.is_multiple_of(7) {
+                    vec![0, 1]
+                } else {
+                    vec![0]
+                };
                 item(
                     &format!("p{i}"),
                     categories,
