@@ -25,6 +25,7 @@ use hnsw_rs::hnswio::{HnswIo, ReloadOptions};
 use hnsw_rs::prelude::Hnsw;
 
 use super::VectorError;
+use super::store::dot;
 
 /// Links per node.
 const MAX_CONNECTIONS: usize = 16;
@@ -40,9 +41,6 @@ pub const EF_SEARCH: usize = 128;
 /// Base name of the dumped graph files.
 pub(super) const BASENAME: &str = "hnsw";
 
-/// Partial sums per distance: the compiler keeps each in a SIMD lane.
-const LANES: usize = 8;
-
 /// The cosine distance, `1 - a·b / (|a| |b|)`, as anndists' `DistCosine` defines it, summed in
 /// f32 lanes. anndists sums one value at a time in f64, three running sums the compiler cannot
 /// vectorise, and a graph search spends most of its time in the distance.
@@ -56,24 +54,9 @@ pub(super) struct DistCosine;
 impl Distance<f32> for DistCosine {
     fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
         debug_assert_eq!(a.len(), b.len());
-        let (mut ab, mut aa, mut bb) = ([0.0f32; LANES], [0.0f32; LANES], [0.0f32; LANES]);
-        let (a_lanes, b_lanes) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-        let (mut ab_tail, mut aa_tail, mut bb_tail) = (0.0f32, 0.0f32, 0.0f32);
-        for (x, y) in a_lanes.remainder().iter().zip(b_lanes.remainder()) {
-            ab_tail += x * y;
-            aa_tail += x * x;
-            bb_tail += y * y;
-        }
-        for (x, y) in a_lanes.zip(b_lanes) {
-            for i in 0..LANES {
-                ab[i] += x[i] * y[i];
-                aa[i] += x[i] * x[i];
-                bb[i] += y[i] * y[i];
-            }
-        }
-        let ab = ab.iter().sum::<f32>() + ab_tail;
-        let aa = aa.iter().sum::<f32>() + aa_tail;
-        let bb = bb.iter().sum::<f32>() + bb_tail;
+        // Three passes of `dot`, each in full SIMD lanes (one pass with three sums of lanes
+        // compiled to half-width registers and spills); the second and third read from L1.
+        let (ab, aa, bb) = (dot(a, b), dot(a, a), dot(b, b));
         if aa > 0.0 && bb > 0.0 {
             (1.0 - ab / (aa * bb).sqrt()).max(0.0)
         } else {
