@@ -56,7 +56,7 @@ impl VectorItem {
 
 /// The rows' items, read as a slice; changed only through [`Items`]'s methods, which keep the
 /// packed numbers true.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Items {
     items: Vec<VectorItem>,
     numbers: Vec<RowNumbers>,

@@ -498,11 +498,6 @@ impl VectorSet {
         self.by_id.len()
     }
 
-    /// Whether row `row` stands for its product and passes `filter`.
-    fn admits(&self, row: usize, filter: &ProductFilter) -> bool {
-        self.items.admits(row, filter)
-    }
-
     /// Whether there are no vectors.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
@@ -603,7 +598,7 @@ impl VectorSet {
         let passing = |fetch: usize| -> Vec<(usize, f32)> {
             ann.search(query, fetch)
                 .into_iter()
-                .filter(|&(row, _)| Some(row) != exclude && self.admits(row, filter))
+                .filter(|&(row, _)| Some(row) != exclude && self.items.admits(row, filter))
                 .take(k)
                 .collect()
         };
@@ -665,7 +660,7 @@ impl VectorSet {
         let passing = (0..sampled)
             .map(|i| i * candidates / sampled)
             .map(|i| category_rows.map_or(i, |rows| rows[i] as usize))
-            .filter(|&row| self.admits(row, filter))
+            .filter(|&row| self.items.admits(row, filter))
             .count();
         passing as f64 / sampled as f64 * candidates as f64 / self.items.len() as f64
     }
@@ -724,7 +719,7 @@ impl VectorSet {
                 .filter(|&i| {
                     Some(i) != exclude
                         && excluded.as_ref().is_none_or(|set| !set.contains(i))
-                        && self.admits(i, &filter)
+                        && self.items.admits(i, &filter)
                 })
                 .map(|i| (i, self.codes.approx(prepared, i)))
                 .collect();
@@ -1043,7 +1038,6 @@ mod tests {
         }
     }
 
-    /// `n` pseudo-random unit vectors of `dimension` (a fixed LCG, so the test is repeatable).
     #[test]
     fn filtered_knn_over_the_graph_passes_the_filter_and_matches_the_exact_scan() {
         let n = EXACT_BELOW;
