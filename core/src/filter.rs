@@ -168,6 +168,7 @@ impl ProductFilter {
     /// lists, which decide only when [`ProductFilter::reads_lists`]. A scan of a million rows
     /// checks the numbers from a packed copy and reaches for a row's lists (a cache miss or
     /// two) only when the filter reads them.
+    #[inline]
     pub fn accepts_numbers(&self, price: f64, in_stock: bool, featured: bool) -> bool {
         !self.nothing
             && self.min_price.is_none_or(|p| price >= p)
@@ -177,6 +178,7 @@ impl ProductFilter {
     }
 
     /// Whether the filter reads a product's categories or attribute values.
+    #[inline]
     pub fn reads_lists(&self) -> bool {
         self.category.is_some()
             || !self.exclude_categories.is_empty()

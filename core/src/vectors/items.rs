@@ -109,6 +109,7 @@ impl Items {
 
     /// Whether row `row` stands for its product and passes `filter`: its packed numbers, then,
     /// only when the filter reads them, its lists.
+    #[inline]
     pub(super) fn admits(&self, row: usize, filter: &ProductFilter) -> bool {
         let numbers = self.numbers[row];
         !numbers.retired

@@ -1,12 +1,24 @@
-//! Scalar int8 codes of a generation's vectors, the part of them that stays in memory.
+//! Codes of a generation's vectors, the part of them that stays in memory: scalar int8 codes,
+//! and one sign bit per dimension for the first pass of large scans.
 //!
-//! Each dimension is centred on the middle of its range over the set and scaled so the range
-//! fills -127..=127: e5 vectors sit in a narrow cone (cosines between products are mostly
-//! 0.7–0.95), so without centring most of the code range would go unused. A scan reads 384
-//! bytes per row instead of 1,536 (scans are memory-bound), scores them against the query
+//! **Int8.** Each dimension is centred on the middle of its range over the set and scaled so
+//! the range fills -127..=127: e5 vectors sit in a narrow cone (cosines between products are
+//! mostly 0.7–0.95), so without centring most of the code range would go unused. A scan reads
+//! 384 bytes per row instead of 1,536 (scans are memory-bound), scores them against the query
 //! in integers, and the caller rescores a shortlist with the full-precision rows read from
-//! disk ([`FloatRows`]). The codes are computed when a set is opened, from `vectors.f32` (two
-//! sequential passes), so generations on disk are the same with or without them.
+//! disk ([`FloatRows`]).
+//!
+//! **Signs.** Whether each value is above its dimension's mean over the set (centred, for the
+//! same reason): 48 bytes a row at 384 dimensions, an eighth of the int8 codes. A row's residual
+//! `r` (the vector less the means `m`) is estimated from its signs `s` as RaBitQ does:
+//! `q·v = q·m + m·r + (q − m)·r`, the first two exact (a term of the query, one of the row) and
+//! `(q − m)·r ≈ Σ (q − m)ᵢsᵢ × ‖r‖² / ‖r‖₁` (one factor a row). The centred query is cut to
+//! 4-bit weights so that the sum is a few AND-and-popcounts of its bit planes with the row's
+//! bits. The estimate
+//! is rough (no bound): a scan takes a wide shortlist by signs and ranks it by the int8 codes.
+//!
+//! The codes are computed when a set is opened, from `vectors.f32` (two sequential passes), so
+//! generations on disk are the same with or without them.
 
 use std::fs::File;
 use std::io::Read;
@@ -20,14 +32,36 @@ const CODE_MAX: f32 = 127.0;
 const WEIGHT_MAX: f32 = 32_767.0;
 /// Rows read per chunk while computing codes (6 MiB at 384 dimensions).
 const CHUNK_ROWS: usize = 4_096;
+/// Bits of a query's weights for the sign codes: 4 bit planes.
+const PLANES: usize = 4;
+/// Largest 4-bit weight.
+const PLANE_MAX: f32 = ((1 << PLANES) - 1) as f32;
 
-/// The int8 codes of every row, with the per-dimension centre and scale that decode them.
+/// The int8 and sign codes of every row, with the per-dimension centre and scale that decode
+/// the int8 codes and the means the signs are taken against.
 pub(crate) struct Codes {
     dimension: usize,
     centre: Vec<f32>,
     /// Value of one code step, per dimension.
     scale: Vec<f32>,
     codes: Vec<i8>,
+    /// Per dimension, the mean over the set.
+    mean: Vec<f32>,
+    /// `u64` words of sign bits a row.
+    words: usize,
+    /// Per row, `words` words: bit `d` is set when dimension `d` is above its mean.
+    signs: Vec<u64>,
+    /// Per row, what turns its bits into an estimate.
+    sign_rows: Vec<SignRow>,
+}
+
+/// A row's terms for the sign estimate.
+#[derive(Clone, Copy)]
+struct SignRow {
+    /// `‖r‖² / ‖r‖₁` of the row's residual `r` (0 for no residual).
+    factor: f32,
+    /// `m·r`, with the means `m`.
+    mean_dot: f32,
 }
 
 /// A query prepared for scoring codes: `approx(row) = offset + unit × Σ weightᵢ·codeᵢ`, which
@@ -39,6 +73,16 @@ pub(crate) struct CodeQuery {
     /// The largest error of `approx` against the exact dot product: half a code step per
     /// dimension, plus the weights' rounding.
     pub(crate) bound: f32,
+    /// For the sign codes: per word of a row, the [`PLANES`] words of the 4-bit weights'
+    /// bits (`planes[w * PLANES + b]` holds bit `b` of the weights of word `w`'s dimensions).
+    planes: Vec<u64>,
+    /// `estimate = mean_offset + mean_dot + factor × (ones × per_one + constant + per_weight ×
+    /// Σ weights under set bits)`: the query's dot product with the means, and the terms of
+    /// `Σ (q − m)ᵢsᵢ` with `(q − m)ᵢ ≈ low + step × weightᵢ`.
+    mean_offset: f32,
+    per_one: f32,
+    constant: f32,
+    per_weight: f32,
 }
 
 impl Codes {
@@ -46,20 +90,28 @@ impl Codes {
     pub(crate) fn of_file(path: &Path, rows: usize, dimension: usize) -> std::io::Result<Codes> {
         let mut low = vec![f32::INFINITY; dimension];
         let mut high = vec![f32::NEG_INFINITY; dimension];
+        let mut sum = vec![0f64; dimension];
         for_each_row(path, rows, dimension, |row| {
-            for ((l, h), &v) in low.iter_mut().zip(&mut high).zip(row) {
+            for (((l, h), s), &v) in low.iter_mut().zip(&mut high).zip(&mut sum).zip(row) {
                 *l = l.min(v);
                 *h = h.max(v);
+                *s += f64::from(v);
             }
         })?;
-        let mut codes = Codes::with_range(dimension, &low, &high);
+        let mean: Vec<f32> = sum
+            .iter()
+            .map(|&s| (s / rows.max(1) as f64) as f32)
+            .collect();
+        let mut codes = Codes::with_range(dimension, &low, &high, mean);
         codes.codes.reserve_exact(rows * dimension);
+        codes.signs.reserve_exact(rows * codes.words);
+        codes.sign_rows.reserve_exact(rows);
         for_each_row(path, rows, dimension, |row| codes.push(row))?;
         Ok(codes)
     }
 
-    /// No rows yet, with the range `low..=high` per dimension.
-    fn with_range(dimension: usize, low: &[f32], high: &[f32]) -> Codes {
+    /// No rows yet, with the range `low..=high` and the `mean` per dimension.
+    fn with_range(dimension: usize, low: &[f32], high: &[f32], mean: Vec<f32>) -> Codes {
         let (centre, scale) = low
             .iter()
             .zip(high)
@@ -77,6 +129,10 @@ impl Codes {
             centre,
             scale,
             codes: Vec::new(),
+            mean,
+            words: dimension.div_ceil(64),
+            signs: Vec::new(),
+            sign_rows: Vec::new(),
         }
     }
 
@@ -90,6 +146,26 @@ impl Codes {
             .zip(&self.scale)
             .map(|((&v, &c), &s)| ((v - c) / s).round().clamp(-CODE_MAX, CODE_MAX) as i8);
         self.codes.extend(codes);
+        let mut words = vec![0u64; self.words];
+        let (mut squares, mut magnitudes, mut mean_dot) = (0f32, 0f32, 0f32);
+        for (d, (&v, &m)) in row.iter().zip(&self.mean).enumerate() {
+            let r = v - m;
+            squares += r * r;
+            magnitudes += r.abs();
+            mean_dot += m * r;
+            if r > 0.0 {
+                words[d / 64] |= 1 << (d % 64);
+            }
+        }
+        self.signs.extend(words);
+        self.sign_rows.push(SignRow {
+            factor: if magnitudes > 0.0 {
+                squares / magnitudes
+            } else {
+                0.0
+            },
+            mean_dot,
+        });
     }
 
     /// The decoded vector of `row`: within half a code step of the original per dimension.
@@ -123,12 +199,64 @@ impl Codes {
             .map(|(q, s)| q.abs() * s)
             .sum();
         let rounding = unit / 2.0 * CODE_MAX * self.dimension as f32;
+        // For the signs, q·v = q·m + m·r + (q − m)·r: the first is the query's, the second
+        // the row's, and only the last is estimated, from the centred query (the spread of the
+        // cone, not its axis: the signs' error along the axis would swamp it otherwise). Its
+        // 4-bit weights: (q − m)ᵢ ≈ low + step × weightᵢ.
+        let centred: Vec<f32> = query.iter().zip(&self.mean).map(|(q, m)| q - m).collect();
+        let low = centred.iter().copied().fold(f32::INFINITY, f32::min);
+        let high = centred.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let plane_step = if high > low {
+            (high - low) / PLANE_MAX
+        } else {
+            1.0
+        };
+        let mut planes = vec![0u64; self.words * PLANES];
+        let mut weight_sum = 0u32;
+        for (d, &q) in centred.iter().enumerate() {
+            let weight = ((q - low) / plane_step).round().clamp(0.0, PLANE_MAX) as u32;
+            weight_sum += weight;
+            for b in 0..PLANES {
+                if weight >> b & 1 == 1 {
+                    planes[d / 64 * PLANES + b] |= 1 << (d % 64);
+                }
+            }
+        }
+        // Σ (q − m)ᵢsᵢ with sᵢ = ±1: Σ sᵢ = 2 ones − d, and Σ weightᵢsᵢ = 2 Σ_set weightᵢ − Σ weightᵢ.
+        let dimension = self.dimension as f32;
         CodeQuery {
             weights,
             offset,
             unit,
             bound: step / 2.0 + rounding,
+            planes,
+            mean_offset: query.iter().zip(&self.mean).map(|(q, m)| q * m).sum(),
+            per_one: 2.0 * low,
+            constant: -low * dimension - plane_step * weight_sum as f32,
+            per_weight: 2.0 * plane_step,
         }
+    }
+
+    /// The estimate from its signs of the prepared query's dot product with row `row`: rough,
+    /// for ranking a first pass (see the module's documentation).
+    pub(crate) fn sign_estimate(&self, query: &CodeQuery, row: usize) -> f32 {
+        let bits = &self.signs[row * self.words..(row + 1) * self.words];
+        // The row's bits are counted here rather than stored: scans wait on memory, not on
+        // arithmetic.
+        let (mut under_set, mut ones) = (0u32, 0u32);
+        for (&word, planes) in bits.iter().zip(query.planes.chunks_exact(PLANES)) {
+            ones += word.count_ones();
+            for (b, &plane) in planes.iter().enumerate() {
+                under_set += (word & plane).count_ones() << b;
+            }
+        }
+        let terms = self.sign_rows[row];
+        query.mean_offset
+            + terms.mean_dot
+            + terms.factor
+                * (ones as f32 * query.per_one
+                    + query.constant
+                    + query.per_weight * under_set as f32)
     }
 
     /// The approximate dot product of the prepared query with row `row`.
@@ -267,9 +395,46 @@ mod tests {
         }
     }
 
+    /// Residuals of equal magnitude are exactly their signs times that magnitude, and a centred
+    /// query on a grid of 16 steps is exactly its 4-bit weights: the estimate is then the dot
+    /// product.
+    #[test]
+    fn a_sign_estimate_is_exact_for_rows_of_equal_residuals_and_a_query_on_its_grid() {
+        let dimension = 70; // two words, the second partly used
+        let mean: Vec<f32> = (0..dimension).map(|d| 0.01 * d as f32).collect();
+        let mut codes = Codes::with_range(dimension, &[-1.0; 70], &[1.0; 70], mean.clone());
+        let rows: Vec<Vec<f32>> = (0..5u64)
+            .map(|seed| {
+                let size = 0.05 * (seed + 1) as f32;
+                (0..dimension)
+                    .map(|d| match (d as u64 * 7 + seed * 13) % 5 < 2 {
+                        true => mean[d] + size,
+                        false => mean[d] - size,
+                    })
+                    .collect()
+            })
+            .collect();
+        for row in &rows {
+            codes.push(row);
+        }
+        // The centred query is on the grid: -0.3 + 0.04 × (0..=15), both ends used.
+        let query: Vec<f32> = (0..dimension)
+            .map(|d| mean[d] - 0.3 + 0.04 * ((d * 11) % 16) as f32)
+            .collect();
+        let prepared = codes.query(&query);
+        for (i, row) in rows.iter().enumerate() {
+            let exact = crate::vectors::dot(&query, row);
+            let estimate = codes.sign_estimate(&prepared, i);
+            assert!(
+                (estimate - exact).abs() < 1e-4,
+                "row {i}: {estimate} vs {exact}"
+            );
+        }
+    }
+
     #[test]
     fn a_pushed_row_outside_the_range_is_clamped() {
-        let mut codes = Codes::with_range(2, &[0.0, -1.0], &[1.0, 1.0]);
+        let mut codes = Codes::with_range(2, &[0.0, -1.0], &[1.0, 1.0], vec![0.5, 0.0]);
         codes.push(&[2.0, 0.0]);
         assert_eq!(codes.row(0), &[127, 0]);
         let decoded = codes.decode(0);

@@ -61,8 +61,17 @@ const RESCORE_FACTOR: usize = 4;
 /// The least number of rows past `k` a scan rescores.
 const RESCORE_MIN: usize = 32;
 /// From this many candidate rows a scan splits them between the cores: a request's latency
-/// halves on 2 cores (a million rows' codes are 384 MB to read).
-const PARALLEL_SCAN_FROM: usize = 65_536;
+/// nearly halves on 2 cores (scans are bound by memory: a row's sign codes are 56 bytes,
+/// read in about 15 ns).
+const PARALLEL_SCAN_FROM: usize = 16_384;
+/// From this many candidate rows a scan first ranks them by their sign codes (48 bytes a row
+/// at 384 dimensions, against 384 for the int8 codes) and reads the int8 codes of a
+/// [`sign_shortlist`] only.
+const SIGNS_FROM: usize = 8_192;
+/// A first pass by signs keeps this many times the int8 shortlist ...
+const SIGN_FACTOR: usize = 8;
+/// ... and at least this many rows: the signs' estimate is rough (see [`super::quantized`]).
+const SIGN_SHORTLIST_MIN: usize = 512;
 /// A scan turns a filter's excluded categories into a set of rows when they hold at most this
 /// many times the rows it reads: setting a bit costs a few nanoseconds, checking a row's item
 /// one or two cache misses ([`VectorSet::scan_filter`]).
@@ -618,9 +627,9 @@ impl VectorSet {
     }
 
     /// For each of `categories`, the `k` rows of that category most similar to `query` that
-    /// pass `filter` (but `exclude`), best first: one scan of the categories' rows with one
-    /// prepared query, split by category (a row in two of them counts in both), instead of a
-    /// filtered search per category. `filter.category` is not read.
+    /// pass `filter` (but `exclude`), best first: one prepared query scores each category's
+    /// rows (the categories shared between the cores; a row in two of them counts in both),
+    /// instead of a filtered search per category. `filter.category` is not read.
     pub fn knn_in_categories(
         &self,
         query: &[f32],
@@ -637,8 +646,9 @@ impl VectorSet {
             ..filter.clone()
         };
         let prepared = self.codes.query(query);
+        use rayon::prelude::*;
         categories
-            .iter()
+            .par_iter()
             .map(|c| {
                 let rows = self.rows_in_category.get(c).map_or(&[][..], Vec::as_slice);
                 let scored =
@@ -701,9 +711,10 @@ impl VectorSet {
         self.rescore(scored, query, k)
     }
 
-    /// The shortlist of `rows` passing `filter` (but `exclude`) by their code scores: the best
-    /// [`shortlist`]`(k)`, in no order. From [`PARALLEL_SCAN_FROM`] rows, each core scores its
-    /// share and keeps its own shortlist.
+    /// The shortlist of `rows` passing `filter` (but `exclude`) by their int8 code scores: the
+    /// best [`shortlist`]`(k)`, in no order. From [`SIGNS_FROM`] rows, a first pass by the sign
+    /// codes keeps the best [`sign_shortlist`]`(k)` and only those are scored by their int8
+    /// codes.
     fn score_codes(
         &self,
         rows: Candidates<'_>,
@@ -712,31 +723,44 @@ impl VectorSet {
         filter: &ProductFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
+        let signs_first = rows.len() >= SIGNS_FROM;
+        self.score_codes_with(rows, prepared, k, filter, exclude, signs_first)
+    }
+
+    /// [`VectorSet::score_codes`], with or without the first pass by signs.
+    fn score_codes_with(
+        &self,
+        rows: Candidates<'_>,
+        prepared: &CodeQuery,
+        k: usize,
+        filter: &ProductFilter,
+        exclude: Option<usize>,
+        signs_first: bool,
+    ) -> Vec<(usize, f32)> {
         let (filter, excluded) = self.scan_filter(filter, rows.len());
-        let best = |part: std::ops::Range<usize>| {
-            let mut scored: Vec<(usize, f32)> = part
-                .map(|i| rows.row(i))
-                .filter(|&i| {
-                    Some(i) != exclude
-                        && excluded.as_ref().is_none_or(|set| !set.contains(i))
-                        && self.items.admits(i, &filter)
-                })
-                .map(|i| (i, self.codes.approx(prepared, i)))
-                .collect();
-            keep_best(&mut scored, shortlist(k));
-            scored
+        let admits = |i: usize| {
+            Some(i) != exclude
+                && excluded.as_ref().is_none_or(|set| !set.contains(i))
+                && self.items.admits(i, &filter)
         };
-        let n = rows.len();
-        if n < PARALLEL_SCAN_FROM {
-            return best(0..n);
+        if !signs_first {
+            return best_of(
+                rows,
+                shortlist(k),
+                |i| self.codes.approx(prepared, i),
+                admits,
+            );
         }
-        use rayon::prelude::*;
-        let parts = rayon::current_num_threads().max(1);
-        let size = n.div_ceil(parts);
-        (0..parts)
-            .into_par_iter()
-            .flat_map_iter(|p| best(p * size..((p + 1) * size).min(n)))
-            .collect()
+        let mut first = best_of(
+            rows,
+            sign_shortlist(k),
+            |i| self.codes.sign_estimate(prepared, i),
+            admits,
+        );
+        for (row, score) in &mut first {
+            *score = self.codes.approx(prepared, *row);
+        }
+        first
     }
 
     /// `filter` as a scan of `candidates` rows applies it, with the rows it excludes: when its
@@ -830,18 +854,102 @@ fn shortlist(k: usize) -> usize {
     (k * RESCORE_FACTOR).max(k + RESCORE_MIN)
 }
 
+/// How many rows a first pass by signs keeps for their int8 codes, in a scan for `k`.
+fn sign_shortlist(k: usize) -> usize {
+    (shortlist(k) * SIGN_FACTOR).max(SIGN_SHORTLIST_MIN)
+}
+
+/// The best `keep` of `rows` that `admits` by `score`, in no order. A row is scored first, and
+/// only a row that could be kept is checked: most rows of a large scan fall below the best
+/// kept so far, and never read their filter numbers. From [`PARALLEL_SCAN_FROM`] rows each core
+/// scores its share and keeps its own best, and the best of theirs are kept.
+fn best_of(
+    rows: Candidates<'_>,
+    keep: usize,
+    score: impl Fn(usize) -> f32 + Sync,
+    admits: impl Fn(usize) -> bool + Sync,
+) -> Vec<(usize, f32)> {
+    if keep == 0 {
+        return Vec::new();
+    }
+    let best = |part: std::ops::Range<usize>| {
+        let mut top = TopRows::new(keep);
+        for row in part.map(|i| rows.row(i)) {
+            let score = score(row);
+            if top.could_keep(score) && admits(row) {
+                top.push(row, score);
+            }
+        }
+        top.rows
+    };
+    let n = rows.len();
+    let mut scored = if n < PARALLEL_SCAN_FROM {
+        best(0..n)
+    } else {
+        use rayon::prelude::*;
+        let parts = rayon::current_num_threads().max(1);
+        let size = n.div_ceil(parts);
+        (0..parts)
+            .into_par_iter()
+            .flat_map_iter(|p| best(p * size..((p + 1) * size).min(n)))
+            .collect()
+    };
+    keep_best(&mut scored, keep);
+    scored
+}
+
+/// The best `keep` (at least one) scored rows pushed, among at most twice as many, in no
+/// order: when the buffer fills, it is cut to the best `keep`, and the worst of those becomes
+/// the floor under which a row cannot be kept. (No allocation per row scanned, and no
+/// selection over every row that passes a filter: a million rows' worth took a tenth of a
+/// scan's time in faulting fresh pages.)
+struct TopRows {
+    keep: usize,
+    rows: Vec<(usize, f32)>,
+    floor: f32,
+}
+
+impl TopRows {
+    fn new(keep: usize) -> TopRows {
+        TopRows {
+            keep,
+            rows: Vec::with_capacity(2 * keep),
+            floor: f32::NEG_INFINITY,
+        }
+    }
+
+    /// Whether a row scoring `score` could be among the best: ties with the floor could (they
+    /// are decided by row).
+    fn could_keep(&self, score: f32) -> bool {
+        score >= self.floor
+    }
+
+    fn push(&mut self, row: usize, score: f32) {
+        self.rows.push((row, score));
+        if self.rows.len() == 2 * self.keep {
+            self.rows.select_nth_unstable_by(self.keep - 1, best_first);
+            self.rows.truncate(self.keep);
+            self.floor = self.rows[self.keep - 1].1;
+        }
+    }
+}
+
+/// The order of scored rows: best score first, ties by row.
+fn best_first(a: &(usize, f32), b: &(usize, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
 /// Keeps the best `k` of `scored`, best first, ties by row.
 fn keep_best(scored: &mut Vec<(usize, f32)>, k: usize) {
-    let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if k == 0 {
         scored.clear();
         return;
     }
     if scored.len() > k {
-        scored.select_nth_unstable_by(k - 1, order);
+        scored.select_nth_unstable_by(k - 1, best_first);
         scored.truncate(k);
     }
-    scored.sort_by(order);
+    scored.sort_by(best_first);
 }
 
 /// The neighbour lists of a generation, `per_row` pairs per row, read one list at a time.
@@ -1134,10 +1242,11 @@ mod tests {
     }
 
     #[test]
-    fn the_int8_scan_finds_the_exact_float_neighbours() {
+    fn the_code_scans_find_the_exact_float_neighbours() {
         // Two shapes: uniform on the sphere, and a narrow cone like e5's (a shared direction,
-        // cosines around 0.8), where the codes' centring matters.
-        let (n, dimension, k) = (4_000, 384, 10);
+        // cosines around 0.8), where the codes' centring matters. Enough rows that the sign
+        // pass keeps a small share of them (512 of 12,000).
+        let (n, dimension, k) = (12_000, 384, 10);
         let spread = random_unit_vectors(n, dimension);
         let shared = &random_unit_vectors(1, dimension)[0];
         let cone: Vec<Vec<f32>> = spread
@@ -1155,64 +1264,69 @@ mod tests {
                 .collect();
             VectorSet::write(dir.path(), "m", dimension, items, &vectors, false).unwrap();
             let set = VectorSet::open(dir.path(), "m").unwrap();
-            let queries: Vec<usize> = (0..n).step_by(n / 50).collect();
-            let mut agreed = 0;
-            for &row in &queries {
-                let mut exact: Vec<(usize, f32)> = (0..n)
-                    .filter(|&r| r != row)
-                    .map(|r| (r, dot(&vectors[row], &vectors[r])))
-                    .collect();
-                keep_best(&mut exact, k);
-                let found = set.scan_knn(&vectors[row], k, &ProductFilter::default(), Some(row));
-                assert_eq!(found.len(), k);
-                // Scores are the exact cosines of the rows returned, best first.
-                for (r, score) in &found {
-                    assert_eq!(*score, dot(&vectors[row], &vectors[*r]));
+            let queries: Vec<usize> = (0..n).step_by(n / 40).collect();
+            let exact: Vec<Vec<(usize, f32)>> = queries
+                .iter()
+                .map(|&row| {
+                    let mut exact: Vec<(usize, f32)> = (0..n)
+                        .filter(|&r| r != row)
+                        .map(|r| (r, dot(&vectors[row], &vectors[r])))
+                        .collect();
+                    keep_best(&mut exact, k);
+                    exact
+                })
+                .collect();
+            for signs_first in [false, true] {
+                let mut agreed = 0;
+                for (&row, exact) in queries.iter().zip(&exact) {
+                    let query = &vectors[row];
+                    let prepared = set.codes.query(query);
+                    let scored = set.score_codes_with(
+                        Candidates::Every(n),
+                        &prepared,
+                        k,
+                        &ProductFilter::default(),
+                        Some(row),
+                        signs_first,
+                    );
+                    let found = set.rescore(scored, query, k);
+                    assert_eq!(found.len(), k);
+                    // Scores are the exact cosines of the rows returned, best first.
+                    for (r, score) in &found {
+                        assert_eq!(*score, dot(query, &vectors[*r]));
+                    }
+                    assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
+                    agreed += found
+                        .iter()
+                        .filter(|f| exact.iter().any(|e| e.0 == f.0))
+                        .count();
                 }
-                assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
-                agreed += found
-                    .iter()
-                    .filter(|f| exact.iter().any(|e| e.0 == f.0))
-                    .count();
+                let recall = agreed as f64 / (queries.len() * k) as f64;
+                assert!(
+                    recall >= 0.98,
+                    "{shape}, signs first {signs_first}: recall@10 {recall}"
+                );
             }
-            let recall = agreed as f64 / (queries.len() * k) as f64;
-            assert!(recall >= 0.98, "{shape}: recall@10 {recall}");
         }
     }
 
     #[test]
-    fn a_scan_split_between_cores_finds_what_one_pass_finds() {
-        let (n, dimension, k) = (PARALLEL_SCAN_FROM + 3_000, 16, 10);
-        let vectors = random_unit_vectors(n, dimension);
-        let items = (0..n)
-            .map(|i| item(&format!("p{i}"), vec![0], (i % 100) as f64, 1))
+    fn a_scan_split_between_cores_keeps_what_one_pass_keeps() {
+        let (n, keep) = (PARALLEL_SCAN_FROM + 3_000, 100);
+        // Scores with many ties; a third of the rows left out.
+        let score = |row: usize| ((row * 7_919) % 1_000) as f32;
+        let admits = |row: usize| !row.is_multiple_of(3);
+        let mut expected: Vec<(usize, f32)> = (0..n)
+            .filter(|&row| admits(row))
+            .map(|row| (row, score(row)))
             .collect();
-        let dir = tempfile::tempdir().unwrap();
-        VectorSet::write(dir.path(), "m", dimension, items, &vectors, false).unwrap();
-        let set = VectorSet::open(dir.path(), "m").unwrap();
-        let cheap = ProductFilter {
-            max_price: Some(49.0),
-            ..Default::default()
-        };
-        for row in (0..n).step_by(n / 8) {
-            let query = &vectors[row];
-            let split = set.scan_knn(query, k, &cheap, Some(row));
-            // One pass over the same rows, below the split's threshold: the rows in halves.
-            let mut whole: Vec<(usize, f32)> = Vec::new();
-            let listed: Vec<u32> = (0..n as u32).collect();
-            let prepared = set.codes.query(query);
-            for half in listed.chunks(n.div_ceil(2)) {
-                assert!(half.len() < PARALLEL_SCAN_FROM);
-                whole.extend(set.score_codes(
-                    Candidates::Listed(half),
-                    &prepared,
-                    k,
-                    &cheap,
-                    Some(row),
-                ));
-            }
-            assert_eq!(split, set.rescore(whole, query, k));
-            assert!(split.iter().all(|&(r, _)| r != row && r % 100 <= 49));
+        keep_best(&mut expected, keep);
+        // Rows in order and in reverse (ties must still go to the lower row).
+        let listed: Vec<u32> = (0..n as u32).rev().collect();
+        for rows in [Candidates::Every(n), Candidates::Listed(&listed)] {
+            let mut split = best_of(rows, keep, score, admits);
+            keep_best(&mut split, keep);
+            assert_eq!(split, expected);
         }
     }
 
