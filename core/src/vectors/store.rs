@@ -651,8 +651,9 @@ impl VectorSet {
             .par_iter()
             .map(|c| {
                 let rows = self.rows_in_category.get(c).map_or(&[][..], Vec::as_slice);
+                let rows = Candidates::Listed(rows);
                 let scored =
-                    self.score_codes(Candidates::Listed(rows), &prepared, k, &within, exclude);
+                    self.score_codes(rows, &prepared, k, &within, exclude, signs_first(rows));
                 self.rescore(scored, query, k)
             })
             .collect()
@@ -707,28 +708,15 @@ impl VectorSet {
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
         let prepared = self.codes.query(query);
-        let scored = self.score_codes(rows, &prepared, k, filter, exclude);
+        let scored = self.score_codes(rows, &prepared, k, filter, exclude, signs_first(rows));
         self.rescore(scored, query, k)
     }
 
     /// The shortlist of `rows` passing `filter` (but `exclude`) by their int8 code scores: the
-    /// best [`shortlist`]`(k)`, in no order. From [`SIGNS_FROM`] rows, a first pass by the sign
-    /// codes keeps the best [`sign_shortlist`]`(k)` and only those are scored by their int8
-    /// codes.
+    /// best [`shortlist`]`(k)`, in no order. With `signs_first` (scans call it from
+    /// [`SIGNS_FROM`] rows: [`signs_first`]), a first pass by the sign codes keeps the best
+    /// [`sign_shortlist`]`(k)` and only those are scored by their int8 codes.
     fn score_codes(
-        &self,
-        rows: Candidates<'_>,
-        prepared: &CodeQuery,
-        k: usize,
-        filter: &ProductFilter,
-        exclude: Option<usize>,
-    ) -> Vec<(usize, f32)> {
-        let signs_first = rows.len() >= SIGNS_FROM;
-        self.score_codes_with(rows, prepared, k, filter, exclude, signs_first)
-    }
-
-    /// [`VectorSet::score_codes`], with or without the first pass by signs.
-    fn score_codes_with(
         &self,
         rows: Candidates<'_>,
         prepared: &CodeQuery,
@@ -852,6 +840,11 @@ impl RowSet {
 /// How many rows a scan for `k` rescores with their full-precision vectors.
 fn shortlist(k: usize) -> usize {
     (k * RESCORE_FACTOR).max(k + RESCORE_MIN)
+}
+
+/// Whether a scan of `rows` ranks them by their sign codes first.
+fn signs_first(rows: Candidates<'_>) -> bool {
+    rows.len() >= SIGNS_FROM
 }
 
 /// How many rows a first pass by signs keeps for their int8 codes, in a scan for `k`.
@@ -1281,7 +1274,7 @@ mod tests {
                 for (&row, exact) in queries.iter().zip(&exact) {
                     let query = &vectors[row];
                     let prepared = set.codes.query(query);
-                    let scored = set.score_codes_with(
+                    let scored = set.score_codes(
                         Candidates::Every(n),
                         &prepared,
                         k,
@@ -1366,7 +1359,8 @@ mod tests {
             assert!(excluded.is_some() && applied.exclude_categories.is_empty());
             for row in (0..n).step_by(n / 6) {
                 let prepared = set.codes.query(&vectors[row]);
-                let mut scanned = set.score_codes(candidates, &prepared, k, &filter, Some(row));
+                let mut scanned =
+                    set.score_codes(candidates, &prepared, k, &filter, Some(row), false);
                 let mut expected: Vec<(usize, f32)> = (0..candidates.len())
                     .map(|i| candidates.row(i))
                     .filter(|&r| r != row && filter.accepts(set.item(r).facts()))
