@@ -14,8 +14,8 @@
 //! `q·v = q·m + m·r + (q − m)·r`, the first two exact (a term of the query, one of the row) and
 //! `(q − m)·r ≈ Σ (q − m)ᵢsᵢ × ‖r‖² / ‖r‖₁` (one factor a row). The centred query is cut to
 //! 4-bit weights so that the sum is a few AND-and-popcounts of its bit planes with the row's
-//! bits. The estimate
-//! is rough (no bound): a scan takes a wide shortlist by signs and ranks it by the int8 codes.
+//! bits. The estimate is rough (no bound): a scan takes a wide shortlist by signs and ranks it
+//! by the int8 codes.
 //!
 //! The codes are computed when a set is opened, from `vectors.f32` (two sequential passes), so
 //! generations on disk are the same with or without them.
