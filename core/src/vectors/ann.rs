@@ -1,170 +1,132 @@
-//! Approximate nearest neighbours: an HNSW graph (hnsw_rs, cosine distance) over the vectors of
-//! a generation, built in parallel at reindex, dumped beside the vectors and reloaded at start
-//! with its vectors memory-mapped (hnsw_rs's `datamap`): the graph's links are in memory, the
-//! 1.5 KB per row of floats stay in the page cache and are read as searches reach them.
+//! Approximate nearest neighbours: an HNSW graph (USearch, cosine distance, each vector stored
+//! as f16) over the vectors of a generation, built in parallel at reindex, saved beside the
+//! vectors as one file and memory-mapped at start (`view`): neither the links nor the vectors
+//! are copied to the heap, and the kernel keeps resident only the pages searches reach.
 //!
-//! The distance is the cosine distance ([`DistCosine`], not anndists' `DistDot`, which panics
-//! when a vector is searched against itself), computed here in f32 lanes.
+//! Why USearch and not hnsw_rs (which this module wrapped until 2026-11-29): hnsw_rs keeps
+//! every link as an `Arc` to a heap node, about 1.5 GB of anonymous memory for a million rows,
+//! and reads its whole data file at load; USearch keeps links as 4-byte slots in one flat
+//! layout it can serve from a memory map, and builds several times faster. The figures, side by
+//! side on the same fixtures, are in `benches/RESULTS-notes.md`.
 //!
-//! This is the one module where `unsafe` is allowed (the workspace denies it everywhere else).
-//! A reloaded graph borrows its loader (`HnswIo`, which holds the memory map) for as long as it
-//! lives, and a struct that owns both is self-referential, which safe Rust cannot express.
-//! Leaking the loader instead would keep every generation's map (and its deleted files' disk
-//! space) until the process ends, and a live sync publishes generations all day. So
-//! [`AnnIndex`] keeps the loader on the heap behind a raw pointer and frees it in `drop`, after
-//! the graph; the graph, with its `'static` lifetime, never leaves this module.
-#![allow(unsafe_code)]
+//! Vectors are stored as f16 (768 bytes a row at 384 dimensions, half the floats): the graph
+//! only ranks candidates, whose exact cosines [`super::VectorSet::knn`] reads from the
+//! full-precision rows on disk.
 
-use std::mem::ManuallyDrop;
-use std::path::Path;
-use std::ptr::NonNull;
+use std::path::{Path, PathBuf};
 
-use hnsw_rs::anndists::dist::Distance;
-use hnsw_rs::api::AnnT;
-use hnsw_rs::hnswio::{HnswIo, ReloadOptions};
-use hnsw_rs::prelude::Hnsw;
+use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
 use super::VectorError;
-use super::store::dot;
 
-/// Links per node.
-const MAX_CONNECTIONS: usize = 16;
+/// Links per node (the upper layers; the bottom layer has twice as many).
+const CONNECTIVITY: usize = 16;
 /// Candidate list while building.
-const EF_CONSTRUCTION: usize = 200;
-/// Layers at most.
-const MAX_LAYERS: usize = 16;
+const EXPANSION_ADD: usize = 200;
 /// Candidate list while searching (at least k). Measured at 100,000 products with real
-/// vectors (knn bench, recall@10 against exact float k-NN, unfiltered / under 50 € in stock):
-/// 64 gave 97.0 / 97.5 % at p50 1.02 ms, 96 gave 98.0 / 97.5 % at 1.34 ms, 128 gives
-/// 99.0 / 98.5 % at 1.64 ms.
+/// vectors (knn bench, recall@10 against exact float k-NN, unfiltered / under 50 € in stock)
+/// with the former hnsw_rs graph: 64 gave 97.0 / 97.5 %, 96 gave 98.0 / 97.5 %, 128 gave
+/// 99.0 / 98.5 %; the same setting holds for this graph (RESULTS-notes).
 pub const EF_SEARCH: usize = 128;
-/// Base name of the dumped graph files.
-pub(super) const BASENAME: &str = "hnsw";
+/// File name of the saved graph.
+pub(super) const FILE: &str = "graph.usearch";
 
-/// The cosine distance, `1 - a·b / (|a| |b|)`, as anndists' `DistCosine` defines it, summed in
-/// f32 lanes. anndists sums one value at a time in f64, three running sums the compiler cannot
-/// vectorise, and a graph search spends most of its time in the distance.
-///
-/// Named `DistCosine` on purpose: hnsw_rs checks a dumped graph's distance by the last segment
-/// of its type name, so graphs dumped with anndists' distance reload with this one (and the
-/// reverse), as `a_graph_dumped_with_anndists_cosine_reloads_with_this_one` checks.
-#[derive(Default, Clone, Copy)]
-pub(super) struct DistCosine;
-
-impl Distance<f32> for DistCosine {
-    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        debug_assert_eq!(a.len(), b.len());
-        // Three passes of `dot`, each in full SIMD lanes (one pass with three sums of lanes
-        // compiled to half-width registers and spills); the second and third read from L1.
-        let (ab, aa, bb) = (dot(a, b), dot(a, a), dot(b, b));
-        if aa > 0.0 && bb > 0.0 {
-            (1.0 - ab / (aa * bb).sqrt()).max(0.0)
-        } else {
-            0.0
-        }
-    }
-}
-
-/// An HNSW graph whose data ids are row numbers of a [`super::VectorSet`].
+/// An HNSW graph whose keys are row numbers of a [`super::VectorSet`].
 pub struct AnnIndex {
-    /// Dropped by hand in `drop`, before the loader it borrows.
-    hnsw: ManuallyDrop<Hnsw<'static, f32, DistCosine>>,
-    /// The loader of a reloaded graph (from `Box::leak`, freed in `drop`); `None` for a
-    /// graph built in memory.
-    loader: Option<NonNull<HnswIo>>,
+    index: Index,
+    /// The file a viewed graph maps; `None` for a graph built or loaded into memory.
+    viewed: Option<PathBuf>,
 }
 
-// SAFETY: the loader is touched only by `load` (before the graph exists) and `drop` (after the
-// graph is gone); in between only the graph reads it, and both types are `Send + Sync`
-// (checked below), so sharing the pair across threads is what sharing the graph is.
-unsafe impl Send for AnnIndex {}
-unsafe impl Sync for AnnIndex {}
-const _: () = {
-    const fn send_sync<T: Send + Sync>() {}
-    send_sync::<HnswIo>();
-    send_sync::<Hnsw<'static, f32, DistCosine>>();
-};
+fn failed(what: &str, e: impl std::fmt::Display) -> VectorError {
+    VectorError::Io(format!("{what}: {e}"))
+}
 
-impl Drop for AnnIndex {
-    fn drop(&mut self) {
-        // SAFETY: `hnsw` is not used after this, and goes before the loader it borrows.
-        unsafe { ManuallyDrop::drop(&mut self.hnsw) };
-        if let Some(loader) = self.loader.take() {
-            // SAFETY: the pointer came from `Box::leak` in `load`, is freed only here, and
-            // nothing borrows the loader any more.
-            drop(unsafe { Box::from_raw(loader.as_ptr()) });
-        }
+fn options(dimension: usize) -> IndexOptions {
+    IndexOptions {
+        dimensions: dimension,
+        metric: MetricKind::Cos,
+        quantization: ScalarKind::F16,
+        connectivity: CONNECTIVITY,
+        expansion_add: EXPANSION_ADD,
+        expansion_search: EF_SEARCH,
+        multi: false,
     }
+}
+
+fn path_str(path: &Path) -> Result<&str, VectorError> {
+    path.to_str()
+        .ok_or_else(|| VectorError::Io(format!("{}: not UTF-8", path.display())))
 }
 
 impl AnnIndex {
-    /// Builds the graph over `rows` (row number = data id), inserting in parallel.
-    pub fn build(rows: &[&[f32]]) -> AnnIndex {
-        let mut hnsw = Hnsw::new(
-            MAX_CONNECTIONS,
-            rows.len().max(1),
-            MAX_LAYERS,
-            EF_CONSTRUCTION,
-            DistCosine,
-        );
-        // Inserted in a scrambled order: rows are laid out by category, and an HNSW graph
-        // built one cluster after another links clusters worse than one built from a mix.
-        let mut data: Vec<(&[f32], usize)> =
-            rows.iter().enumerate().map(|(i, v)| (*v, i)).collect();
-        data.sort_by_key(|&(_, i)| (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        hnsw.parallel_insert_slice(&data);
-        hnsw.set_searching_mode(true);
-        AnnIndex {
-            hnsw: ManuallyDrop::new(hnsw),
-            loader: None,
-        }
-    }
-
-    /// Dumps the graph into `dir`; returns the base name used.
-    pub fn dump(&self, dir: &Path) -> Result<String, VectorError> {
-        self.hnsw.file_dump(dir, BASENAME).map_err(|e| {
-            VectorError::Io(format!(
-                "cannot dump the HNSW graph in {}: {e}",
-                dir.display()
-            ))
+    /// Builds the graph over `rows` (row number = key), inserting on every core.
+    pub fn build(rows: &[&[f32]]) -> Result<AnnIndex, VectorError> {
+        use rayon::prelude::*;
+        let dimension = rows.first().map_or(1, |r| r.len());
+        let index = Index::new(&options(dimension)).map_err(|e| failed("HNSW graph", e))?;
+        index
+            .reserve_capacity_and_threads(rows.len(), rayon::current_num_threads())
+            .map_err(|e| failed("HNSW graph", e))?;
+        // Inserted in a scrambled order: rows are laid out by category, and a graph built one
+        // cluster after another links clusters worse than one built from a mix.
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by_key(|&i| (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        order
+            .par_iter()
+            .try_for_each(|&row| index.add(row as u64, rows[row]))
+            .map_err(|e| failed("HNSW graph", e))?;
+        Ok(AnnIndex {
+            index,
+            viewed: None,
         })
     }
 
-    /// Reloads a graph dumped in `dir` under `basename`, its vectors memory-mapped.
-    pub fn load(dir: &Path, basename: &str) -> Result<AnnIndex, VectorError> {
-        let mut loader = HnswIo::new(dir, basename);
-        loader.set_options(ReloadOptions::default().set_mmap(true));
-        let loader = NonNull::from(Box::leak(Box::new(loader)));
-        // SAFETY: the pointer is to a live heap value that nothing else references; it does
-        // not move until `drop` frees it, after the graph that borrows it.
-        let borrowed: &'static mut HnswIo = unsafe { &mut *loader.as_ptr() };
-        match borrowed.load_hnsw::<f32, DistCosine>() {
-            Ok(mut hnsw) => {
-                hnsw.set_searching_mode(true);
-                Ok(AnnIndex {
-                    hnsw: ManuallyDrop::new(hnsw),
-                    loader: Some(loader),
-                })
-            }
-            Err(e) => {
-                // SAFETY: the failed load keeps no borrow of the loader; freed once, here.
-                drop(unsafe { Box::from_raw(loader.as_ptr()) });
-                Err(VectorError::Io(format!(
-                    "cannot load the HNSW graph in {}: {e}",
-                    dir.display()
-                )))
-            }
-        }
+    /// Saves the graph into `dir`; returns the file name used.
+    pub fn dump(&self, dir: &Path) -> Result<String, VectorError> {
+        let path = dir.join(FILE);
+        self.index
+            .save(path_str(&path)?)
+            .map_err(|e| failed(&format!("cannot save the HNSW graph {}", path.display()), e))?;
+        Ok(FILE.to_owned())
     }
 
-    /// Inserts a row into a built or reloaded graph.
-    pub fn insert(&self, vector: &[f32], row: usize) {
-        self.hnsw.insert_slice((vector, row));
+    /// Opens the graph saved in `dir` under `name`, memory-mapped.
+    pub fn load(dir: &Path, name: &str) -> Result<AnnIndex, VectorError> {
+        let path = dir.join(name);
+        let index = Index::restore_view(path_str(&path)?)
+            .map_err(|e| failed(&format!("cannot open the HNSW graph {}", path.display()), e))?;
+        // The search setting is not part of the file.
+        index.change_expansion_search(EF_SEARCH);
+        Ok(AnnIndex {
+            index,
+            viewed: Some(path),
+        })
+    }
+
+    /// Inserts `rows` (row number, vector). A memory-mapped graph is read into memory first:
+    /// a map is read-only.
+    pub fn insert(&mut self, rows: &[(usize, Vec<f32>)]) -> Result<(), VectorError> {
+        if let Some(path) = self.viewed.take() {
+            self.index = Index::restore(path_str(&path)?).map_err(|e| {
+                failed(&format!("cannot read the HNSW graph {}", path.display()), e)
+            })?;
+            self.index.change_expansion_search(EF_SEARCH);
+        }
+        self.index
+            .reserve(self.len() + rows.len())
+            .map_err(|e| failed("HNSW graph", e))?;
+        for (row, vector) in rows {
+            self.index
+                .add(*row as u64, vector)
+                .map_err(|e| failed("HNSW graph", e))?;
+        }
+        Ok(())
     }
 
     /// Number of points in the graph.
     pub fn len(&self) -> usize {
-        self.hnsw.get_nb_point()
+        self.index.size()
     }
 
     /// Whether the graph is empty.
@@ -172,22 +134,29 @@ impl AnnIndex {
         self.len() == 0
     }
 
-    /// The `k` nearest rows, as `(row, cosine similarity)`, best first.
+    /// The `k` nearest rows, as `(row, cosine similarity)` from the f16 vectors, best first.
     ///
-    /// There is no filter argument on purpose: hnsw_rs's filtered search stops early only once
-    /// its candidate list holds `ef` accepted points, so a filter that rejects most nodes makes
-    /// it walk most of the graph (166 ms p50 at 1,000,000 vectors for lighting under 200 € in
-    /// stock). Filters are applied by the caller on an over-fetched unfiltered search instead
-    /// ([`super::VectorSet::knn`]).
+    /// There is no filter argument on purpose: a graph search whose filter rejects most nodes
+    /// walks most of the graph (166 ms p50 at 1,000,000 vectors for lighting under 200 € in
+    /// stock, measured with hnsw_rs's filtered search). Filters are applied by the caller on an
+    /// over-fetched unfiltered search instead ([`super::VectorSet::knn`]).
     pub fn search(&self, query: &[f32], k: usize) -> Vec<(usize, f32)> {
         if k == 0 || self.is_empty() {
             return Vec::new();
         }
-        self.hnsw
-            .search(query, k, EF_SEARCH.max(k))
-            .into_iter()
-            .map(|n| (n.d_id, 1.0 - n.distance))
-            .collect()
+        match self.index.search(query, k) {
+            Ok(found) => found
+                .keys
+                .iter()
+                .zip(&found.distances)
+                .map(|(&key, &distance)| (key as usize, 1.0 - distance))
+                .collect(),
+            Err(e) => {
+                // Only a query of another dimension fails, which the caller rules out.
+                tracing::warn!(error = %e, "HNSW search failed");
+                Vec::new()
+            }
+        }
     }
 }
 
@@ -195,52 +164,57 @@ impl AnnIndex {
 mod tests {
     use super::*;
     use crate::vectors::random_unit_vectors;
-    use hnsw_rs::anndists::dist::DistCosine as AnndistsCosine;
+    use crate::vectors::store::dot;
 
-    #[test]
-    fn the_cosine_distance_is_anndists_within_float_rounding() {
-        // 384 dimensions as e5's, and 13 for the tail that fills no lane.
-        for dimension in [384, 13] {
-            let vectors = random_unit_vectors(50, dimension);
-            for (i, a) in vectors.iter().enumerate() {
-                // Not normalised: a vector at another scale.
-                let scaled: Vec<f32> = vectors[(i + 1) % 50].iter().map(|x| x * 3.5).collect();
-                for b in [a, &vectors[(i + 7) % 50], &scaled] {
-                    let ours = DistCosine.eval(a, b);
-                    let theirs = AnndistsCosine.eval(a, b);
-                    assert!((ours - theirs).abs() < 1e-5, "{ours} against {theirs}");
-                    assert!(ours >= 0.0);
-                }
-            }
-            let zero = vec![0.0; dimension];
-            assert_eq!(DistCosine.eval(&zero, &vectors[0]), 0.0);
-        }
+    fn exact(vectors: &[Vec<f32>], query: &[f32], k: usize) -> Vec<usize> {
+        let mut scored: Vec<(usize, f32)> = vectors
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i, dot(query, v)))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.into_iter().take(k).map(|(i, _)| i).collect()
     }
 
     #[test]
-    fn a_graph_dumped_with_anndists_cosine_reloads_with_this_one() {
-        let vectors = random_unit_vectors(300, 24);
-        let hnsw: Hnsw<f32, AnndistsCosine> = Hnsw::new(
-            MAX_CONNECTIONS,
-            vectors.len(),
-            MAX_LAYERS,
-            64,
-            AnndistsCosine,
-        );
-        let data: Vec<(&[f32], usize)> = vectors
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.as_slice(), i))
-            .collect();
-        hnsw.parallel_insert_slice(&data);
+    fn a_saved_graph_maps_back_finds_the_exact_neighbours_and_takes_new_rows() {
+        let vectors = random_unit_vectors(2_000, 32);
+        let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
         let dir = tempfile::tempdir().unwrap();
-        let basename = hnsw.file_dump(dir.path(), BASENAME).unwrap();
-        let reloaded = AnnIndex::load(dir.path(), &basename).unwrap();
-        assert_eq!(reloaded.len(), vectors.len());
-        for row in (0..vectors.len()).step_by(37) {
-            let found = reloaded.search(&vectors[row], 5);
-            assert_eq!(found[0].0, row);
-            assert!((found[0].1 - 1.0).abs() < 1e-5);
-        }
+        let name = AnnIndex::build(&rows[..1_900])
+            .unwrap()
+            .dump(dir.path())
+            .unwrap();
+        let mut graph = AnnIndex::load(dir.path(), &name).unwrap();
+        assert_eq!(graph.len(), 1_900);
+
+        let k = 10;
+        let recall = |graph: &AnnIndex, known: usize| -> f64 {
+            let mut hits = 0;
+            for row in (0..known).step_by(19) {
+                let found = graph.search(&vectors[row], k);
+                // Best first, with the cosine of the f16 vectors.
+                assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
+                for &(r, score) in &found {
+                    assert!((score - dot(&vectors[row], &vectors[r])).abs() < 2e-3);
+                }
+                let exact = exact(&vectors[..known], &vectors[row], k);
+                hits += found.iter().filter(|(r, _)| exact.contains(r)).count();
+            }
+            hits as f64 / ((known).div_ceil(19) * k) as f64
+        };
+        assert!(recall(&graph, 1_900) >= 0.95);
+
+        // New rows go into a graph read back from its map, which then saves whole.
+        let added: Vec<(usize, Vec<f32>)> =
+            (1_900..2_000).map(|r| (r, vectors[r].clone())).collect();
+        graph.insert(&added).unwrap();
+        assert_eq!(graph.len(), 2_000);
+        let again = tempfile::tempdir().unwrap();
+        let name = graph.dump(again.path()).unwrap();
+        let reopened = AnnIndex::load(again.path(), &name).unwrap();
+        assert_eq!(reopened.len(), 2_000);
+        assert!(recall(&reopened, 2_000) >= 0.95);
+        assert_eq!(reopened.search(&vectors[1_950], 1)[0].0, 1_950);
     }
 }

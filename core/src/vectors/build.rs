@@ -149,7 +149,7 @@ const MAX_RETIRED_SHARE: f64 = 0.1;
 /// a new product, or one whose passage changed, is embedded (through the cache) into a new row
 /// inserted into the graph, its old row retired; a deleted product's row is retired
 /// ([`VectorSet::write_delta`]). `None` when the set must be built whole: another model's
-/// vectors, or retired rows past a tenth of the set.
+/// vectors, a graph of the former library, or retired rows past a tenth of the set.
 pub fn update(
     staged: &Staged,
     catalog: &Catalog,
@@ -160,7 +160,7 @@ pub fn update(
 ) -> Result<Option<VectorManifest>, VectorError> {
     let started = Instant::now();
     let model_id = embedder.model_id();
-    if previous_manifest.model_id != model_id {
+    if previous_manifest.model_id != model_id || !VectorSet::graph_is_current(previous)? {
         return Ok(None);
     }
     let items = VectorSet::read_items(previous)?;

@@ -42,9 +42,12 @@ struct Meta {
     model_id: String,
     dimension: usize,
     items: Vec<VectorItem>,
-    /// Base name of the dumped HNSW graph, when there is one.
+    /// File name of the saved HNSW graph, when there is one.
     #[serde(default)]
-    hnsw: Option<String>,
+    graph: Option<String>,
+    /// The graph of a set written before USearch (hnsw_rs's files): not read, only reported.
+    #[serde(default, rename = "hnsw", skip_serializing)]
+    former_graph: Option<String>,
 }
 
 /// Below this many vectors an exact scan is as fast as the graph (measured on 2 cores: about
@@ -148,10 +151,10 @@ impl VectorSet {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let data: Vec<f32> = vectors.iter().flatten().copied().collect();
         std::fs::write(dir.join(DATA), bytemuck::cast_slice::<f32, u8>(&data)).map_err(io(dir))?;
-        let hnsw = if graph && !vectors.is_empty() {
+        let graph = if graph && !vectors.is_empty() {
             let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
             let started = std::time::Instant::now();
-            let ann = AnnIndex::build(&rows);
+            let ann = AnnIndex::build(&rows)?;
             tracing::info!(
                 vectors = rows.len(),
                 took_ms = started.elapsed().as_millis() as u64,
@@ -165,10 +168,18 @@ impl VectorSet {
             model_id: model_id.to_owned(),
             dimension,
             items,
-            hnsw,
+            graph,
+            former_graph: None,
         };
         let json = serde_json::to_vec(&meta).map_err(|e| VectorError::Io(e.to_string()))?;
         std::fs::write(dir.join(META), json).map_err(io(dir))
+    }
+
+    /// Whether the set in `dir` has no graph or one this build reads (a set saved with
+    /// hnsw_rs's graph must be built whole again to get one).
+    pub fn graph_is_current(dir: &Path) -> Result<bool, VectorError> {
+        let meta = read_meta(dir)?;
+        Ok(meta.graph.is_some() || meta.former_graph.is_none())
     }
 
     /// The items (ids and filter facts) of the vector set in `dir`, without its vectors.
@@ -293,9 +304,12 @@ impl VectorSet {
         for rows in set.rows_in_category.values_mut() {
             rows.retain(|r| !retired.contains(r));
         }
-        if let Some(ann) = &set.ann {
-            for row in first_new..set.items.len() {
-                ann.insert(&set.vector(row), row);
+        if set.ann.is_some() {
+            let added: Vec<(usize, Vec<f32>)> = (first_new..set.items.len())
+                .map(|row| (row, set.vector(row)))
+                .collect();
+            if let Some(ann) = &mut set.ann {
+                ann.insert(&added)?;
             }
         }
         // The lists are read whole for the update (a build step), served from disk after.
@@ -305,7 +319,7 @@ impl VectorSet {
             added: set.items.len() - first_new,
             lists: set.update_neighbours(&mut lists, k, first_new, &retired),
         };
-        let hnsw = set.ann.as_ref().map(|ann| ann.dump(to)).transpose()?;
+        let graph = set.ann.as_ref().map(|ann| ann.dump(to)).transpose()?;
         if k > 0 {
             let words: Vec<u32> = lists.iter().flat_map(|&(r, s)| [r, s.to_bits()]).collect();
             let path = to.join(NEIGHBOURS_FILE);
@@ -315,7 +329,8 @@ impl VectorSet {
             model_id: set.model_id,
             dimension: set.dimension,
             items: set.items.into_vec(),
-            hnsw,
+            graph,
+            former_graph: None,
         };
         let json = serde_json::to_vec(&meta).map_err(|e| VectorError::Io(e.to_string()))?;
         std::fs::write(to.join(META), json).map_err(io(to))?;
@@ -430,10 +445,17 @@ impl VectorSet {
             .map(|(i, item)| (item.id.clone(), i))
             .collect();
         let ann = meta
-            .hnsw
+            .graph
             .as_deref()
             .map(|name| AnnIndex::load(dir, name))
             .transpose()?;
+        if ann.is_none() && meta.former_graph.is_some() {
+            tracing::warn!(
+                dir = %dir.display(),
+                "this generation's graph is hnsw_rs's, which is no longer read: filtered and \
+                 unfiltered k-NN scan every row until the next reindex"
+            );
+        }
         let neighbours = NeighbourLists::open(dir, meta.items.len())?;
         let mut rows_in_category: HashMap<u32, Vec<u32>> = HashMap::new();
         for (row, item) in meta.items.iter().enumerate().filter(|(_, i)| !i.retired) {
@@ -604,12 +626,15 @@ impl VectorSet {
         if fetch > OVERFETCH_MAX {
             return scan_candidates();
         }
+        // The graph's cosines are of its f16 vectors: the rows found get their exact ones.
         let passing = |fetch: usize| -> Vec<(usize, f32)> {
-            ann.search(query, fetch)
+            let found = ann
+                .search(query, fetch)
                 .into_iter()
                 .filter(|&(row, _)| Some(row) != exclude && self.items.admits(row, filter))
                 .take(k)
-                .collect()
+                .collect();
+            self.rescore(found, query, k)
         };
         // The rows that pass may sit away from the query (a lamp's neighbours are lamps, not
         // the cheap sofas a filter asks for): one wider search before scanning. (Skipping it
