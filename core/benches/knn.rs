@@ -18,7 +18,7 @@ use vivr_search_core::filter::ProductFilter;
 use vivr_search_core::vectors::VectorSet;
 
 const BENCH: &str = "knn";
-/// Anchors: every `n / ANCHORS`-th product's vector is a query.
+/// Anchors: every `n / ANCHORS`-th product's vector (in product-id order) is a query.
 const ANCHORS: usize = 1000;
 /// Anchors whose answers are compared with exact float k-NN (a brute-force pass over every
 /// vector each: a tenth of a second at a million).
@@ -92,9 +92,12 @@ fn main() {
     let label = fixture.label();
     let live = fixture.engine.generation();
     let vectors = live.vectors().expect("the fixture has vectors");
-    let rows: Vec<usize> = (0..vectors.len())
-        .step_by((vectors.len() / ANCHORS).max(1))
-        .collect();
+    // Anchors are chosen in product-id order, not row order: the rows' order is the build's
+    // layout (by category since 2026-11-29), and runs before and after a layout change must
+    // time the same products.
+    let mut by_id: Vec<usize> = (0..vectors.len()).collect();
+    by_id.sort_by(|&a, &b| vectors.item(a).id.cmp(&vectors.item(b).id));
+    let rows = spread(&by_id, ANCHORS);
     let everything = ProductFilter::default();
     let lighting = ProductFilter {
         category: live.text().category_ord("luminaires").map(|o| o as u32),
@@ -126,7 +129,9 @@ fn main() {
         category: lighting.category,
         ..ProductFilter::default()
     };
-    let lighting_rows: Vec<usize> = (0..vectors.len())
+    let lighting_rows: Vec<usize> = by_id
+        .iter()
+        .copied()
         .filter(|&r| in_lighting.accepts(vectors.item(r).facts()))
         .collect();
     let lighting_anchors = spread(&lighting_rows, ANCHORS);
