@@ -312,6 +312,15 @@ pub fn semantic_fixture_of(scale: Scale) -> Fixture {
     }
 }
 
+/// The rows of `vectors` in product-id order. Benches pick their anchors from it, not from
+/// the row order, which is the build's layout (by category since 2026-11-29): runs across a
+/// layout change then time the same products (the catalog was laid out in id order before).
+pub fn rows_in_id_order(vectors: &vivr_search_core::vectors::VectorSet) -> Vec<usize> {
+    let mut rows: Vec<usize> = (0..vectors.len()).collect();
+    rows.sort_by(|&a, &b| vectors.item(a).id.cmp(&vectors.item(b).id));
+    rows
+}
+
 /// Resident memory of this process, in MiB (Linux).
 pub fn rss_mib() -> f64 {
     rss_of("self")

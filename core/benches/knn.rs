@@ -92,11 +92,7 @@ fn main() {
     let label = fixture.label();
     let live = fixture.engine.generation();
     let vectors = live.vectors().expect("the fixture has vectors");
-    // Anchors are chosen in product-id order, not row order: the rows' order is the build's
-    // layout (by category since 2026-11-29), and runs before and after a layout change must
-    // time the same products.
-    let mut by_id: Vec<usize> = (0..vectors.len()).collect();
-    by_id.sort_by(|&a, &b| vectors.item(a).id.cmp(&vectors.item(b).id));
+    let by_id = fixture::rows_in_id_order(vectors);
     let rows = spread(&by_id, ANCHORS);
     let everything = ProductFilter::default();
     let lighting = ProductFilter {

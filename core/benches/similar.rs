@@ -53,17 +53,10 @@ fn main() {
     let label = fixture.label();
     let live = engine.generation();
     let vectors = live.vectors().expect("the fixture has vectors");
-    // Every `n / ANCHORS`-th product in id order, not row order: the rows' order is the build's
-    // layout (by category since 2026-11-29), and runs across a layout change must time the
-    // same products.
-    let mut ids: Vec<&str> = (0..vectors.len())
-        .map(|r| vectors.item(r).id.as_str())
-        .collect();
-    ids.sort_unstable();
-    let anchors: Vec<String> = ids
+    let anchors: Vec<String> = fixture::rows_in_id_order(vectors)
         .into_iter()
         .step_by((vectors.len() / ANCHORS).max(1))
-        .map(str::to_owned)
+        .map(|r| vectors.item(r).id.clone())
         .collect();
     let any = Filters::default();
     let under_100 = Filters {

@@ -160,10 +160,12 @@ pub fn update(
 ) -> Result<Option<VectorManifest>, VectorError> {
     let started = Instant::now();
     let model_id = embedder.model_id();
-    if previous_manifest.model_id != model_id || !VectorSet::graph_is_current(previous)? {
+    if previous_manifest.model_id != model_id {
         return Ok(None);
     }
-    let items = VectorSet::read_items(previous)?;
+    let Some(items) = VectorSet::items_to_update(previous)? else {
+        return Ok(None);
+    };
     let retired_before = items.iter().filter(|i| i.retired).count();
     let rows: HashMap<&str, usize> = items
         .iter()

@@ -175,16 +175,13 @@ impl VectorSet {
         std::fs::write(dir.join(META), json).map_err(io(dir))
     }
 
-    /// Whether the set in `dir` has no graph or one this build reads (a set saved with
-    /// hnsw_rs's graph must be built whole again to get one).
-    pub fn graph_is_current(dir: &Path) -> Result<bool, VectorError> {
+    /// The items (ids and filter facts) of the vector set in `dir`, without its vectors, for a
+    /// delta; `None` when its graph is one this build does not read (hnsw_rs's), so the set
+    /// must be built whole again to get one.
+    pub fn items_to_update(dir: &Path) -> Result<Option<Vec<VectorItem>>, VectorError> {
         let meta = read_meta(dir)?;
-        Ok(meta.graph.is_some() || meta.former_graph.is_none())
-    }
-
-    /// The items (ids and filter facts) of the vector set in `dir`, without its vectors.
-    pub fn read_items(dir: &Path) -> Result<Vec<VectorItem>, VectorError> {
-        Ok(read_meta(dir)?.items)
+        let graph_is_current = meta.graph.is_some() || meta.former_graph.is_none();
+        Ok(graph_is_current.then_some(meta.items))
     }
 
     /// Row `row` of the vectors in `dir`, read alone (a positioned read, not the whole file).
@@ -270,8 +267,8 @@ impl VectorSet {
             }
         }
         let first_new = set.items.len();
-        // The new rows go into the new set's vectors file now: the graph insertions and the
-        // neighbour lists below read rows from the file the set points to.
+        // The new rows go into the new set's vectors file now: the neighbour lists below read
+        // rows from the file the set points to (the graph takes the vectors held here).
         std::fs::create_dir_all(to).map_err(io(to))?;
         let path = to.join(DATA);
         std::fs::copy(from.join(DATA), &path).map_err(io(&path))?;
@@ -279,6 +276,7 @@ impl VectorSet {
             .append(true)
             .open(&path)
             .map_err(io(&path))?;
+        let mut added: Vec<(usize, Vec<f32>)> = Vec::with_capacity(delta.add.len());
         for (item, vector) in delta.add {
             if vector.len() != set.dimension {
                 return Err(VectorError::Io(format!(
@@ -297,6 +295,7 @@ impl VectorSet {
             std::io::Write::write_all(&mut appended, bytemuck::cast_slice::<f32, u8>(&vector))
                 .map_err(io(&path))?;
             set.codes.push(&vector);
+            added.push((set.items.len(), vector));
             set.items.push(item);
         }
         drop(appended);
@@ -304,13 +303,8 @@ impl VectorSet {
         for rows in set.rows_in_category.values_mut() {
             rows.retain(|r| !retired.contains(r));
         }
-        if set.ann.is_some() {
-            let added: Vec<(usize, Vec<f32>)> = (first_new..set.items.len())
-                .map(|row| (row, set.vector(row)))
-                .collect();
-            if let Some(ann) = &mut set.ann {
-                ann.insert(&added)?;
-            }
+        if let Some(ann) = &mut set.ann {
+            ann.insert(&added)?;
         }
         // The lists are read whole for the update (a build step), served from disk after.
         let (mut lists, k) = read_neighbours(from, first_new)?;
