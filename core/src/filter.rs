@@ -177,6 +177,13 @@ impl ProductFilter {
             && self.featured.is_none_or(|f| f == featured)
     }
 
+    /// Whether a product priced between `low` and `high` (inclusive) could pass the price
+    /// bounds: whether the two ranges meet.
+    #[inline]
+    pub fn accepts_price_range(&self, low: f64, high: f64) -> bool {
+        self.max_price.is_none_or(|p| low <= p) && self.min_price.is_none_or(|p| high >= p)
+    }
+
     /// Whether the filter reads a product's categories or attribute values.
     #[inline]
     pub fn reads_lists(&self) -> bool {

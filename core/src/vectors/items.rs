@@ -1,7 +1,10 @@
 //! What each row of a vector set stands for ([`VectorItem`]: the product and the facts a filter
 //! reads), and the rows' items as a set holds them ([`Items`]): with the numbers a filter
 //! checks first packed beside them, so that a scan reads 16 bytes a row for those instead of
-//! the row's item (about 170 bytes, with its lists behind pointers).
+//! the row's item (about 170 bytes, with its lists behind pointers), and the range of prices of
+//! each block of [`BLOCK_ROWS`] rows, so that a scan with a price filter skips the blocks no
+//! row of which can pass (a whole build lays rows out by category, then price: most blocks
+//! hold a narrow range).
 
 use std::ops::Deref;
 
@@ -54,12 +57,19 @@ impl VectorItem {
     }
 }
 
+/// Rows per block of [`Items::blocks_passing`]: a block of sign codes is 48 KB at 384
+/// dimensions, so skipping one saves far more than checking it costs.
+pub(super) const BLOCK_ROWS: usize = 1_024;
+
 /// The rows' items, read as a slice; changed only through [`Items`]'s methods, which keep the
-/// packed numbers true.
+/// packed numbers and the blocks' price ranges true.
 #[derive(Debug)]
 pub(super) struct Items {
     items: Vec<VectorItem>,
     numbers: Vec<RowNumbers>,
+    /// Per block of [`BLOCK_ROWS`] rows, the lowest and highest price of its rows (retired rows
+    /// included: a range only has to hold every row that can pass).
+    prices: Vec<(f64, f64)>,
 }
 
 /// What [`ProductFilter::accepts_numbers`] reads of a row, and whether the row is retired.
@@ -85,14 +95,22 @@ impl RowNumbers {
 impl Items {
     /// The items of rows `0..items.len()`.
     pub(super) fn new(items: Vec<VectorItem>) -> Items {
-        let numbers = items.iter().map(RowNumbers::of).collect();
-        Items { items, numbers }
+        let numbers: Vec<RowNumbers> = items.iter().map(RowNumbers::of).collect();
+        let prices = numbers.chunks(BLOCK_ROWS).map(price_range).collect();
+        Items {
+            items,
+            numbers,
+            prices,
+        }
     }
 
     /// Row `row` now holds `item`.
     pub(super) fn replace(&mut self, row: usize, item: VectorItem) {
         self.numbers[row] = RowNumbers::of(&item);
         self.items[row] = item;
+        let block = row / BLOCK_ROWS;
+        let end = ((block + 1) * BLOCK_ROWS).min(self.numbers.len());
+        self.prices[block] = price_range(&self.numbers[block * BLOCK_ROWS..end]);
     }
 
     /// Row `row` no longer stands for its product.
@@ -103,8 +121,29 @@ impl Items {
 
     /// A new row, numbered [`Items::len`] before the call.
     pub(super) fn push(&mut self, item: VectorItem) {
-        self.numbers.push(RowNumbers::of(&item));
+        let numbers = RowNumbers::of(&item);
+        if self.numbers.len().is_multiple_of(BLOCK_ROWS) {
+            self.prices.push((numbers.price, numbers.price));
+        } else if let Some((low, high)) = self.prices.last_mut() {
+            *low = low.min(numbers.price);
+            *high = high.max(numbers.price);
+        }
+        self.numbers.push(numbers);
         self.items.push(item);
+    }
+
+    /// Per block of [`BLOCK_ROWS`] rows, whether a row of it may pass `filter`'s price bounds;
+    /// `None` when the filter has none (every block may).
+    pub(super) fn blocks_passing(&self, filter: &ProductFilter) -> Option<Vec<bool>> {
+        if filter.min_price.is_none() && filter.max_price.is_none() {
+            return None;
+        }
+        Some(
+            self.prices
+                .iter()
+                .map(|&(low, high)| filter.accepts_price_range(low, high))
+                .collect(),
+        )
     }
 
     /// Whether row `row` stands for its product and passes `filter`: its packed numbers, then,
@@ -121,6 +160,14 @@ impl Items {
     pub(super) fn into_vec(self) -> Vec<VectorItem> {
         self.items
     }
+}
+
+/// The lowest and highest price of `rows`.
+fn price_range(rows: &[RowNumbers]) -> (f64, f64) {
+    rows.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), n| {
+            (low.min(n.price), high.max(n.price))
+        })
 }
 
 impl Deref for Items {
@@ -199,5 +246,52 @@ mod tests {
         assert!(passed > 0 && passed < filters.len() * items.len());
         assert_eq!(items[3].id, "p17");
         assert!(items[5].retired && items[40].retired && !items[41].retired);
+    }
+
+    /// A block a filter's price bounds close holds no row that passes them, through every way
+    /// a row changes; and narrow bounds close blocks.
+    #[test]
+    fn a_closed_block_holds_no_row_within_the_price_bounds() {
+        // Prices rise with the row, with a wobble, as a whole build lays a category out.
+        let priced = |n: usize, price: f64| VectorItem { price, ..item(n) };
+        let n = 5 * BLOCK_ROWS / 2;
+        let mut items = Items::new(
+            (0..n)
+                .map(|i| priced(i, i as f64 / 10.0 + (i % 7) as f64))
+                .collect(),
+        );
+        items.replace(10, priced(10, 900.0));
+        items.replace(BLOCK_ROWS + 3, priced(3, 0.5));
+        items.retire(20);
+        for i in 0..BLOCK_ROWS {
+            items.push(priced(n + i, 40.0 + (i % 5) as f64));
+        }
+        assert_eq!(items.prices.len(), items.len().div_ceil(BLOCK_ROWS));
+        assert!(items.blocks_passing(&ProductFilter::default()).is_none());
+        let bounds = [
+            (None, Some(20.0)),
+            (Some(150.0), None),
+            (Some(60.0), Some(70.0)),
+            (Some(1.0), Some(0.9)),
+        ];
+        let mut closed = 0;
+        for (min_price, max_price) in bounds {
+            let filter = ProductFilter {
+                min_price,
+                max_price,
+                ..ProductFilter::default()
+            };
+            let blocks = items.blocks_passing(&filter).unwrap();
+            for row in 0..items.len() {
+                let price = items.numbers[row].price;
+                if filter.min_price.is_none_or(|p| price >= p)
+                    && filter.max_price.is_none_or(|p| price <= p)
+                {
+                    assert!(blocks[row / BLOCK_ROWS], "row {row} at {price}, {filter:?}");
+                }
+            }
+            closed += blocks.iter().filter(|open| !**open).count();
+        }
+        assert!(closed >= 4, "{closed} blocks closed");
     }
 }

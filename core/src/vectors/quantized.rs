@@ -243,13 +243,17 @@ impl Codes {
         let bits = &self.signs[row * self.words..(row + 1) * self.words];
         // The row's bits are counted here rather than stored: scans wait on memory, not on
         // arithmetic.
-        let (mut under_set, mut ones) = (0u32, 0u32);
+        // One count per plane over the row's words, weighted once at the end: weighting
+        // per word made the compiler sum its vector lanes once a word.
+        let mut ones = 0u32;
+        let mut per_plane = [0u32; PLANES];
         for (&word, planes) in bits.iter().zip(query.planes.chunks_exact(PLANES)) {
             ones += word.count_ones();
-            for (b, &plane) in planes.iter().enumerate() {
-                under_set += (word & plane).count_ones() << b;
+            for (count, &plane) in per_plane.iter_mut().zip(planes) {
+                *count += (word & plane).count_ones();
             }
         }
+        let under_set: u32 = per_plane.iter().enumerate().map(|(b, &c)| c << b).sum();
         let terms = self.sign_rows[row];
         query.mean_offset
             + terms.mean_dot

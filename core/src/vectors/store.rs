@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::VectorError;
 use super::ann::AnnIndex;
-use super::items::{Items, VectorItem};
+use super::items::{BLOCK_ROWS, Items, VectorItem};
 use super::quantized::{CodeQuery, Codes, FloatRows};
 use crate::filter::ProductFilter;
 
@@ -572,7 +572,7 @@ impl VectorSet {
     /// Otherwise the share of candidates the filter keeps is estimated on a sample, and the
     /// unfiltered graph is asked for enough rows that `k` of them should pass; when that would
     /// be too many rows ([`OVERFETCH_MAX`]), or too few of them pass, the candidates are
-    /// scanned exactly. The filter never runs inside the graph search (see
+    /// scanned ([`VectorSet::scan_knn`]). The filter never runs inside the graph search (see
     /// [`AnnIndex::search`]).
     pub fn knn(
         &self,
@@ -584,21 +584,8 @@ impl VectorSet {
         if filter.nothing {
             return Vec::new();
         }
-        let category_rows = filter
-            .category
-            .map(|c| self.rows_in_category.get(&c).map_or(&[][..], Vec::as_slice));
-        let scan_candidates = || match category_rows {
-            Some(rows) => {
-                // Every row listed is in the category: checking it again would only cost a
-                // cache miss per row (the category list is behind a pointer).
-                let within = ProductFilter {
-                    category: None,
-                    ..filter.clone()
-                };
-                self.scan(Candidates::Listed(rows), query, k, &within, exclude)
-            }
-            None => self.scan_knn(query, k, filter, exclude),
-        };
+        let category_rows = self.category_rows(filter);
+        let scan_candidates = || self.scan_knn(query, k, filter, exclude);
         let Some(ann) = self
             .ann
             .as_ref()
@@ -695,9 +682,16 @@ impl VectorSet {
         passing as f64 / sampled as f64 * candidates as f64 / self.items.len() as f64
     }
 
+    /// The rows of `filter`'s category, when it names one.
+    fn category_rows(&self, filter: &ProductFilter) -> Option<&[u32]> {
+        filter
+            .category
+            .map(|c| self.rows_in_category.get(&c).map_or(&[][..], Vec::as_slice))
+    }
+
     /// The `k` rows most similar to `query` (cosine; vectors are normalised) that pass `filter`,
-    /// best first, by a scan of every row ([`VectorSet::scan`]). `exclude` leaves one row out
-    /// (the anchor of "similar").
+    /// best first, by a scan ([`VectorSet::scan`]) of the rows of the filter's category, or of
+    /// every row. `exclude` leaves one row out (the anchor of "similar").
     pub fn scan_knn(
         &self,
         query: &[f32],
@@ -705,13 +699,24 @@ impl VectorSet {
         filter: &ProductFilter,
         exclude: Option<usize>,
     ) -> Vec<(usize, f32)> {
-        self.scan(
-            Candidates::Every(self.items.len()),
-            query,
-            k,
-            filter,
-            exclude,
-        )
+        match self.category_rows(filter) {
+            Some(rows) => {
+                // Every row listed is in the category: checking it again would only cost a
+                // cache miss per row (the category list is behind a pointer).
+                let within = ProductFilter {
+                    category: None,
+                    ..filter.clone()
+                };
+                self.scan(Candidates::Listed(rows), query, k, &within, exclude)
+            }
+            None => self.scan(
+                Candidates::Every(self.items.len()),
+                query,
+                k,
+                filter,
+                exclude,
+            ),
+        }
     }
 
     /// The `k` best of `rows` that pass `filter` (but `exclude`): the int8 codes of every row
@@ -745,6 +750,7 @@ impl VectorSet {
         signs_first: bool,
     ) -> Vec<(usize, f32)> {
         let (filter, excluded) = self.scan_filter(filter, rows.len());
+        let blocks = self.items.blocks_passing(&filter);
         let admits = |i: usize| {
             Some(i) != exclude
                 && excluded.as_ref().is_none_or(|set| !set.contains(i))
@@ -757,6 +763,7 @@ impl VectorSet {
                 |i| self.codes.approx(prepared, i),
                 admits,
                 Order::FilterFirst,
+                blocks.as_deref(),
             );
         }
         let mut first = best_of(
@@ -765,6 +772,7 @@ impl VectorSet {
             |i| self.codes.sign_estimate(prepared, i),
             admits,
             Order::ScoreFirst,
+            blocks.as_deref(),
         );
         for (row, score) in &mut first {
             *score = self.codes.approx(prepared, *row);
@@ -885,50 +893,69 @@ enum Order {
 }
 
 /// The best `keep` of `rows` that `admits` by `score`, in no order, each row scored and
-/// checked in `order`. From [`PARALLEL_SCAN_FROM`] rows each core scores its share and keeps
-/// its own best, and the best of theirs are kept.
+/// checked in `order`. Rows of a block that `blocks` closes (indexed by row / [`BLOCK_ROWS`])
+/// are neither scored nor checked. From [`PARALLEL_SCAN_FROM`] rows each core scores its share
+/// and keeps its own best, and the best of theirs are kept; the shares are runs of
+/// [`BLOCK_ROWS`] candidates dealt out in turn, so that the cores split the open blocks evenly
+/// however they lie (rows are laid out by category and price: the cheap ones are together).
 fn best_of(
     rows: Candidates<'_>,
     keep: usize,
     score: impl Fn(usize) -> f32 + Sync,
     admits: impl Fn(usize) -> bool + Sync,
     order: Order,
+    blocks: Option<&[bool]>,
 ) -> Vec<(usize, f32)> {
     if keep == 0 {
         return Vec::new();
     }
-    let best = |part: std::ops::Range<usize>| {
+    let n = rows.len();
+    let runs = n.div_ceil(BLOCK_ROWS);
+    let open = |row: usize| blocks.is_none_or(|open| open[row / BLOCK_ROWS]);
+    let best = |part: usize, parts: usize| {
         let mut top = TopRows::new(keep);
-        for row in part.map(|i| rows.row(i)) {
-            match order {
-                Order::FilterFirst => {
-                    if admits(row) {
-                        let score = score(row);
-                        if top.could_keep(score) {
-                            top.push(row, score);
+        for run in (part..runs).step_by(parts) {
+            let run = run * BLOCK_ROWS..((run + 1) * BLOCK_ROWS).min(n);
+            // Every row's run of candidates is its block: one check for the run.
+            if let Candidates::Every(_) = rows
+                && !open(run.start)
+            {
+                continue;
+            }
+            for row in run.map(|i| rows.row(i)) {
+                if let Candidates::Listed(_) = rows
+                    && !open(row)
+                {
+                    continue;
+                }
+                match order {
+                    Order::FilterFirst => {
+                        if admits(row) {
+                            let score = score(row);
+                            if top.could_keep(score) {
+                                top.push(row, score);
+                            }
                         }
                     }
-                }
-                Order::ScoreFirst => {
-                    let score = score(row);
-                    if top.could_keep(score) && admits(row) {
-                        top.push(row, score);
+                    Order::ScoreFirst => {
+                        let score = score(row);
+                        if top.could_keep(score) && admits(row) {
+                            top.push(row, score);
+                        }
                     }
                 }
             }
         }
         top.rows
     };
-    let n = rows.len();
     let mut scored = if n < PARALLEL_SCAN_FROM {
-        best(0..n)
+        best(0, 1)
     } else {
         use rayon::prelude::*;
         let parts = rayon::current_num_threads().max(1);
-        let size = n.div_ceil(parts);
         (0..parts)
             .into_par_iter()
-            .flat_map_iter(|p| best(p * size..((p + 1) * size).min(n)))
+            .flat_map_iter(|p| best(p, parts))
             .collect()
     };
     keep_best(&mut scored, keep);
@@ -1362,7 +1389,7 @@ mod tests {
         let listed: Vec<u32> = (0..n as u32).rev().collect();
         for rows in [Candidates::Every(n), Candidates::Listed(&listed)] {
             for order in [Order::FilterFirst, Order::ScoreFirst] {
-                let mut split = best_of(rows, keep, score, admits, order);
+                let mut split = best_of(rows, keep, score, admits, order, None);
                 keep_best(&mut split, keep);
                 assert_eq!(split, expected);
             }
@@ -1416,6 +1443,72 @@ mod tests {
                 keep_best(&mut scanned, shortlist(k));
                 assert_eq!(scanned, expected);
                 assert!(scanned.iter().all(|&(r, _)| r % 4 != 1 && r % 7 != 0));
+            }
+        }
+    }
+
+    /// A scan with price bounds skips the blocks of rows outside them and keeps what a check
+    /// of every row keeps, over every row or listed ones, scored by int8 codes or signs first.
+    #[test]
+    fn a_scan_with_price_bounds_skips_closed_blocks_and_keeps_what_every_row_would() {
+        let (n, dimension, k) = (PARALLEL_SCAN_FROM + 5 * BLOCK_ROWS / 2, 16, 10);
+        let vectors = random_unit_vectors(n, dimension);
+        // Prices rise with the row (as a whole build lays a category out), with a wobble.
+        let items = (0..n)
+            .map(|i| {
+                let price = (i / 50) as f64 + (i % 3) as f64;
+                item(&format!("p{i}"), vec![0], price, (i % 4) as i64)
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        VectorSet::write(dir.path(), "m", dimension, items, &vectors, false).unwrap();
+        let set = VectorSet::open(dir.path(), "m").unwrap();
+        let filter = ProductFilter {
+            min_price: Some(100.0),
+            max_price: Some(260.0),
+            in_stock: Some(true),
+            ..Default::default()
+        };
+        let blocks = set.items.blocks_passing(&filter).unwrap();
+        assert!(blocks.iter().filter(|open| !**open).count() >= blocks.len() / 2);
+        let listed: Vec<u32> = (0..n as u32).filter(|r| r % 5 != 0).collect();
+        for candidates in [Candidates::Every(n), Candidates::Listed(&listed)] {
+            for row in (0..n).step_by(n / 5) {
+                let prepared = set.codes.query(&vectors[row]);
+                let admitted: Vec<usize> = (0..candidates.len())
+                    .map(|i| candidates.row(i))
+                    .filter(|&r| r != row && filter.accepts(set.item(r).facts()))
+                    .collect();
+                for signs_first in [false, true] {
+                    let mut scanned =
+                        set.score_codes(candidates, &prepared, k, &filter, Some(row), signs_first);
+                    let mut expected: Vec<(usize, f32)> = if signs_first {
+                        let mut first: Vec<(usize, f32)> = admitted
+                            .iter()
+                            .map(|&r| (r, set.codes.sign_estimate(&prepared, r)))
+                            .collect();
+                        keep_best(&mut first, sign_shortlist(k));
+                        first
+                    } else {
+                        admitted
+                            .iter()
+                            .map(|&r| (r, set.codes.approx(&prepared, r)))
+                            .collect()
+                    };
+                    if signs_first {
+                        for (r, score) in &mut expected {
+                            *score = set.codes.approx(&prepared, *r);
+                        }
+                    }
+                    let keep = if signs_first {
+                        sign_shortlist(k)
+                    } else {
+                        shortlist(k)
+                    };
+                    keep_best(&mut expected, keep);
+                    keep_best(&mut scanned, keep);
+                    assert_eq!(scanned, expected, "signs first {signs_first}");
+                }
             }
         }
     }
