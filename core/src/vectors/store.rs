@@ -1482,29 +1482,24 @@ mod tests {
                 for signs_first in [false, true] {
                     let mut scanned =
                         set.score_codes(candidates, &prepared, k, &filter, Some(row), signs_first);
-                    let mut expected: Vec<(usize, f32)> = if signs_first {
+                    // The rows the sign pass keeps (or every admitted row), by their int8 codes.
+                    let (kept, keep) = if signs_first {
                         let mut first: Vec<(usize, f32)> = admitted
                             .iter()
                             .map(|&r| (r, set.codes.sign_estimate(&prepared, r)))
                             .collect();
                         keep_best(&mut first, sign_shortlist(k));
-                        first
+                        (
+                            first.into_iter().map(|(r, _)| r).collect(),
+                            sign_shortlist(k),
+                        )
                     } else {
-                        admitted
-                            .iter()
-                            .map(|&r| (r, set.codes.approx(&prepared, r)))
-                            .collect()
+                        (admitted.clone(), shortlist(k))
                     };
-                    if signs_first {
-                        for (r, score) in &mut expected {
-                            *score = set.codes.approx(&prepared, *r);
-                        }
-                    }
-                    let keep = if signs_first {
-                        sign_shortlist(k)
-                    } else {
-                        shortlist(k)
-                    };
+                    let mut expected: Vec<(usize, f32)> = kept
+                        .into_iter()
+                        .map(|r| (r, set.codes.approx(&prepared, r)))
+                        .collect();
                     keep_best(&mut expected, keep);
                     keep_best(&mut scanned, keep);
                     assert_eq!(scanned, expected, "signs first {signs_first}");
