@@ -354,6 +354,18 @@ fn full_mode_finds_a_paraphrase_that_instant_mode_misses() {
     let details = lamp.ranking_score_details.as_ref().unwrap();
     assert!(details.semantic_score.is_some() && details.fused_score == Some(lamp.ranking_score));
     assert!(full.semantic_hit_count > 0);
+    // Full mode scores 40 candidates and highlights only its page: every hit of it is
+    // highlighted, the semantic ones too, and a hit both modes return is marked alike.
+    assert!(full.hits.iter().all(|h| h.formatted.is_some()));
+    let shared: Vec<_> = full
+        .hits
+        .iter()
+        .filter_map(|h| Some((h, instant.hits.iter().find(|i| i.id == h.id)?)))
+        .collect();
+    assert!(!shared.is_empty());
+    for (full_hit, instant_hit) in shared {
+        assert_eq!(full_hit.formatted, instant_hit.formatted, "{}", full_hit.id);
+    }
 
     // Nothing matches lexically: the semantic candidates are the answer when the query is
     // closer to what the store sells than to what it does not, else no hits and labelled

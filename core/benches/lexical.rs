@@ -1,5 +1,7 @@
-//! Lexical search (`Engine::search`, `instant` mode): the French query mix with facets on, and
-//! single cases (exact word, typo, prefix, four words). Filters and sorting are in
+//! Lexical search (`Engine::search` with the request's defaults): the French query mix with
+//! facets on, and single cases (exact word, typo, prefix, four words). The defaults are full
+//! mode, but this fixture has no model: the semantic side is off, and each answer is the
+//! lexical page of the 40 candidates full mode scores for fusion. Filters and sorting are in
 //! `benches/filter.rs`, the whole query in both modes in `benches/engine.rs`.
 //!
 //!     cargo bench --bench lexical                              # 100,000 products

@@ -19,7 +19,7 @@
 
 use serde::Serialize;
 
-use super::{Engine, Live, QueryWords, SearchError, SearchHit, SearchRequest, Sort, lexical_hit};
+use super::{Engine, Live, SearchError, SearchHit, SearchRequest, Sort, lexical_hit};
 use crate::filter::ProductFilter;
 use crate::index::LexicalRequest;
 
@@ -202,10 +202,6 @@ impl Engine {
             limit: POPULAR,
             facets: false,
         })?;
-        let words = QueryWords {
-            kept: &[],
-            marks: &[],
-        };
         let plain = SearchRequest {
             highlight: false,
             ..request.clone()
@@ -213,13 +209,7 @@ impl Engine {
         for (_, hit) in popular.hits {
             items.push(Alternative::Popular {
                 label: "Populaire".to_owned(),
-                hit: Box::new(lexical_hit(
-                    hit,
-                    None,
-                    words,
-                    &plain,
-                    &dictionaries.categories,
-                )),
+                hit: Box::new(lexical_hit(hit, None, &[], &plain, &dictionaries.categories).hit),
             });
         }
         Ok(Alternatives {

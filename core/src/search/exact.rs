@@ -114,9 +114,9 @@ pub(super) fn order(
 pub(super) fn reorder_hits(
     lexicon: &Lexicon,
     query: &str,
-    hits: Vec<super::SearchHit>,
-) -> Vec<super::SearchHit> {
-    let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
+    hits: Vec<super::Scored>,
+) -> Vec<super::Scored> {
+    let names: Vec<&str> = hits.iter().map(|h| h.hit.name.as_str()).collect();
     let Some(order) = order(lexicon, query, &names, None) else {
         return hits;
     };

@@ -11,13 +11,15 @@ use crate::index::{PlannedWord, TEXT_SOURCES, TextField, Tier, match_tier};
 use crate::text;
 
 /// The stored texts of a hit (one per [`TEXT_SOURCES`] entry), each analysed on first use.
-pub(crate) struct Analysed<'a> {
-    texts: &'a [String],
+/// It owns them: a hit scored now is highlighted later, once it is known to be on the page,
+/// with the words its score analysed.
+pub(crate) struct Analysed {
+    texts: Vec<String>,
     words: [OnceCell<Vec<text::Word>>; TEXT_SOURCES.len()],
 }
 
-impl<'a> Analysed<'a> {
-    pub(crate) fn new(texts: &'a [String]) -> Analysed<'a> {
+impl Analysed {
+    pub(crate) fn new(texts: Vec<String>) -> Analysed {
         Analysed {
             texts,
             words: Default::default(),
@@ -25,7 +27,7 @@ impl<'a> Analysed<'a> {
     }
 
     /// The text of source `i` ("" when the hit has none).
-    pub(crate) fn text(&self, i: usize) -> &'a str {
+    pub(crate) fn text(&self, i: usize) -> &str {
         self.texts.get(i).map_or("", String::as_str)
     }
 
@@ -43,7 +45,7 @@ impl<'a> Analysed<'a> {
 /// Wraps the words of source `source` of a hit that match a query word in `<mark>`; the rest is
 /// HTML-escaped. With `crop`, keeps about that many words around the first match.
 pub(crate) fn highlight(
-    analysed: &Analysed<'_>,
+    analysed: &Analysed,
     source: usize,
     words: &[PlannedWord],
     crop: Option<usize>,
@@ -190,7 +192,7 @@ pub struct WordMatch {
 /// The best match of each word over a hit's stored texts. Sources come in decreasing weight:
 /// one that cannot beat a word's best match (an exact match in a heavier field) is skipped,
 /// and never analysed when no word needs it.
-pub(crate) fn explain(words: &[PlannedWord], analysed: &Analysed<'_>) -> Vec<WordMatch> {
+pub(crate) fn explain(words: &[PlannedWord], analysed: &Analysed) -> Vec<WordMatch> {
     words
         .iter()
         .map(|w| {
@@ -232,7 +234,7 @@ mod tests {
     fn marks_matches_and_escapes_the_rest() {
         let words = plan_words("canpe velours");
         let texts = ["Canapé <d'angle> en velours".to_owned()];
-        let got = highlight(&Analysed::new(&texts), 0, &words, None);
+        let got = highlight(&Analysed::new(texts.to_vec()), 0, &words, None);
         assert_eq!(
             got,
             "<mark>Canapé</mark> &lt;d'angle&gt; en <mark>velours</mark>"
@@ -244,7 +246,7 @@ mod tests {
         let words = plan_words("lampe");
         let text = "Un deux trois quatre cinq six sept huit neuf dix onze douze lampe treize quatorze quinze seize dix-sept";
         let texts: Vec<String> = ["", "", "", "", "", text].map(str::to_owned).to_vec();
-        let got = highlight(&Analysed::new(&texts), 5, &words, Some(6));
+        let got = highlight(&Analysed::new(texts), 5, &words, Some(6));
         assert!(got.starts_with('…') && got.ends_with('…'), "{got}");
         assert!(got.contains("<mark>lampe</mark>"), "{got}");
     }
@@ -269,8 +271,8 @@ mod tests {
                 .map(str::to_owned)
                 .to_vec();
             for crop in [4, 10, 24, 200] {
-                let streamed = highlight(&Analysed::new(&texts), 5, &words, Some(crop));
-                let analysed = Analysed::new(&texts);
+                let streamed = highlight(&Analysed::new(texts.clone()), 5, &words, Some(crop));
+                let analysed = Analysed::new(texts.clone());
                 analysed.words(5);
                 let full = highlight(&analysed, 5, &words, Some(crop));
                 assert_eq!(streamed, full, "{query}, crop {crop}");
@@ -293,7 +295,7 @@ mod tests {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        let got = explain(&words, &Analysed::new(&texts));
+        let got = explain(&words, &Analysed::new(texts));
         assert_eq!(
             (got[0].tier, got[0].field),
             (Some(Tier::Exact), Some("name"))

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use super::{
-    Engine, Live, SearchError, SearchHit, SearchRequest, fuse, lexical_hit, semantic_score,
+    Engine, Live, Scored, SearchError, SearchHit, SearchRequest, fuse, lexical_hit, semantic_score,
 };
 use super::{Fused, QueryWords, empty, exact};
 use crate::filter::ProductFilter;
@@ -166,7 +166,7 @@ impl Engine {
         request: &SearchRequest,
         filter: &ProductFilter,
         words: QueryWords,
-        lexical: Vec<SearchHit>,
+        lexical: Vec<Scored>,
         lexical_total: usize,
         matched: bool,
         offset: usize,
@@ -174,16 +174,24 @@ impl Engine {
         degraded: &mut Vec<String>,
     ) -> Result<HybridAnswer, SearchError> {
         let page_end = offset + limit;
-        let names: Vec<&str> = lexical.iter().map(|h| h.name.as_str()).collect();
+        let names: Vec<&str> = lexical.iter().map(|h| h.hit.name.as_str()).collect();
         let named = exact::names_one(&request.q, &names);
         let strong = matched
             && !named
             && lexical.len() >= page_end
             && lexical[offset..page_end]
                 .iter()
-                .all(|h| h.ranking_score >= STRONG_LEXICAL);
+                .all(|h| h.hit.ranking_score >= STRONG_LEXICAL);
+        // Only the page is highlighted.
+        let page_of = |hits: Vec<Scored>| -> Vec<SearchHit> {
+            hits.into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|h| h.highlighted(words.marks, request))
+                .collect()
+        };
         if strong {
-            let page = lexical.into_iter().skip(offset).take(limit).collect();
+            let page = page_of(lexical);
             return Ok(HybridAnswer::lexical(page, lexical_total));
         }
         let semantic = match self.semantic_candidates(
@@ -196,8 +204,7 @@ impl Engine {
             Ok(semantic) => semantic,
             Err(reason) => {
                 degraded.push(format!("semantic search: {reason}"));
-                let lexical = exact::reorder_hits(&self.lexicon(), &request.q, lexical);
-                let page = lexical.into_iter().skip(offset).take(limit).collect();
+                let page = page_of(exact::reorder_hits(&self.lexicon(), &request.q, lexical));
                 return Ok(HybridAnswer::lexical(page, lexical_total));
             }
         };
@@ -219,7 +226,7 @@ impl Engine {
         let ratio = request.semantic_ratio.unwrap_or(self.semantic_ratio);
         let lexical_scores: Vec<(String, f32)> = lexical
             .iter()
-            .map(|h| (h.id.clone(), h.ranking_score))
+            .map(|h| (h.hit.id.clone(), h.hit.ranking_score))
             .collect();
         let mut fused = fuse(&lexical_scores, &semantic, ratio);
         // A product only the semantic source found, at a similarity below the floor, is noise
@@ -230,20 +237,20 @@ impl Engine {
             });
         }
         let semantic_only = fused.iter().filter(|f| f.lexical.is_none()).count();
-        let mut by_id: HashMap<String, SearchHit> =
-            lexical.into_iter().map(|h| (h.id.clone(), h)).collect();
+        let mut by_id: HashMap<String, Scored> =
+            lexical.into_iter().map(|h| (h.hit.id.clone(), h)).collect();
         let text = live.text();
         let categories = &text.dictionaries().categories;
         let hydrate =
-            |by_id: &mut HashMap<String, SearchHit>, wanted: &[Fused]| -> Result<(), SearchError> {
+            |by_id: &mut HashMap<String, Scored>, wanted: &[Fused]| -> Result<(), SearchError> {
                 let missing: Vec<&str> = wanted
                     .iter()
                     .filter(|f| !by_id.contains_key(&f.id))
                     .map(|f| f.id.as_str())
                     .collect();
                 for hit in text.hits_by_id(&missing)?.into_iter().flatten() {
-                    let hit = lexical_hit(hit, None, words, request, categories);
-                    by_id.insert(hit.id.clone(), hit);
+                    let hit = lexical_hit(hit, None, words.kept, request, categories);
+                    by_id.insert(hit.hit.id.clone(), hit);
                 }
                 Ok(())
             };
@@ -253,7 +260,7 @@ impl Engine {
             hydrate(&mut by_id, &fused)?;
             let names: Vec<&str> = fused
                 .iter()
-                .map(|f| by_id.get(&f.id).map_or("", |h| h.name.as_str()))
+                .map(|f| by_id.get(&f.id).map_or("", |h| h.hit.name.as_str()))
                 .collect();
             let ids: Vec<&str> = fused.iter().map(|f| f.id.as_str()).collect();
             let closeness = live.closeness(&ids);
@@ -269,7 +276,7 @@ impl Engine {
         let hits = page
             .into_iter()
             .filter_map(|f| {
-                let mut hit = by_id.remove(&f.id)?;
+                let mut hit = by_id.remove(&f.id)?.highlighted(words.marks, request);
                 hit.ranking_score = f.score;
                 if let Some(details) = hit.ranking_score_details.as_mut() {
                     details.lexical_score = f.lexical;

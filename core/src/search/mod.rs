@@ -835,10 +835,10 @@ impl Engine {
             marks: &marks,
         };
         let categories = &generation.dictionaries().categories;
-        let lexical_hits: Vec<SearchHit> = lexical
+        let lexical_hits: Vec<Scored> = lexical
             .hits
             .into_iter()
-            .map(|(sort_score, hit)| lexical_hit(hit, sort_score, query_words, request, categories))
+            .map(|(sort_score, hit)| lexical_hit(hit, sort_score, &kept, request, categories))
             .collect();
         let mut degraded = Vec::new();
         let mut empty_because = None;
@@ -869,6 +869,10 @@ impl Engine {
             if offset == 0 && request.sort == Sort::Relevance {
                 hits = exact::reorder_hits(&lexicon, &request.q, hits);
             }
+            let hits = hits
+                .into_iter()
+                .map(|h| h.highlighted(&marks, request))
+                .collect();
             (hits, lexical.total, 0)
         };
         let (facet_distribution, facet_stats) = if empty_because.is_some() {
@@ -1016,16 +1020,37 @@ pub(crate) struct QueryWords<'a> {
     marks: &'a [PlannedWord],
 }
 
-/// A lexical hit: its text score, highlights and explanation.
+/// A lexical hit scored from its stored texts, not highlighted yet: full mode scores
+/// [`hybrid::FUSION_DEPTH`] candidates for a page of 20, and only the page is highlighted
+/// ([`Scored::highlighted`]), with the words its score analysed.
+pub(crate) struct Scored {
+    /// The hit, with its text score and explanation.
+    pub(crate) hit: SearchHit,
+    /// Its stored texts, as far as the score analysed them.
+    analysed: highlight::Analysed,
+}
+
+impl Scored {
+    /// The hit, with the highlights of `marks` when the request asks for them.
+    pub(crate) fn highlighted(self, marks: &[PlannedWord], request: &SearchRequest) -> SearchHit {
+        let Scored { mut hit, analysed } = self;
+        hit.formatted = request.highlight.then(|| Formatted {
+            name: highlight::highlight(&analysed, 0, marks, None),
+            description: highlight::highlight(&analysed, 5, marks, Some(24)),
+        });
+        hit
+    }
+}
+
+/// A lexical hit: its text score and explanation.
 fn lexical_hit(
     hit: IndexHit,
     sort_score: Option<f32>,
-    words: QueryWords,
+    kept: &[PlannedWord],
     request: &SearchRequest,
     categories: &[FacetCategory],
-) -> SearchHit {
-    let QueryWords { kept, marks } = words;
-    let analysed = highlight::Analysed::new(&hit.texts);
+) -> Scored {
+    let analysed = highlight::Analysed::new(hit.texts);
     let words = highlight::explain(kept, &analysed);
     let text_score: f32 = words.iter().map(|w| w.score).sum();
     let ranking_score = if kept.is_empty() {
@@ -1033,10 +1058,6 @@ fn lexical_hit(
     } else {
         text_score / (highlight::max_word_score() * kept.len() as f32)
     };
-    let formatted = request.highlight.then(|| Formatted {
-        name: highlight::highlight(&analysed, 0, marks, None),
-        description: highlight::highlight(&analysed, 5, marks, Some(24)),
-    });
     let details = request.explain.then_some(RankingDetails {
         words,
         text_score,
@@ -1045,7 +1066,10 @@ fn lexical_hit(
         semantic_score: None,
         fused_score: None,
     });
-    search_hit(hit.hit, categories, ranking_score, formatted, details)
+    Scored {
+        hit: search_hit(hit.hit, categories, ranking_score, None, details),
+        analysed,
+    }
 }
 
 /// A hit from a product's stored summary.

@@ -385,7 +385,9 @@ mod tests {
         for (text, vector) in texts.iter().zip(&vectors) {
             assert_eq!(
                 *vector,
-                SyntheticEmbedder.embed_passages(&[text.clone()]).unwrap()[0]
+                SyntheticEmbedder
+                    .embed_passages(std::slice::from_ref(text))
+                    .unwrap()[0]
             );
         }
         // The cache holds them: a second call embeds nothing.
