@@ -12,6 +12,9 @@ use super::intent::{self, Ask, Lexicon};
 
 /// Share of the query's and of the name's words the common in-order words must cover.
 const COVERAGE: f32 = 0.8;
+/// Fewest common in-order words of a match: a query of fewer content words names nothing, and
+/// no candidate's name is analysed for it.
+const MIN_COMMON: usize = 2;
 
 /// The content words of a text, stemmed.
 fn stems(text: &str) -> Vec<String> {
@@ -45,7 +48,7 @@ fn common_in_order(a: &[String], b: &[String]) -> usize {
 fn coverage(query: &[String], name: &[String]) -> Option<f32> {
     let common = common_in_order(query, name);
     let share = common as f32 / query.len().max(name.len()).max(1) as f32;
-    (common >= 2 && share >= COVERAGE).then_some(share)
+    (common >= MIN_COMMON && share >= COVERAGE).then_some(share)
 }
 
 /// The product type the lexicon reads in a name.
@@ -62,6 +65,9 @@ fn product_type(lexicon: &Lexicon, name: &str) -> Option<String> {
 /// Whether the query names one of `names` (a cheap test before the candidates are hydrated).
 pub(super) fn names_one(query: &str, names: &[&str]) -> bool {
     let query_words = stems(query);
+    if query_words.len() < MIN_COMMON {
+        return false;
+    }
     names
         .iter()
         .any(|name| coverage(&query_words, &stems(name)).is_some())
@@ -83,6 +89,9 @@ pub(super) fn order(
     closeness: Option<Closeness>,
 ) -> Option<Vec<usize>> {
     let query_words = stems(query);
+    if query_words.len() < MIN_COMMON {
+        return None;
+    }
     let mut named: Vec<(usize, f32)> = names
         .iter()
         .enumerate()
@@ -137,6 +146,16 @@ mod tests {
         let lexicon = Lexicon::bundled();
         order(&lexicon, query, names, None)
             .map(|o| o.into_iter().map(|i| names[i].to_owned()).collect())
+    }
+
+    #[test]
+    fn a_query_of_one_content_word_names_nothing() {
+        let names = ["Lampe", "Lampe de chevet", "Canapé"];
+        for query in ["lampe", "la lampe", "lampes"] {
+            assert!(!names_one(query, &names), "{query}");
+            assert_eq!(ordered(query, &names), None, "{query}");
+        }
+        assert!(names_one("lampe de chevet", &names));
     }
 
     #[test]
