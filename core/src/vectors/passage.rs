@@ -1,5 +1,5 @@
 //! The text of a product that gets embedded: short and informative, because embedding is
-//! compute-bound (its cost grows with the tokens: about 57 passages/s of ~60 tokens on 2 cores):
+//! compute-bound (its cost grows with the tokens: about 110 passages/s of ~55 tokens on 2 cores):
 //! the name, the category path, the main attributes, and the first sentence or two of the
 //! description that fit in 140 bytes.
 
@@ -7,7 +7,8 @@ use crate::catalog::{Category, Product, strip_html};
 use crate::filter::Facet;
 
 /// Longest description excerpt kept, in bytes. Measured on the demo with the int8 model
-/// (`vivr-search eval`): 180 bytes embed 41 passages/s; 140 bytes, 57/s with full-mode NDCG@10
+/// (`vivr-search eval`, before the build sorted its passages by length, so each rate is about
+/// half today's): 180 bytes embed 41 passages/s; 140 bytes, 57/s with full-mode NDCG@10
 /// 0.0004 lower and similar-products precision 0.01 higher; no description, 87/s but precision
 /// 0.04 lower (the description tells near products apart).
 const DESCRIPTION_CHARS: usize = 140;
