@@ -7,10 +7,10 @@ use crate::catalog::{Category, Product, strip_html};
 use crate::filter::Facet;
 
 /// Longest description excerpt kept, in bytes. Measured on the demo with the int8 model
-/// (`vivr-search eval`, before the build sorted its passages by length, so each rate is about
-/// half today's): 180 bytes embed 41 passages/s; 140 bytes, 57/s with full-mode NDCG@10
-/// 0.0004 lower and similar-products precision 0.01 higher; no description, 87/s but precision
-/// 0.04 lower (the description tells near products apart).
+/// (`vivr-search eval`; the rates as they read that day, on a slower machine, before the build
+/// sorted its passages by length): 180 bytes embed 41 passages/s; 140 bytes, 57/s with
+/// full-mode NDCG@10 0.0004 lower and similar-products precision 0.01 higher; no description,
+/// 87/s but precision 0.04 lower (the description tells near products apart).
 const DESCRIPTION_CHARS: usize = 140;
 
 /// The passage of a product.
