@@ -187,7 +187,7 @@ pub(super) fn pick(
         }
         let seen = per_category.entry(found.hit.category).or_default();
         let recommendation = Recommendation {
-            hit: search_hit(found.hit, categories, score, None, None),
+            hit: search_hit(found.hit, categories, score, None),
             reason,
         };
         if *seen >= cap {

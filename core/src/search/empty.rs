@@ -202,14 +202,10 @@ impl Engine {
             limit: POPULAR,
             facets: false,
         })?;
-        let plain = SearchRequest {
-            highlight: false,
-            ..request.clone()
-        };
         for (_, hit) in popular.hits {
             items.push(Alternative::Popular {
                 label: "Populaire".to_owned(),
-                hit: Box::new(lexical_hit(hit, None, &[], &plain, &dictionaries.categories).hit),
+                hit: Box::new(lexical_hit(hit, None, &[], request, &dictionaries.categories).hit),
             });
         }
         Ok(Alternatives {

@@ -1067,22 +1067,22 @@ fn lexical_hit(
         fused_score: None,
     });
     Scored {
-        hit: search_hit(hit.hit, categories, ranking_score, None, details),
+        hit: search_hit(hit.hit, categories, ranking_score, details),
         analysed,
     }
 }
 
-/// A hit from a product's stored summary.
+/// A hit from a product's stored summary, without highlights (a lexical hit gets them from
+/// [`Scored::highlighted`] once it is on the page).
 pub(crate) fn search_hit(
     hit: StoredHit,
     categories: &[FacetCategory],
     ranking_score: f32,
-    formatted: Option<Formatted>,
     ranking_score_details: Option<RankingDetails>,
 ) -> SearchHit {
     let category = categories.get(hit.category);
     SearchHit {
-        formatted,
+        formatted: None,
         ranking_score_details,
         ranking_score,
         category: HitCategory {

@@ -117,7 +117,7 @@ impl Engine {
             .into_iter()
             .zip(&chosen)
             .filter_map(|(hit, (_, score))| {
-                hit.map(|h| search_hit(h.hit, categories, *score, None, None))
+                hit.map(|h| search_hit(h.hit, categories, *score, None))
             })
             .collect();
         Ok(SimilarResponse {
@@ -181,7 +181,7 @@ impl Engine {
                     && h.hit.id != anchor_id
                     && !hits.iter().any(|x| x.id == h.hit.id)
                 {
-                    hits.push(search_hit(h.hit, categories, 0.0, None, None));
+                    hits.push(search_hit(h.hit, categories, 0.0, None));
                 }
             }
         }

@@ -113,8 +113,8 @@ pub fn embed_cached(
 /// build keeps its work) and into `known`; progress shows rate and ETA.
 ///
 /// The passages go to the model shortest first: the model pads a batch to its longest text, so
-/// a batch of like lengths computes little padding. Chunked in hash or catalog order, a batch
-/// of 64 holds a spread of lengths, and the demo embedded at about half the model's rate.
+/// a batch of like lengths computes little padding. Chunked in catalog order, a batch of 64
+/// held a spread of lengths: sorted, 20,000 generated products embed 1.24 times as fast.
 fn embed_into_cache(
     catalog: &Catalog,
     embedder: &dyn Embedder,
