@@ -303,9 +303,16 @@ async fn search(
     let request = SearchRequest::try_from(body)?;
     let response = search_with_claude(&state.engine, &state.claude, &request).await?;
     state.engine.remember_query(&request, &response, &submitter);
-    let request_uid = uuid::Uuid::new_v4().to_string();
+    let request_uid = new_request_uid();
     log_search(&state, &request, &response, &request_uid, session);
     Ok(Json(SearchReply::new(response, request_uid)))
+}
+
+/// A search's id, as its reply and its log give it. Time-ordered (UUID v7): the search log's
+/// key grows, so a batch of logs appends to the last pages of its table instead of touching a
+/// random page per row.
+pub(crate) fn new_request_uid() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// Hands a search to the recorder (its query masked for personal data as Claude's inputs
@@ -482,7 +489,7 @@ async fn storefront_search(
         &state,
         &request,
         &response,
-        &uuid::Uuid::new_v4().to_string(),
+        &new_request_uid(),
         body.session_id,
     );
     Ok(Json(StorefrontSearchReply {
@@ -639,6 +646,16 @@ mod tests {
     use axum::body::to_bytes;
     use axum::http::StatusCode;
     use tower::ServiceExt;
+
+    #[test]
+    fn request_uids_grow_in_the_order_they_are_made() {
+        let uids: Vec<String> = (0..1000).map(|_| new_request_uid()).collect();
+        assert!(uids.iter().all(|u| u.len() == 36));
+        assert!(
+            uids.windows(2).all(|w| w[0] < w[1]),
+            "the search log's key must grow"
+        );
+    }
 
     #[tokio::test]
     async fn a_panicking_request_is_a_coded_500_not_a_dropped_connection() {

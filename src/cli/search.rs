@@ -57,7 +57,7 @@ pub(crate) fn run(args: Args, config: &Config) -> anyhow::Result<ExitCode> {
     let response = engine.search(&request)?;
     if args.json {
         // The same JSON as `POST /v1/search`.
-        let reply = crate::api::SearchReply::new(response, uuid::Uuid::new_v4().to_string());
+        let reply = crate::api::SearchReply::new(response, crate::api::new_request_uid());
         println!("{}", serde_json::to_string_pretty(&reply)?);
         return Ok(ExitCode::SUCCESS);
     }
