@@ -308,7 +308,7 @@ pub const SIZE_LARGE: u64 = 2;
 pub const SIZE_UNKNOWN: u64 = 3;
 
 /// Score of one boost a product has: below the 10 points between two match tiers (a better
-/// text match always wins), above the popularity tie-break (at most 0.5).
+/// text match always wins), above the popularity tie-break (`collect::POPULARITY_TIE_BREAK`).
 pub const BOOST_SCORE: f32 = 4.0;
 
 /// A query whose words together match fewer products than this also lists, after them, the
@@ -801,26 +801,7 @@ impl Generation {
             Sort::Relevance => run(
                 searcher,
                 q,
-                top.tweak_score(|segment: &tantivy::SegmentReader| {
-                    let fast = segment.fast_fields();
-                    let popularity = fast
-                        .u64("popularity")
-                        .ok()
-                        .map(|c| c.first_or_default_col(0));
-                    let created = fast
-                        .i64("created_at")
-                        .ok()
-                        .map(|c| c.first_or_default_col(0));
-                    move |doc: tantivy::DocId, score: tantivy::Score| {
-                        // Below the smallest gap between two field weights (1.0): popularity
-                        // only orders products that match equally well.
-                        let sold = popularity.as_ref().map_or(0, |c| c.get_val(doc)) as f32;
-                        // Then the newer product: equal matches never depend on the order the
-                        // indexing threads wrote documents in, which varies between builds.
-                        let created = created.as_ref().map_or(0, |c| c.get_val(doc));
-                        (score + 0.5 * sold / (sold + 20.0), created)
-                    }
-                }),
+                top.order_by(collect::RelevanceKey),
                 aggregates,
                 |(score, _)| Some(score),
             ),

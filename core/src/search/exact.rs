@@ -8,6 +8,7 @@
 //! words. A product's type is the first product type the intent lexicon reads in its name; its
 //! closest variants are those whose vectors are nearest to its own.
 
+use super::Scored;
 use super::intent::{self, Ask, Lexicon};
 
 /// Share of the query's and of the name's words the common in-order words must cover.
@@ -18,11 +19,25 @@ const MIN_COMMON: usize = 2;
 
 /// The content words of a text, stemmed.
 fn stems(text: &str) -> Vec<String> {
-    crate::text::words(text)
-        .into_iter()
+    content_stems(&crate::text::words(text))
+}
+
+fn content_stems(words: &[crate::text::Word]) -> Vec<String> {
+    words
+        .iter()
         .filter(|w| !w.stop)
-        .map(|w| w.stem)
+        .map(|w| w.stem.clone())
         .collect()
+}
+
+/// The content words of a candidate's name, stemmed: the words its score analysed already
+/// (`None`, a candidate not hydrated, has none).
+fn name_stems(candidate: Option<&Scored>) -> Vec<String> {
+    candidate.map_or_else(Vec::new, |c| content_stems(c.name_words()))
+}
+
+fn name(candidate: Option<&Scored>) -> &str {
+    candidate.map_or("", |c| c.hit.name.as_str())
 }
 
 /// Length of the longest common in-order subsequence of two word lists.
@@ -62,15 +77,15 @@ fn product_type(lexicon: &Lexicon, name: &str) -> Option<String> {
         })
 }
 
-/// Whether the query names one of `names` (a cheap test before the candidates are hydrated).
-pub(super) fn names_one(query: &str, names: &[&str]) -> bool {
+/// Whether the query names one of `candidates` (a cheap test before the others are hydrated).
+pub(super) fn names_one(query: &str, candidates: &[Option<&Scored>]) -> bool {
     let query_words = stems(query);
     if query_words.len() < MIN_COMMON {
         return false;
     }
-    names
+    candidates
         .iter()
-        .any(|name| coverage(&query_words, &stems(name)).is_some())
+        .any(|&c| coverage(&query_words, &name_stems(c)).is_some())
 }
 
 /// How close candidate `b` is to candidate `a` (the cosine of their vectors), when known.
@@ -78,34 +93,34 @@ pub(super) type Closeness<'a> = &'a dyn Fn(usize, usize) -> Option<f32>;
 /// A [`Closeness`] owned.
 pub(super) type BoxedCloseness<'a> = Box<dyn Fn(usize, usize) -> Option<f32> + 'a>;
 
-/// The exact-name order of candidates given by name (best first): the products whose name the
-/// query names (best covered first), then those of the same product type as the first of them
-/// (its closest variants first, by `closeness`, when given), then the rest, each group
-/// otherwise in its previous order. `None` when the query names no candidate.
+/// The exact-name order of `candidates` (best first): the products whose name the query
+/// names (best covered first), then those of the same product type as the first of them (its
+/// closest variants first, by `closeness`, when given), then the rest, each group otherwise in
+/// its previous order. `None` when the query names no candidate.
 pub(super) fn order(
     lexicon: &Lexicon,
     query: &str,
-    names: &[&str],
+    candidates: &[Option<&Scored>],
     closeness: Option<Closeness>,
 ) -> Option<Vec<usize>> {
     let query_words = stems(query);
     if query_words.len() < MIN_COMMON {
         return None;
     }
-    let mut named: Vec<(usize, f32)> = names
+    let mut named: Vec<(usize, f32)> = candidates
         .iter()
         .enumerate()
-        .filter_map(|(i, name)| Some((i, coverage(&query_words, &stems(name))?)))
+        .filter_map(|(i, &c)| Some((i, coverage(&query_words, &name_stems(c))?)))
         .collect();
     if named.is_empty() {
         return None;
     }
     named.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let kind = product_type(lexicon, names[named[0].0]);
+    let kind = product_type(lexicon, name(candidates[named[0].0]));
     let mut order: Vec<usize> = named.iter().map(|&(i, _)| i).collect();
-    let rest = (0..names.len()).filter(|i| !order.contains(i));
+    let rest = (0..candidates.len()).filter(|i| !order.contains(i));
     let (mut same, other): (Vec<usize>, Vec<usize>) =
-        rest.partition(|&i| kind.is_some() && product_type(lexicon, names[i]) == kind);
+        rest.partition(|&i| kind.is_some() && product_type(lexicon, name(candidates[i])) == kind);
     if let Some(closeness) = closeness {
         let anchor = named[0].0;
         // Stable: candidates without a vector keep their place after those with one.
@@ -120,13 +135,9 @@ pub(super) fn order(
 }
 
 /// `hits` in exact-name order, without vectors (as they were when the query names none).
-pub(super) fn reorder_hits(
-    lexicon: &Lexicon,
-    query: &str,
-    hits: Vec<super::Scored>,
-) -> Vec<super::Scored> {
-    let names: Vec<&str> = hits.iter().map(|h| h.hit.name.as_str()).collect();
-    let Some(order) = order(lexicon, query, &names, None) else {
+pub(super) fn reorder_hits(lexicon: &Lexicon, query: &str, hits: Vec<Scored>) -> Vec<Scored> {
+    let candidates: Vec<Option<&Scored>> = hits.iter().map(Some).collect();
+    let Some(order) = order(lexicon, query, &candidates, None) else {
         return hits;
     };
     permute(hits, order)
@@ -142,9 +153,21 @@ pub(super) fn permute<T>(items: Vec<T>, order: Vec<usize>) -> Vec<T> {
 mod tests {
     use super::*;
 
+    fn candidates(names: &[&str]) -> Vec<Scored> {
+        names.iter().map(|n| Scored::named(n)).collect()
+    }
+
+    fn names_one(query: &str, names: &[&str]) -> bool {
+        let hits = candidates(names);
+        let candidates: Vec<Option<&Scored>> = hits.iter().map(Some).collect();
+        super::names_one(query, &candidates)
+    }
+
     fn ordered(query: &str, names: &[&str]) -> Option<Vec<String>> {
         let lexicon = Lexicon::bundled();
-        order(&lexicon, query, names, None)
+        let hits = candidates(names);
+        let candidates: Vec<Option<&Scored>> = hits.iter().map(Some).collect();
+        order(&lexicon, query, &candidates, None)
             .map(|o| o.into_iter().map(|i| names[i].to_owned()).collect())
     }
 
@@ -194,7 +217,15 @@ mod tests {
             (1, 2) => Some(0.9),
             _ => None,
         };
-        let order = order(&lexicon, "chaise jade naturelle", &names, Some(&cosine)).unwrap();
+        let hits = candidates(&names);
+        let candidates: Vec<Option<&Scored>> = hits.iter().map(Some).collect();
+        let order = order(
+            &lexicon,
+            "chaise jade naturelle",
+            &candidates,
+            Some(&cosine),
+        )
+        .unwrap();
         assert_eq!(order, [1, 2, 0, 3]);
     }
 

@@ -52,27 +52,42 @@ pub(crate) fn highlight(
 ) -> String {
     let text = analysed.text(source);
     let fuzzy = TEXT_SOURCES[source].fuzzy;
-    let is_match = |t: &text::Word| {
-        !t.stop
+    let matches = |exact: &str, stem: &str, stop: bool| {
+        !stop
             && words
                 .iter()
-                .any(|w| match_tier(w, &t.exact, &t.stem, fuzzy).is_some())
+                .any(|w| match_tier(w, exact, stem, fuzzy).is_some())
     };
+    let is_match = |t: &text::Word| matches(&t.exact, &t.stem, t.stop);
     // A cropped text not analysed yet is analysed only up to the end of its window (and one
-    // word more, which tells the crop the text goes on): the rest would not be shown.
+    // word more, which tells the crop the text goes on): the rest would not be shown. Only
+    // its matches are kept as words; the others count for their offsets alone.
     let streamed: Vec<text::Word>;
     let tokens: &[text::Word] = match (crop, analysed.cached(source)) {
         (Some(n), None) => {
             let may_match = initials_filter(words, fuzzy);
+            let (mut exact, mut stem) = (String::new(), String::new());
             let mut taken = Vec::new();
             let mut first = None;
             for (from, to) in text::spans(text) {
-                let word = if may_match(&text[from..to]) {
-                    text::word_at(text, from, to)
+                let raw = &text[from..to];
+                let matched = may_match(raw) && {
+                    let stop = text::analyse_into(raw, &mut exact, &mut stem);
+                    matches(&exact, &stem, stop)
+                };
+                let word = if matched {
+                    text::Word {
+                        raw: raw.to_owned(),
+                        offset_from: from,
+                        offset_to: to,
+                        exact: exact.clone(),
+                        stem: stem.clone(),
+                        stop: false,
+                    }
                 } else {
                     unmatchable(from, to)
                 };
-                if first.is_none() && is_match(&word) {
+                if first.is_none() && matched {
                     first = Some(taken.len());
                 }
                 taken.push(word);
@@ -151,8 +166,8 @@ fn initials_filter(words: &[PlannedWord], fuzzy: bool) -> impl Fn(&str) -> bool 
     }
 }
 
-/// A word that matches nothing, standing for one [`initials_filter`] ruled out: only its
-/// offsets count (the crop).
+/// A word that matches nothing, standing for one that [`initials_filter`] ruled out or that
+/// did not match: only its offsets count (the crop).
 fn unmatchable(from: usize, to: usize) -> text::Word {
     text::Word {
         raw: String::new(),

@@ -174,8 +174,8 @@ impl Engine {
         degraded: &mut Vec<String>,
     ) -> Result<HybridAnswer, SearchError> {
         let page_end = offset + limit;
-        let names: Vec<&str> = lexical.iter().map(|h| h.hit.name.as_str()).collect();
-        let named = exact::names_one(&request.q, &names);
+        let candidates: Vec<Option<&Scored>> = lexical.iter().map(Some).collect();
+        let named = exact::names_one(&request.q, &candidates);
         let strong = matched
             && !named
             && lexical.len() >= page_end
@@ -258,15 +258,15 @@ impl Engine {
         // (`exact.rs`), over every candidate.
         if named {
             hydrate(&mut by_id, &fused)?;
-            let names: Vec<&str> = fused
-                .iter()
-                .map(|f| by_id.get(&f.id).map_or("", |h| h.hit.name.as_str()))
-                .collect();
+            let candidates: Vec<Option<&Scored>> = fused.iter().map(|f| by_id.get(&f.id)).collect();
             let ids: Vec<&str> = fused.iter().map(|f| f.id.as_str()).collect();
             let closeness = live.closeness(&ids);
-            if let Some(order) =
-                exact::order(&self.lexicon(), &request.q, &names, closeness.as_deref())
-            {
+            if let Some(order) = exact::order(
+                &self.lexicon(),
+                &request.q,
+                &candidates,
+                closeness.as_deref(),
+            ) {
                 fused = exact::permute(fused, order);
             }
         }

@@ -1040,6 +1040,38 @@ impl Scored {
         });
         hit
     }
+
+    /// The words of the hit's name, as its score analysed them.
+    pub(crate) fn name_words(&self) -> &[crate::text::Word] {
+        self.analysed.words(crate::index::TextField::Name as usize)
+    }
+
+    /// A hit of that name and nothing else: what the exact-name order reads.
+    #[cfg(test)]
+    pub(crate) fn named(name: &str) -> Scored {
+        let hit = SearchHit {
+            id: String::new(),
+            slug: String::new(),
+            name: name.to_owned(),
+            price: 0.0,
+            compare_price: None,
+            category: HitCategory {
+                id: String::new(),
+                slug: String::new(),
+                name: String::new(),
+            },
+            image: None,
+            in_stock: true,
+            rating: None,
+            formatted: None,
+            ranking_score: 0.0,
+            ranking_score_details: None,
+        };
+        Scored {
+            hit,
+            analysed: highlight::Analysed::new(vec![name.to_owned()]),
+        }
+    }
 }
 
 /// A lexical hit: its text score and explanation.

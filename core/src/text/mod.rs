@@ -106,22 +106,33 @@ pub fn spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// Analyses the word at `text[from..to]` (a span of [`spans`]).
 pub fn word_at(text: &str, from: usize, to: usize) -> Word {
     let raw = &text[from..to];
-    let mut exact = raw.to_owned();
-    lowercase(&mut exact);
-    normalize_apostrophes(&mut exact);
-    strip_elision(&mut exact);
-    let stop = is_stop_word(&exact);
-    fold(&mut exact);
-    let mut stemmed = exact.clone();
-    stem(&mut stemmed);
+    let (mut exact, mut stem) = (String::new(), String::new());
+    let stop = analyse_into(raw, &mut exact, &mut stem);
     Word {
         raw: raw.to_owned(),
         offset_from: from,
         offset_to: to,
         exact,
-        stem: stemmed,
+        stem,
         stop,
     }
+}
+
+/// Analyses one word as written into `exact` and `stemmed`, which it overwrites; returns
+/// whether the word is a stop word. A caller that analyses many words and keeps few (a
+/// highlight scanning a description) reuses its two buffers instead of allocating per word.
+pub fn analyse_into(raw: &str, exact: &mut String, stemmed: &mut String) -> bool {
+    exact.clear();
+    exact.push_str(raw);
+    lowercase(exact);
+    normalize_apostrophes(exact);
+    strip_elision(exact);
+    let stop = is_stop_word(exact);
+    fold(exact);
+    stemmed.clear();
+    stemmed.push_str(exact);
+    stem(stemmed);
+    stop
 }
 
 /// The first letter of a word's analysed forms, from its first character as written: the
