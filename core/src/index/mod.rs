@@ -21,10 +21,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::postings::SegmentPostings;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
-    DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
+    DocAddress, DocSet, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
 pub use build::{ReindexOptions, Staged, stage, stage_delta};
@@ -276,6 +277,8 @@ pub struct IndexHit {
     pub hit: StoredHit,
     /// Stored texts, one entry per text source (multi-valued fields joined with " · ").
     pub texts: Vec<String>,
+    /// Where the product is in this generation's index.
+    pub address: DocAddress,
 }
 
 /// A soft preference of a query ("style moderne", "2 places"): a product that has it ranks
@@ -904,6 +907,55 @@ impl Generation {
             .collect()
     }
 
+    /// For each of `hits`, whether its text of `source` holds one of `words`, as written or by
+    /// stem: read from the postings, one pass per term over the hits in document order. Only
+    /// for a source matched without prefixes or typos (the description), where that is exactly
+    /// whether its highlight marks a word.
+    pub(crate) fn holding(
+        &self,
+        hits: &[DocAddress],
+        source: TextField,
+        words: &[PlannedWord],
+    ) -> Result<Vec<bool>, IndexError> {
+        debug_assert!(!source.source().fuzzy, "prefixes and typos are not terms");
+        let searcher = self.reader.searcher();
+        let (exact, stem) = self.fields.text_of(source);
+        let mut in_order: Vec<usize> = (0..hits.len()).collect();
+        in_order.sort_by_key(|&i| hits[i]);
+        let mut held = vec![false; hits.len()];
+        let terms = words.iter().flat_map(|w| {
+            [
+                Term::from_field_text(exact, &w.exact),
+                Term::from_field_text(stem, &w.stem),
+            ]
+        });
+        for term in terms {
+            let mut postings: Option<(u32, Option<SegmentPostings>)> = None;
+            for &i in &in_order {
+                let DocAddress {
+                    segment_ord,
+                    doc_id,
+                } = hits[i];
+                if postings.as_ref().is_none_or(|(ord, _)| *ord != segment_ord) {
+                    let inverted = searcher
+                        .segment_reader(segment_ord)
+                        .inverted_index(term.field())?;
+                    let read = inverted
+                        .read_postings(&term, IndexRecordOption::Basic)
+                        .map_err(tantivy::TantivyError::from)?;
+                    postings = Some((segment_ord, read));
+                }
+                if let Some((_, Some(docs))) = &mut postings
+                    && docs.doc() <= doc_id
+                    && docs.seek(doc_id) == doc_id
+                {
+                    held[i] = true;
+                }
+            }
+        }
+        Ok(held)
+    }
+
     /// The stored hits of products by id, in the order asked (`None`: not in this generation).
     pub fn hits_by_id(&self, ids: &[&str]) -> Result<Vec<Option<IndexHit>>, IndexError> {
         let searcher = self.reader.searcher();
@@ -944,6 +996,10 @@ impl Generation {
                     .join(" · ")
             })
             .collect();
-        Ok(IndexHit { hit, texts })
+        Ok(IndexHit {
+            hit,
+            texts,
+            address,
+        })
     }
 }

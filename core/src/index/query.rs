@@ -353,12 +353,49 @@ pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
     if a_len.abs_diff(b_len) > max {
         return false;
     }
+    // Words of up to `WORD` characters (all but freak ones) are compared in stack buffers:
+    // allocating five vectors per pair was most of this function's cost.
+    const WORD: usize = 48;
+    if a_len <= WORD && b_len <= WORD {
+        let (mut a_chars, mut b_chars) = (['\0'; WORD], ['\0'; WORD]);
+        a_chars.iter_mut().zip(a.chars()).for_each(|(s, c)| *s = c);
+        b_chars.iter_mut().zip(b.chars()).for_each(|(s, c)| *s = c);
+        let mut rows = [[0usize; WORD + 1]; 3];
+        return distance_within(&a_chars[..a_len], &b_chars[..b_len], max, &mut rows);
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    // Optimal string alignment distance, three rolling rows of the full matrix.
-    let mut two_back: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut row: Vec<usize> = vec![0; b.len() + 1];
+    let mut rows = vec![vec![0usize; b.len() + 1]; 3];
+    let [two_back, prev, row] = &mut rows[..] else {
+        unreachable!("three rows")
+    };
+    osa_within(&a, &b, max, [two_back, prev, row])
+}
+
+/// [`osa_within`] over three rows of a stack array.
+fn distance_within<const N: usize>(
+    a: &[char],
+    b: &[char],
+    max: usize,
+    rows: &mut [[usize; N]; 3],
+) -> bool {
+    let [two_back, prev, row] = rows;
+    let n = b.len() + 1;
+    osa_within(
+        a,
+        b,
+        max,
+        [&mut two_back[..n], &mut prev[..n], &mut row[..n]],
+    )
+}
+
+/// Whether the optimal string alignment distance of `a` and `b` is at most `max`, with three
+/// rolling rows of the full matrix (`b.len() + 1` long each).
+fn osa_within(a: &[char], b: &[char], max: usize, rows: [&mut [usize]; 3]) -> bool {
+    let [mut two_back, mut prev, mut row] = rows;
+    for (j, cell) in prev.iter_mut().enumerate() {
+        *cell = j;
+    }
     for i in 1..=a.len() {
         row[0] = i;
         for j in 1..=b.len() {
@@ -431,6 +468,59 @@ mod tests {
         assert!(within_edits("canpe", "lampe", 2));
         assert!(within_edits("scandinve", "scandinave", 1));
         assert!(!within_edits("160x200", "140x200", 0));
+    }
+
+    /// Optimal string alignment distance over the full matrix: the reference the rolling
+    /// rows and the stack buffers of [`within_edits`] must agree with.
+    fn osa_distance(a: &str, b: &str) -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        for j in 0..=b.len() {
+            d[0][j] = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                d[i][j] = (d[i - 1][j] + 1)
+                    .min(d[i][j - 1] + 1)
+                    .min(d[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        d[a.len()][b.len()]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn within_edits_agrees_with_the_full_matrix(
+            a in "[abcé]{0,60}",
+            edits in proptest::collection::vec((0usize..64, 0u8..4, proptest::char::range('a', 'e')), 0..4),
+            max in 0u8..3,
+        ) {
+            // `b`: `a` after a few random edits (insert, delete, substitute, swap), so that
+            // pairs near the budget are common.
+            let mut b: Vec<char> = a.chars().collect();
+            for (at, op, c) in edits {
+                let at = at % (b.len() + 1);
+                match op {
+                    0 => b.insert(at, c),
+                    1 if at < b.len() => { b.remove(at); }
+                    2 if at < b.len() => b[at] = c,
+                    3 if at + 1 < b.len() => b.swap(at, at + 1),
+                    _ => {}
+                }
+            }
+            let b: String = b.into_iter().collect();
+            proptest::prop_assert_eq!(
+                within_edits(&a, &b, max),
+                osa_distance(&a, &b) <= usize::from(max)
+            );
+        }
     }
 
     #[test]

@@ -91,7 +91,13 @@ pub(crate) fn highlight(
                     first = Some(taken.len());
                 }
                 taken.push(word);
-                if first.is_some_and(|f: usize| taken.len() > f.saturating_sub(n / 3) + n) {
+                // The window is full: after the first match, or with nothing to match.
+                let window_end = match first {
+                    Some(f) => f.saturating_sub(n / 3) + n,
+                    None if words.is_empty() => n,
+                    None => continue,
+                };
+                if taken.len() > window_end {
                     break;
                 }
             }

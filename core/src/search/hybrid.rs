@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use super::{
     Engine, Live, Scored, SearchError, SearchHit, SearchRequest, fuse, lexical_hit, semantic_score,
 };
-use super::{Fused, QueryWords, empty, exact};
+use super::{Fused, QueryWords, empty, exact, highlight_page};
 use crate::filter::ProductFilter;
 
 /// Candidates taken from each source before fusion (at least the requested page).
@@ -183,15 +183,12 @@ impl Engine {
                 .iter()
                 .all(|h| h.hit.ranking_score >= STRONG_LEXICAL);
         // Only the page is highlighted.
-        let page_of = |hits: Vec<Scored>| -> Vec<SearchHit> {
-            hits.into_iter()
-                .skip(offset)
-                .take(limit)
-                .map(|h| h.highlighted(words.marks, request))
-                .collect()
+        let page_of = |hits: Vec<Scored>| -> Result<Vec<SearchHit>, SearchError> {
+            let page = hits.into_iter().skip(offset).take(limit).collect();
+            highlight_page(live.text(), page, words.marks, request)
         };
         if strong {
-            let page = page_of(lexical);
+            let page = page_of(lexical)?;
             return Ok(HybridAnswer::lexical(page, lexical_total));
         }
         let semantic = match self.semantic_candidates(
@@ -204,7 +201,7 @@ impl Engine {
             Ok(semantic) => semantic,
             Err(reason) => {
                 degraded.push(format!("semantic search: {reason}"));
-                let page = page_of(exact::reorder_hits(&self.lexicon(), &request.q, lexical));
+                let page = page_of(exact::reorder_hits(&self.lexicon(), &request.q, lexical))?;
                 return Ok(HybridAnswer::lexical(page, lexical_total));
             }
         };
@@ -273,17 +270,21 @@ impl Engine {
         let page: Vec<_> = fused.into_iter().skip(offset).take(limit).collect();
         hydrate(&mut by_id, &page)?;
         let semantic_hit_count = page.iter().filter(|f| f.semantic.is_some()).count();
-        let hits = page
+        let (found, page): (Vec<Scored>, Vec<Fused>) = page
             .into_iter()
-            .filter_map(|f| {
-                let mut hit = by_id.remove(&f.id)?.highlighted(words.marks, request);
+            .filter_map(|f| Some((by_id.remove(&f.id)?, f)))
+            .unzip();
+        let hits = highlight_page(text, found, words.marks, request)?
+            .into_iter()
+            .zip(page)
+            .map(|(mut hit, f)| {
                 hit.ranking_score = f.score;
                 if let Some(details) = hit.ranking_score_details.as_mut() {
                     details.lexical_score = f.lexical;
                     details.semantic_score = f.semantic;
                     details.fused_score = Some(f.score);
                 }
-                Some(hit)
+                hit
             })
             .collect();
         Ok(HybridAnswer {

@@ -28,6 +28,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use serde::Serialize;
+use tantivy::DocAddress;
 
 pub use ai::search_with_claude;
 pub use empty::{Alternative, Alternatives, EmptyReason};
@@ -46,7 +47,7 @@ use crate::catalog::{Catalog, CatalogError, Product};
 use crate::filter::ProductFilter;
 use crate::index::{
     self, FacetCategory, Generation, IndexError, IndexHit, LexicalRequest, Manifest, PlannedWord,
-    ReindexOptions, StoredHit,
+    ReindexOptions, StoredHit, TextField,
 };
 use crate::signals::{SignalError, Signals};
 use crate::vectors::{self, Embedder, VectorError, VectorSet};
@@ -869,10 +870,7 @@ impl Engine {
             if offset == 0 && request.sort == Sort::Relevance {
                 hits = exact::reorder_hits(&lexicon, &request.q, hits);
             }
-            let hits = hits
-                .into_iter()
-                .map(|h| h.highlighted(&marks, request))
-                .collect();
+            let hits = highlight_page(generation, hits, &marks, request)?;
             (hits, lexical.total, 0)
         };
         let (facet_distribution, facet_stats) = if empty_because.is_some() {
@@ -1028,22 +1026,54 @@ pub(crate) struct Scored {
     pub(crate) hit: SearchHit,
     /// Its stored texts, as far as the score analysed them.
     analysed: highlight::Analysed,
+    /// Where it is in the generation's index.
+    address: DocAddress,
+}
+
+/// Words a cropped description shows.
+const DESCRIPTION_CROP: usize = 24;
+
+/// A page of hits, with the highlights of `marks` when the request asks for them. Whether each
+/// description holds a mark is read from the index for the whole page first: a description
+/// that holds none is cropped without analysing a word of it, instead of being searched to its
+/// end for a match.
+pub(crate) fn highlight_page(
+    generation: &Generation,
+    hits: Vec<Scored>,
+    marks: &[PlannedWord],
+    request: &SearchRequest,
+) -> Result<Vec<SearchHit>, SearchError> {
+    if !request.highlight {
+        return Ok(hits.into_iter().map(|h| h.hit).collect());
+    }
+    let addresses: Vec<DocAddress> = hits.iter().map(|h| h.address).collect();
+    let described = generation.holding(&addresses, TextField::Description, marks)?;
+    Ok(hits
+        .into_iter()
+        .zip(described)
+        .map(|(scored, described)| {
+            let Scored {
+                mut hit, analysed, ..
+            } = scored;
+            let description_marks = if described { marks } else { &[] };
+            hit.formatted = Some(Formatted {
+                name: highlight::highlight(&analysed, TextField::Name as usize, marks, None),
+                description: highlight::highlight(
+                    &analysed,
+                    TextField::Description as usize,
+                    description_marks,
+                    Some(DESCRIPTION_CROP),
+                ),
+            });
+            hit
+        })
+        .collect())
 }
 
 impl Scored {
-    /// The hit, with the highlights of `marks` when the request asks for them.
-    pub(crate) fn highlighted(self, marks: &[PlannedWord], request: &SearchRequest) -> SearchHit {
-        let Scored { mut hit, analysed } = self;
-        hit.formatted = request.highlight.then(|| Formatted {
-            name: highlight::highlight(&analysed, 0, marks, None),
-            description: highlight::highlight(&analysed, 5, marks, Some(24)),
-        });
-        hit
-    }
-
     /// The words of the hit's name, as its score analysed them.
     pub(crate) fn name_words(&self) -> &[crate::text::Word] {
-        self.analysed.words(crate::index::TextField::Name as usize)
+        self.analysed.words(TextField::Name as usize)
     }
 
     /// A hit of that name and nothing else: what the exact-name order reads.
@@ -1070,6 +1100,7 @@ impl Scored {
         Scored {
             hit,
             analysed: highlight::Analysed::new(vec![name.to_owned()]),
+            address: DocAddress::new(0, 0),
         }
     }
 }
@@ -1082,7 +1113,12 @@ fn lexical_hit(
     request: &SearchRequest,
     categories: &[FacetCategory],
 ) -> Scored {
-    let analysed = highlight::Analysed::new(hit.texts);
+    let IndexHit {
+        hit,
+        texts,
+        address,
+    } = hit;
+    let analysed = highlight::Analysed::new(texts);
     let words = highlight::explain(kept, &analysed);
     let text_score: f32 = words.iter().map(|w| w.score).sum();
     let ranking_score = if kept.is_empty() {
@@ -1099,8 +1135,9 @@ fn lexical_hit(
         fused_score: None,
     });
     Scored {
-        hit: search_hit(hit.hit, categories, ranking_score, details),
+        hit: search_hit(hit, categories, ranking_score, details),
         analysed,
+        address,
     }
 }
 
@@ -1525,4 +1562,73 @@ fn serve_older(
             reason,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_highlights_its_descriptions_as_a_full_analysis_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/demo");
+        catalog.import(&demo, Default::default()).unwrap();
+        let index_dir = dir.path().join("index");
+        reindex(&catalog, &index_dir, None, &Default::default()).unwrap();
+        let engine = Engine::open_with(catalog, &index_dir, None).unwrap();
+        let live = engine.generation();
+        let generation = live.text();
+        let every = generation
+            .search(&LexicalRequest {
+                words: &[],
+                boosts: &[],
+                filter: &ProductFilter::default(),
+                sort: Sort::Relevance,
+                offset: 0,
+                limit: 100_000,
+                facets: false,
+            })
+            .unwrap();
+        let request = SearchRequest {
+            highlight: true,
+            ..Default::default()
+        };
+        let categories = &generation.dictionaries().categories;
+        let mut marked = 0;
+        // Words as written, plurals, elisions, accents, a stop word alone, and a word of a
+        // name that descriptions seldom hold.
+        for query in [
+            "lampe",
+            "lampes laiton",
+            "l'applique",
+            "chene massif",
+            "velours côtelé",
+            "yeux",
+            "la",
+            "oslo",
+        ] {
+            let marks = index::plan_words(query);
+            let page = every
+                .hits
+                .iter()
+                .map(|(score, hit)| lexical_hit(hit.clone(), *score, &marks, &request, categories))
+                .collect();
+            let got = highlight_page(generation, page, &marks, &request).unwrap();
+            for (hit, (_, stored)) in got.iter().zip(&every.hits) {
+                let analysed = highlight::Analysed::new(stored.texts.clone());
+                analysed.words(TextField::Description as usize);
+                let expected = highlight::highlight(
+                    &analysed,
+                    TextField::Description as usize,
+                    &marks,
+                    Some(DESCRIPTION_CROP),
+                );
+                let description = &hit.formatted.as_ref().unwrap().description;
+                assert_eq!(description, &expected, "{query}: {}", hit.id);
+                marked += usize::from(expected.contains("<mark>"));
+            }
+        }
+        assert!(marked > 100, "the queries mark descriptions: {marked}");
+    }
 }
