@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # HTTP load with wrk (Debian package): POST /v1/search with the French query mix of
 # core/benches/query-mix.txt in `instant` and `full` mode, then the routes that read the SQLite
-# replica (GET /v1/products/{id} over every product, GET /v1/categories), and `full` searches
+# replica (GET /v1/products/{id} over every product, GET /v1/categories), `full` searches
 # with Claude on (`claude`: a local fake of the Messages API, tools/load/fake_claude.py, answers
-# the warm-up; the measured run is served from Claude's cache and writes its call log), 16 and
-# 64 connections, 30 s each, against the release server on the generated bench catalog (the one
-# `cargo bench` uses, with vectors).
+# the warm-up; the measured run is served from Claude's cache and writes its call log), and
+# `instant` searches with the result cache off (`uncached`: what every search costs, where
+# `instant` mostly measures the cache), 16 and 64 connections, 30 s each, against the release
+# server on the generated bench catalog (the one `cargo bench` uses, with vectors).
 # Prints a markdown table (throughput, p50/p99/max latency, errors, server RSS before and
 # after) and writes target/bench-load.json.
 #
@@ -47,7 +48,7 @@ except OSError:
     sys.exit(1)
 PY
 }
-modes=${LOAD_MODES:-instant full product categories claude}
+modes=${LOAD_MODES:-instant full product categories claude uncached}
 # Only full searches read vectors: the other modes measure any generation (embedding 100,000
 # products takes an hour).
 case " $modes " in
@@ -79,8 +80,8 @@ for (i,) in sqlite3.connect(sys.argv[1]).execute("SELECT id FROM products ORDER 
     print(i)
 PY
 export IDS=$target/bench-load-ids.txt
-# mode: a search mode (search.lua), a replica route (replica.lua), or `claude` (full searches,
-# Claude's answers from its cache).
+# mode: a search mode (search.lua), a replica route (replica.lua), `claude` (full searches,
+# Claude's answers from its cache) or `uncached` (instant searches, no result cache).
 for mode in $modes; do
     script=tools/load/search.lua
     search_mode=$mode
@@ -95,6 +96,13 @@ for mode in $modes; do
             AI_RATE_LIMIT_REQUESTS=1000000 \
             serve_index "$bin" "$dir/catalog.db" "$dir/index" "$target/bench-load-serve.log"
         search_mode=full
+    fi
+    if [ "$mode" = uncached ]; then
+        # The same server, without Claude and with the result cache off.
+        stop_server
+        VIVR_RESULT_CACHE_ENTRIES=0 \
+            serve_index "$bin" "$dir/catalog.db" "$dir/index" "$target/bench-load-serve.log"
+        search_mode=instant
     fi
     # Warm-up: query vectors, caches (Claude's too) and page cache, as a running server has them.
     MODE=$search_mode ROUTE=$mode wrk -t2 -c16 -d5s -s "$script" "http://127.0.0.1:$port" >/dev/null
@@ -116,7 +124,7 @@ import json, sys, datetime, platform
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 json.dump(rows, open(sys.argv[2], "w"), indent=2)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"\nHTTP load (POST /v1/search by mode, GET /v1/products/{{id}}, GET /v1/categories, full searches with Claude's answers cached), {int(sys.argv[3]):,} products, {sys.argv[4]} cores ({cpu}), "
+print(f"\nHTTP load (POST /v1/search by mode, GET /v1/products/{{id}}, GET /v1/categories, full searches with Claude's answers cached, instant searches with the result cache off), {int(sys.argv[3]):,} products, {sys.argv[4]} cores ({cpu}), "
       f"{datetime.date.today()}, wrk -t2, query mix core/benches/query-mix.txt\n")
 print("| mode or route | connections | requests/s | p50 | p99 | max | errors | server RSS before → after |")
 print("|---|---|---|---|---|---|---|---|")

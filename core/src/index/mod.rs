@@ -907,29 +907,30 @@ impl Generation {
             .collect()
     }
 
-    /// For each of `hits`, whether its text of `source` holds one of `words`, as written or by
-    /// stem: read from the postings, one pass per term over the hits in document order. Only
-    /// for a source matched without prefixes or typos (the description), where that is exactly
-    /// whether its highlight marks a word.
-    pub(crate) fn holding(
+    /// For each of `hits`, the tier of each of `words` in its text of `source`: exact when the
+    /// text holds the word as written, stem when only its stem, `None` when neither. Read from
+    /// the postings, one pass per term over the hits in document order. Only for a source
+    /// matched without prefixes or typos (the description), whose tiers are exactly these.
+    pub(crate) fn tiers_in(
         &self,
         hits: &[DocAddress],
         source: TextField,
         words: &[PlannedWord],
-    ) -> Result<Vec<bool>, IndexError> {
+    ) -> Result<Vec<Vec<Option<Tier>>>, IndexError> {
         debug_assert!(!source.source().fuzzy, "prefixes and typos are not terms");
         let searcher = self.reader.searcher();
         let (exact, stem) = self.fields.text_of(source);
         let mut in_order: Vec<usize> = (0..hits.len()).collect();
         in_order.sort_by_key(|&i| hits[i]);
-        let mut held = vec![false; hits.len()];
-        let terms = words.iter().flat_map(|w| {
+        let mut tiers = vec![vec![None; words.len()]; hits.len()];
+        // Stems first: an exact match, read after, overrides its word's stem match.
+        let terms = words.iter().enumerate().flat_map(|(w, word)| {
             [
-                Term::from_field_text(exact, &w.exact),
-                Term::from_field_text(stem, &w.stem),
+                (w, Tier::Stem, Term::from_field_text(stem, &word.stem)),
+                (w, Tier::Exact, Term::from_field_text(exact, &word.exact)),
             ]
         });
-        for term in terms {
+        for (w, tier, term) in terms {
             let mut postings: Option<(u32, Option<SegmentPostings>)> = None;
             for &i in &in_order {
                 let DocAddress {
@@ -949,11 +950,11 @@ impl Generation {
                     && docs.doc() <= doc_id
                     && docs.seek(doc_id) == doc_id
                 {
-                    held[i] = true;
+                    tiers[i][w] = Some(tier);
                 }
             }
         }
-        Ok(held)
+        Ok(tiers)
     }
 
     /// The stored hits of products by id, in the order asked (`None`: not in this generation).

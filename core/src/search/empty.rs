@@ -19,7 +19,7 @@
 
 use serde::Serialize;
 
-use super::{Engine, Live, SearchError, SearchHit, SearchRequest, Sort, lexical_hit};
+use super::{Engine, Live, QueryWords, SearchError, SearchHit, SearchRequest, Sort, lexical_hits};
 use crate::filter::ProductFilter;
 use crate::index::LexicalRequest;
 
@@ -202,10 +202,14 @@ impl Engine {
             limit: POPULAR,
             facets: false,
         })?;
-        for (_, hit) in popular.hits {
+        let no_words = QueryWords {
+            kept: &[],
+            marks: &[],
+        };
+        for scored in lexical_hits(text, popular.hits, no_words, request)? {
             items.push(Alternative::Popular {
                 label: "Populaire".to_owned(),
-                hit: Box::new(lexical_hit(hit, None, &[], request, &dictionaries.categories).hit),
+                hit: Box::new(scored.hit),
             });
         }
         Ok(Alternatives {

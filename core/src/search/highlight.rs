@@ -212,15 +212,30 @@ pub struct WordMatch {
 
 /// The best match of each word over a hit's stored texts. Sources come in decreasing weight:
 /// one that cannot beat a word's best match (an exact match in a heavier field) is skipped,
-/// and never analysed when no word needs it.
-pub(crate) fn explain(words: &[PlannedWord], analysed: &Analysed) -> Vec<WordMatch> {
+/// and never analysed when no word needs it. The description is never analysed: `description`
+/// gives each word's tier there, read from the index ([`crate::index::Generation::tiers_in`]).
+pub(crate) fn explain(
+    words: &[PlannedWord],
+    analysed: &Analysed,
+    description: &[Option<Tier>],
+) -> Vec<WordMatch> {
     words
         .iter()
-        .map(|w| {
+        .zip(description)
+        .map(|(w, &in_description)| {
             let mut best: Option<(Tier, &'static str, f32)> = None;
             for (i, source) in TEXT_SOURCES.iter().enumerate() {
                 if best.is_some_and(|(_, _, s)| s >= Tier::Exact.base() + source.weight) {
                     break;
+                }
+                if i == TextField::Description as usize {
+                    if let Some(tier) = in_description {
+                        let score = tier.base() + source.weight;
+                        if best.is_none_or(|(_, _, s)| score > s) {
+                            best = Some((tier, source.name, score));
+                        }
+                    }
+                    continue;
                 }
                 for t in analysed.words(i).iter().filter(|t| !t.stop) {
                     if let Some(tier) = match_tier(w, &t.exact, &t.stem, source.fuzzy) {
@@ -316,7 +331,7 @@ mod tests {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        let got = explain(&words, &Analysed::new(texts));
+        let got = explain(&words, &Analysed::new(texts), &[Some(Tier::Exact), None]);
         assert_eq!(
             (got[0].tier, got[0].field),
             (Some(Tier::Exact), Some("name"))
@@ -325,5 +340,20 @@ mod tests {
             (got[1].tier, got[1].field),
             (Some(Tier::Exact), Some("attributes"))
         );
+    }
+
+    #[test]
+    fn explain_takes_the_description_tiers_it_is_given() {
+        let words = plan_words("bougies");
+        let texts: Vec<String> = ["Vase", "", "", "", "", "deux bougies"]
+            .map(str::to_owned)
+            .to_vec();
+        let stem = explain(&words, &Analysed::new(texts.clone()), &[Some(Tier::Stem)]);
+        assert_eq!(
+            (stem[0].tier, stem[0].field, stem[0].score),
+            (Some(Tier::Stem), Some("description"), 11.0)
+        );
+        let none = explain(&words, &Analysed::new(texts), &[None]);
+        assert_eq!((none[0].tier, none[0].score), (None, 0.0));
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use super::{
-    Engine, Live, Scored, SearchError, SearchHit, SearchRequest, fuse, lexical_hit, semantic_score,
+    Engine, Live, Scored, SearchError, SearchHit, SearchRequest, fuse, lexical_hits, semantic_score,
 };
 use super::{Fused, QueryWords, empty, exact, highlight_page};
 use crate::filter::ProductFilter;
@@ -185,7 +185,7 @@ impl Engine {
         // Only the page is highlighted.
         let page_of = |hits: Vec<Scored>| -> Result<Vec<SearchHit>, SearchError> {
             let page = hits.into_iter().skip(offset).take(limit).collect();
-            highlight_page(live.text(), page, words.marks, request)
+            Ok(highlight_page(page, words.marks, request))
         };
         if strong {
             let page = page_of(lexical)?;
@@ -237,7 +237,6 @@ impl Engine {
         let mut by_id: HashMap<String, Scored> =
             lexical.into_iter().map(|h| (h.hit.id.clone(), h)).collect();
         let text = live.text();
-        let categories = &text.dictionaries().categories;
         let hydrate =
             |by_id: &mut HashMap<String, Scored>, wanted: &[Fused]| -> Result<(), SearchError> {
                 let missing: Vec<&str> = wanted
@@ -245,8 +244,9 @@ impl Engine {
                     .filter(|f| !by_id.contains_key(&f.id))
                     .map(|f| f.id.as_str())
                     .collect();
-                for hit in text.hits_by_id(&missing)?.into_iter().flatten() {
-                    let hit = lexical_hit(hit, None, words.kept, request, categories);
+                let found = text.hits_by_id(&missing)?.into_iter().flatten();
+                let found = found.map(|hit| (None, hit)).collect();
+                for hit in lexical_hits(text, found, words, request)? {
                     by_id.insert(hit.hit.id.clone(), hit);
                 }
                 Ok(())
@@ -274,7 +274,7 @@ impl Engine {
             .into_iter()
             .filter_map(|f| Some((by_id.remove(&f.id)?, f)))
             .unzip();
-        let hits = highlight_page(text, found, words.marks, request)?
+        let hits = highlight_page(found, words.marks, request)
             .into_iter()
             .zip(page)
             .map(|(mut hit, f)| {

@@ -47,7 +47,7 @@ use crate::catalog::{Catalog, CatalogError, Product};
 use crate::filter::ProductFilter;
 use crate::index::{
     self, FacetCategory, Generation, IndexError, IndexHit, LexicalRequest, Manifest, PlannedWord,
-    ReindexOptions, StoredHit, TextField,
+    ReindexOptions, StoredHit, TextField, Tier,
 };
 use crate::signals::{SignalError, Signals};
 use crate::vectors::{self, Embedder, VectorError, VectorSet};
@@ -835,12 +835,7 @@ impl Engine {
             kept: &kept,
             marks: &marks,
         };
-        let categories = &generation.dictionaries().categories;
-        let lexical_hits: Vec<Scored> = lexical
-            .hits
-            .into_iter()
-            .map(|(sort_score, hit)| lexical_hit(hit, sort_score, &kept, request, categories))
-            .collect();
+        let lexical_hits = lexical_hits(generation, lexical.hits, query_words, request)?;
         let mut degraded = Vec::new();
         let mut empty_because = None;
         let (hits, estimated_total_hits, semantic_hit_count) = if let Some(n) = &not_sold {
@@ -870,7 +865,7 @@ impl Engine {
             if offset == 0 && request.sort == Sort::Relevance {
                 hits = exact::reorder_hits(&lexicon, &request.q, hits);
             }
-            let hits = highlight_page(generation, hits, &marks, request)?;
+            let hits = highlight_page(hits, &marks, request);
             (hits, lexical.total, 0)
         };
         let (facet_distribution, facet_stats) = if empty_because.is_some() {
@@ -1026,36 +1021,32 @@ pub(crate) struct Scored {
     pub(crate) hit: SearchHit,
     /// Its stored texts, as far as the score analysed them.
     analysed: highlight::Analysed,
-    /// Where it is in the generation's index.
-    address: DocAddress,
+    /// Whether its description holds one of the marks (read from the index).
+    description_marked: bool,
 }
 
 /// Words a cropped description shows.
 const DESCRIPTION_CROP: usize = 24;
 
-/// A page of hits, with the highlights of `marks` when the request asks for them. Whether each
-/// description holds a mark is read from the index for the whole page first: a description
-/// that holds none is cropped without analysing a word of it, instead of being searched to its
-/// end for a match.
+/// A page of hits, with the highlights of `marks` when the request asks for them. A
+/// description that holds no mark ([`Scored::description_marked`]) is cropped without
+/// analysing a word of it, instead of being searched to its end for a match.
 pub(crate) fn highlight_page(
-    generation: &Generation,
     hits: Vec<Scored>,
     marks: &[PlannedWord],
     request: &SearchRequest,
-) -> Result<Vec<SearchHit>, SearchError> {
-    if !request.highlight {
-        return Ok(hits.into_iter().map(|h| h.hit).collect());
-    }
-    let addresses: Vec<DocAddress> = hits.iter().map(|h| h.address).collect();
-    let described = generation.holding(&addresses, TextField::Description, marks)?;
-    Ok(hits
-        .into_iter()
-        .zip(described)
-        .map(|(scored, described)| {
+) -> Vec<SearchHit> {
+    hits.into_iter()
+        .map(|scored| {
             let Scored {
-                mut hit, analysed, ..
+                mut hit,
+                analysed,
+                description_marked,
             } = scored;
-            let description_marks = if described { marks } else { &[] };
+            if !request.highlight {
+                return hit;
+            }
+            let description_marks = if description_marked { marks } else { &[] };
             hit.formatted = Some(Formatted {
                 name: highlight::highlight(&analysed, TextField::Name as usize, marks, None),
                 description: highlight::highlight(
@@ -1067,7 +1058,7 @@ pub(crate) fn highlight_page(
             });
             hit
         })
-        .collect())
+        .collect()
 }
 
 impl Scored {
@@ -1100,26 +1091,61 @@ impl Scored {
         Scored {
             hit,
             analysed: highlight::Analysed::new(vec![name.to_owned()]),
-            address: DocAddress::new(0, 0),
+            description_marked: false,
         }
     }
 }
 
-/// A lexical hit: its text score and explanation.
+/// Lexical hits, each with its text score and explanation. The tier of each word in each
+/// hit's description is read from the index for them all at once ([`Generation::tiers_in`]):
+/// the description, the longest text, is never analysed for the score, and its highlight knows
+/// beforehand whether it marks anything.
+fn lexical_hits(
+    generation: &Generation,
+    hits: Vec<(Option<f32>, IndexHit)>,
+    words: QueryWords,
+    request: &SearchRequest,
+) -> Result<Vec<Scored>, SearchError> {
+    debug_assert!(
+        words.marks.starts_with(words.kept),
+        "marks add to the kept words"
+    );
+    let addresses: Vec<DocAddress> = hits.iter().map(|(_, h)| h.address).collect();
+    let tiers = generation.tiers_in(&addresses, TextField::Description, words.marks)?;
+    let categories = &generation.dictionaries().categories;
+    Ok(hits
+        .into_iter()
+        .zip(tiers)
+        .map(|((sort_score, hit), description)| {
+            lexical_hit(
+                hit,
+                sort_score,
+                words.kept,
+                &description,
+                request,
+                categories,
+            )
+        })
+        .collect())
+}
+
+/// A lexical hit: its text score and explanation. `description`: the tier of each mark in its
+/// description, the kept words first.
 fn lexical_hit(
     hit: IndexHit,
     sort_score: Option<f32>,
     kept: &[PlannedWord],
+    description: &[Option<Tier>],
     request: &SearchRequest,
     categories: &[FacetCategory],
 ) -> Scored {
     let IndexHit {
         hit,
         texts,
-        address,
+        address: _,
     } = hit;
     let analysed = highlight::Analysed::new(texts);
-    let words = highlight::explain(kept, &analysed);
+    let words = highlight::explain(kept, &analysed, &description[..kept.len()]);
     let text_score: f32 = words.iter().map(|w| w.score).sum();
     let ranking_score = if kept.is_empty() {
         1.0
@@ -1137,7 +1163,7 @@ fn lexical_hit(
     Scored {
         hit: search_hit(hit, categories, ranking_score, details),
         analysed,
-        address,
+        description_marked: description.iter().any(Option::is_some),
     }
 }
 
@@ -1569,7 +1595,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_page_highlights_its_descriptions_as_a_full_analysis_does() {
+    fn description_tiers_and_highlights_are_those_of_a_full_analysis() {
         let dir = tempfile::tempdir().unwrap();
         let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
         let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/demo");
@@ -1594,7 +1620,6 @@ mod tests {
             highlight: true,
             ..Default::default()
         };
-        let categories = &generation.dictionaries().categories;
         let mut marked = 0;
         // Words as written, plurals, elisions, accents, a stop word alone, and a word of a
         // name that descriptions seldom hold.
@@ -1609,12 +1634,31 @@ mod tests {
             "oslo",
         ] {
             let marks = index::plan_words(query);
-            let page = every
-                .hits
-                .iter()
-                .map(|(score, hit)| lexical_hit(hit.clone(), *score, &marks, &request, categories))
-                .collect();
-            let got = highlight_page(generation, page, &marks, &request).unwrap();
+            let words = QueryWords {
+                kept: &marks,
+                marks: &marks,
+            };
+            // The tiers read from the postings are those an analysis of the text finds.
+            let addresses: Vec<DocAddress> = every.hits.iter().map(|(_, h)| h.address).collect();
+            let tiers = generation
+                .tiers_in(&addresses, TextField::Description, &marks)
+                .unwrap();
+            for ((_, stored), tiers) in every.hits.iter().zip(&tiers) {
+                let analysed = crate::text::words(&stored.texts[TextField::Description as usize]);
+                let expected: Vec<Option<Tier>> = marks
+                    .iter()
+                    .map(|w| {
+                        analysed
+                            .iter()
+                            .filter(|t| !t.stop)
+                            .filter_map(|t| index::match_tier(w, &t.exact, &t.stem, false))
+                            .min()
+                    })
+                    .collect();
+                assert_eq!(tiers, &expected, "{query}: {}", stored.hit.id);
+            }
+            let page = lexical_hits(generation, every.hits.clone(), words, &request).unwrap();
+            let got = highlight_page(page, &marks, &request);
             for (hit, (_, stored)) in got.iter().zip(&every.hits) {
                 let analysed = highlight::Analysed::new(stored.texts.clone());
                 analysed.words(TextField::Description as usize);
