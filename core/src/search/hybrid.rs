@@ -183,12 +183,12 @@ impl Engine {
                 .iter()
                 .all(|h| h.hit.ranking_score >= STRONG_LEXICAL);
         // Only the page is highlighted.
-        let page_of = |hits: Vec<Scored>| -> Result<Vec<SearchHit>, SearchError> {
+        let page_of = |hits: Vec<Scored>| -> Vec<SearchHit> {
             let page = hits.into_iter().skip(offset).take(limit).collect();
-            Ok(highlight_page(page, words.marks, request))
+            highlight_page(page, words.marks, request)
         };
         if strong {
-            let page = page_of(lexical)?;
+            let page = page_of(lexical);
             return Ok(HybridAnswer::lexical(page, lexical_total));
         }
         let semantic = match self.semantic_candidates(
@@ -201,7 +201,7 @@ impl Engine {
             Ok(semantic) => semantic,
             Err(reason) => {
                 degraded.push(format!("semantic search: {reason}"));
-                let page = page_of(exact::reorder_hits(&self.lexicon(), &request.q, lexical))?;
+                let page = page_of(exact::reorder_hits(&self.lexicon(), &request.q, lexical));
                 return Ok(HybridAnswer::lexical(page, lexical_total));
             }
         };
