@@ -139,6 +139,49 @@ def find(records, bench, catalog_prefix, what_prefix):
     return None
 
 
+def find_exact(records, bench, catalog_prefix, what):
+    """The latest record of exactly that measure (a longer measure may start with its name)."""
+    for r in reversed(records.get(bench, [])):
+        catalog = r["catalog"]
+        if (catalog == catalog_prefix or catalog.startswith(catalog_prefix + " ")) \
+                and r["what"] == what:
+            return r
+    return None
+
+
+def before_after(recs, load, before):
+    """The rows issue 21 set targets for: the figures it started from (benches/before-21.json)
+    beside this run's."""
+    md = ["## Second round of performance (issue 21): before and after", "",
+          f"*Before*: {before['source']}. *After*: this run.", "",
+          "| measure | before | after | target | |", "|---|---|---|---|---|"]
+    for row in before["rows"]:
+        after, ok = "", None
+        if "load" in row and load:
+            rps = [r["rps"] for r in load if r["mode"] == row["load"]]
+            if rps:
+                after = " / ".join(f"{x:,.0f}" for x in rps) + " req/s"
+                if "at_least" in row:
+                    ok = min(rps) >= row["at_least"]
+        elif "bench" in row:
+            r = find_exact(recs, row["bench"], row["catalog"], row["what"])
+            if r:
+                values = [r[f] for f in row["fields"]]
+                if row["fields"] == ["value"]:
+                    after = fmt_value(r)
+                else:
+                    after = " / ".join(fmt_ms(v) for v in values)
+                if "at_most" in row:
+                    ok = all(v <= limit for v, limit in zip(values, row["at_most"]))
+                elif "at_least" in row:
+                    ok = all(v >= row["at_least"] for v in values)
+        else:
+            after = row.get("elsewhere", "")
+        mark = "" if ok is None else verdict(ok)
+        md.append(f"| {row['measure']} | {row['before']} | {after} | {row['target']} | {mark} |")
+    return md + [""]
+
+
 def verdict(ok):
     return "met" if ok else "**missed**"
 
@@ -279,6 +322,9 @@ def main():
         md.append("")
     if sync:
         md += sync_section(sync)
+    before = load_json(os.path.join(os.path.dirname(out), "before-21.json"))
+    if before:
+        md += before_after(recs, load, before)
     notes = os.path.join(os.path.dirname(out), "RESULTS-notes.md")
     if os.path.exists(notes):
         md += [open(notes).read().rstrip(), ""]
