@@ -360,33 +360,15 @@ pub fn within_edits(a: &str, b: &str, max: u8) -> bool {
         let (mut a_chars, mut b_chars) = (['\0'; WORD], ['\0'; WORD]);
         a_chars.iter_mut().zip(a.chars()).for_each(|(s, c)| *s = c);
         b_chars.iter_mut().zip(b.chars()).for_each(|(s, c)| *s = c);
-        let mut rows = [[0usize; WORD + 1]; 3];
-        return distance_within(&a_chars[..a_len], &b_chars[..b_len], max, &mut rows);
+        let n = b_len + 1;
+        let [mut two_back, mut prev, mut row] = [[0usize; WORD + 1]; 3];
+        let rows = [&mut two_back[..n], &mut prev[..n], &mut row[..n]];
+        return osa_within(&a_chars[..a_len], &b_chars[..b_len], max, rows);
     }
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut rows = vec![vec![0usize; b.len() + 1]; 3];
-    let [two_back, prev, row] = &mut rows[..] else {
-        unreachable!("three rows")
-    };
-    osa_within(&a, &b, max, [two_back, prev, row])
-}
-
-/// [`osa_within`] over three rows of a stack array.
-fn distance_within<const N: usize>(
-    a: &[char],
-    b: &[char],
-    max: usize,
-    rows: &mut [[usize; N]; 3],
-) -> bool {
-    let [two_back, prev, row] = rows;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let n = b.len() + 1;
-    osa_within(
-        a,
-        b,
-        max,
-        [&mut two_back[..n], &mut prev[..n], &mut row[..n]],
-    )
+    let (mut two_back, mut prev, mut row) = (vec![0; n], vec![0; n], vec![0; n]);
+    osa_within(&a, &b, max, [&mut two_back, &mut prev, &mut row])
 }
 
 /// Whether the optimal string alignment distance of `a` and `b` is at most `max`, with three
