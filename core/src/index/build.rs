@@ -424,8 +424,8 @@ fn build_generation(
     std::fs::create_dir_all(&text_dir).map_err(io_error(&text_dir))?;
     let watermark = catalog.watermark()?;
     let (schema, fields) = schema::build();
-    // Stored documents uncompressed: every hit of a page reads its stored texts for the
-    // highlights, and LZ4-decompressing a 16 KiB block per hit was an eighth of a lexical
+    // Stored documents uncompressed: every hit of a page reads its card (texts for the
+    // highlights), and LZ4-decompressing a 16 KiB block per hit was an eighth of a lexical
     // search at 100,000 products. The index grows by the texts' size; the OS caches it.
     // Small blocks ([`DOC_STORE_BLOCK`]): tantivy copies a hit's whole block out of the store
     // even uncompressed, and a stored product is about 700 bytes at 100,000 products, so its
@@ -530,6 +530,7 @@ fn document(
         .as_deref()
         .map(strip_html)
         .unwrap_or_default();
+    let mut texts = Vec::with_capacity(TextField::ALL.len());
     for source in TextField::ALL {
         let values: Vec<&str> = match source {
             TextField::Name => vec![product.name.as_str()],
@@ -539,11 +540,13 @@ fn document(
             TextField::Tags => product.tags.iter().map(String::as_str).collect(),
             TextField::Description => vec![description.as_str()],
         };
+        let values: Vec<&str> = values.into_iter().filter(|v| !v.is_empty()).collect();
         let (exact, stem) = fields.text_of(source);
-        for value in values.into_iter().filter(|v| !v.is_empty()) {
+        for &value in &values {
             doc.add_text(exact, value);
             doc.add_text(stem, value);
         }
+        texts.push(values.join(" · "));
     }
     doc.add_f64(fields.price, product.price);
     doc.add_u64(fields.stock, product.stock.max(0) as u64);
@@ -605,11 +608,7 @@ fn document(
         review_count: product.review_count,
         featured: product.featured,
     };
-    let json = serde_json::to_string(&hit).map_err(|e| IndexError::Corrupt {
-        path: Default::default(),
-        message: e.to_string(),
-    })?;
-    doc.add_text(fields.hit, json);
+    doc.add_bytes(fields.card, &super::card::encode(&hit, &texts));
     Ok(doc)
 }
 

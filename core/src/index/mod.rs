@@ -11,6 +11,7 @@
 //! dropped to get results.
 
 mod build;
+mod card;
 mod collect;
 mod query;
 mod schema;
@@ -44,7 +45,7 @@ type Collected = (Vec<(Option<f32>, DocAddress)>, usize, Option<Aggregates>);
 use schema::Fields;
 
 /// Version of the on-disk generation layout; a generation of another version is refused.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
@@ -977,26 +978,14 @@ impl Generation {
 
     fn stored(&self, searcher: &Searcher, address: DocAddress) -> Result<IndexHit, IndexError> {
         let doc: TantivyDocument = searcher.doc(address)?;
-        let corrupt = |message: String| IndexError::Corrupt {
-            path: self.dir.clone(),
-            message,
-        };
-        let hit_json = doc
-            .get_first(self.fields.hit)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| corrupt("a document has no stored hit".to_owned()))?;
-        let hit: StoredHit = serde_json::from_str(hit_json).map_err(|e| corrupt(e.to_string()))?;
-        let texts = self
-            .fields
-            .text
-            .iter()
-            .map(|(exact, _)| {
-                doc.get_all(*exact)
-                    .filter_map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            })
-            .collect();
+        let card = doc.get_first(self.fields.card).and_then(|v| v.as_bytes());
+        let (hit, texts) = card
+            .ok_or_else(|| "a document has no hit card".to_owned())
+            .and_then(card::decode)
+            .map_err(|message| IndexError::Corrupt {
+                path: self.dir.clone(),
+                message,
+            })?;
         Ok(IndexHit {
             hit,
             texts,

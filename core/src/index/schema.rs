@@ -1,5 +1,6 @@
 //! The tantivy schema: two analysed views of every text field, fast fields for filters and
-//! sorts, ordinal fields for facets, and one stored JSON summary per product for hits.
+//! sorts, ordinal fields for facets, and one stored hit card per product ([`super::card`]):
+//! the only stored field.
 
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -108,8 +109,8 @@ pub(crate) struct Fields {
     /// below [`MASK_BITS`] (single-valued, fast): counting reads one dense column per facet.
     /// Read with [`Fields::mask`].
     masks: Vec<Field>,
-    /// JSON summary of the product for hits.
-    pub(crate) hit: Field,
+    /// The product's hit card ([`super::card`]), the one stored field.
+    pub(crate) card: Field,
 }
 
 impl Fields {
@@ -143,7 +144,7 @@ pub(crate) fn mask_field_name(facet: Facet) -> String {
 /// Builds the schema and its field handles.
 pub(crate) fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let exact = TextOptions::default().set_stored().set_indexing_options(
+    let exact = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(EXACT_ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
@@ -153,7 +154,7 @@ pub(crate) fn build() -> (Schema, Fields) {
             .set_tokenizer(STEM_ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqs),
     );
-    let id = b.add_text_field("id", STRING | STORED);
+    let id = b.add_text_field("id", STRING);
     let text = TEXT_SOURCES
         .iter()
         .map(|s| {
@@ -182,7 +183,7 @@ pub(crate) fn build() -> (Schema, Fields) {
             .iter()
             .map(|&f| b.add_u64_field(&mask_field_name(f), FAST))
             .collect(),
-        hit: b.add_text_field("hit", STORED),
+        card: b.add_bytes_field("card", STORED),
     };
     (b.build(), fields)
 }
@@ -212,6 +213,6 @@ pub(crate) fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
             .iter()
             .map(|&f| field(&mask_field_name(f)))
             .collect::<tantivy::Result<_>>()?,
-        hit: field("hit")?,
+        card: field("card")?,
     })
 }
