@@ -36,8 +36,10 @@ fn search(engine: &Engine, q: &str, mode: Mode) -> usize {
     found
 }
 
-/// [`search`] that accepts an empty answer: a paraphrase over synthetic vectors (which carry
-/// no meaning) may rightly find nothing close enough to show.
+/// [`search`] that accepts an empty answer, for the paraphrases: over synthetic vectors (which
+/// carry no meaning) they may rightly find nothing close enough to show, and with the real model
+/// the empty-answer rule finds two of them on the demo too weak to show (the timing is what
+/// this bench measures; `tests/semantic.rs` and the eval check what paraphrases find).
 fn search_any(engine: &Engine, q: &str, mode: Mode) -> usize {
     let response = engine
         .search(&SearchRequest {
@@ -97,10 +99,7 @@ fn main() {
         BENCH,
         &label,
         "full mode, paraphrases, uncached (always embedded)",
-        fixture::timed(PARAPHRASES, 5, |q| match fixture.synthetic {
-            true => search_any(&uncached, q, Mode::Full),
-            false => search(&uncached, q, Mode::Full),
-        }),
+        fixture::timed(PARAPHRASES, 5, |q| search_any(&uncached, q, Mode::Full)),
     );
     fixture::report_value(
         BENCH,
