@@ -8,7 +8,7 @@
 #   VIVR_BENCH_PRODUCTS=demo PEERS_SECONDS=3 bash tools/bench-peers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${CARGO_TARGET_DIR:-target}
+target=$(realpath "${CARGO_TARGET_DIR:-target}")
 source tools/lib/postgres.sh
 
 pg_install
