@@ -32,18 +32,10 @@ stop_all() {
 trap stop_all EXIT
 for spec in "$@"; do
     name=${spec%%=*} rest=${spec#*=}
-    bin=${rest%%:*} index_dir=${rest#*:}
-    port=$(free_port)
-    VIVR_RESULT_CACHE_ENTRIES=0 RUST_LOG=warn "$bin" --db "$db" --index-dir "$index_dir" serve \
-        --bind "127.0.0.1:$port" >/dev/null 2>"${CARGO_TARGET_DIR:-target}/bench-http-pair-$name.log" &
-    pids+=($!) names+=("$name") ports+=("$port")
-done
-for i in "${!ports[@]}"; do
-    for _ in $(seq 300); do
-        (exec 3<>"/dev/tcp/127.0.0.1/${ports[$i]}") 2>/dev/null && break
-        sleep 0.1
-    done
-    MODE=instant wrk -t2 -c16 -d5s -s tools/load/search.lua "http://127.0.0.1:${ports[$i]}" >/dev/null
+    VIVR_RESULT_CACHE_ENTRIES=0 serve_index "${rest%%:*}" "$db" "${rest#*:}" \
+        "${CARGO_TARGET_DIR:-target}/bench-http-pair-$name.log"
+    pids+=("$server") names+=("$name") ports+=("$port")
+    MODE=instant wrk -t2 -c16 -d5s -s tools/load/search.lua "http://127.0.0.1:$port" >/dev/null
 done
 
 : >"$out"

@@ -532,7 +532,7 @@ fn document(
         .unwrap_or_default();
     let mut texts = Vec::with_capacity(TextField::ALL.len());
     for source in TextField::ALL {
-        let values: Vec<&str> = match source {
+        let mut values: Vec<&str> = match source {
             TextField::Name => vec![product.name.as_str()],
             TextField::Category => category_path.iter().map(|c| c.name.as_str()).collect(),
             TextField::Attributes => product.all_attribute_values(),
@@ -540,7 +540,7 @@ fn document(
             TextField::Tags => product.tags.iter().map(String::as_str).collect(),
             TextField::Description => vec![description.as_str()],
         };
-        let values: Vec<&str> = values.into_iter().filter(|v| !v.is_empty()).collect();
+        values.retain(|v| !v.is_empty());
         let (exact, stem) = fields.text_of(source);
         for &value in &values {
             doc.add_text(exact, value);
